@@ -1,0 +1,246 @@
+//! Encrypted, self-contained backups, and restores that never touch live data until the copy verifies.
+//!
+//! A backup file is:
+//!
+//! ```text
+//! "GALENBK1" | header length (u32 LE) | header JSON | database length (u64 LE) | database bytes | MAC (32 bytes)
+//! ```
+//!
+//! The database bytes are a SQLCipher snapshot under the clinic's key, and the header carries the key file, so
+//! the backup opens with the recovery key (or the admin password) current when it was made. The MAC is
+//! HMAC-SHA256 under a key derived from the database key, over everything before it: a truncated, padded or
+//! altered backup is refused before anything is replaced.
+
+use crate::crypto::{self, Dek};
+use crate::error::{io, Result, StoreError};
+use crate::keyfile::{sync_dir, KeyFile};
+use crate::recovery::RecoveryKey;
+use crate::store::Store;
+use crate::vault::{remove_db_files, Vault};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 8] = b"GALENBK1";
+const MAX_HEADER: u32 = 1 << 20;
+
+/// Do not change: this is the header of every backup already written.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    format: String,
+    created_at: String,
+    schema_version: u32,
+    key_file: KeyFile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSummary {
+    pub bytes: u64,
+    pub schema_version: u32,
+}
+
+fn mac_key(dek: &Dek) -> [u8; 32] {
+    crypto::hmac(dek.expose(), b"galen backup mac v1")
+}
+
+fn new_mac(dek: &Dek) -> Hmac<Sha256> {
+    // HMAC accepts any key length.
+    #[allow(clippy::expect_used)]
+    Hmac::<Sha256>::new_from_slice(&mac_key(dek)).expect("HMAC key")
+}
+
+/// Writes a backup of the open store to `dest` (atomically: a partial file never takes `dest`'s name).
+pub fn backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary> {
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let snapshot = tempfile::Builder::new()
+        .prefix(".galen-snapshot")
+        .tempfile_in(vault.dir())
+        .map_err(io("create a snapshot in", vault.dir()))?;
+    store.snapshot_to(snapshot.path())?;
+    let db_len = std::fs::metadata(snapshot.path())
+        .map_err(io("read", snapshot.path()))?
+        .len();
+    let header = Header {
+        format: "galen.backup.v1".into(),
+        created_at: crate::clock::now_rfc3339(),
+        schema_version: store.schema_version()?,
+        key_file: vault.key_file()?,
+    };
+    // Plain strings and numbers always serialize.
+    #[allow(clippy::expect_used)]
+    let header_json = serde_json::to_vec(&header).expect("backup header serializes");
+
+    let out = tempfile::Builder::new()
+        .prefix(".galen-backup")
+        .tempfile_in(dir)
+        .map_err(io("create a file in", dir))?;
+    let mut mac = new_mac(store.dek());
+    {
+        let mut w = MacWriter {
+            inner: BufWriter::new(out.as_file()),
+            mac: &mut mac,
+        };
+        let write_err = io("write", dest);
+        (|| {
+            w.write_all(MAGIC)?;
+            w.write_all(&(header_json.len() as u32).to_le_bytes())?;
+            w.write_all(&header_json)?;
+            w.write_all(&db_len.to_le_bytes())?;
+            std::io::copy(&mut File::open(snapshot.path())?, &mut w)?;
+            w.inner.flush()
+        })()
+        .map_err(write_err)?;
+    }
+    let tag = mac.finalize().into_bytes();
+    let mut f = out.as_file();
+    f.write_all(&tag).map_err(io("write", dest))?;
+    f.sync_all().map_err(io("flush", dest))?;
+    out.persist(dest).map_err(|e| StoreError::Io {
+        action: "save",
+        path: dest.to_owned(),
+        source: e.error,
+    })?;
+    sync_dir(dir)?;
+    let bytes = std::fs::metadata(dest).map_err(io("read", dest))?.len();
+    Ok(BackupSummary {
+        bytes,
+        schema_version: header.schema_version,
+    })
+}
+
+/// Replaces the clinic's data with `src`, only after the backup's MAC, SQLCipher page checks and SQLite's
+/// integrity check all pass on a private copy. `current` is the open store, if any: it is closed before the
+/// swap, and its key opens backups made under the same key without asking for a recovery key.
+pub fn restore(
+    vault: &Vault,
+    src: &Path,
+    current: Option<Store>,
+    recovery: Option<&RecoveryKey>,
+) -> Result<BackupSummary> {
+    let bad = |reason: &str| StoreError::BadBackup {
+        path: src.to_owned(),
+        reason: reason.into(),
+    };
+    let file = File::open(src).map_err(io("open", src))?;
+    let total = file.metadata().map_err(io("read", src))?.len();
+    let mut r = BufReader::new(file);
+
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)
+        .map_err(|_| bad("it is too short to be a Galen backup"))?;
+    if &magic != MAGIC {
+        return Err(bad("it is not a Galen backup file"));
+    }
+    let header_len =
+        u32::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
+    if header_len > MAX_HEADER {
+        return Err(bad("its header is damaged"));
+    }
+    let mut header_json = vec![0u8; header_len as usize];
+    r.read_exact(&mut header_json)
+        .map_err(|_| bad("the file is truncated"))?;
+    let header: Header =
+        serde_json::from_slice(&header_json).map_err(|_| bad("its header is damaged"))?;
+    let db_len =
+        u64::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
+    let expected_total = 8 + 4 + u64::from(header_len) + 8 + db_len + 32;
+    if total != expected_total {
+        return Err(bad(if total < expected_total {
+            "the file is truncated (incomplete copy)"
+        } else {
+            "the file has extra bytes"
+        }));
+    }
+
+    let dek = match (&current, recovery) {
+        (Some(store), _) if header.key_file.matches(store.dek()) => store.dek().clone(),
+        (_, Some(key)) => header.key_file.unwrap_with_recovery(key)?,
+        _ => return Err(StoreError::BackupNeedsRecoveryKey),
+    };
+
+    // Copy the database to a private file beside the live one, checking the MAC as the bytes stream past.
+    let staged = tempfile::Builder::new()
+        .prefix(".galen-restore")
+        .tempfile_in(vault.dir())
+        .map_err(io("create a file in", vault.dir()))?;
+    let mut mac = new_mac(&dek);
+    mac.update(MAGIC);
+    mac.update(&header_len.to_le_bytes());
+    mac.update(&header_json);
+    mac.update(&db_len.to_le_bytes());
+    {
+        let mut w = MacWriter {
+            inner: BufWriter::new(staged.as_file()),
+            mac: &mut mac,
+        };
+        std::io::copy(&mut (&mut r).take(db_len), &mut w).map_err(io("copy", src))?;
+        w.inner.flush().map_err(io("write", staged.path()))?;
+    }
+    let tag: [u8; 32] = read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?;
+    mac.verify_slice(&tag)
+        .map_err(|_| bad("its contents do not match its seal (damaged or altered)"))?;
+    staged
+        .as_file()
+        .sync_all()
+        .map_err(io("flush", staged.path()))?;
+
+    let restored = Store::open(staged.path(), dek.clone())?;
+    restored.check_integrity()?;
+    let schema_version = restored.schema_version()?;
+    restored.checkpoint()?;
+    drop(restored);
+    // `Store::open` may have switched the copy to WAL; after the checkpoint its companions are empty.
+    remove_db_files(staged.path(), false)?;
+
+    // Everything verified: close the live store and swap the files in.
+    if let Some(store) = current {
+        store.checkpoint()?;
+        drop(store);
+    }
+    let live = vault.db_path();
+    remove_db_files(&live, false)?;
+    let staged_path = staged.into_temp_path();
+    staged_path.persist(&live).map_err(|e| StoreError::Io {
+        action: "replace",
+        path: live.clone(),
+        source: e.error,
+    })?;
+    header.key_file.save(&vault.key_file_path())?;
+    sync_dir(vault.dir())?;
+    // The keyring is a convenience: if it is unavailable, the clinic unlocks with the admin password.
+    let _ = vault.keyring().store(&header.key_file.db_id, &dek);
+    Ok(BackupSummary {
+        bytes: total,
+        schema_version,
+    })
+}
+
+fn read_array<const N: usize>(r: &mut impl Read) -> Option<[u8; N]> {
+    let mut buf = [0u8; N];
+    r.read_exact(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// Feeds every byte written into the MAC as well.
+struct MacWriter<'a, W: Write> {
+    inner: W,
+    mac: &'a mut Hmac<Sha256>,
+}
+
+impl<W: Write> Write for MacWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.mac.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,95 @@
+//! What can go wrong when opening, unlocking or copying the clinic store, and what to do next.
+//!
+//! Every message names the next step for the person at the keyboard. No variant carries a secret.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("No Galen database was found in {dir}. Run `galen init` to set up this clinic, or pass the right --data-dir.")]
+    NotInitialized { dir: PathBuf },
+
+    #[error("A Galen database already exists in {dir}; refusing to overwrite it. Use another --data-dir, or `galen restore` to replace it from a backup.")]
+    AlreadyInitialized { dir: PathBuf },
+
+    #[error("The {backend} keyring is not available ({reason}). Your data is safe: unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`).")]
+    KeyringUnavailable {
+        backend: &'static str,
+        reason: String,
+    },
+
+    #[error("The database key is not in the {backend} keyring (this happens after a new OS user account, a reinstalled desktop, or a cleared keyring). Your data is safe: unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`); Galen will store the key in the keyring again.")]
+    KeyMissing { backend: &'static str },
+
+    #[error("The key held in the keyring does not open this database (it belongs to another database or was replaced). Unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`).")]
+    WrongKey,
+
+    #[error("A key rotation was interrupted before it finished. Unlock with the admin password (`galen unlock --admin`) to complete it.")]
+    RotationInterrupted,
+
+    #[error("This backup was made with a different database key. Give the recovery key that was current when it was made (`--recovery-key`).")]
+    BackupNeedsRecoveryKey,
+
+    #[error("Wrong username or password for unlocking this database. Try again, or use the recovery key (`galen unlock --recovery-key`).")]
+    WrongAdminPassword,
+
+    #[error("That recovery key does not open this database. Check it against the printed recovery sheet; letters and digits are grouped in fours.")]
+    WrongRecoveryKey,
+
+    #[error("That is not a well-formed recovery key: {reason}. It is 32 letters and digits in groups of four, as printed on the recovery sheet.")]
+    MalformedRecoveryKey { reason: String },
+
+    #[error("{path} is not a Galen database ({reason}). Check --data-dir; if this is the right folder, restore it from a backup with `galen restore`.")]
+    NotGalenDatabase { path: PathBuf, reason: String },
+
+    #[error("The database file is damaged: {} failed the integrity check. Do not keep working on it: restore the latest backup with `galen restore`.", describe_pages(.pages, .detail))]
+    Corrupted { pages: Vec<u32>, detail: String },
+
+    #[error("This database was written by a newer version of Galen (schema {found}; this build knows up to {supported}). Install the newer Galen to open it; nothing was changed.")]
+    NewerSchema { found: u32, supported: u32 },
+
+    #[error("The key file {path} is missing or unreadable ({reason}). Restore it from a backup with `galen restore`.")]
+    KeyFile { path: PathBuf, reason: String },
+
+    #[error("The backup {path} cannot be used: {reason}. The current data was not touched.")]
+    BadBackup { path: PathBuf, reason: String },
+
+    #[error("Could not {action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("Database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn describe_pages(pages: &[u32], detail: &str) -> String {
+    match pages {
+        [] => format!("the file ({detail})"),
+        [p] => format!("page {p}"),
+        many => format!(
+            "pages {}",
+            many.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Shorthand for wrapping an `std::io::Error` with what was being done and where.
+pub(crate) fn io(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.into();
+    move |source| StoreError::Io {
+        action,
+        path,
+        source,
+    }
+}

@@ -1,0 +1,80 @@
+//! Versioned migrations. Each table's module declares its own migrations; this runner applies them in order,
+//! one transaction each, and records the version in `PRAGMA user_version`.
+//!
+//! A shipped migration is never edited: `shipped_migrations_are_never_edited` pins each one's hash.
+
+use crate::error::Result;
+use rusqlite::Connection;
+
+#[derive(Debug)]
+pub(crate) struct Migration {
+    /// Global, strictly increasing across all tables.
+    pub version: u32,
+    pub sql: &'static str,
+}
+
+/// Every table's migrations. Add a module's list here when it gains a table.
+fn all() -> Vec<&'static Migration> {
+    let tables = [
+        super::meta::MIGRATIONS,
+        crate::settings::MIGRATIONS,
+        crate::patients::MIGRATIONS,
+    ];
+    let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
+    all.sort_by_key(|m| m.version);
+    all
+}
+
+pub const LATEST_SCHEMA: u32 = 3;
+
+pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+pub(crate) fn run(conn: &Connection) -> Result<()> {
+    let current = schema_version(conn)?;
+    for m in all().into_iter().filter(|m| m.version > current) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(m.sql)?;
+        tx.pragma_update(None, "user_version", m.version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn versions_are_unique_contiguous_and_end_at_latest() {
+        let versions: Vec<u32> = all().iter().map(|m| m.version).collect();
+        let expected: Vec<u32> = (1..=LATEST_SCHEMA).collect();
+        assert_eq!(
+            versions, expected,
+            "migration versions must run 1..=LATEST_SCHEMA with no gaps or repeats"
+        );
+    }
+
+    #[test]
+    fn shipped_migrations_are_never_edited() {
+        // Append a line when adding a migration; never change an existing line.
+        let pinned = [
+            (1, "4ea7622d94ec6a58"),
+            (2, "16e7ea988b8dddbb"),
+            (3, "941d6447f54a586e"),
+        ];
+        for (version, prefix) in pinned {
+            let m = all()
+                .into_iter()
+                .find(|m| m.version == version)
+                .expect("pinned migration exists");
+            let hash = data_encoding::HEXLOWER.encode(&Sha256::digest(m.sql.as_bytes()));
+            assert!(
+                hash.starts_with(prefix),
+                "migration {version} was edited (hash {hash}); add a new one instead"
+            );
+        }
+    }
+}

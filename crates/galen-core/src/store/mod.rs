@@ -1,0 +1,266 @@
+//! The encrypted clinic store: one SQLCipher file opened with a raw 256-bit key.
+//!
+//! Opening classifies every failure (not a Galen file, damaged pages, newer schema) into a [`StoreError`]
+//! that says what to do next, and then brings the schema up to date.
+
+mod meta;
+pub(crate) mod migrate;
+
+use crate::crypto::Dek;
+use crate::error::{io, Result, StoreError};
+use crate::sensitive::Sensitive;
+use rusqlite::{Connection, OpenFlags};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub use migrate::LATEST_SCHEMA;
+
+/// An open, unlocked clinic database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    /// Kept for the operations that need it while open: backups, new admin wraps, key rotation.
+    dek: Dek,
+}
+
+impl Store {
+    /// Creates a new, empty Galen database at `path` (which must not exist) and applies every migration.
+    pub(crate) fn create(path: &Path, dek: Dek, db_id: &str) -> Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        apply_key(&conn, &dek)?;
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+            dek,
+        };
+        store.configure()?;
+        migrate::run(&store.conn)?;
+        meta::init(&store.conn, db_id)?;
+        Ok(store)
+    }
+
+    /// Opens an existing database with a key already known to belong to this clinic.
+    pub(crate) fn open(path: &Path, dek: Dek) -> Result<Self> {
+        refuse_obvious_strangers(path)?;
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        apply_key(&conn, &dek)?;
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+            dek,
+        };
+        if let Err(e) = store
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        {
+            return Err(store.explain_unreadable(e));
+        }
+        store.configure()?;
+        if !meta::is_galen(&store.conn)? {
+            return Err(StoreError::NotGalenDatabase {
+                path: path.to_owned(),
+                reason: "it opens, but holds no Galen tables".into(),
+            });
+        }
+        let found = migrate::schema_version(&store.conn)?;
+        if found > LATEST_SCHEMA {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: LATEST_SCHEMA,
+            });
+        }
+        migrate::run(&store.conn)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn dek(&self) -> &Dek {
+        &self.dek
+    }
+
+    /// Runs `f` in one transaction: either all of its writes land, or none do.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let tx = self.conn.unchecked_transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn db_id(&self) -> Result<String> {
+        meta::db_id(&self.conn)
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        migrate::schema_version(&self.conn)
+    }
+
+    /// Reads every page: SQLCipher's HMAC check names each damaged page, then SQLite's own structural check.
+    pub fn check_integrity(&self) -> Result<()> {
+        let mut pages = Vec::new();
+        let mut details = Vec::new();
+        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        for row in rows {
+            let line = row?;
+            if let Some(p) = page_number(&line) {
+                pages.push(p);
+            }
+            details.push(line);
+        }
+        if !details.is_empty() {
+            return Err(StoreError::Corrupted {
+                pages,
+                detail: details.join("; "),
+            });
+        }
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if lines != ["ok"] {
+            return Err(StoreError::Corrupted {
+                pages: Vec::new(),
+                detail: lines.join("; "),
+            });
+        }
+        Ok(())
+    }
+
+    /// Copies the database page by page into a new file encrypted with the same key: a consistent snapshot,
+    /// even while the store is in use.
+    pub(crate) fn snapshot_to(&self, dest: &Path) -> Result<()> {
+        let mut out = Connection::open(dest)?;
+        apply_key(&out, &self.dek)?;
+        rusqlite::backup::Backup::new(&self.conn, &mut out)?.run_to_completion(
+            256,
+            std::time::Duration::ZERO,
+            None,
+        )?;
+        // A backup copy is a single self-contained file.
+        out.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
+    }
+
+    /// Re-encrypts every page under `new` (SQLCipher `PRAGMA rekey`), in one transaction.
+    pub(crate) fn rekey(&mut self, new: Dek) -> Result<()> {
+        self.conn
+            .pragma_update(None, "rekey", key_literal(&new).expose())?;
+        self.dek = new;
+        Ok(())
+    }
+
+    /// Flushes the write-ahead log into the main file, so the file alone is the whole database.
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn configure(&self) -> Result<()> {
+        let c = &self.conn;
+        c.pragma_update(None, "journal_mode", "WAL")?;
+        c.pragma_update(None, "synchronous", "FULL")?;
+        c.pragma_update(None, "foreign_keys", "ON")?;
+        // Temporary tables and sort spills stay in memory, never in a plaintext temp file.
+        c.pragma_update(None, "temp_store", "MEMORY")?;
+        c.pragma_update(None, "secure_delete", "ON")?;
+        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(())
+    }
+
+    /// The key is known to be right (the key check matched), so an unreadable file is damaged or foreign.
+    fn explain_unreadable(&self, e: rusqlite::Error) -> StoreError {
+        if e.sqlite_error_code() != Some(rusqlite::ErrorCode::NotADatabase) {
+            return e.into();
+        }
+        match self.check_integrity() {
+            Err(StoreError::Corrupted { pages, detail }) => {
+                let total = file_pages(&self.path);
+                if !pages.is_empty() && pages.len() as u64 >= total {
+                    StoreError::NotGalenDatabase {
+                        path: self.path.clone(),
+                        reason: "no page opens with this clinic's key".into(),
+                    }
+                } else {
+                    StoreError::Corrupted { pages, detail }
+                }
+            }
+            _ => StoreError::Corrupted {
+                pages: vec![1],
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Turns away files that cannot be ours before handing them to SQLCipher.
+fn refuse_obvious_strangers(path: &Path) -> Result<()> {
+    let mut head = [0u8; 16];
+    let mut f = std::fs::File::open(path).map_err(io("open", path))?;
+    let n = f.read(&mut head).map_err(io("read", path))?;
+    let reason = if n < 16 {
+        "the file is empty or truncated"
+    } else if &head == b"SQLite format 3\0" {
+        "it is an unencrypted SQLite file"
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::NotGalenDatabase {
+        path: path.to_owned(),
+        reason: reason.into(),
+    })
+}
+
+fn apply_key(conn: &Connection, dek: &Dek) -> Result<()> {
+    conn.pragma_update(None, "key", key_literal(dek).expose())?;
+    Ok(())
+}
+
+/// SQLCipher's raw-key syntax, `x'<64 hex>'`, which skips its KDF.
+fn key_literal(dek: &Dek) -> Sensitive<String> {
+    Sensitive::new(format!(
+        "x'{}'",
+        data_encoding::HEXLOWER.encode(dek.expose())
+    ))
+}
+
+fn page_number(line: &str) -> Option<u32> {
+    line.split("page ")
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn file_pages(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len() / 4096).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_number;
+
+    #[test]
+    fn page_numbers_are_read_from_sqlcipher_messages() {
+        assert_eq!(page_number("HMAC verification failed for page 3"), Some(3));
+        assert_eq!(page_number("HMAC operation failed for page 12"), Some(12));
+        assert_eq!(page_number("something else"), None);
+    }
+}

@@ -1,0 +1,261 @@
+//! A clinic's data folder: the encrypted database, the key file beside it, and the database key in the OS
+//! keyring. This is where setup, opening, unlocking and key rotation happen.
+//!
+//! ```text
+//! <data dir>/galen.db     SQLCipher database (WAL: galen.db-wal, galen.db-shm)
+//! <data dir>/galen.keys   the key file: wrapped keys only (see keyfile.rs)
+//! OS keyring              service "galen", user "database-key:<db id>"
+//! ```
+
+use crate::crypto::{self, Dek};
+use crate::error::{io, Result, StoreError};
+use crate::keyfile::KeyFile;
+use crate::keyring::Keyring;
+use crate::recovery::RecoveryKey;
+use crate::store::Store;
+use std::path::{Path, PathBuf};
+
+pub const DB_FILE: &str = "galen.db";
+pub const KEY_FILE: &str = "galen.keys";
+
+/// The default data folder: the OS data directory (e.g. `~/.local/share/galen` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "Galen", "galen").map(|d| d.data_dir().to_owned())
+}
+
+#[derive(Debug, Clone)]
+pub struct Vault {
+    dir: PathBuf,
+    keyring: Keyring,
+}
+
+/// What setup produced. The recovery key is shown once and never stored in clear anywhere.
+#[derive(Debug)]
+pub struct Initialized {
+    pub store: Store,
+    pub recovery_key: RecoveryKey,
+    /// `Err` if the key could not be put in the keyring; the clinic then unlocks with the admin password.
+    pub keyring: Result<()>,
+}
+
+/// An unlocked store, and whether the key could be put back in the keyring.
+#[derive(Debug)]
+pub struct Unlocked {
+    pub store: Store,
+    pub keyring: Result<()>,
+}
+
+/// How the keyring entry looks, for `galen status`.
+#[derive(Debug)]
+pub enum KeyringState {
+    Holds,
+    Missing,
+    WrongKey,
+    Unavailable(String),
+}
+
+impl Vault {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            keyring: Keyring::default(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join(DB_FILE)
+    }
+
+    pub fn key_file_path(&self) -> PathBuf {
+        self.dir.join(KEY_FILE)
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        self.db_path().exists()
+    }
+
+    pub fn key_file(&self) -> Result<KeyFile> {
+        if !self.is_initialized() {
+            return Err(StoreError::NotInitialized {
+                dir: self.dir.clone(),
+            });
+        }
+        KeyFile::load(&self.key_file_path())
+    }
+
+    /// Creates a new clinic database with a fresh key, wrapped for the first admin and a new recovery key.
+    pub fn init(&self, admin_username: &str, admin_password: &str) -> Result<Initialized> {
+        if self.is_initialized() {
+            return Err(StoreError::AlreadyInitialized {
+                dir: self.dir.clone(),
+            });
+        }
+        create_private_dir(&self.dir)?;
+        let dek = crypto::new_dek();
+        let db_id = uuid::Uuid::now_v7().to_string();
+        let recovery_key = RecoveryKey::generate();
+        KeyFile::new(&db_id, &dek, admin_username, admin_password, &recovery_key)
+            .save(&self.key_file_path())?;
+        // Build the database under a temporary name, so a crash never leaves a half-made `galen.db`.
+        let building = self.dir.join("galen.db.creating");
+        remove_db_files(&building, true)?;
+        let store = Store::create(&building, dek.clone(), &db_id)?;
+        drop(store);
+        std::fs::rename(&building, self.db_path()).map_err(io("rename", &building))?;
+        crate::keyfile::sync_dir(&self.dir)?;
+        let store = Store::open(&self.db_path(), dek.clone())?;
+        let keyring = self.keyring.store(&db_id, &dek);
+        Ok(Initialized {
+            store,
+            recovery_key,
+            keyring,
+        })
+    }
+
+    /// Opens with the key from the OS keyring: the everyday path, no password needed.
+    pub fn open(&self) -> Result<Store> {
+        let kf = self.key_file()?;
+        let dek = self.keyring.load(&kf.db_id)?;
+        if !kf.matches(&dek) {
+            return Err(StoreError::WrongKey);
+        }
+        match Store::open(&self.db_path(), dek) {
+            Err(StoreError::NotGalenDatabase { .. }) if self.pending_key_file_path().exists() => {
+                Err(StoreError::RotationInterrupted)
+            }
+            other => other,
+        }
+    }
+
+    fn pending_key_file_path(&self) -> PathBuf {
+        self.dir.join("galen.keys.next")
+    }
+
+    /// A rotation stopped after the database was re-keyed but before the new key file took its place.
+    fn finish_interrupted_rotation(&self, username: &str, password: &str) -> Result<Unlocked> {
+        let pending = self.pending_key_file_path();
+        let kf = KeyFile::load(&pending)?;
+        let unlocked = self.unlock_with(&kf, kf.unwrap_with_admin(username, password)?)?;
+        std::fs::rename(&pending, self.key_file_path()).map_err(io("rename", &pending))?;
+        crate::keyfile::sync_dir(&self.dir)?;
+        Ok(unlocked)
+    }
+
+    pub fn unlock_with_admin(&self, username: &str, password: &str) -> Result<Unlocked> {
+        let kf = self.key_file()?;
+        match self.unlock_with(&kf, kf.unwrap_with_admin(username, password)?) {
+            Err(StoreError::NotGalenDatabase { .. }) if self.pending_key_file_path().exists() => {
+                self.finish_interrupted_rotation(username, password)
+            }
+            other => other,
+        }
+    }
+
+    pub fn unlock_with_recovery(&self, recovery: &RecoveryKey) -> Result<Unlocked> {
+        let kf = self.key_file()?;
+        self.unlock_with(&kf, kf.unwrap_with_recovery(recovery)?)
+    }
+
+    fn unlock_with(&self, kf: &KeyFile, dek: Dek) -> Result<Unlocked> {
+        let store = Store::open(&self.db_path(), dek.clone())?;
+        let keyring = self.keyring.store(&kf.db_id, &dek);
+        Ok(Unlocked { store, keyring })
+    }
+
+    pub fn keyring_state(&self) -> Result<KeyringState> {
+        let kf = self.key_file()?;
+        Ok(match self.keyring.load(&kf.db_id) {
+            Ok(dek) if kf.matches(&dek) => KeyringState::Holds,
+            Ok(_) | Err(StoreError::WrongKey) => KeyringState::WrongKey,
+            Err(StoreError::KeyMissing { .. }) => KeyringState::Missing,
+            Err(e) => KeyringState::Unavailable(e.to_string()),
+        })
+    }
+
+    /// Wraps the open store's key for `username` under `password` (a new admin, or a changed password).
+    pub fn set_admin_password(&self, store: &Store, username: &str, password: &str) -> Result<()> {
+        let mut kf = self.key_file()?;
+        kf.set_admin_wrap(store.dek(), username, password);
+        kf.save(&self.key_file_path())
+    }
+
+    /// Removes `username`'s wrap (an admin disabled or demoted).
+    pub fn remove_admin_password(&self, username: &str) -> Result<()> {
+        let mut kf = self.key_file()?;
+        kf.remove_admin_wrap(username);
+        kf.save(&self.key_file_path())
+    }
+
+    /// Re-keys the database under a fresh key (`PRAGMA rekey`) and replaces every wrap: the rotating admin's,
+    /// a new recovery key (returned, to show once) and the keyring entry. Other admins' wraps are dropped,
+    /// because their passwords are not at hand; each gets a new one at their next admin unlock.
+    ///
+    /// The admin's password is checked against the current wrap first, so a stolen open session cannot rotate.
+    pub fn rotate_key(
+        &self,
+        store: &mut Store,
+        admin_username: &str,
+        admin_password: &str,
+    ) -> Result<RecoveryKey> {
+        let old = self.key_file()?;
+        old.unwrap_with_admin(admin_username, admin_password)?;
+        let new_dek = crypto::new_dek();
+        let recovery = RecoveryKey::generate();
+        let new_kf = KeyFile::new(
+            &old.db_id,
+            &new_dek,
+            admin_username,
+            admin_password,
+            &recovery,
+        );
+        // The new key file waits beside the old one until the database is re-keyed, so a crash in between
+        // leaves a pair that still opens (see `finish_interrupted_rotation`).
+        let pending = self.pending_key_file_path();
+        new_kf.save(&pending)?;
+        store.checkpoint()?;
+        store.rekey(new_dek.clone())?;
+        std::fs::rename(&pending, self.key_file_path()).map_err(io("rename", &pending))?;
+        crate::keyfile::sync_dir(&self.dir)?;
+        self.keyring.store(&old.db_id, &new_dek)?;
+        Ok(recovery)
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(io("create the folder", dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io("protect", dir))?;
+    }
+    Ok(())
+}
+
+/// Removes a database's companion files (`-wal`, `-shm`, `-journal`) and, if `with_main`, the file itself.
+pub(crate) fn remove_db_files(db: &Path, with_main: bool) -> Result<()> {
+    let main = if with_main { &[""][..] } else { &[] };
+    for suffix in main.iter().chain(&["-wal", "-shm", "-journal"]) {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::Io {
+                    action: "remove",
+                    path: p,
+                    source: e,
+                })
+            }
+        }
+    }
+    Ok(())
+}
