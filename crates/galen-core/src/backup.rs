@@ -16,7 +16,7 @@ use crate::error::{io, Result, StoreError};
 use crate::keyfile::{sync_dir, KeyFile};
 use crate::recovery::RecoveryKey;
 use crate::store::Store;
-use crate::vault::{remove_db_files, Vault};
+use crate::vault::{create_private_dir, remove_db_files, Vault};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -165,6 +165,7 @@ pub fn restore(
     };
 
     // Copy the database to a private file beside the live one, checking the MAC as the bytes stream past.
+    create_private_dir(vault.dir())?;
     let staged = tempfile::Builder::new()
         .prefix(".galen-restore")
         .tempfile_in(vault.dir())

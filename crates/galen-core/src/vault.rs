@@ -229,7 +229,7 @@ impl Vault {
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(io("create the folder", dir))?;
     #[cfg(unix)]
     {

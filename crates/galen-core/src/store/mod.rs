@@ -110,6 +110,16 @@ impl Store {
         migrate::schema_version(&self.conn)
     }
 
+    /// The durability settings in force on this connection, for `galen status` and tests.
+    pub fn durability(&self) -> Result<Durability> {
+        let c = &self.conn;
+        Ok(Durability {
+            journal_mode: c.pragma_query_value(None, "journal_mode", |r| r.get(0))?,
+            synchronous: c.pragma_query_value(None, "synchronous", |r| r.get(0))?,
+            foreign_keys: c.pragma_query_value(None, "foreign_keys", |r| r.get(0))?,
+        })
+    }
+
     /// Reads every page: SQLCipher's HMAC check names each damaged page, then SQLite's own structural check.
     pub fn check_integrity(&self) -> Result<()> {
         let mut pages = Vec::new();
@@ -207,6 +217,14 @@ impl Store {
             },
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    pub journal_mode: String,
+    /// 2 is FULL: each commit is fsynced before it returns.
+    pub synchronous: i64,
+    pub foreign_keys: bool,
 }
 
 /// Turns away files that cannot be ours before handing them to SQLCipher.

@@ -1,0 +1,8 @@
+//! galen-core's integration tests, on real parts: a real SQLCipher file on disk and the real Secret Service
+//! (gnome-keyring on a private D-Bus). Run them through `scripts/with-test-keyring`, as the test command does.
+
+mod backup;
+mod crash;
+mod keys;
+mod store;
+mod support;
