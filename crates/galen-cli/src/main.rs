@@ -19,11 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "galen",
-    version,
-    about = "Set up and look after a Galen clinic database."
-)]
+#[command(name = "galen", version, about = "Set up and look after a Galen clinic database.")]
 struct Cli {
     /// The clinic's data folder (default: the OS data directory, e.g. ~/.local/share/galen).
     #[arg(long, global = true, env = "GALEN_DATA_DIR", value_name = "DIR")]
@@ -51,11 +47,7 @@ enum Command {
     /// Unlock when the keyring has lost the key, and store the key in the keyring again.
     Unlock {
         /// Unlock with an admin's password.
-        #[arg(
-            long,
-            conflicts_with = "recovery_key",
-            required_unless_present = "recovery_key"
-        )]
+        #[arg(long, conflicts_with = "recovery_key", required_unless_present = "recovery_key")]
         admin: bool,
         /// The admin's username (asked if omitted).
         #[arg(long, requires = "admin")]
@@ -108,9 +100,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let dir = match cli.data_dir {
         Some(d) => d,
-        None => {
-            vault::default_data_dir().context("no OS data directory is known; pass --data-dir")?
-        }
+        None => vault::default_data_dir().context("no OS data directory is known; pass --data-dir")?,
     };
     let vault = Vault::new(dir);
     let mut input = prompt::Input::new();
@@ -120,17 +110,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check => {
             let store = vault.open()?;
             store.check_integrity()?;
-            println!(
-                "ok: every page of {} passed the integrity check",
-                store.path().display()
-            );
+            println!("ok: every page of {} passed the integrity check", store.path().display());
             Ok(())
         }
-        Command::Unlock {
-            username,
-            recovery_key,
-            ..
-        } => {
+        Command::Unlock { username, recovery_key, .. } => {
             let unlocked = if recovery_key {
                 let key = RecoveryKey::parse(input.secret("Recovery key: ")?.expose())?;
                 vault.unlock_with_recovery(&key)?
@@ -142,21 +125,13 @@ fn run(cli: Cli) -> Result<()> {
             report_keyring(&vault, unlocked.keyring);
             Ok(())
         }
-        Command::Key {
-            command: KeyCommand::Rotate { username },
-        } => {
+        Command::Key { command: KeyCommand::Rotate { username } } => {
             let mut store = vault.open()?;
             let user = input.value_or("Admin username: ", username)?;
-            let recovery = vault.rotate_key(
-                &mut store,
-                &user,
-                input.secret("Admin password: ")?.expose(),
-            )?;
+            let recovery = vault.rotate_key(&mut store, &user, input.secret("Admin password: ")?.expose())?;
             println!("The database is now encrypted under a new key.");
             print_recovery_key(&recovery);
-            println!(
-                "Other admins get a new unlock wrap the next time they unlock with their password."
-            );
+            println!("Other admins get a new unlock wrap the next time they unlock with their password.");
             Ok(())
         }
         Command::Backup { file } => {
@@ -176,17 +151,13 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(store) => Some(store),
                 Err(StoreError::NotInitialized { .. }) => None,
                 Err(e) if recovery_key => {
-                    eprintln!(
-                        "note: the current database could not be opened ({e}); restoring over it."
-                    );
+                    eprintln!("note: the current database could not be opened ({e}); restoring over it.");
                     None
                 }
                 Err(e) => return Err(e.into()),
             };
             let key = if recovery_key {
-                Some(RecoveryKey::parse(
-                    input.secret("Recovery key of the backup: ")?.expose(),
-                )?)
+                Some(RecoveryKey::parse(input.secret("Recovery key of the backup: ")?.expose())?)
             } else {
                 None
             };
@@ -201,17 +172,9 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn init(
-    vault: &Vault,
-    input: &mut prompt::Input,
-    site: Option<String>,
-    admin: Option<String>,
-) -> Result<()> {
+fn init(vault: &Vault, input: &mut prompt::Input, site: Option<String>, admin: Option<String>) -> Result<()> {
     if vault.is_initialized() {
-        return Err(StoreError::AlreadyInitialized {
-            dir: vault.dir().to_owned(),
-        }
-        .into());
+        return Err(StoreError::AlreadyInitialized { dir: vault.dir().to_owned() }.into());
     }
     let site = input.value_or("Clinic name: ", site)?;
     let admin = input.value_or("First admin's username: ", admin)?;
@@ -222,10 +185,7 @@ fn init(
     }
     let setup = vault.init(&admin, password.expose())?;
     settings::set_site_name(&setup.store, &site)?;
-    println!(
-        "Created the clinic database for {site:?} in {}.",
-        vault.dir().display()
-    );
+    println!("Created the clinic database for {site:?} in {}.", vault.dir().display());
     print_recovery_key(&setup.recovery_key);
     report_keyring(vault, setup.keyring);
     Ok(())
@@ -237,9 +197,7 @@ fn print_recovery_key(key: &RecoveryKey) {
     println!();
     println!("    {}", key.display_secret().expose());
     println!();
-    println!(
-        "With it, the data can be opened if the keyring and the admin password are both lost."
-    );
+    println!("With it, the data can be opened if the keyring and the admin password are both lost.");
 }
 
 fn report_keyring(vault: &Vault, stored: Result<(), StoreError>) {
@@ -261,31 +219,17 @@ fn status(vault: &Vault) -> Result<()> {
     }
     let state = match vault.keyring_state()? {
         vault::KeyringState::Holds => "holds this database's key".to_owned(),
-        vault::KeyringState::Missing => {
-            "has no key for this database: run `galen unlock`".to_owned()
-        }
-        vault::KeyringState::WrongKey => {
-            "holds a key that does not open this database: run `galen unlock`".to_owned()
-        }
+        vault::KeyringState::Missing => "has no key for this database: run `galen unlock`".to_owned(),
+        vault::KeyringState::WrongKey => "holds a key that does not open this database: run `galen unlock`".to_owned(),
         vault::KeyringState::Unavailable(why) => format!("unavailable: {why}"),
     };
     println!("Keyring:     {} {state}", vault.keyring().backend());
     let kf = vault.key_file()?;
     let admins: Vec<_> = kf.admin_wraps.iter().map(|w| w.username.as_str()).collect();
-    println!(
-        "Unlock by:   admin password ({}) or recovery key",
-        admins.join(", ")
-    );
+    println!("Unlock by:   admin password ({}) or recovery key", admins.join(", "));
     if let Ok(store) = vault.open() {
-        println!(
-            "Clinic:      {}",
-            settings::site_name(&store)?.unwrap_or_default()
-        );
-        println!(
-            "Database:    id {}, schema {}",
-            store.db_id()?,
-            store.schema_version()?
-        );
+        println!("Clinic:      {}", settings::site_name(&store)?.unwrap_or_default());
+        println!("Database:    id {}, schema {}", store.db_id()?, store.schema_version()?);
         println!("Patients:    {}", patients::count(&store)?);
     }
     Ok(())

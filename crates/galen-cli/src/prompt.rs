@@ -13,19 +13,13 @@ pub struct Input {
 impl Input {
     pub fn new() -> Self {
         let stdin = std::io::stdin();
-        Self {
-            interactive: stdin.is_terminal(),
-            lines: stdin.lock().lines(),
-        }
+        Self { interactive: stdin.is_terminal(), lines: stdin.lock().lines() }
     }
 
     fn next_line(&mut self, label: &str) -> Result<String> {
         match self.lines.next() {
             Some(line) => Ok(line.context("reading standard input")?),
-            None => bail!(
-                "standard input ended before \"{}\" was given",
-                label.trim_end_matches([':', ' '])
-            ),
+            None => bail!("standard input ended before \"{}\" was given", label.trim_end_matches([':', ' '])),
         }
     }
 

@@ -54,18 +54,13 @@ fn new_mac(dek: &Dek) -> Hmac<Sha256> {
 
 /// Writes a backup of the open store to `dest` (atomically: a partial file never takes `dest`'s name).
 pub fn backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary> {
-    let dir = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let snapshot = tempfile::Builder::new()
         .prefix(".galen-snapshot")
         .tempfile_in(vault.dir())
         .map_err(io("create a snapshot in", vault.dir()))?;
     store.snapshot_to(snapshot.path())?;
-    let db_len = std::fs::metadata(snapshot.path())
-        .map_err(io("read", snapshot.path()))?
-        .len();
+    let db_len = std::fs::metadata(snapshot.path()).map_err(io("read", snapshot.path()))?.len();
     let header = Header {
         format: "galen.backup.v1".into(),
         created_at: crate::clock::now_rfc3339(),
@@ -76,16 +71,10 @@ pub fn backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary
     #[allow(clippy::expect_used)]
     let header_json = serde_json::to_vec(&header).expect("backup header serializes");
 
-    let out = tempfile::Builder::new()
-        .prefix(".galen-backup")
-        .tempfile_in(dir)
-        .map_err(io("create a file in", dir))?;
+    let out = tempfile::Builder::new().prefix(".galen-backup").tempfile_in(dir).map_err(io("create a file in", dir))?;
     let mut mac = new_mac(store.dek());
     {
-        let mut w = MacWriter {
-            inner: BufWriter::new(out.as_file()),
-            mac: &mut mac,
-        };
+        let mut w = MacWriter { inner: BufWriter::new(out.as_file()), mac: &mut mac };
         let write_err = io("write", dest);
         (|| {
             w.write_all(MAGIC)?;
@@ -101,17 +90,10 @@ pub fn backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary
     let mut f = out.as_file();
     f.write_all(&tag).map_err(io("write", dest))?;
     f.sync_all().map_err(io("flush", dest))?;
-    out.persist(dest).map_err(|e| StoreError::Io {
-        action: "save",
-        path: dest.to_owned(),
-        source: e.error,
-    })?;
+    out.persist(dest).map_err(|e| StoreError::Io { action: "save", path: dest.to_owned(), source: e.error })?;
     sync_dir(dir)?;
     let bytes = std::fs::metadata(dest).map_err(io("read", dest))?.len();
-    Ok(BackupSummary {
-        bytes,
-        schema_version: header.schema_version,
-    })
+    Ok(BackupSummary { bytes, schema_version: header.schema_version })
 }
 
 /// Replaces the clinic's data with `src`, only after the backup's MAC, SQLCipher page checks and SQLite's
@@ -123,32 +105,24 @@ pub fn restore(
     current: Option<Store>,
     recovery: Option<&RecoveryKey>,
 ) -> Result<BackupSummary> {
-    let bad = |reason: &str| StoreError::BadBackup {
-        path: src.to_owned(),
-        reason: reason.into(),
-    };
+    let bad = |reason: &str| StoreError::BadBackup { path: src.to_owned(), reason: reason.into() };
     let file = File::open(src).map_err(io("open", src))?;
     let total = file.metadata().map_err(io("read", src))?.len();
     let mut r = BufReader::new(file);
 
     let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)
-        .map_err(|_| bad("it is too short to be a Galen backup"))?;
+    r.read_exact(&mut magic).map_err(|_| bad("it is too short to be a Galen backup"))?;
     if &magic != MAGIC {
         return Err(bad("it is not a Galen backup file"));
     }
-    let header_len =
-        u32::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
+    let header_len = u32::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
     if header_len > MAX_HEADER {
         return Err(bad("its header is damaged"));
     }
     let mut header_json = vec![0u8; header_len as usize];
-    r.read_exact(&mut header_json)
-        .map_err(|_| bad("the file is truncated"))?;
-    let header: Header =
-        serde_json::from_slice(&header_json).map_err(|_| bad("its header is damaged"))?;
-    let db_len =
-        u64::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
+    r.read_exact(&mut header_json).map_err(|_| bad("the file is truncated"))?;
+    let header: Header = serde_json::from_slice(&header_json).map_err(|_| bad("its header is damaged"))?;
+    let db_len = u64::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
     let expected_total = 8 + 4 + u64::from(header_len) + 8 + db_len + 32;
     if total != expected_total {
         return Err(bad(if total < expected_total {
@@ -176,20 +150,13 @@ pub fn restore(
     mac.update(&header_json);
     mac.update(&db_len.to_le_bytes());
     {
-        let mut w = MacWriter {
-            inner: BufWriter::new(staged.as_file()),
-            mac: &mut mac,
-        };
+        let mut w = MacWriter { inner: BufWriter::new(staged.as_file()), mac: &mut mac };
         std::io::copy(&mut (&mut r).take(db_len), &mut w).map_err(io("copy", src))?;
         w.inner.flush().map_err(io("write", staged.path()))?;
     }
     let tag: [u8; 32] = read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?;
-    mac.verify_slice(&tag)
-        .map_err(|_| bad("its contents do not match its seal (damaged or altered)"))?;
-    staged
-        .as_file()
-        .sync_all()
-        .map_err(io("flush", staged.path()))?;
+    mac.verify_slice(&tag).map_err(|_| bad("its contents do not match its seal (damaged or altered)"))?;
+    staged.as_file().sync_all().map_err(io("flush", staged.path()))?;
 
     let restored = Store::open(staged.path(), dek.clone())?;
     restored.check_integrity()?;
@@ -216,10 +183,7 @@ pub fn restore(
     sync_dir(vault.dir())?;
     // The keyring is a convenience: if it is unavailable, the clinic unlocks with the admin password.
     let _ = vault.keyring().store(&header.key_file.db_id, &dek);
-    Ok(BackupSummary {
-        bytes: total,
-        schema_version,
-    })
+    Ok(BackupSummary { bytes: total, schema_version })
 }
 
 fn read_array<const N: usize>(r: &mut impl Read) -> Option<[u8; N]> {

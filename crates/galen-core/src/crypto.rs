@@ -17,8 +17,7 @@ pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     // The OS RNG failing is not something a clinic app can recover from; there is no safe fallback.
     #[allow(clippy::expect_used)]
-    getrandom::fill(&mut out)
-        .expect("the operating system's random number generator is unavailable");
+    getrandom::fill(&mut out).expect("the operating system's random number generator is unavailable");
     out
 }
 
@@ -69,18 +68,9 @@ pub(crate) fn seal(key: &[u8; 32], aad: &str, plaintext: &[u8]) -> Sealed {
     // Encryption with a valid key and nonce cannot fail for in-memory buffers.
     #[allow(clippy::expect_used)]
     let ct = cipher
-        .encrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad: aad.as_bytes(),
-            },
-        )
+        .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
         .expect("XChaCha20-Poly1305 encryption");
-    Sealed {
-        nonce: b64(&nonce),
-        ciphertext: b64(&ct),
-    }
+    Sealed { nonce: b64(&nonce), ciphertext: b64(&ct) }
 }
 
 /// Opens a [`Sealed`] value; `None` means the key is wrong or the data was altered.
@@ -88,16 +78,7 @@ pub(crate) fn open(key: &[u8; 32], aad: &str, sealed: &Sealed) -> Option<Sensiti
     let nonce: [u8; 24] = unb64(&sealed.nonce)?.try_into().ok()?;
     let ct = unb64(&sealed.ciphertext)?;
     let cipher = XChaCha20Poly1305::new(key.into());
-    cipher
-        .decrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: &ct,
-                aad: aad.as_bytes(),
-            },
-        )
-        .ok()
-        .map(Sensitive::new)
+    cipher.decrypt(&XNonce::from(nonce), Payload { msg: &ct, aad: aad.as_bytes() }).ok().map(Sensitive::new)
 }
 
 /// Parameters of the argon2id derivation that protects the admin's wrap of the database key.
@@ -128,15 +109,10 @@ impl KdfParams {
             return None;
         }
         let salt = unb64(&self.salt)?;
-        let params =
-            argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
-                .ok()?;
-        let argon =
-            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32)).ok()?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut buf = [0u8; 32];
-        argon
-            .hash_password_into(password.as_bytes(), &salt, &mut buf)
-            .ok()?;
+        argon.hash_password_into(password.as_bytes(), &salt, &mut buf).ok()?;
         let out = Sensitive::new(buf);
         zeroize::Zeroize::zeroize(&mut buf);
         Some(out)
@@ -151,27 +127,15 @@ mod tests {
     fn sealed_data_opens_only_with_the_same_key_and_purpose() {
         let key = random::<32>();
         let sealed = seal(&key, "purpose-a", b"secret");
-        assert_eq!(
-            open(&key, "purpose-a", &sealed).map(|p| p.expose().clone()),
-            Some(b"secret".to_vec())
-        );
-        assert!(
-            open(&key, "purpose-b", &sealed).is_none(),
-            "a wrap must not open under another purpose"
-        );
-        assert!(
-            open(&random::<32>(), "purpose-a", &sealed).is_none(),
-            "a wrap must not open under another key"
-        );
+        assert_eq!(open(&key, "purpose-a", &sealed).map(|p| p.expose().clone()), Some(b"secret".to_vec()));
+        assert!(open(&key, "purpose-b", &sealed).is_none(), "a wrap must not open under another purpose");
+        assert!(open(&random::<32>(), "purpose-a", &sealed).is_none(), "a wrap must not open under another key");
     }
 
     #[test]
     fn kdf_refuses_parameters_below_the_floor() {
         let mut weak = KdfParams::for_unlock_password();
         weak.memory_kib = 1024;
-        assert!(
-            weak.derive("password").is_none(),
-            "a tampered key file must not weaken the KDF"
-        );
+        assert!(weak.derive("password").is_none(), "a tampered key file must not weaken the KDF");
     }
 }

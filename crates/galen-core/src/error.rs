@@ -6,17 +6,16 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("No Galen database was found in {dir}. Run `galen init` to set up this clinic, or pass the right --data-dir.")]
+    #[error(
+        "No Galen database was found in {dir}. Run `galen init` to set up this clinic, or pass the right --data-dir."
+    )]
     NotInitialized { dir: PathBuf },
 
     #[error("A Galen database already exists in {dir}; refusing to overwrite it. Use another --data-dir, or `galen restore` to replace it from a backup.")]
     AlreadyInitialized { dir: PathBuf },
 
     #[error("The {backend} keyring is not available ({reason}). Your data is safe: unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`).")]
-    KeyringUnavailable {
-        backend: &'static str,
-        reason: String,
-    },
+    KeyringUnavailable { backend: &'static str, reason: String },
 
     #[error("The database key is not in the {backend} keyring (this happens after a new OS user account, a reinstalled desktop, or a cleared keyring). Your data is safe: unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`); Galen will store the key in the keyring again.")]
     KeyMissing { backend: &'static str },
@@ -55,11 +54,7 @@ pub enum StoreError {
     BadBackup { path: PathBuf, reason: String },
 
     #[error("Could not {action} {path}: {source}")]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
 
     #[error("Database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -69,27 +64,14 @@ fn describe_pages(pages: &[u32], detail: &str) -> String {
     match pages {
         [] => format!("the file ({detail})"),
         [p] => format!("page {p}"),
-        many => format!(
-            "pages {}",
-            many.iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        many => format!("pages {}", many.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Shorthand for wrapping an `std::io::Error` with what was being done and where.
-pub(crate) fn io(
-    action: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(std::io::Error) -> StoreError {
+pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> StoreError {
     let path = path.into();
-    move |source| StoreError::Io {
-        action,
-        path,
-        source,
-    }
+    move |source| StoreError::Io { action, path, source }
 }

@@ -34,23 +34,13 @@ pub struct AdminWrap {
 
 impl KeyFile {
     /// A key file for a new database key, wrapped for one admin and the recovery key.
-    pub fn new(
-        db_id: &str,
-        dek: &Dek,
-        admin: &str,
-        password: &str,
-        recovery: &RecoveryKey,
-    ) -> Self {
+    pub fn new(db_id: &str, dek: &Dek, admin: &str, password: &str, recovery: &RecoveryKey) -> Self {
         let mut kf = Self {
             format: FORMAT.into(),
             db_id: db_id.into(),
             key_check: crypto::key_check(dek),
             admin_wraps: Vec::new(),
-            recovery_wrap: crypto::seal(
-                recovery.wrapping_key().expose(),
-                &aad(db_id, "recovery"),
-                dek.expose(),
-            ),
+            recovery_wrap: crypto::seal(recovery.wrapping_key().expose(), &aad(db_id, "recovery"), dek.expose()),
         };
         kf.set_admin_wrap(dek, admin, password);
         kf
@@ -61,20 +51,10 @@ impl KeyFile {
         let kdf = KdfParams::for_unlock_password();
         // Freshly generated parameters are always valid.
         #[allow(clippy::expect_used)]
-        let kek = kdf
-            .derive(password)
-            .expect("fresh argon2id parameters are valid");
-        let sealed = crypto::seal(
-            kek.expose(),
-            &aad(&self.db_id, &format!("admin:{username}")),
-            dek.expose(),
-        );
+        let kek = kdf.derive(password).expect("fresh argon2id parameters are valid");
+        let sealed = crypto::seal(kek.expose(), &aad(&self.db_id, &format!("admin:{username}")), dek.expose());
         self.admin_wraps.retain(|w| w.username != username);
-        self.admin_wraps.push(AdminWrap {
-            username: username.into(),
-            kdf,
-            sealed,
-        });
+        self.admin_wraps.push(AdminWrap { username: username.into(), kdf, sealed });
     }
 
     pub fn remove_admin_wrap(&mut self, username: &str) {
@@ -86,11 +66,8 @@ impl KeyFile {
     }
 
     pub fn set_recovery_wrap(&mut self, dek: &Dek, recovery: &RecoveryKey) {
-        self.recovery_wrap = crypto::seal(
-            recovery.wrapping_key().expose(),
-            &aad(&self.db_id, "recovery"),
-            dek.expose(),
-        );
+        self.recovery_wrap =
+            crypto::seal(recovery.wrapping_key().expose(), &aad(&self.db_id, "recovery"), dek.expose());
     }
 
     /// Whether `dek` is this database's key.
@@ -100,26 +77,14 @@ impl KeyFile {
 
     pub fn unwrap_with_admin(&self, username: &str, password: &str) -> Result<Dek> {
         // The same error whether the user or the password is wrong, so the file reveals no usernames.
-        let wrap = self
-            .admin_wraps
-            .iter()
-            .find(|w| w.username == username)
-            .ok_or(StoreError::WrongAdminPassword)?;
-        let kek = wrap
-            .kdf
-            .derive(password)
-            .ok_or(StoreError::WrongAdminPassword)?;
+        let wrap = self.admin_wraps.iter().find(|w| w.username == username).ok_or(StoreError::WrongAdminPassword)?;
+        let kek = wrap.kdf.derive(password).ok_or(StoreError::WrongAdminPassword)?;
         let aad = aad(&self.db_id, &format!("admin:{username}"));
-        self.to_dek(crypto::open(kek.expose(), &aad, &wrap.sealed))
-            .ok_or(StoreError::WrongAdminPassword)
+        self.to_dek(crypto::open(kek.expose(), &aad, &wrap.sealed)).ok_or(StoreError::WrongAdminPassword)
     }
 
     pub fn unwrap_with_recovery(&self, recovery: &RecoveryKey) -> Result<Dek> {
-        let opened = crypto::open(
-            recovery.wrapping_key().expose(),
-            &aad(&self.db_id, "recovery"),
-            &self.recovery_wrap,
-        );
+        let opened = crypto::open(recovery.wrapping_key().expose(), &aad(&self.db_id, "recovery"), &self.recovery_wrap);
         self.to_dek(opened).ok_or(StoreError::WrongRecoveryKey)
     }
 
@@ -130,13 +95,9 @@ impl KeyFile {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let bad = |reason: String| StoreError::KeyFile {
-            path: path.to_owned(),
-            reason,
-        };
+        let bad = |reason: String| StoreError::KeyFile { path: path.to_owned(), reason };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let kf: Self =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not a valid key file: {e}")))?;
+        let kf: Self = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid key file: {e}")))?;
         if kf.format != FORMAT {
             return Err(bad(format!("unknown format {:?}", kf.format)));
         }
@@ -159,23 +120,16 @@ fn aad(db_id: &str, purpose: &str) -> String {
 /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path`, and fsyncs the folder.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(io("create a temporary file in", dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("create a temporary file in", dir))?;
     tmp.write_all(bytes).map_err(io("write", tmp.path()))?;
     tmp.as_file().sync_all().map_err(io("flush", tmp.path()))?;
-    tmp.persist(path).map_err(|e| StoreError::Io {
-        action: "replace",
-        path: path.to_owned(),
-        source: e.error,
-    })?;
+    tmp.persist(path).map_err(|e| StoreError::Io { action: "replace", path: path.to_owned(), source: e.error })?;
     sync_dir(dir)
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("flush the folder", dir))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("flush the folder", dir))?;
     Ok(())
 }
 
@@ -188,47 +142,22 @@ mod tests {
         let dek = crypto::new_dek();
         let recovery = RecoveryKey::generate();
         let kf = KeyFile::new("db-1", &dek, "admin", "correct horse battery", &recovery);
-        let by_admin = kf
-            .unwrap_with_admin("admin", "correct horse battery")
-            .expect("admin password unwraps");
+        let by_admin = kf.unwrap_with_admin("admin", "correct horse battery").expect("admin password unwraps");
         assert_eq!(by_admin.expose(), dek.expose());
-        let by_recovery = kf
-            .unwrap_with_recovery(&recovery)
-            .expect("recovery key unwraps");
+        let by_recovery = kf.unwrap_with_recovery(&recovery).expect("recovery key unwraps");
         assert_eq!(by_recovery.expose(), dek.expose());
-        assert!(matches!(
-            kf.unwrap_with_admin("admin", "wrong"),
-            Err(StoreError::WrongAdminPassword)
-        ));
-        assert!(matches!(
-            kf.unwrap_with_admin("nobody", "correct horse battery"),
-            Err(StoreError::WrongAdminPassword)
-        ));
-        assert!(matches!(
-            kf.unwrap_with_recovery(&RecoveryKey::generate()),
-            Err(StoreError::WrongRecoveryKey)
-        ));
+        assert!(matches!(kf.unwrap_with_admin("admin", "wrong"), Err(StoreError::WrongAdminPassword)));
+        assert!(matches!(kf.unwrap_with_admin("nobody", "correct horse battery"), Err(StoreError::WrongAdminPassword)));
+        assert!(matches!(kf.unwrap_with_recovery(&RecoveryKey::generate()), Err(StoreError::WrongRecoveryKey)));
     }
 
     #[test]
     fn the_key_file_holds_no_plaintext_key() {
         let dek = crypto::new_dek();
-        let kf = KeyFile::new(
-            "db-1",
-            &dek,
-            "admin",
-            "pw pw pw pw pw",
-            &RecoveryKey::generate(),
-        );
+        let kf = KeyFile::new("db-1", &dek, "admin", "pw pw pw pw pw", &RecoveryKey::generate());
         let json = serde_json::to_string(&kf).expect("serializes");
-        for encoded in [
-            crypto::b64(dek.expose()),
-            data_encoding::HEXLOWER.encode(dek.expose()),
-        ] {
-            assert!(
-                !json.contains(&encoded),
-                "the raw key must never be in the key file"
-            );
+        for encoded in [crypto::b64(dek.expose()), data_encoding::HEXLOWER.encode(dek.expose())] {
+            assert!(!json.contains(&encoded), "the raw key must never be in the key file");
         }
         let back: KeyFile = serde_json::from_str(&json).expect("round-trips");
         assert_eq!(back, kf, "the key file format must round-trip unchanged");

@@ -20,9 +20,7 @@ pub struct Keyring {
 
 impl Default for Keyring {
     fn default() -> Self {
-        Self {
-            service: "galen".into(),
-        }
+        Self { service: "galen".into() }
     }
 }
 
@@ -35,9 +33,8 @@ impl Keyring {
         let user = format!("database-key:{db_id}");
         #[cfg(target_os = "linux")]
         {
-            let cred =
-                keyring::secret_service::SsCredential::new_with_target(None, &self.service, &user)
-                    .map_err(unavailable)?;
+            let cred = keyring::secret_service::SsCredential::new_with_target(None, &self.service, &user)
+                .map_err(unavailable)?;
             Ok(keyring::Entry::new_with_credential(Box::new(cred)))
         }
         #[cfg(not(target_os = "linux"))]
@@ -49,24 +46,14 @@ impl Keyring {
             keyring::Error::NoEntry => StoreError::KeyMissing { backend: BACKEND },
             other => unavailable(other),
         })?);
-        let bytes = Sensitive::new(
-            data_encoding::BASE64
-                .decode(text.expose().as_bytes())
-                .unwrap_or_default(),
-        );
-        let key: [u8; 32] = bytes
-            .expose()
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::WrongKey)?;
+        let bytes = Sensitive::new(data_encoding::BASE64.decode(text.expose().as_bytes()).unwrap_or_default());
+        let key: [u8; 32] = bytes.expose().as_slice().try_into().map_err(|_| StoreError::WrongKey)?;
         Ok(Sensitive::new(key))
     }
 
     pub fn store(&self, db_id: &str, dek: &Dek) -> Result<()> {
         let text = Sensitive::new(data_encoding::BASE64.encode(dek.expose()));
-        self.entry(db_id)?
-            .set_password(text.expose())
-            .map_err(unavailable)
+        self.entry(db_id)?.set_password(text.expose()).map_err(unavailable)
     }
 
     pub fn delete(&self, db_id: &str) -> Result<()> {
@@ -80,16 +67,11 @@ impl Keyring {
 /// Keeps the platform's reason but never its payload: `BadEncoding` would carry the secret itself.
 fn unavailable(e: keyring::Error) -> StoreError {
     let reason = match e {
-        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
-            inner.to_string()
-        }
+        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => inner.to_string(),
         keyring::Error::BadEncoding(_) => "the stored entry is not text".into(),
         keyring::Error::NoEntry => "no entry".into(),
         keyring::Error::Ambiguous(_) => "more than one matching entry".into(),
         other => other.to_string(),
     };
-    StoreError::KeyringUnavailable {
-        backend: BACKEND,
-        reason,
-    }
+    StoreError::KeyringUnavailable { backend: BACKEND, reason }
 }

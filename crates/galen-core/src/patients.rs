@@ -78,7 +78,5 @@ pub fn get(store: &Store, id: i64) -> Result<Option<Patient>> {
 }
 
 pub fn count(store: &Store) -> Result<i64> {
-    Ok(store
-        .conn()
-        .query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?)
+    Ok(store.conn().query_row("SELECT count(*) FROM patients", [], |r| r.get(0))?)
 }

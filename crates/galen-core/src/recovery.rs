@@ -36,28 +36,18 @@ impl RecoveryKey {
         let text = cleaned.expose();
         if text.chars().count() != CHARS {
             return Err(StoreError::MalformedRecoveryKey {
-                reason: format!(
-                    "it has {} characters instead of {CHARS}",
-                    text.chars().count()
-                ),
+                reason: format!("it has {} characters instead of {CHARS}", text.chars().count()),
             });
         }
         if let Some(bad) = text.chars().find(|c| !matches!(c, 'A'..='Z' | '2'..='7')) {
-            return Err(StoreError::MalformedRecoveryKey {
-                reason: format!("'{bad}' is not used in recovery keys"),
-            });
+            return Err(StoreError::MalformedRecoveryKey { reason: format!("'{bad}' is not used in recovery keys") });
         }
-        let bytes =
-            BASE32_NOPAD
-                .decode(text.as_bytes())
-                .map_err(|_| StoreError::MalformedRecoveryKey {
-                    reason: "it could not be decoded".into(),
-                })?;
+        let bytes = BASE32_NOPAD
+            .decode(text.as_bytes())
+            .map_err(|_| StoreError::MalformedRecoveryKey { reason: "it could not be decoded".into() })?;
         let arr: [u8; BYTES] = bytes
             .try_into()
-            .map_err(|_| StoreError::MalformedRecoveryKey {
-                reason: "it has the wrong length".into(),
-            })?;
+            .map_err(|_| StoreError::MalformedRecoveryKey { reason: "it has the wrong length".into() })?;
         Ok(Self(Sensitive::new(arr)))
     }
 
@@ -88,14 +78,9 @@ mod tests {
     fn a_displayed_key_parses_back_even_when_retyped_sloppily() {
         let key = RecoveryKey::generate();
         let shown = key.display_secret();
-        assert_eq!(
-            shown.expose().len(),
-            32 + 7,
-            "eight groups of four joined by dashes"
-        );
+        assert_eq!(shown.expose().len(), 32 + 7, "eight groups of four joined by dashes");
         let sloppy = shown.expose().to_lowercase().replace('-', " ");
-        let parsed =
-            RecoveryKey::parse(&sloppy).expect("a lower-case, space-separated key is still valid");
+        let parsed = RecoveryKey::parse(&sloppy).expect("a lower-case, space-separated key is still valid");
         assert_eq!(parsed.0.expose(), key.0.expose());
     }
 

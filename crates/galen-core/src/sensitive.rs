@@ -57,10 +57,7 @@ mod tests {
     fn debug_output_never_contains_the_secret() {
         let s = Sensitive::new(String::from("hunter2-very-secret"));
         let printed = format!("{s:?} {:?}", Some(&s));
-        assert!(
-            !printed.contains("hunter2"),
-            "Debug leaked the secret: {printed}"
-        );
+        assert!(!printed.contains("hunter2"), "Debug leaked the secret: {printed}");
         assert!(printed.contains("redacted"));
     }
 }

@@ -23,12 +23,7 @@ pub fn set_site_name(store: &Store, name: &str) -> Result<()> {
 }
 
 fn get(store: &Store, key: &str) -> Result<Option<String>> {
-    Ok(store
-        .conn()
-        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })
-        .optional()?)
+    Ok(store.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
 }
 
 fn set(store: &Store, key: &str, value: &str) -> Result<()> {

@@ -56,10 +56,7 @@ pub enum KeyringState {
 
 impl Vault {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            keyring: Keyring::default(),
-        }
+        Self { dir: dir.into(), keyring: Keyring::default() }
     }
 
     pub fn dir(&self) -> &Path {
@@ -84,9 +81,7 @@ impl Vault {
 
     pub fn key_file(&self) -> Result<KeyFile> {
         if !self.is_initialized() {
-            return Err(StoreError::NotInitialized {
-                dir: self.dir.clone(),
-            });
+            return Err(StoreError::NotInitialized { dir: self.dir.clone() });
         }
         KeyFile::load(&self.key_file_path())
     }
@@ -94,16 +89,13 @@ impl Vault {
     /// Creates a new clinic database with a fresh key, wrapped for the first admin and a new recovery key.
     pub fn init(&self, admin_username: &str, admin_password: &str) -> Result<Initialized> {
         if self.is_initialized() {
-            return Err(StoreError::AlreadyInitialized {
-                dir: self.dir.clone(),
-            });
+            return Err(StoreError::AlreadyInitialized { dir: self.dir.clone() });
         }
         create_private_dir(&self.dir)?;
         let dek = crypto::new_dek();
         let db_id = uuid::Uuid::now_v7().to_string();
         let recovery_key = RecoveryKey::generate();
-        KeyFile::new(&db_id, &dek, admin_username, admin_password, &recovery_key)
-            .save(&self.key_file_path())?;
+        KeyFile::new(&db_id, &dek, admin_username, admin_password, &recovery_key).save(&self.key_file_path())?;
         // Build the database under a temporary name, so a crash never leaves a half-made `galen.db`.
         let building = self.dir.join("galen.db.creating");
         remove_db_files(&building, true)?;
@@ -113,11 +105,7 @@ impl Vault {
         crate::keyfile::sync_dir(&self.dir)?;
         let store = Store::open(&self.db_path(), dek.clone())?;
         let keyring = self.keyring.store(&db_id, &dek);
-        Ok(Initialized {
-            store,
-            recovery_key,
-            keyring,
-        })
+        Ok(Initialized { store, recovery_key, keyring })
     }
 
     /// Opens with the key from the OS keyring: the everyday path, no password needed.
@@ -199,23 +187,12 @@ impl Vault {
     /// because their passwords are not at hand; each gets a new one at their next admin unlock.
     ///
     /// The admin's password is checked against the current wrap first, so a stolen open session cannot rotate.
-    pub fn rotate_key(
-        &self,
-        store: &mut Store,
-        admin_username: &str,
-        admin_password: &str,
-    ) -> Result<RecoveryKey> {
+    pub fn rotate_key(&self, store: &mut Store, admin_username: &str, admin_password: &str) -> Result<RecoveryKey> {
         let old = self.key_file()?;
         old.unwrap_with_admin(admin_username, admin_password)?;
         let new_dek = crypto::new_dek();
         let recovery = RecoveryKey::generate();
-        let new_kf = KeyFile::new(
-            &old.db_id,
-            &new_dek,
-            admin_username,
-            admin_password,
-            &recovery,
-        );
+        let new_kf = KeyFile::new(&old.db_id, &new_dek, admin_username, admin_password, &recovery);
         // The new key file waits beside the old one until the database is re-keyed, so a crash in between
         // leaves a pair that still opens (see `finish_interrupted_rotation`).
         let pending = self.pending_key_file_path();
@@ -234,8 +211,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(io("protect", dir))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io("protect", dir))?;
     }
     Ok(())
 }
@@ -248,13 +224,7 @@ pub(crate) fn remove_db_files(db: &Path, with_main: bool) -> Result<()> {
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError::Io {
-                    action: "remove",
-                    path: p,
-                    source: e,
-                })
-            }
+            Err(e) => return Err(StoreError::Io { action: "remove", path: p, source: e }),
         }
     }
     Ok(())

@@ -47,7 +47,8 @@ pub fn fails(o: Output) -> String {
 
 /// Sets up a clinic and returns the recovery key that `init` printed.
 pub fn init(dir: &Path) -> String {
-    let out = ok(galen(dir, &["init", "--site", "Clínica Sol", "--admin", "ana"], &format!("{PASSWORD}\n{PASSWORD}\n")));
+    let out =
+        ok(galen(dir, &["init", "--site", "Clínica Sol", "--admin", "ana"], &format!("{PASSWORD}\n{PASSWORD}\n")));
     out.lines()
         .map(str::trim)
         .find(|l| l.len() == 39 && l.matches('-').count() == 7)

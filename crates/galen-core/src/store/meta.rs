@@ -28,11 +28,7 @@ pub(crate) fn is_galen(conn: &Connection) -> Result<bool> {
         [],
         |r| r.get(0),
     )?;
-    Ok(has_table
-        && conn
-            .query_row("SELECT app FROM galen_meta", [], |r| r.get::<_, String>(0))
-            .optional()?
-            .is_some())
+    Ok(has_table && conn.query_row("SELECT app FROM galen_meta", [], |r| r.get::<_, String>(0)).optional()?.is_some())
 }
 
 pub(crate) fn db_id(conn: &Connection) -> Result<String> {

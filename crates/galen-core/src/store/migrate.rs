@@ -15,11 +15,7 @@ pub(crate) struct Migration {
 
 /// Every table's migrations. Add a module's list here when it gains a table.
 fn all() -> Vec<&'static Migration> {
-    let tables = [
-        super::meta::MIGRATIONS,
-        crate::settings::MIGRATIONS,
-        crate::patients::MIGRATIONS,
-    ];
+    let tables = [super::meta::MIGRATIONS, crate::settings::MIGRATIONS, crate::patients::MIGRATIONS];
     let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
     all.sort_by_key(|m| m.version);
     all
@@ -51,30 +47,17 @@ mod tests {
     fn versions_are_unique_contiguous_and_end_at_latest() {
         let versions: Vec<u32> = all().iter().map(|m| m.version).collect();
         let expected: Vec<u32> = (1..=LATEST_SCHEMA).collect();
-        assert_eq!(
-            versions, expected,
-            "migration versions must run 1..=LATEST_SCHEMA with no gaps or repeats"
-        );
+        assert_eq!(versions, expected, "migration versions must run 1..=LATEST_SCHEMA with no gaps or repeats");
     }
 
     #[test]
     fn shipped_migrations_are_never_edited() {
         // Append a line when adding a migration; never change an existing line.
-        let pinned = [
-            (1, "4ea7622d94ec6a58"),
-            (2, "16e7ea988b8dddbb"),
-            (3, "941d6447f54a586e"),
-        ];
+        let pinned = [(1, "4ea7622d94ec6a58"), (2, "16e7ea988b8dddbb"), (3, "941d6447f54a586e")];
         for (version, prefix) in pinned {
-            let m = all()
-                .into_iter()
-                .find(|m| m.version == version)
-                .expect("pinned migration exists");
+            let m = all().into_iter().find(|m| m.version == version).expect("pinned migration exists");
             let hash = data_encoding::HEXLOWER.encode(&Sha256::digest(m.sql.as_bytes()));
-            assert!(
-                hash.starts_with(prefix),
-                "migration {version} was edited (hash {hash}); add a new one instead"
-            );
+            assert!(hash.starts_with(prefix), "migration {version} was edited (hash {hash}); add a new one instead");
         }
     }
 }

@@ -27,16 +27,10 @@ pub struct Store {
 impl Store {
     /// Creates a new, empty Galen database at `path` (which must not exist) and applies every migration.
     pub(crate) fn create(path: &Path, dek: Dek, db_id: &str) -> Result<Self> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-        )?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         apply_key(&conn, &dek)?;
-        let store = Self {
-            conn,
-            path: path.to_owned(),
-            dek,
-        };
+        let store = Self { conn, path: path.to_owned(), dek };
         store.configure()?;
         migrate::run(&store.conn)?;
         meta::init(&store.conn, db_id)?;
@@ -48,17 +42,8 @@ impl Store {
         refuse_obvious_strangers(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         apply_key(&conn, &dek)?;
-        let store = Self {
-            conn,
-            path: path.to_owned(),
-            dek,
-        };
-        if let Err(e) = store
-            .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-                r.get::<_, i64>(0)
-            })
-        {
+        let store = Self { conn, path: path.to_owned(), dek };
+        if let Err(e) = store.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
             return Err(store.explain_unreadable(e));
         }
         store.configure()?;
@@ -70,10 +55,7 @@ impl Store {
         }
         let found = migrate::schema_version(&store.conn)?;
         if found > LATEST_SCHEMA {
-            return Err(StoreError::NewerSchema {
-                found,
-                supported: LATEST_SCHEMA,
-            });
+            return Err(StoreError::NewerSchema { found, supported: LATEST_SCHEMA });
         }
         migrate::run(&store.conn)?;
         Ok(store)
@@ -92,10 +74,7 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: either all of its writes land, or none do.
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
         let tx = self.conn.unchecked_transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -134,20 +113,12 @@ impl Store {
             details.push(line);
         }
         if !details.is_empty() {
-            return Err(StoreError::Corrupted {
-                pages,
-                detail: details.join("; "),
-            });
+            return Err(StoreError::Corrupted { pages, detail: details.join("; ") });
         }
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let lines: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let lines: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         if lines != ["ok"] {
-            return Err(StoreError::Corrupted {
-                pages: Vec::new(),
-                detail: lines.join("; "),
-            });
+            return Err(StoreError::Corrupted { pages: Vec::new(), detail: lines.join("; ") });
         }
         Ok(())
     }
@@ -157,11 +128,7 @@ impl Store {
     pub(crate) fn snapshot_to(&self, dest: &Path) -> Result<()> {
         let mut out = Connection::open(dest)?;
         apply_key(&out, &self.dek)?;
-        rusqlite::backup::Backup::new(&self.conn, &mut out)?.run_to_completion(
-            256,
-            std::time::Duration::ZERO,
-            None,
-        )?;
+        rusqlite::backup::Backup::new(&self.conn, &mut out)?.run_to_completion(256, std::time::Duration::ZERO, None)?;
         // A backup copy is a single self-contained file.
         out.pragma_update(None, "journal_mode", "DELETE")?;
         Ok(())
@@ -169,16 +136,14 @@ impl Store {
 
     /// Re-encrypts every page under `new` (SQLCipher `PRAGMA rekey`), in one transaction.
     pub(crate) fn rekey(&mut self, new: Dek) -> Result<()> {
-        self.conn
-            .pragma_update(None, "rekey", key_literal(&new).expose())?;
+        self.conn.pragma_update(None, "rekey", key_literal(&new).expose())?;
         self.dek = new;
         Ok(())
     }
 
     /// Flushes the write-ahead log into the main file, so the file alone is the whole database.
     pub(crate) fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -211,10 +176,7 @@ impl Store {
                     StoreError::Corrupted { pages, detail }
                 }
             }
-            _ => StoreError::Corrupted {
-                pages: vec![1],
-                detail: e.to_string(),
-            },
+            _ => StoreError::Corrupted { pages: vec![1], detail: e.to_string() },
         }
     }
 }
@@ -239,10 +201,7 @@ fn refuse_obvious_strangers(path: &Path) -> Result<()> {
     } else {
         return Ok(());
     };
-    Err(StoreError::NotGalenDatabase {
-        path: path.to_owned(),
-        reason: reason.into(),
-    })
+    Err(StoreError::NotGalenDatabase { path: path.to_owned(), reason: reason.into() })
 }
 
 fn apply_key(conn: &Connection, dek: &Dek) -> Result<()> {
@@ -252,19 +211,11 @@ fn apply_key(conn: &Connection, dek: &Dek) -> Result<()> {
 
 /// SQLCipher's raw-key syntax, `x'<64 hex>'`, which skips its KDF.
 fn key_literal(dek: &Dek) -> Sensitive<String> {
-    Sensitive::new(format!(
-        "x'{}'",
-        data_encoding::HEXLOWER.encode(dek.expose())
-    ))
+    Sensitive::new(format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose())))
 }
 
 fn page_number(line: &str) -> Option<u32> {
-    line.split("page ")
-        .nth(1)?
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
+    line.split("page ").nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
 fn file_pages(path: &Path) -> u64 {

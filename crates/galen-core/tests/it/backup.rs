@@ -6,7 +6,8 @@ use galen_core::{backup, patients, StoreError};
 #[test]
 fn a_backup_restores_to_identical_data() {
     let (clinic, store) = new_clinic();
-    for (g, f) in [("Ana", "Albuquerque"), ("Jürgen", "Müller"), ("Αλέξανδρος", "Παπαδόπουλος")] {
+    for (g, f) in [("Ana", "Albuquerque"), ("Jürgen", "Müller"), ("Αλέξανδρος", "Παπαδόπουλος")]
+    {
         patients::register(&store, &patient(g, f)).expect("register");
     }
     let before = all_patients(&store);

@@ -68,7 +68,8 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
         let store = clinic.vault.open().expect("reopen after SIGKILL");
         store.check_integrity().expect("integrity_check is ok after every kill");
         for (id, name) in &acked {
-            let p = patients::get(&store, *id).expect("read").unwrap_or_else(|| panic!("acknowledged patient {id} lost"));
+            let p =
+                patients::get(&store, *id).expect("read").unwrap_or_else(|| panic!("acknowledged patient {id} lost"));
             assert_eq!(&p.given_names, name, "patient {id} holds what was acknowledged");
         }
     }

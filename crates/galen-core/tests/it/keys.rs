@@ -31,7 +31,10 @@ fn rotation_rekeys_the_database_and_replaces_every_wrap() {
 
     let kf = clinic.vault.key_file().expect("key file");
     assert!(!kf.matches(&old_key), "the key file now describes a new key");
-    assert!(matches!(kf.unwrap_with_recovery(&clinic.recovery), Err(StoreError::WrongRecoveryKey)), "old recovery key retired");
+    assert!(
+        matches!(kf.unwrap_with_recovery(&clinic.recovery), Err(StoreError::WrongRecoveryKey)),
+        "old recovery key retired"
+    );
     assert_ne!(std::fs::read(clinic.vault.db_path()).expect("read"), old_file, "every page was re-encrypted");
 
     let store = clinic.vault.open().expect("the keyring holds the new key");

@@ -33,7 +33,10 @@ fn plain_sqlite_refuses_the_file() {
     let (clinic, store) = new_clinic();
     drop(store);
     let out = Command::new("python3")
-        .args(["-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('select * from sqlite_master').fetchall()"])
+        .args([
+            "-c",
+            "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('select * from sqlite_master').fetchall()",
+        ])
         .arg(clinic.vault.db_path())
         .output()
         .expect("python3 runs");
