@@ -11,12 +11,17 @@
 //! HMAC-SHA256 under a key derived from the database key, over everything before it: a truncated, padded or
 //! altered backup is refused before anything is replaced.
 
+use crate::audit::{self, Actor, Outcome};
+use crate::clinic::Clinic;
 use crate::crypto::{self, Dek};
 use crate::error::{io, Result, StoreError};
 use crate::keyfile::{sync_dir, KeyFile};
+use crate::permissions::Action;
 use crate::recovery::RecoveryKey;
+use crate::session::Session;
 use crate::store::Store;
 use crate::vault::{create_private_dir, remove_db_files, Vault};
+use crate::Error;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -52,8 +57,17 @@ fn new_mac(dek: &Dek) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(&mac_key(dek)).expect("HMAC key")
 }
 
-/// Writes a backup of the open store to `dest` (atomically: a partial file never takes `dest`'s name).
-pub fn backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary> {
+/// Writes a backup of the open clinic to `dest` (admins only; atomically: a partial file never takes `dest`'s
+/// name).
+pub fn backup(clinic: &Clinic, session: &Session, dest: &Path) -> Result<BackupSummary, Error> {
+    let actor = clinic.authorize(session, Action::BackupCreate, None)?;
+    let summary = write_backup(clinic.vault(), clinic.store(), dest)?;
+    let now = crate::clock::now_rfc3339();
+    clinic.store().write(|tx| audit::record(tx, &now, &actor, "backup.create", ("backup", ""), Outcome::Ok))?;
+    Ok(summary)
+}
+
+fn write_backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary> {
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let snapshot = tempfile::Builder::new()
         .prefix(".galen-snapshot")
@@ -96,14 +110,41 @@ pub fn backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary
     Ok(BackupSummary { bytes, schema_version: header.schema_version })
 }
 
+/// Who is restoring: an admin signed in to the current clinic, or, where there is no working clinic (a new
+/// laptop, a damaged database), whoever holds the backup's recovery key.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // built once per restore and moved, never stored
+pub enum RestoreBy<'a> {
+    Admin { clinic: Clinic, session: &'a Session },
+    RecoveryKeyOnly,
+}
+
 /// Replaces the clinic's data with `src`, only after the backup's MAC, SQLCipher page checks and SQLite's
-/// integrity check all pass on a private copy. `current` is the open store, if any: it is closed before the
-/// swap, and its key opens backups made under the same key without asking for a recovery key.
+/// integrity check all pass on a private copy. An admin's open clinic is closed before the swap, and its key
+/// opens backups made under the same key without a recovery key. The restore is recorded in the audit trail
+/// of the restored database.
 pub fn restore(
+    vault: &Vault,
+    src: &Path,
+    by: RestoreBy<'_>,
+    recovery: Option<&RecoveryKey>,
+) -> Result<BackupSummary, Error> {
+    let (current, actor) = match by {
+        RestoreBy::Admin { clinic, session } => {
+            let actor = clinic.authorize(session, Action::BackupRestore, None)?;
+            (Some(clinic.close().1), actor)
+        }
+        RestoreBy::RecoveryKeyOnly => (None, Actor::system()),
+    };
+    Ok(restore_verified(vault, src, current, recovery, &actor)?)
+}
+
+fn restore_verified(
     vault: &Vault,
     src: &Path,
     current: Option<Store>,
     recovery: Option<&RecoveryKey>,
+    actor: &Actor,
 ) -> Result<BackupSummary> {
     let bad = |reason: &str| StoreError::BadBackup { path: src.to_owned(), reason: reason.into() };
     let file = File::open(src).map_err(io("open", src))?;
@@ -161,6 +202,13 @@ pub fn restore(
     let restored = Store::open(staged.path(), dek.clone())?;
     restored.check_integrity()?;
     let schema_version = restored.schema_version()?;
+    let now = crate::clock::now_rfc3339();
+    restored.write(|tx| audit::record(tx, &now, actor, "backup.restore", ("backup", ""), Outcome::Ok)).map_err(
+        |e| match e {
+            Error::Store(s) => s,
+            other => StoreError::BadBackup { path: src.to_owned(), reason: other.to_string() },
+        },
+    )?;
     restored.checkpoint()?;
     drop(restored);
     // `Store::open` may have switched the copy to WAL; after the checkpoint its companions are empty.

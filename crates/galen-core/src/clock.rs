@@ -1,7 +1,43 @@
-//! Time, behind a trait so that rules that depend on it (throttling, idle lock) are testable without sleeping.
+//! Time, behind a trait so that rules that depend on it (throttling, idle lock) are tested without sleeping.
 
+use std::sync::{Arc, Mutex};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The real wall clock, in UTC.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that moves only when told to, shared by clones.
+#[derive(Debug, Clone)]
+pub struct FakeClock(Arc<Mutex<OffsetDateTime>>);
+
+impl FakeClock {
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self(Arc::new(Mutex::new(start)))
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *t += by;
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 pub(crate) fn now_rfc3339() -> String {
     rfc3339(OffsetDateTime::now_utc())
@@ -10,4 +46,8 @@ pub(crate) fn now_rfc3339() -> String {
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     // Any UTC timestamp in range formats as RFC 3339.
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub(crate) fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
 }

@@ -75,3 +75,97 @@ pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(
     let path = path.into();
     move |source| StoreError::Io { action, path, source }
 }
+
+/// One message for one form field, so a screen can show it next to the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Every field error found in one submission (all of them, not just the first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn one(e: FieldError) -> Self {
+        Self(vec![e])
+    }
+
+    pub fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn absorb(&mut self, other: Result<(), FieldErrors>) {
+        if let Err(e) = other {
+            self.0.extend(e.0);
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self))
+        }
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// What an operation on an open clinic can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// Always this one message, whether the user is unknown, disabled or the password wrong.
+    #[error("Wrong username or password.")]
+    WrongCredentials,
+
+    #[error("Too many failed sign-in attempts. Wait {} before trying again, or ask an admin to clear the lock.", human_duration(*.retry_after_secs))]
+    Throttled { retry_after_secs: u64 },
+
+    #[error("Your password was reset by an admin. Choose a new password to continue.")]
+    PasswordChangeRequired,
+
+    #[error("This session is locked. Enter your password to continue.")]
+    Locked,
+
+    #[error("Your account is no longer active. Ask an admin.")]
+    AccountDisabled,
+
+    #[error("Your role ({role}) does not allow this: {action}.")]
+    Denied { role: crate::permissions::Role, action: crate::permissions::Action },
+
+    #[error("Please correct: {0}")]
+    Invalid(FieldErrors),
+
+    #[error("{what} was not found.")]
+    NotFound { what: String },
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Store(StoreError::Sqlite(e))
+    }
+}
+
+pub(crate) fn human_duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} seconds"),
+        60..=3599 => format!("{} minutes", secs.div_ceil(60)),
+        _ => format!("{} hour(s)", secs.div_ceil(3600)),
+    }
+}

@@ -6,35 +6,57 @@
 //! A clinic's data lives in one SQLCipher database whose random 256-bit key sits in the OS keyring, with two
 //! fallbacks wrapped in a key file beside it: the admin's password (argon2id) and a printed recovery key.
 //!
-//! ```no_run
-//! use galen_core::{patients, vault::Vault};
+//! Every operation goes through a signed-in [`Session`] and one permission table (`permissions.rs`), and is
+//! recorded in a hash-chained audit trail.
 //!
-//! # fn main() -> Result<(), galen_core::StoreError> {
-//! let vault = Vault::new("/tmp/demo-clinic");
-//! let setup = vault.init("admin", "a long unlock passphrase")?;
-//! println!("Write down the recovery key: {}", setup.recovery_key.display_secret().expose());
+//! ```no_run
+//! use galen_core::clinic::{Clinic, Setup};
+//! use galen_core::{patients, Vault};
+//!
+//! # fn main() -> Result<(), galen_core::Error> {
+//! let setup = Setup {
+//!     site_name: "Clínica Sol".into(),
+//!     admin_username: "ana".into(),
+//!     admin_display_name: "Ana Admin".into(),
+//!     admin_password: "a long unlock passphrase".into(),
+//! };
+//! let created = Clinic::create(Vault::new("/tmp/demo-clinic"), &setup)?;
+//! println!("Write down the recovery key: {}", created.recovery_key.display_secret().expose());
 //!
 //! // Later, on the same OS account, the keyring opens it without a password:
-//! let store = vault.open()?;
-//! println!("{} patients", patients::count(&store)?);
+//! let clinic = Clinic::open(Vault::new("/tmp/demo-clinic"))?;
+//! let session = clinic.login("ana", "a long unlock passphrase")?;
+//! println!("{} patients; signed in as {}", patients::count(clinic.store())?, session.role());
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod backup;
-pub(crate) mod clock;
+pub mod breakglass;
+pub mod clinic;
+pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod keyfile;
 pub mod keyring;
+pub mod password;
 pub mod patients;
+pub mod permissions;
 pub mod recovery;
 pub mod sensitive;
+pub mod session;
 pub mod settings;
+pub mod staff;
 pub mod store;
+pub mod text;
+pub mod throttle;
 pub mod vault;
 
-pub use error::StoreError;
+pub use clinic::Clinic;
+pub use error::{Error, FieldError, FieldErrors, StoreError};
+pub use permissions::{Action, Role};
 pub use recovery::RecoveryKey;
 pub use sensitive::Sensitive;
+pub use session::Session;
 pub use store::Store;
 pub use vault::Vault;

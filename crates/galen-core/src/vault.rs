@@ -169,14 +169,14 @@ impl Vault {
     }
 
     /// Wraps the open store's key for `username` under `password` (a new admin, or a changed password).
-    pub fn set_admin_password(&self, store: &Store, username: &str, password: &str) -> Result<()> {
+    pub(crate) fn set_admin_password(&self, store: &Store, username: &str, password: &str) -> Result<()> {
         let mut kf = self.key_file()?;
         kf.set_admin_wrap(store.dek(), username, password);
         kf.save(&self.key_file_path())
     }
 
     /// Removes `username`'s wrap (an admin disabled or demoted).
-    pub fn remove_admin_password(&self, username: &str) -> Result<()> {
+    pub(crate) fn remove_admin_password(&self, username: &str) -> Result<()> {
         let mut kf = self.key_file()?;
         kf.remove_admin_wrap(username);
         kf.save(&self.key_file_path())
@@ -187,7 +187,12 @@ impl Vault {
     /// because their passwords are not at hand; each gets a new one at their next admin unlock.
     ///
     /// The admin's password is checked against the current wrap first, so a stolen open session cannot rotate.
-    pub fn rotate_key(&self, store: &mut Store, admin_username: &str, admin_password: &str) -> Result<RecoveryKey> {
+    pub(crate) fn rotate_key(
+        &self,
+        store: &mut Store,
+        admin_username: &str,
+        admin_password: &str,
+    ) -> Result<RecoveryKey> {
         let old = self.key_file()?;
         old.unwrap_with_admin(admin_username, admin_password)?;
         let new_dek = crypto::new_dek();

@@ -26,6 +26,15 @@ fn every_command_has_help() {
         vec!["key", "rotate", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
+        vec!["login", "--help"],
+        vec!["passwd", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["user", "reset-password", "--help"],
+        vec!["audit", "show", "--help"],
+        vec!["audit", "verify", "--help"],
     ] {
         let out = ok(galen(dir.path(), &args, ""));
         assert!(out.contains("Usage:"), "{args:?} prints usage: {out}");
@@ -41,7 +50,7 @@ fn init_prints_the_recovery_key_once_and_status_reports_the_keyring() {
     assert!(status.contains("holds this database's key"), "{status}");
     assert!(status.contains("Clínica Sol"), "{status}");
     assert!(!status.contains(&key), "the recovery key is never shown again");
-    let again = fails(galen(&data, &["init", "--site", "X", "--admin", "ana"], ""));
+    let again = fails(galen(&data, &["init", "--site", "X", "--admin", "ana", "--name", "A"], ""));
     assert!(again.contains("already exists"), "{again}");
 }
 
@@ -49,7 +58,11 @@ fn init_prints_the_recovery_key_once_and_status_reports_the_keyring() {
 fn mismatched_passwords_create_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("clinic");
-    let err = fails(galen(&data, &["init", "--site", "S", "--admin", "ana"], "first password 1\nsecond password 2\n"));
+    let err = fails(galen(
+        &data,
+        &["init", "--site", "S", "--admin", "ana", "--name", "Ana"],
+        "first password 1\nsecond password 2\n",
+    ));
     assert!(err.contains("differ"), "{err}");
     assert!(!data.join("galen.db").exists(), "no database after a refused init");
 }
@@ -90,13 +103,15 @@ fn backup_restore_and_a_truncated_backup_through_the_cli() {
     let data = dir.path().join("clinic");
     let key = init(&data);
     let bak = dir.path().join("clinic.galenbak");
-    ok(galen(&data, &["backup", bak.to_str().expect("utf8")], ""));
+    let err = fails(galen(&data, &["backup", bak.to_str().expect("utf8")], "ana\nwrong password!!\n"));
+    assert!(err.contains("Wrong username or password"), "{err}");
+    ok(as_admin(&data, &["backup", bak.to_str().expect("utf8")], ""));
     let bytes = std::fs::read(&bak).expect("read");
     let cut = dir.path().join("cut.galenbak");
     std::fs::write(&cut, &bytes[..bytes.len() - 10]).expect("write");
-    let err = fails(galen(&data, &["restore", cut.to_str().expect("utf8")], ""));
+    let err = fails(as_admin(&data, &["restore", cut.to_str().expect("utf8")], ""));
     assert!(err.contains("truncated") && err.contains("not touched"), "{err}");
-    ok(galen(&data, &["restore", bak.to_str().expect("utf8")], ""));
+    ok(as_admin(&data, &["restore", bak.to_str().expect("utf8")], ""));
 
     // A new machine with only the backup and the recovery key.
     let fresh = dir.path().join("new-laptop");
@@ -126,10 +141,89 @@ fn key_rotate_prints_a_new_recovery_key_that_works() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("clinic");
     let old = init(&data);
-    let out = ok(galen(&data, &["key", "rotate", "--username", "ana"], &format!("{PASSWORD}\n")));
+    let out = ok(as_admin(&data, &["key", "rotate"], ""));
     let new = out.lines().map(str::trim).find(|l| l.len() == 39 && l.matches('-').count() == 7).expect("new key");
     assert_ne!(new, old);
     wipe_keyring(&data);
     fails(galen(&data, &["unlock", "--recovery-key"], &format!("{old}\n")));
     ok(galen(&data, &["unlock", "--recovery-key"], &format!("{new}\n")));
+}
+
+#[test]
+fn admin_manages_staff_and_the_audit_log_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    let add = |args: &[&str], pw: &str| {
+        let mut full = vec!["user", "add"];
+        full.extend_from_slice(args);
+        as_admin(&data, &full, &format!("{pw}\n{pw}\n"))
+    };
+    let doctor = ["--username", "rui", "--name", "Dr Rui Costa", "--role", "doctor", "--licence", "CRM-123"];
+    ok(add(&doctor, "a good long doctor password"));
+    let err = fails(add(&["--username", "rec", "--name", "Rita", "--role", "receptionist"], "short"));
+    assert!(err.contains("at least 12 characters"), "{err}");
+    let err = fails(add(&["--username", "doc2", "--name", "No Licence", "--role", "doctor"], PASSWORD));
+    assert!(err.contains("licence number is required"), "{err}");
+    ok(add(&["--username", "rec", "--name", "Rita Reis", "--role", "receptionist"], "front desk password 1"));
+
+    let list = ok(as_admin(&data, &["user", "list"], ""));
+    assert!(list.contains("rui") && list.contains("doctor") && list.contains("CRM-123"), "{list}");
+
+    // A doctor cannot manage accounts: galen-core refuses, the CLI only reports it.
+    let err = fails(galen(&data, &["--user", "rui", "user", "list"], "a good long doctor password\n"));
+    assert!(err.contains("does not allow this: manage staff accounts"), "{err}");
+
+    let reset = ok(as_admin(&data, &["user", "reset-password", "rec"], ""));
+    let temporary = reset.lines().nth(1).expect("the temporary password line").trim().to_owned();
+    let login = ok(galen(
+        &data,
+        &["--user", "rec", "login"],
+        &format!("{temporary}\nmy own new password\nmy own new password\n"),
+    ));
+    assert!(login.contains("choose a new one") && login.contains("role receptionist"), "{login}");
+    ok(galen(&data, &["--user", "rec", "login"], "my own new password\n"));
+
+    ok(as_admin(&data, &["user", "disable", "rec"], ""));
+    let err = fails(galen(&data, &["--user", "rec", "login"], "my own new password\n"));
+    assert!(err.contains("Wrong username or password"), "{err}");
+
+    let shown = ok(as_admin(&data, &["audit", "show", "--limit", "100"], ""));
+    for event in ["staff.create", "staff.password_reset", "staff.disable", "login.fail", "access.denied"] {
+        assert!(shown.contains(event), "{event} missing from:\n{shown}");
+    }
+    let verified = ok(as_admin(&data, &["audit", "verify"], ""));
+    assert!(verified.contains("chain intact"), "{verified}");
+}
+
+#[test]
+fn five_wrong_passwords_give_the_throttling_message() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    for _ in 0..4 {
+        let err = fails(galen(&data, &["--user", "ana", "login"], "not my password at all\n"));
+        assert!(err.contains("Wrong username or password."), "{err}");
+    }
+    let err = fails(galen(&data, &["--user", "ana", "login"], "not my password at all\n"));
+    assert!(err.contains("Too many failed sign-in attempts") && err.contains("30 seconds"), "{err}");
+    let err = fails(galen(&data, &["--user", "ana", "login"], &format!("{PASSWORD}\n")));
+    assert!(err.contains("Too many failed sign-in attempts"), "persisted across processes: {err}");
+}
+
+#[test]
+fn audit_verify_names_a_tampered_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    let key = init(&data);
+    ok(as_admin(&data, &["login"], ""));
+    // Tamper with the key in hand: the recovery key unwraps the database key, exactly as Galen does.
+    let kf = galen_core::keyfile::KeyFile::load(&data.join("galen.keys")).expect("key file");
+    let dek = kf.unwrap_with_recovery(&galen_core::RecoveryKey::parse(&key).expect("key")).expect("dek");
+    let conn = rusqlite::Connection::open(data.join("galen.db")).expect("open");
+    conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()))).expect("key");
+    conn.execute("UPDATE audit_log SET username = 'someone-else' WHERE id = 2", []).expect("tamper");
+    drop(conn);
+    let err = fails(as_admin(&data, &["audit", "verify"], ""));
+    assert!(err.contains("row 2 was edited"), "{err}");
 }

@@ -45,10 +45,20 @@ pub fn fails(o: Output) -> String {
     stderr(&o)
 }
 
+/// Runs a command signed in as the admin `ana` (the password is fed first, then `stdin`).
+pub fn as_admin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut full = vec!["--user", "ana"];
+    full.extend_from_slice(args);
+    galen(dir, &full, &format!("{PASSWORD}\n{stdin}"))
+}
+
 /// Sets up a clinic and returns the recovery key that `init` printed.
 pub fn init(dir: &Path) -> String {
-    let out =
-        ok(galen(dir, &["init", "--site", "Clínica Sol", "--admin", "ana"], &format!("{PASSWORD}\n{PASSWORD}\n")));
+    let out = ok(galen(
+        dir,
+        &["init", "--site", "Clínica Sol", "--admin", "ana", "--name", "Ana Lima"],
+        &format!("{PASSWORD}\n{PASSWORD}\n"),
+    ));
     out.lines()
         .map(str::trim)
         .find(|l| l.len() == 39 && l.matches('-').count() == 7)

@@ -74,7 +74,10 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: either all of its writes land, or none do.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, crate::Error>,
+    ) -> Result<T, crate::Error> {
         let tx = self.conn.unchecked_transaction()?;
         let out = f(&tx)?;
         tx.commit()?;

@@ -1,68 +1,90 @@
 //! Backups open with the recovery key; restores verify everything before touching live data.
 
 use crate::support::*;
-use galen_core::{backup, patients, StoreError};
+use galen_core::backup::{self, RestoreBy};
+use galen_core::{patients, Clinic, Error, Role, StoreError};
 
 #[test]
 fn a_backup_restores_to_identical_data() {
-    let (clinic, store) = new_clinic();
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     for (g, f) in [("Ana", "Albuquerque"), ("Jürgen", "Müller"), ("Αλέξανδρος", "Παπαδόπουλος")]
     {
-        patients::register(&store, &patient(g, f)).expect("register");
+        patients::register(&clinic, &doctor, &patient(g, f)).expect("register");
     }
-    let before = all_patients(&store);
-    let file = clinic.dir.path().join("clinic.galenbak");
-    backup::backup(&clinic.vault, &store, &file).expect("backup");
+    let before = all_patients(&clinic, &doctor);
+    let file = fx.dir.path().join("clinic.galenbak");
+    assert!(matches!(backup::backup(&clinic, &doctor, &file), Err(Error::Denied { .. })), "backups are for admins");
+    backup::backup(&clinic, &admin, &file).expect("backup");
 
-    patients::register(&store, &patient("Later", "Addition")).expect("register after backup");
-    backup::restore(&clinic.vault, &file, Some(store), None).expect("restore");
-    let store = clinic.vault.open().expect("open restored");
-    assert_eq!(all_patients(&store), before, "the restored data is exactly the backed-up data");
-    store.check_integrity().expect("restored database is intact");
+    patients::register(&clinic, &doctor, &patient("Later", "Addition")).expect("register after backup");
+    backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, None).expect("restore");
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before, "the restored data is exactly the backed-up data");
+    clinic.store().check_integrity().expect("restored database is intact");
 }
 
 #[test]
 fn a_truncated_or_altered_backup_is_refused_and_live_data_is_untouched() {
-    let (clinic, store) = new_clinic();
-    patients::register(&store, &patient("Ana", "Albuquerque")).expect("register");
-    let file = clinic.dir.path().join("clinic.galenbak");
-    backup::backup(&clinic.vault, &store, &file).expect("backup");
-    patients::register(&store, &patient("Only", "Live")).expect("register");
-    let live = all_patients(&store);
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    let file = fx.dir.path().join("clinic.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    patients::register(&clinic, &doctor, &patient("Only", "Live")).expect("register");
+    let live = all_patients(&clinic, &doctor);
     let full = std::fs::read(&file).expect("read backup");
+    drop(clinic);
 
-    let check = |bytes: &[u8], reason: &str, store| {
-        let bad = clinic.dir.path().join("bad.galenbak");
+    let check = |bytes: &[u8], reason: &str| {
+        let bad = fx.dir.path().join("bad.galenbak");
         std::fs::write(&bad, bytes).expect("write");
-        let err = backup::restore(&clinic.vault, &bad, Some(store), None).expect_err("must be refused");
-        assert!(matches!(err, StoreError::BadBackup { .. }), "{reason}: got {err:?}");
+        let (clinic, admin) = reopen(&fx, ADMIN);
+        let err = backup::restore(&fx.vault, &bad, RestoreBy::Admin { clinic, session: &admin }, None)
+            .expect_err("must be refused");
+        assert!(matches!(err, Error::Store(StoreError::BadBackup { .. })), "{reason}: got {err:?}");
         assert!(err.to_string().contains(reason), "{reason}: {err}");
-        let store = clinic.vault.open().expect("live store still opens");
-        assert_eq!(all_patients(&store), live, "{reason}: live data unchanged");
-        store
+        let (clinic, doctor) = reopen(&fx, "rui");
+        assert_eq!(all_patients(&clinic, &doctor), live, "{reason}: live data unchanged");
     };
-    let store = check(&full[..full.len() / 2], "truncated", store);
-    let store = check(&full[..full.len() - 1], "truncated", store);
+    check(&full[..full.len() / 2], "truncated");
+    check(&full[..full.len() - 1], "truncated");
     let mut flipped = full.clone();
     let at = flipped.len() - 100;
     flipped[at] ^= 1;
-    let store = check(&flipped, "do not match its seal", store);
-    check(b"not a backup at all", "not a Galen backup", store);
+    check(&flipped, "do not match its seal");
+    check(b"not a backup at all", "not a Galen backup");
 }
 
 #[test]
 fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
-    let (clinic, mut store) = new_clinic();
-    patients::register(&store, &patient("Ana", "Albuquerque")).expect("register");
-    let before = all_patients(&store);
-    let file = clinic.dir.path().join("old.galenbak");
-    backup::backup(&clinic.vault, &store, &file).expect("backup");
-    clinic.vault.rotate_key(&mut store, ADMIN, PASSWORD).expect("rotate");
+    let (fx, mut clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    let before = all_patients(&clinic, &doctor);
+    let file = fx.dir.path().join("old.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    clinic.rotate_key(&admin, PASSWORD).expect("rotate");
 
-    let err = backup::restore(&clinic.vault, &file, Some(store), None).expect_err("old key");
-    assert!(matches!(err, StoreError::BackupNeedsRecoveryKey), "got {err:?}");
-    let store = clinic.vault.open().expect("live untouched");
-    backup::restore(&clinic.vault, &file, Some(store), Some(&clinic.recovery)).expect("old recovery key opens it");
-    let store = clinic.vault.open().expect("the keyring now holds the backup's key");
-    assert_eq!(all_patients(&store), before);
+    let err =
+        backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, None).expect_err("old key");
+    assert!(matches!(err, Error::Store(StoreError::BackupNeedsRecoveryKey)), "got {err:?}");
+    let (clinic, admin) = reopen(&fx, ADMIN);
+    backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, Some(&fx.recovery))
+        .expect("the old recovery key opens it");
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before);
+}
+
+#[test]
+fn a_new_laptop_restores_with_only_the_backup_and_its_recovery_key() {
+    let (fx, clinic, admin) = new_clinic();
+    let file = fx.dir.path().join("clinic.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    let laptop = galen_core::Vault::new(fx.dir.path().join("new-laptop"));
+    let err = backup::restore(&laptop, &file, RestoreBy::RecoveryKeyOnly, None).expect_err("no key");
+    assert!(matches!(err, Error::Store(StoreError::BackupNeedsRecoveryKey)), "got {err:?}");
+    backup::restore(&laptop, &file, RestoreBy::RecoveryKeyOnly, Some(&fx.recovery)).expect("restore");
+    let clinic = Clinic::open(laptop).expect("the keyring holds the key now");
+    clinic.login(ADMIN, PASSWORD).expect("the same staff accounts came along");
 }

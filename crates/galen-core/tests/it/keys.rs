@@ -1,59 +1,88 @@
 //! The key hierarchy over time: admin password changes and key rotation.
 
 use crate::support::*;
-use galen_core::{patients, StoreError};
+use galen_core::{patients, Clinic, Error, Role, StoreError};
 
 #[test]
 fn changing_the_admin_password_rewraps_the_key() {
-    let (clinic, store) = new_clinic();
-    clinic.vault.set_admin_password(&store, ADMIN, "a brand new passphrase").expect("rewrap");
-    drop(store);
-    wipe_keyring_entry(&clinic);
-    assert!(matches!(clinic.vault.unlock_with_admin(ADMIN, PASSWORD), Err(StoreError::WrongAdminPassword)));
-    clinic.vault.unlock_with_admin(ADMIN, "a brand new passphrase").expect("the new password unlocks");
+    let (fx, clinic, admin) = new_clinic();
+    clinic.change_own_password(&admin, PASSWORD, "a brand new passphrase").expect("change");
+    drop(clinic);
+    wipe_keyring_entry(&fx);
+    assert!(matches!(fx.vault.unlock_with_admin(ADMIN, PASSWORD), Err(StoreError::WrongAdminPassword)));
+    fx.vault.unlock_with_admin(ADMIN, "a brand new passphrase").expect("the new password unlocks");
 }
 
 #[test]
 fn rotation_rekeys_the_database_and_replaces_every_wrap() {
-    let (clinic, mut store) = new_clinic();
-    patients::register(&store, &patient("Ana", "Albuquerque")).expect("register");
-    let before = all_patients(&store);
-    let old_file = std::fs::read(clinic.vault.db_path()).expect("read");
-    let old_key = clinic.vault.key_file().expect("key file").unwrap_with_recovery(&clinic.recovery).expect("old");
+    let (fx, mut clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    let before = all_patients(&clinic, &doctor);
+    let old_file = std::fs::read(fx.vault.db_path()).expect("read");
+    let old_key = fx.vault.key_file().expect("key file").unwrap_with_recovery(&fx.recovery).expect("old");
 
     assert!(
-        matches!(clinic.vault.rotate_key(&mut store, ADMIN, "wrong password"), Err(StoreError::WrongAdminPassword)),
-        "rotation needs the admin's password"
+        matches!(clinic.rotate_key(&doctor, PASSWORD), Err(Error::Denied { .. })),
+        "only an admin may rotate the key"
     );
-    let new_recovery = clinic.vault.rotate_key(&mut store, ADMIN, PASSWORD).expect("rotate");
-    assert_eq!(all_patients(&store), before, "the open store keeps working after rekey");
-    drop(store);
+    assert!(
+        matches!(clinic.rotate_key(&admin, "wrong password"), Err(Error::Store(StoreError::WrongAdminPassword))),
+        "rotation needs the admin's password again"
+    );
+    let new_recovery = clinic.rotate_key(&admin, PASSWORD).expect("rotate");
+    assert_eq!(all_patients(&clinic, &doctor), before, "the open clinic keeps working after rekey");
+    drop(clinic);
 
-    let kf = clinic.vault.key_file().expect("key file");
+    let kf = fx.vault.key_file().expect("key file");
     assert!(!kf.matches(&old_key), "the key file now describes a new key");
-    assert!(
-        matches!(kf.unwrap_with_recovery(&clinic.recovery), Err(StoreError::WrongRecoveryKey)),
-        "old recovery key retired"
-    );
-    assert_ne!(std::fs::read(clinic.vault.db_path()).expect("read"), old_file, "every page was re-encrypted");
+    assert!(matches!(kf.unwrap_with_recovery(&fx.recovery), Err(StoreError::WrongRecoveryKey)), "old key retired");
+    assert_ne!(std::fs::read(fx.vault.db_path()).expect("read"), old_file, "every page was re-encrypted");
 
-    let store = clinic.vault.open().expect("the keyring holds the new key");
-    assert_eq!(all_patients(&store), before);
-    store.check_integrity().expect("rekeyed database is intact");
-    drop(store);
-    wipe_keyring_entry(&clinic);
-    let unlocked = clinic.vault.unlock_with_recovery(&new_recovery).expect("the new recovery key unlocks");
-    assert_eq!(all_patients(&unlocked.store), before);
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before);
+    clinic.store().check_integrity().expect("rekeyed database is intact");
+    drop(clinic);
+    wipe_keyring_entry(&fx);
+    let unlocked = fx.vault.unlock_with_recovery(&new_recovery).expect("the new recovery key unlocks");
     drop(unlocked.store);
-    wipe_keyring_entry(&clinic);
-    clinic.vault.unlock_with_admin(ADMIN, PASSWORD).expect("the admin password unlocks the new key");
+    wipe_keyring_entry(&fx);
+    fx.vault.unlock_with_admin(ADMIN, PASSWORD).expect("the admin password unlocks the new key");
+}
+
+#[test]
+fn a_second_admin_gets_an_unlock_wrap_and_loses_it_when_disabled() {
+    let (fx, clinic, admin) = new_clinic();
+    let _bea = staff_session(&clinic, &admin, "bea", Role::Admin);
+    assert!(fx.vault.key_file().expect("kf").has_admin_wrap("bea"), "a new admin can unlock the database");
+    galen_core::staff::set_active(&clinic, &admin, "bea", false).expect("disable");
+    assert!(!fx.vault.key_file().expect("kf").has_admin_wrap("bea"), "a disabled admin's wrap is removed");
+    drop(clinic);
+    wipe_keyring_entry(&fx);
+    assert!(fx.vault.unlock_with_admin("bea", PASSWORD).is_err());
 }
 
 #[test]
 fn init_refuses_to_overwrite_an_existing_clinic() {
-    let (clinic, _store) = new_clinic();
-    let err = clinic.vault.init("someone", "another long password").expect_err("already set up");
+    let (fx, _clinic, _) = new_clinic();
+    let err = fx.vault.init("someone", "another long password").expect_err("already set up");
     assert!(matches!(err, StoreError::AlreadyInitialized { .. }), "got {err:?}");
+}
+
+#[test]
+fn setup_with_bad_fields_reports_every_field_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let vault = galen_core::Vault::new(dir.path().join("clinic"));
+    let setup = galen_core::clinic::Setup {
+        site_name: "   ".into(),
+        admin_username: "a!".into(),
+        admin_display_name: "".into(),
+        admin_password: "short".into(),
+    };
+    let Err(Error::Invalid(errors)) = Clinic::create(vault.clone(), &setup) else { panic!("must be refused") };
+    let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["site_name", "username", "display_name", "password"], "one message per field at fault");
+    assert!(!vault.is_initialized(), "nothing is written when the form is wrong");
 }
 
 #[test]

@@ -1,8 +1,13 @@
 //! galen-core's integration tests, on real parts: a real SQLCipher file on disk and the real Secret Service
 //! (gnome-keyring on a private D-Bus). Run them through `scripts/with-test-keyring`, as the test command does.
 
+mod audit;
 mod backup;
 mod crash;
 mod keys;
+mod passwords;
+mod permissions;
+mod sessions;
 mod store;
 mod support;
+mod throttle;

@@ -1,8 +1,7 @@
 //! The encrypted file itself: no plaintext on disk, and each way opening can fail has its own error.
 
 use crate::support::*;
-use galen_core::patients;
-use galen_core::StoreError;
+use galen_core::{patients, Role, StoreError};
 use std::process::Command;
 
 const MARKER: &str = "ZEBRA-MARKER-7Q3X";
@@ -14,30 +13,33 @@ fn file_contains(path: &std::path::Path, needle: &str) -> bool {
 
 #[test]
 fn patient_data_never_reaches_the_database_or_wal_file_in_plaintext() {
-    let (clinic, store) = new_clinic();
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     let mut p = patient(MARKER, MARKER);
     p.notes = MARKER.repeat(20);
-    let id = patients::register(&store, &p).expect("register");
-    let wal = clinic.vault.db_path().with_file_name("galen.db-wal");
+    let id = patients::register(&clinic, &doctor, &p).expect("register");
+    let wal = fx.vault.db_path().with_file_name("galen.db-wal");
     assert!(wal.exists(), "the store runs in WAL mode, so the write sits in the -wal file first");
     assert!(!file_contains(&wal, MARKER), "the marker must not appear in the WAL file");
-    drop(store);
-    assert!(!file_contains(&clinic.vault.db_path(), MARKER), "the marker must not appear in the database file");
+    drop(clinic);
+    assert!(!file_contains(&fx.vault.db_path(), MARKER), "the marker must not appear in the database file");
 
-    let store = clinic.vault.open().expect("reopen via keyring");
-    assert_eq!(patients::get(&store, id).expect("read").expect("present").given_names, MARKER);
+    let (clinic, doctor) = reopen(&fx, "rui");
+    let back = patients::get(&clinic, &doctor, id).expect("read").expect("present");
+    assert_eq!(back.given_names, MARKER);
+    assert_eq!(back.notes.as_deref(), Some(MARKER.repeat(20).as_str()));
 }
 
 #[test]
 fn plain_sqlite_refuses_the_file() {
-    let (clinic, store) = new_clinic();
-    drop(store);
+    let (fx, clinic, _) = new_clinic();
+    drop(clinic);
     let out = Command::new("python3")
         .args([
             "-c",
             "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('select * from sqlite_master').fetchall()",
         ])
-        .arg(clinic.vault.db_path())
+        .arg(fx.vault.db_path())
         .output()
         .expect("python3 runs");
     assert!(!out.status.success(), "Python's sqlite3 must not read an encrypted Galen file");
@@ -47,102 +49,104 @@ fn plain_sqlite_refuses_the_file() {
 
 #[test]
 fn a_wrong_key_in_the_keyring_gives_the_wrong_key_error() {
-    let (clinic, store) = new_clinic();
-    drop(store);
-    let db_id = clinic.vault.key_file().expect("key file").db_id;
-    clinic.vault.keyring().store(&db_id, &galen_core::crypto::new_dek()).expect("overwrite entry");
-    let err = clinic.vault.open().expect_err("a foreign key must not open the database");
+    let (fx, clinic, _) = new_clinic();
+    drop(clinic);
+    let db_id = fx.vault.key_file().expect("key file").db_id;
+    fx.vault.keyring().store(&db_id, &galen_core::crypto::new_dek()).expect("overwrite entry");
+    let err = fx.vault.open().expect_err("a foreign key must not open the database");
     assert!(matches!(err, StoreError::WrongKey), "got {err:?}");
     assert!(err.to_string().contains("galen unlock --admin"), "the message names the way out: {err}");
 }
 
 #[test]
 fn a_missing_keyring_entry_says_so_and_the_admin_password_recovers_it_with_data_intact() {
-    let (clinic, store) = new_clinic();
-    patients::register(&store, &patient("Ana", "Albuquerque")).expect("register");
-    let before = all_patients(&store);
-    drop(store);
-    wipe_keyring_entry(&clinic);
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    let before = all_patients(&clinic, &doctor);
+    drop(clinic);
+    wipe_keyring_entry(&fx);
 
-    let err = clinic.vault.open().expect_err("no key in the keyring");
+    let err = fx.vault.open().expect_err("no key in the keyring");
     assert!(matches!(err, StoreError::KeyMissing { .. }), "got {err:?}");
     assert!(err.to_string().contains("Secret Service"), "the message names the backend: {err}");
 
-    assert!(matches!(clinic.vault.unlock_with_admin(ADMIN, "not the password"), Err(StoreError::WrongAdminPassword)));
-    let unlocked = clinic.vault.unlock_with_admin(ADMIN, PASSWORD).expect("admin password unlocks");
+    assert!(matches!(fx.vault.unlock_with_admin(ADMIN, "not the password"), Err(StoreError::WrongAdminPassword)));
+    let unlocked = fx.vault.unlock_with_admin(ADMIN, PASSWORD).expect("admin password unlocks");
     unlocked.keyring.as_ref().expect("the key goes back into the keyring");
-    assert_eq!(all_patients(&unlocked.store), before, "all data intact after recovery");
     drop(unlocked.store);
-    let store = clinic.vault.open().expect("the keyring opens it again without a password");
-    assert_eq!(all_patients(&store), before);
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before, "all data intact after recovery");
 }
 
 #[test]
 fn a_missing_keyring_entry_is_recovered_by_the_recovery_key_with_data_intact() {
-    let (clinic, store) = new_clinic();
-    patients::register(&store, &patient("Jürgen", "Müller")).expect("register");
-    let before = all_patients(&store);
-    drop(store);
-    wipe_keyring_entry(&clinic);
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    patients::register(&clinic, &doctor, &patient("Jürgen", "Müller")).expect("register");
+    let before = all_patients(&clinic, &doctor);
+    drop(clinic);
+    wipe_keyring_entry(&fx);
 
     let wrong = galen_core::RecoveryKey::generate();
-    assert!(matches!(clinic.vault.unlock_with_recovery(&wrong), Err(StoreError::WrongRecoveryKey)));
-    let unlocked = clinic.vault.unlock_with_recovery(&clinic.recovery).expect("recovery key unlocks");
+    assert!(matches!(fx.vault.unlock_with_recovery(&wrong), Err(StoreError::WrongRecoveryKey)));
+    let unlocked = fx.vault.unlock_with_recovery(&fx.recovery).expect("recovery key unlocks");
     unlocked.keyring.as_ref().expect("the key goes back into the keyring");
-    assert_eq!(all_patients(&unlocked.store), before, "all data intact after recovery");
     drop(unlocked.store);
-    clinic.vault.open().expect("the keyring opens it again");
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before, "all data intact after recovery");
 }
 
 #[test]
 fn one_flipped_byte_is_reported_as_corruption_naming_the_page() {
-    let (clinic, store) = new_clinic();
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     for i in 0..200 {
-        patients::register(&store, &patient(&format!("Person {i}"), "Filler")).expect("register");
+        patients::register(&clinic, &doctor, &patient(&format!("Person {i}"), "Filler")).expect("register");
     }
-    drop(store); // closing checkpoints the WAL into the main file
-    let path = clinic.vault.db_path();
+    drop(clinic); // closing checkpoints the WAL into the main file
+    let path = fx.vault.db_path();
     let mut bytes = std::fs::read(&path).expect("read db");
     let page_size = 4096;
-    assert!(bytes.len() > 4 * page_size, "the database spans several pages");
-    let offset = 2 * page_size + 700; // inside page 3
-    bytes[offset] ^= 0x01;
+    let page = bytes.len() / page_size - 2; // a page near the end: data, not the schema
+    bytes[page * page_size + 700] ^= 0x01;
     std::fs::write(&path, &bytes).expect("write db");
 
-    let store = clinic.vault.open().expect("page 1 is intact, so the database still opens");
+    let store = fx.vault.open().expect("page 1 is intact, so the database still opens");
     let err = store.check_integrity().expect_err("the flipped byte must be found");
+    let expected = page as u32 + 1;
     match &err {
-        StoreError::Corrupted { pages, .. } => assert_eq!(pages, &vec![3], "the damaged page is named"),
+        StoreError::Corrupted { pages, .. } => assert_eq!(pages, &vec![expected], "the damaged page is named"),
         other => panic!("expected Corrupted, got {other:?}"),
     }
-    assert!(err.to_string().contains("page 3"), "the message names the page: {err}");
+    assert!(err.to_string().contains(&format!("page {expected}")), "the message names the page: {err}");
     assert!(err.to_string().contains("galen restore"), "the message says what to do: {err}");
 }
 
 #[test]
 fn a_damaged_first_page_is_reported_as_corruption_not_a_crash() {
-    let (clinic, store) = new_clinic();
-    drop(store);
-    let path = clinic.vault.db_path();
+    let (fx, clinic, _) = new_clinic();
+    drop(clinic);
+    let path = fx.vault.db_path();
     let mut bytes = std::fs::read(&path).expect("read db");
     bytes[100] ^= 0xff;
     std::fs::write(&path, &bytes).expect("write db");
-    let err = clinic.vault.open().expect_err("page 1 is damaged");
+    let err = fx.vault.open().expect_err("page 1 is damaged");
     assert!(matches!(&err, StoreError::Corrupted { pages, .. } if pages.contains(&1)), "got {err:?}");
 }
 
 #[test]
 fn a_file_that_is_not_galens_is_named_as_such() {
-    let (clinic, store) = new_clinic();
-    drop(store);
-    let path = clinic.vault.db_path();
+    let (fx, clinic, _) = new_clinic();
+    drop(clinic);
+    let path = fx.vault.db_path();
     let check = |contents: &[u8], reason: &str| {
         std::fs::write(&path, contents).expect("write");
-        let err = clinic.vault.open().expect_err("not a Galen database");
+        let err = fx.vault.open().expect_err("not a Galen database");
         assert!(matches!(err, StoreError::NotGalenDatabase { .. }), "{reason}: got {err:?}");
         assert!(err.to_string().contains(reason), "{reason}: {err}");
     };
-    let plain = clinic.dir.path().join("plain.db");
+    let plain = fx.dir.path().join("plain.db");
     rusqlite::Connection::open(&plain).expect("plain").execute_batch("CREATE TABLE t(x);").expect("create");
     check(&std::fs::read(&plain).expect("read plain"), "unencrypted SQLite");
     check(b"", "empty or truncated");
@@ -151,20 +155,20 @@ fn a_file_that_is_not_galens_is_named_as_such() {
 
 #[test]
 fn a_newer_schema_is_refused_without_changing_anything() {
-    let (clinic, store) = new_clinic();
-    drop(store);
-    raw_connection(&clinic).pragma_update(None, "user_version", 999).expect("bump schema");
-    let before = std::fs::read(clinic.vault.db_path()).expect("read");
-    let err = clinic.vault.open().expect_err("schema 999 is from the future");
+    let (fx, clinic, _) = new_clinic();
+    drop(clinic);
+    raw_connection(&fx).pragma_update(None, "user_version", 999).expect("bump schema");
+    let before = std::fs::read(fx.vault.db_path()).expect("read");
+    let err = fx.vault.open().expect_err("schema 999 is from the future");
     assert!(matches!(err, StoreError::NewerSchema { found: 999, .. }), "got {err:?}");
     assert!(err.to_string().contains("newer version of Galen"), "{err}");
-    assert_eq!(std::fs::read(clinic.vault.db_path()).expect("read"), before, "nothing was changed");
+    assert_eq!(std::fs::read(fx.vault.db_path()).expect("read"), before, "nothing was changed");
 }
 
 #[test]
 fn the_store_runs_with_wal_full_sync_and_foreign_keys() {
-    let (_clinic, store) = new_clinic();
-    let d = store.durability().expect("read pragmas");
+    let (_fx, clinic, _) = new_clinic();
+    let d = clinic.store().durability().expect("read pragmas");
     assert_eq!(d.journal_mode, "wal");
     assert_eq!(d.synchronous, 2, "synchronous=FULL is 2");
     assert!(d.foreign_keys, "foreign keys are enforced");

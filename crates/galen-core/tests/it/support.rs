@@ -1,14 +1,18 @@
-//! Shared helpers: a fresh clinic in a temporary folder, and raw SQL with the key in hand.
+//! Shared helpers: a fresh clinic in a temporary folder, staff to act as, and raw SQL with the key in hand.
 
+use galen_core::clinic::Setup;
+use galen_core::clock::FakeClock;
 use galen_core::patients::{self, NewPatient};
-use galen_core::{RecoveryKey, Store, Vault};
+use galen_core::staff::{self, NewStaff};
+use galen_core::{Clinic, RecoveryKey, Role, Session, Vault};
+use std::sync::Arc;
 use tempfile::TempDir;
 
 pub const ADMIN: &str = "ana";
 pub const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Debug)]
-pub struct Clinic {
+pub struct Fixture {
     pub dir: TempDir,
     pub vault: Vault,
     pub recovery: RecoveryKey,
@@ -22,13 +26,43 @@ fn require_secret_service() {
     );
 }
 
-pub fn new_clinic() -> (Clinic, Store) {
+/// A new clinic with its first admin signed in.
+pub fn new_clinic() -> (Fixture, Clinic, Session) {
     require_secret_service();
     let dir = tempfile::tempdir().expect("temp dir");
     let vault = Vault::new(dir.path().join("clinic"));
-    let setup = vault.init(ADMIN, PASSWORD).expect("a fresh clinic initialises");
-    setup.keyring.expect("the test keyring accepts the database key");
-    (Clinic { dir, vault, recovery: setup.recovery_key }, setup.store)
+    let setup = Setup {
+        site_name: "Clínica Sol".into(),
+        admin_username: ADMIN.into(),
+        admin_display_name: "Ana Admin".into(),
+        admin_password: PASSWORD.into(),
+    };
+    let created = Clinic::create(vault.clone(), &setup).expect("a fresh clinic is created");
+    created.keyring.expect("the test keyring accepts the database key");
+    let admin = created.clinic.login(ADMIN, PASSWORD).expect("the first admin signs in");
+    (Fixture { dir, vault, recovery: created.recovery_key }, created.clinic, admin)
+}
+
+/// The same clinic driven by a fake clock, for rules about time.
+pub fn new_clinic_with_clock() -> (Fixture, Clinic, Session, FakeClock) {
+    let (fx, clinic, _) = new_clinic();
+    let clock = FakeClock::new(time::OffsetDateTime::now_utc());
+    let clinic = clinic.with_clock(Arc::new(clock.clone()));
+    let admin = clinic.login(ADMIN, PASSWORD).expect("admin signs in");
+    (fx, clinic, admin, clock)
+}
+
+/// Creates an account with `role` (by the admin) and signs it in.
+pub fn staff_session(clinic: &Clinic, admin: &Session, username: &str, role: Role) -> Session {
+    let new = NewStaff {
+        username: username.into(),
+        display_name: format!("{username} ({role})"),
+        role,
+        licence_number: (role == Role::Doctor).then(|| "CRM-12345".into()),
+        password: PASSWORD.into(),
+    };
+    staff::add(clinic, admin, &new).expect("admin creates the account");
+    clinic.login(username, PASSWORD).expect("the new account signs in")
 }
 
 pub fn patient(given: &str, family: &str) -> NewPatient {
@@ -40,25 +74,32 @@ pub fn patient(given: &str, family: &str) -> NewPatient {
     }
 }
 
-/// Every patient as (given, family, notes), in id order: a cheap fingerprint of the data.
-pub fn all_patients(store: &Store) -> Vec<(i64, String, String, String)> {
-    (1..=patients::count(store).expect("count") + 50)
-        .filter_map(|id| patients::get(store, id).expect("read patient"))
+/// Every patient as (id, given, family, notes), through a doctor's eyes: a fingerprint of the data.
+pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<(i64, String, String, Option<String>)> {
+    (1..=patients::count(clinic.store()).expect("count") + 20)
+        .filter_map(|id| patients::get(clinic, doctor, id).expect("read patient"))
         .map(|p| (p.id, p.given_names, p.family_name, p.notes))
         .collect()
 }
 
 /// A plain rusqlite connection opened with the database key, as an attacker holding the key (or a test
 /// simulating tampering) would. Bypasses every Galen rule.
-pub fn raw_connection(clinic: &Clinic) -> rusqlite::Connection {
-    let dek = clinic.vault.key_file().expect("key file").unwrap_with_recovery(&clinic.recovery).expect("unwrap");
-    let conn = rusqlite::Connection::open(clinic.vault.db_path()).expect("open raw");
+pub fn raw_connection(fx: &Fixture) -> rusqlite::Connection {
+    let dek = fx.vault.key_file().expect("key file").unwrap_with_recovery(&fx.recovery).expect("unwrap");
+    let conn = rusqlite::Connection::open(fx.vault.db_path()).expect("open raw");
     let key = format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()));
     conn.pragma_update(None, "key", &key).expect("set key");
     conn
 }
 
-pub fn wipe_keyring_entry(clinic: &Clinic) {
-    let db_id = clinic.vault.key_file().expect("key file").db_id;
-    clinic.vault.keyring().delete(&db_id).expect("delete keyring entry");
+pub fn wipe_keyring_entry(fx: &Fixture) {
+    let db_id = fx.vault.key_file().expect("key file").db_id;
+    fx.vault.keyring().delete(&db_id).expect("delete keyring entry");
+}
+
+/// Reopens the clinic through the keyring and signs in again as `username`.
+pub fn reopen(fx: &Fixture, username: &str) -> (Clinic, Session) {
+    let clinic = Clinic::open(fx.vault.clone()).expect("reopen via keyring");
+    let session = clinic.login(username, PASSWORD).expect("sign in again");
+    (clinic, session)
 }

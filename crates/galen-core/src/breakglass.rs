@@ -1,0 +1,92 @@
+//! `break_glass`: emergency access. A clinician may open one patient's record beyond their role by giving a
+//! reason. The grant lasts an hour or until the session locks; every action under it is flagged in the audit
+//! trail, and the reasons are kept here (not in the audit rows) for an admin to review.
+
+use crate::audit::{self, Outcome};
+use crate::clinic::{actor_of, Clinic};
+use crate::error::{Error, FieldError, FieldErrors};
+use crate::permissions::Action;
+use crate::session::{Grant, Session, BREAK_GLASS_FOR};
+use crate::store::migrate::Migration;
+use crate::{staff, text};
+
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 7,
+    sql: "CREATE TABLE break_glass (
+            id         INTEGER PRIMARY KEY,
+            user_id    INTEGER NOT NULL REFERENCES staff (id),
+            patient_id INTEGER NOT NULL REFERENCES patients (id),
+            reason     TEXT NOT NULL,
+            at         TEXT NOT NULL,
+            until      TEXT NOT NULL
+          ) STRICT;",
+}];
+
+pub const REASON_MIN: usize = 10;
+pub const REASON_MAX: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub id: i64,
+    pub username: String,
+    pub patient_id: i64,
+    pub reason: String,
+    pub at: String,
+}
+
+/// Grants the signed-in clinician emergency access to `patient_id` for an hour.
+pub fn invoke(clinic: &Clinic, session: &Session, patient_id: i64, reason: &str) -> Result<(), Error> {
+    // Any unlocked, active session may ask; the role check is below, and refusals are logged.
+    clinic.permits(session, Action::PatientSearch, None)?;
+    let conn = clinic.store().conn();
+    let member = staff::by_id(conn, session.user_id)?.ok_or(Error::AccountDisabled)?;
+    if !member.role.is_clinician() {
+        // Not a clinician: no grant is possible, so this check refuses and logs the attempt.
+        clinic.authorize(session, Action::PatientReadClinical, Some(patient_id))?;
+        return Err(Error::Denied { role: member.role, action: Action::PatientReadClinical });
+    }
+    let reason = text::clean(reason);
+    let mut errors = FieldErrors::default();
+    errors.absorb(text::check_required("reason", &reason, REASON_MAX));
+    if !reason.is_empty() && reason.chars().count() < REASON_MIN {
+        errors.0.push(FieldError::new("reason", format!("Give a reason of at least {REASON_MIN} characters.")));
+    }
+    errors.into_result()?;
+    crate::patients::require_exists(clinic, patient_id)?;
+    let now = clinic.now();
+    let until = now + BREAK_GLASS_FOR;
+    let (at, until_s) = (crate::clock::rfc3339(now), crate::clock::rfc3339(until));
+    let mut actor = actor_of(&member);
+    actor.break_glass = true;
+    clinic.store().write(|tx| {
+        tx.execute(
+            "INSERT INTO break_glass (user_id, patient_id, reason, at, until) VALUES (?1, ?2, ?3, ?4, ?5)",
+            (member.id, patient_id, &reason, &at, &until_s),
+        )?;
+        let id = tx.last_insert_rowid();
+        audit::record(tx, &at, &actor, "breakglass.invoke", ("break_glass", &id.to_string()), Outcome::Ok)
+    })?;
+    session.state().break_glass.push(Grant { patient_id, until });
+    Ok(())
+}
+
+/// Every emergency access with its reason, newest first, for the admin's review.
+pub fn review(clinic: &Clinic, session: &Session) -> Result<Vec<Invocation>, Error> {
+    clinic.authorize(session, Action::AuditRead, None)?;
+    let mut stmt = clinic.store().conn().prepare(
+        "SELECT b.id, s.username, b.patient_id, b.reason, b.at FROM break_glass b JOIN staff s ON s.id = b.user_id
+         ORDER BY b.id DESC",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Invocation {
+                id: r.get(0)?,
+                username: r.get(1)?,
+                patient_id: r.get(2)?,
+                reason: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

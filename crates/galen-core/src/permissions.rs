@@ -1,0 +1,208 @@
+//! The one permission table: role × action → allowed. galen-core checks it on every operation (see
+//! `Clinic::authorize`); the CLI and the app never decide on their own. ARCHITECTURE.md prints this table.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Admin,
+    Doctor,
+    Nurse,
+    Receptionist,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Doctor, Role::Nurse, Role::Receptionist];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Doctor => "doctor",
+            Role::Nurse => "nurse",
+            Role::Receptionist => "receptionist",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Clinicians may use emergency access ("break-glass").
+    pub fn is_clinician(self) -> bool {
+        matches!(self, Role::Doctor | Role::Nurse)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    // Patients
+    PatientSearch,
+    PatientReadDemographics,
+    PatientCreate,
+    PatientUpdateDemographics,
+    PatientReadClinical,
+    PatientUpdateClinical,
+    PatientMerge,
+    // Documents
+    DocumentRead,
+    PrescriptionDraft,
+    CertificateDraft,
+    DocumentSign,
+    DocumentVoid,
+    DocumentPrint,
+    DocumentExport,
+    // Administration
+    StaffManage,
+    SettingsManage,
+    BackupCreate,
+    BackupRestore,
+    KeyRotate,
+    AuditRead,
+    SyncManage,
+}
+
+impl Action {
+    pub const ALL: [Action; 21] = [
+        Action::PatientSearch,
+        Action::PatientReadDemographics,
+        Action::PatientCreate,
+        Action::PatientUpdateDemographics,
+        Action::PatientReadClinical,
+        Action::PatientUpdateClinical,
+        Action::PatientMerge,
+        Action::DocumentRead,
+        Action::PrescriptionDraft,
+        Action::CertificateDraft,
+        Action::DocumentSign,
+        Action::DocumentVoid,
+        Action::DocumentPrint,
+        Action::DocumentExport,
+        Action::StaffManage,
+        Action::SettingsManage,
+        Action::BackupCreate,
+        Action::BackupRestore,
+        Action::KeyRotate,
+        Action::AuditRead,
+        Action::SyncManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::PatientSearch => "search patients",
+            Action::PatientReadDemographics => "view patient demographics",
+            Action::PatientCreate => "register patients",
+            Action::PatientUpdateDemographics => "edit patient demographics",
+            Action::PatientReadClinical => "view clinical data",
+            Action::PatientUpdateClinical => "edit clinical data",
+            Action::PatientMerge => "merge patients",
+            Action::DocumentRead => "view documents",
+            Action::PrescriptionDraft => "draft prescriptions",
+            Action::CertificateDraft => "draft certificates",
+            Action::DocumentSign => "sign documents",
+            Action::DocumentVoid => "void documents",
+            Action::DocumentPrint => "print documents",
+            Action::DocumentExport => "export documents",
+            Action::StaffManage => "manage staff accounts",
+            Action::SettingsManage => "change clinic settings",
+            Action::BackupCreate => "make backups",
+            Action::BackupRestore => "restore backups",
+            Action::KeyRotate => "rotate the database key",
+            Action::AuditRead => "read the audit log",
+            Action::SyncManage => "manage partner sync",
+        }
+    }
+
+    /// Emergency access may grant these to a clinician whose role lacks them, for one patient, with a reason.
+    /// Signing, voiding and everything administrative are never granted by break-glass.
+    pub fn break_glass_eligible(self) -> bool {
+        matches!(self, Action::PatientReadClinical | Action::PatientUpdateClinical | Action::DocumentRead)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The permission table. Keep ARCHITECTURE.md's copy in step (a test compares them).
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        // Accounts, settings, backups and the audit log; demographics only so duplicates can be merged.
+        // Never clinical data (the admin account is not a doctor's account).
+        Role::Admin => matches!(
+            action,
+            StaffManage
+                | SettingsManage
+                | BackupCreate
+                | BackupRestore
+                | KeyRotate
+                | AuditRead
+                | SyncManage
+                | PatientSearch
+                | PatientReadDemographics
+                | PatientMerge
+        ),
+        // Everything clinical, including signing.
+        Role::Doctor => matches!(
+            action,
+            PatientSearch
+                | PatientReadDemographics
+                | PatientCreate
+                | PatientUpdateDemographics
+                | PatientReadClinical
+                | PatientUpdateClinical
+                | PatientMerge
+                | DocumentRead
+                | PrescriptionDraft
+                | CertificateDraft
+                | DocumentSign
+                | DocumentVoid
+                | DocumentPrint
+                | DocumentExport
+        ),
+        // Reads clinical data and may draft prescriptions; prints what a doctor signed.
+        Role::Nurse => matches!(
+            action,
+            PatientSearch
+                | PatientReadDemographics
+                | PatientCreate
+                | PatientUpdateDemographics
+                | PatientReadClinical
+                | DocumentRead
+                | PrescriptionDraft
+                | DocumentPrint
+        ),
+        // Registers, edits demographics and searches; sees no clinical fields and no documents.
+        Role::Receptionist => {
+            matches!(action, PatientSearch | PatientReadDemographics | PatientCreate | PatientUpdateDemographics)
+        }
+    }
+}
+
+/// The table as Markdown, one row per action, for ARCHITECTURE.md.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| action | admin | doctor | nurse | receptionist |\n|---|---|---|---|---|\n");
+    for action in Action::ALL {
+        out.push_str(&format!("| {action} |"));
+        for role in Role::ALL {
+            let cell = if allowed(role, action) {
+                "✓"
+            } else if role.is_clinician() && action.break_glass_eligible() {
+                "break-glass"
+            } else {
+                "—"
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}

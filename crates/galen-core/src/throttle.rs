@@ -1,0 +1,84 @@
+//! `login_throttle`: consecutive sign-in failures per username, persisted so a restart does not reset them.
+//!
+//! After `FREE_ATTEMPTS` failures in a row, each further failure locks the username for a delay that starts at
+//! 30 s and doubles up to 1 h. Unknown usernames are throttled exactly like real ones, so the answers reveal
+//! nothing about which accounts exist. Usernames are stored hashed: a password typed into the username box
+//! must not sit in the table.
+
+use crate::error::Result;
+use crate::store::migrate::Migration;
+use rusqlite::{Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 5,
+    sql: "CREATE TABLE login_throttle (
+            username_hash TEXT PRIMARY KEY NOT NULL,
+            failures      INTEGER NOT NULL,
+            locked_until  TEXT
+          ) STRICT;",
+}];
+
+pub const FREE_ATTEMPTS: u32 = 5;
+pub const FIRST_DELAY: Duration = Duration::seconds(30);
+pub const MAX_DELAY: Duration = Duration::hours(1);
+
+fn key(username: &str) -> String {
+    let normalized = crate::staff::normalize_username(username);
+    data_encoding::HEXLOWER.encode(&Sha256::digest(format!("galen throttle v1|{normalized}").as_bytes()))
+}
+
+/// The delay after the `failures`-th consecutive failure: none for the first four, then 30 s, 60 s, … 1 h.
+pub fn delay_after(failures: u32) -> Duration {
+    if failures < FREE_ATTEMPTS {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - FREE_ATTEMPTS).min(16);
+    (FIRST_DELAY * 2_i32.pow(doublings)).min(MAX_DELAY)
+}
+
+/// Seconds until this username may try again, if it is locked out now.
+pub(crate) fn locked_for(conn: &Connection, username: &str, now: OffsetDateTime) -> Result<Option<u64>> {
+    let until: Option<Option<String>> = conn
+        .query_row("SELECT locked_until FROM login_throttle WHERE username_hash = ?1", [key(username)], |r| r.get(0))
+        .optional()?;
+    Ok(until
+        .flatten()
+        .and_then(|u| crate::clock::parse_rfc3339(&u))
+        .filter(|u| *u > now)
+        .map(|u| (u - now).whole_seconds().max(1) as u64))
+}
+
+/// Counts a failure; returns the lockout it started, in seconds, if any.
+pub(crate) fn fail(conn: &Connection, username: &str, now: OffsetDateTime) -> Result<Option<u64>> {
+    let failures: u32 = conn
+        .query_row("SELECT failures FROM login_throttle WHERE username_hash = ?1", [key(username)], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0)
+        + 1;
+    let delay = delay_after(failures);
+    let until = (delay > Duration::ZERO).then(|| crate::clock::rfc3339(now + delay));
+    conn.execute(
+        "INSERT INTO login_throttle (username_hash, failures, locked_until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (username_hash) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+        (key(username), failures, until),
+    )?;
+    Ok((delay > Duration::ZERO).then(|| delay.whole_seconds() as u64))
+}
+
+pub(crate) fn clear(conn: &Connection, username: &str) -> Result<()> {
+    conn.execute("DELETE FROM login_throttle WHERE username_hash = ?1", [key(username)])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_starts_after_five_failures_and_doubles_to_an_hour() {
+        let secs: Vec<i64> = (1..=14).map(|f| delay_after(f).whole_seconds()).collect();
+        assert_eq!(secs, [0, 0, 0, 0, 30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    }
+}

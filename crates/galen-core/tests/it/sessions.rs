@@ -1,0 +1,85 @@
+//! Sessions: idle auto-lock, manual lock, unlock, and emergency access.
+
+use crate::support::*;
+use galen_core::{audit, breakglass, patients, Action, Error, Role};
+use time::Duration;
+
+#[test]
+fn a_locked_session_cannot_read_write_or_sign_until_unlocked() {
+    let (_fx, clinic, admin, _clock) = new_clinic_with_clock();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    let id = patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    clinic.lock(&doctor).expect("lock");
+    assert!(matches!(patients::get(&clinic, &doctor, id), Err(Error::Locked)), "no reading");
+    assert!(matches!(patients::register(&clinic, &doctor, &patient("B", "C")), Err(Error::Locked)), "no writing");
+    assert!(matches!(clinic.authorize(&doctor, Action::DocumentSign, None), Err(Error::Locked)), "no signing");
+    assert!(!doctor.holds_signing_key(), "locking drops any signing key");
+    assert!(matches!(clinic.unlock(&doctor, "wrong password here"), Err(Error::WrongCredentials)));
+    clinic.unlock(&doctor, PASSWORD).expect("unlock with the password");
+    patients::get(&clinic, &doctor, id).expect("reads again").expect("exists");
+}
+
+#[test]
+fn an_idle_session_locks_itself_after_the_timeout() {
+    let (_fx, clinic, admin, clock) = new_clinic_with_clock();
+    galen_core::settings::set_idle_timeout_minutes(&clinic, &admin, 2).expect("admin sets 2 minutes");
+    let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
+    assert_eq!(rec.info().idle_timeout_secs, 120);
+    clock.advance(Duration::seconds(119));
+    assert!(!clinic.check_idle(&rec).expect("check"), "not yet");
+    clinic.authorize(&rec, Action::PatientSearch, None).expect("activity resets the idle clock");
+    clock.advance(Duration::seconds(119));
+    assert!(!clinic.check_idle(&rec).expect("check"), "still within two minutes of the last activity");
+    clock.advance(Duration::seconds(2));
+    assert!(clinic.check_idle(&rec).expect("check"), "locked after two idle minutes");
+    assert!(matches!(clinic.authorize(&rec, Action::PatientSearch, None), Err(Error::Locked)));
+    clinic.unlock(&rec, PASSWORD).expect("unlock");
+    clinic.authorize(&rec, Action::PatientSearch, None).expect("works again");
+}
+
+#[test]
+fn idle_timeout_outside_the_range_is_a_field_error() {
+    let (_fx, clinic, admin) = new_clinic();
+    for minutes in [0, 241, -5] {
+        let Err(Error::Invalid(e)) = galen_core::settings::set_idle_timeout_minutes(&clinic, &admin, minutes) else {
+            panic!("{minutes} minutes must be refused");
+        };
+        assert_eq!(e.0[0].field, "idle_timeout_minutes");
+    }
+}
+
+#[test]
+fn break_glass_grants_one_patient_for_a_while_and_flags_every_action() {
+    let (_fx, clinic, admin, clock) = new_clinic_with_clock();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    let nurse = staff_session(&clinic, &admin, "nur", Role::Nurse);
+    let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
+    let id = patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    let other = patients::register(&clinic, &doctor, &patient("Bo", "Berg")).expect("register");
+
+    assert!(matches!(clinic.authorize(&nurse, Action::PatientUpdateClinical, Some(id)), Err(Error::Denied { .. })));
+    let Err(Error::Invalid(e)) = breakglass::invoke(&clinic, &nurse, id, "short") else { panic!("reason too short") };
+    assert_eq!(e.0[0].field, "reason");
+    assert!(
+        matches!(
+            breakglass::invoke(&clinic, &rec, id, "patient collapsed in the waiting room"),
+            Err(Error::Denied { .. })
+        ),
+        "receptionists are not clinicians"
+    );
+    breakglass::invoke(&clinic, &nurse, id, "patient collapsed in the waiting room").expect("nurse invokes");
+    let actor = clinic.authorize(&nurse, Action::PatientUpdateClinical, Some(id)).expect("granted for this patient");
+    assert!(actor.break_glass, "the action is flagged");
+    assert!(clinic.authorize(&nurse, Action::PatientUpdateClinical, Some(other)).is_err(), "only that patient");
+    assert!(clinic.authorize(&nurse, Action::DocumentSign, Some(id)).is_err(), "never signing");
+
+    let rows = audit::list(&clinic, &admin, &audit::Query { limit: 100, only_break_glass: true, ..Default::default() })
+        .expect("admin reviews");
+    assert!(rows.iter().any(|r| r.action == "breakglass.invoke" && r.username == "nur"), "{rows:?}");
+    let reasons = breakglass::review(&clinic, &admin).expect("reasons");
+    assert_eq!(reasons[0].reason, "patient collapsed in the waiting room");
+
+    clock.advance(Duration::minutes(61));
+    clinic.unlock(&nurse, PASSWORD).ok(); // the hour also idled the session out
+    assert!(clinic.authorize(&nurse, Action::PatientUpdateClinical, Some(id)).is_err(), "the grant expired");
+}
