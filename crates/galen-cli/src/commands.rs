@@ -249,8 +249,14 @@ fn audit_command(clinic: &Clinic, session: &Session, command: AuditCommand) -> R
                 let flag = if e.break_glass { " [BREAK-GLASS]" } else { "" };
                 let entity = format!("{} {}", e.entity_type, e.entity_id);
                 println!(
-                    "{:>6}  {:<25} {:<16} {:<13} {:<22} {:<20} {}{flag}",
-                    e.id, e.at, e.username, e.role, e.action, entity, e.outcome
+                    "{:>6}  {:<19} {:<16} {:<13} {:<22} {:<20} {}{flag}",
+                    e.id,
+                    e.at.get(..19).unwrap_or(&e.at),
+                    e.username,
+                    e.role,
+                    e.action,
+                    entity,
+                    e.outcome
                 );
             }
             if break_glass {
