@@ -47,7 +47,7 @@ pub(crate) fn locked_for(conn: &Connection, username: &str, now: OffsetDateTime)
         .flatten()
         .and_then(|u| crate::clock::parse_rfc3339(&u))
         .filter(|u| *u > now)
-        .map(|u| (u - now).whole_seconds().max(1) as u64))
+        .map(|u| ((u - now).whole_milliseconds() as u64).div_ceil(1000).max(1)))
 }
 
 /// Counts a failure; returns the lockout it started, in seconds, if any.
