@@ -203,6 +203,15 @@ impl Clinic {
         Ok(true)
     }
 
+    /// Counts user input (typing, clicking) as activity for the idle clock, unless already locked.
+    pub fn record_activity(&self, session: &Session) -> Result<(), Error> {
+        if self.check_idle(session)? {
+            return Err(Error::Locked);
+        }
+        session.state().last_activity = self.now();
+        Ok(())
+    }
+
     /// Unlocks with the user's own password; failures count towards the same throttle as sign-in.
     pub fn unlock(&self, session: &Session, password: &str) -> Result<(), Error> {
         let now = self.now();

@@ -25,11 +25,11 @@ pub fn new_dek() -> Dek {
     Sensitive::new(random::<32>())
 }
 
-pub(crate) fn b64(bytes: &[u8]) -> String {
+pub fn base64_encode(bytes: &[u8]) -> String {
     data_encoding::BASE64.encode(bytes)
 }
 
-pub(crate) fn unb64(s: &str) -> Option<Vec<u8>> {
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     data_encoding::BASE64.decode(s.as_bytes()).ok()
 }
 
@@ -70,13 +70,13 @@ pub(crate) fn seal(key: &[u8; 32], aad: &str, plaintext: &[u8]) -> Sealed {
     let ct = cipher
         .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
         .expect("XChaCha20-Poly1305 encryption");
-    Sealed { nonce: b64(&nonce), ciphertext: b64(&ct) }
+    Sealed { nonce: base64_encode(&nonce), ciphertext: base64_encode(&ct) }
 }
 
 /// Opens a [`Sealed`] value; `None` means the key is wrong or the data was altered.
 pub(crate) fn open(key: &[u8; 32], aad: &str, sealed: &Sealed) -> Option<Sensitive<Vec<u8>>> {
-    let nonce: [u8; 24] = unb64(&sealed.nonce)?.try_into().ok()?;
-    let ct = unb64(&sealed.ciphertext)?;
+    let nonce: [u8; 24] = base64_decode(&sealed.nonce)?.try_into().ok()?;
+    let ct = base64_decode(&sealed.ciphertext)?;
     let cipher = XChaCha20Poly1305::new(key.into());
     cipher.decrypt(&XNonce::from(nonce), Payload { msg: &ct, aad: aad.as_bytes() }).ok().map(Sensitive::new)
 }
@@ -99,7 +99,7 @@ impl KdfParams {
             memory_kib: 64 * 1024,
             iterations: 3,
             parallelism: 1,
-            salt: b64(&random::<16>()),
+            salt: base64_encode(&random::<16>()),
         }
     }
 
@@ -108,7 +108,7 @@ impl KdfParams {
         if self.algorithm != "argon2id" || self.memory_kib < 64 * 1024 || self.iterations < 3 {
             return None;
         }
-        let salt = unb64(&self.salt)?;
+        let salt = base64_decode(&self.salt)?;
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32)).ok()?;
         let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut buf = [0u8; 32];

@@ -156,7 +156,7 @@ mod tests {
         let dek = crypto::new_dek();
         let kf = KeyFile::new("db-1", &dek, "admin", "pw pw pw pw pw", &RecoveryKey::generate());
         let json = serde_json::to_string(&kf).expect("serializes");
-        for encoded in [crypto::b64(dek.expose()), data_encoding::HEXLOWER.encode(dek.expose())] {
+        for encoded in [crypto::base64_encode(dek.expose()), data_encoding::HEXLOWER.encode(dek.expose())] {
             assert!(!json.contains(&encoded), "the raw key must never be in the key file");
         }
         let back: KeyFile = serde_json::from_str(&json).expect("round-trips");

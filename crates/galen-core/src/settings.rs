@@ -2,7 +2,7 @@
 
 use crate::audit::{self, Outcome};
 use crate::clinic::Clinic;
-use crate::error::{Error, FieldError, FieldErrors, Result};
+use crate::error::{Error, FieldErrors, Result};
 use crate::permissions::Action;
 use crate::session::Session;
 use crate::store::{migrate::Migration, Store};
@@ -19,43 +19,145 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
 }];
 
 pub(crate) const SITE_NAME: &str = "site.name";
+const SITE_ADDRESS: &str = "site.address";
+const SITE_PHONE: &str = "site.phone";
+const SITE_LOGO: &str = "site.logo";
+const PAPER_SIZE: &str = "print.paper_size";
 const IDLE_TIMEOUT_SECS: &str = "session.idle_timeout_secs";
+const LANGUAGE: &str = "ui.language";
 
 pub const IDLE_MINUTES_RANGE: std::ops::RangeInclusive<i64> = 1..=240;
+pub const ADDRESS_MAX: usize = 300;
+pub const PHONE_MAX: usize = 40;
+pub const LOGO_MAX_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PaperSize {
+    #[default]
+    A4,
+    Letter,
+}
+
+impl PaperSize {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaperSize::A4 => "a4",
+            PaperSize::Letter => "letter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [PaperSize::A4, PaperSize::Letter].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// The interface languages with message catalogs.
+pub const LANGUAGES: [&str; 3] = ["en", "pt", "es"];
+
+/// A logo image for the letterhead: PNG or JPEG, checked by its magic bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logo {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Clinic-wide settings: the letterhead, printing, the idle lock and the interface language. The letterhead
+/// is printed on every document, so it is not secret: anyone may read these, only admins change them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub site_name: String,
+    pub address: String,
+    pub phone: String,
+    pub logo: Option<Logo>,
+    pub paper_size: PaperSize,
+    pub idle_timeout_minutes: i64,
+    pub language: String,
+}
 
 /// The clinic's name, as printed on documents. Not secret: shown before sign-in.
 pub fn site_name(store: &Store) -> Result<Option<String>> {
     get(store.conn(), SITE_NAME)
 }
 
-pub fn set_site_name(clinic: &Clinic, session: &Session, name: &str) -> Result<(), Error> {
-    let name = text::clean(name);
-    text::check_required("site_name", &name, crate::clinic::SITE_NAME_MAX).map_err(Error::Invalid)?;
-    update(clinic, session, SITE_NAME, &name)
-}
-
 pub fn idle_timeout(store: &Store) -> Result<Option<Duration>> {
     Ok(get(store.conn(), IDLE_TIMEOUT_SECS)?.and_then(|s| s.parse().ok()).map(Duration::seconds))
 }
 
-/// Sets how long a session may sit idle before it locks (applies from the next sign-in).
-pub fn set_idle_timeout_minutes(clinic: &Clinic, session: &Session, minutes: i64) -> Result<(), Error> {
-    if !IDLE_MINUTES_RANGE.contains(&minutes) {
-        return Err(Error::Invalid(FieldErrors::one(FieldError::new(
-            "idle_timeout_minutes",
-            format!("Choose between {} and {} minutes.", IDLE_MINUTES_RANGE.start(), IDLE_MINUTES_RANGE.end()),
-        ))));
-    }
-    update(clinic, session, IDLE_TIMEOUT_SECS, &(minutes * 60).to_string())
+pub fn load(store: &Store) -> Result<Settings> {
+    let c = store.conn();
+    let text = |key| -> Result<String> { Ok(get(c, key)?.unwrap_or_default()) };
+    let logo = get(c, SITE_LOGO)?.and_then(|encoded| crate::crypto::base64_decode(&encoded)).and_then(|bytes| {
+        image_mime(&bytes).map(|mime| Logo { mime: mime.to_owned(), bytes })
+    });
+    Ok(Settings {
+        site_name: text(SITE_NAME)?,
+        address: text(SITE_ADDRESS)?,
+        phone: text(SITE_PHONE)?,
+        logo,
+        paper_size: get(c, PAPER_SIZE)?.and_then(|p| PaperSize::parse(&p)).unwrap_or_default(),
+        idle_timeout_minutes: idle_timeout(store)?
+            .map_or(crate::session::DEFAULT_IDLE_TIMEOUT.whole_minutes(), |d| d.whole_minutes()),
+        language: get(c, LANGUAGE)?.filter(|l| LANGUAGES.contains(&l.as_str())).unwrap_or_else(|| "en".into()),
+    })
 }
 
-fn update(clinic: &Clinic, session: &Session, key: &str, value: &str) -> Result<(), Error> {
+/// Replaces every setting at once (admins only), after checking each field.
+pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), Error> {
     let actor = clinic.authorize(session, Action::SettingsManage, None)?;
+    let site_name = text::clean(&new.site_name);
+    let address = text::clean(&new.address);
+    let phone = text::clean(&new.phone);
+    let mut errors = FieldErrors::default();
+    errors.absorb(text::check_required("site_name", &site_name, crate::clinic::SITE_NAME_MAX));
+    errors.absorb(text::check_max("address", &address, ADDRESS_MAX));
+    errors.absorb(text::check_max("phone", &phone, PHONE_MAX));
+    if let Some(logo) = &new.logo {
+        if logo.bytes.len() > LOGO_MAX_BYTES {
+            errors.push("logo", format!("Use an image of at most {} KiB.", LOGO_MAX_BYTES / 1024));
+        } else if image_mime(&logo.bytes).is_none() {
+            errors.push("logo", "Use a PNG or JPEG image.");
+        }
+    }
+    if !IDLE_MINUTES_RANGE.contains(&new.idle_timeout_minutes) {
+        errors.push(
+            "idle_timeout_minutes",
+            format!("Choose between {} and {} minutes.", IDLE_MINUTES_RANGE.start(), IDLE_MINUTES_RANGE.end()),
+        );
+    }
+    if !LANGUAGES.contains(&new.language.as_str()) {
+        errors.push("language", "Choose English, Português or Español.");
+    }
+    errors.into_result()?;
     let now = clinic.now_rfc3339();
+    let logo = new.logo.as_ref().map(|l| crate::crypto::base64_encode(&l.bytes)).unwrap_or_default();
+    let idle = (new.idle_timeout_minutes * 60).to_string();
     clinic.store().write(|tx| {
-        put(tx, key, value)?;
-        audit::record(tx, &now, &actor, "settings.update", ("setting", key), Outcome::Ok)
+        for (key, value) in [
+            (SITE_NAME, site_name.as_str()),
+            (SITE_ADDRESS, &address),
+            (SITE_PHONE, &phone),
+            (SITE_LOGO, &logo),
+            (PAPER_SIZE, new.paper_size.as_str()),
+            (IDLE_TIMEOUT_SECS, &idle),
+            (LANGUAGE, &new.language),
+        ] {
+            if get(tx, key)?.unwrap_or_default() != value {
+                put(tx, key, value)?;
+                audit::record(tx, &now, &actor, "settings.update", ("setting", key), Outcome::Ok)?;
+            }
+        }
+        Ok(())
     })
+}
+
+fn image_mime(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
 }
 
 fn get(conn: &Connection, key: &str) -> Result<Option<String>> {

@@ -8,6 +8,7 @@ mod keys;
 mod passwords;
 mod permissions;
 mod sessions;
+mod settings;
 mod store;
 mod support;
 mod throttle;

@@ -75,7 +75,7 @@ fn real_operations_follow_the_table_for_every_role() {
             (Action::PatientCreate, patients::register(&clinic, s, &patient("P", &format!("{n}"))).map(drop)),
             (Action::PatientReadDemographics, patients::get(&clinic, s, id).map(drop)),
             (Action::StaffManage, staff::list(&clinic, s).map(drop)),
-            (Action::SettingsManage, settings::set_site_name(&clinic, s, "Clínica Sol")),
+            (Action::SettingsManage, settings::update(&clinic, s, &settings::load(clinic.store()).expect("load"))),
             (Action::AuditRead, audit::verify(&clinic, s).map(drop)),
             (Action::BackupCreate, backup::backup(&clinic, s, &fx.dir.path().join(format!("b{n}"))).map(drop)),
             (

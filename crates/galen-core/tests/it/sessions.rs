@@ -22,7 +22,9 @@ fn a_locked_session_cannot_read_write_or_sign_until_unlocked() {
 #[test]
 fn an_idle_session_locks_itself_after_the_timeout() {
     let (_fx, clinic, admin, clock) = new_clinic_with_clock();
-    galen_core::settings::set_idle_timeout_minutes(&clinic, &admin, 2).expect("admin sets 2 minutes");
+    let mut settings = galen_core::settings::load(clinic.store()).expect("load");
+    settings.idle_timeout_minutes = 2;
+    galen_core::settings::update(&clinic, &admin, &settings).expect("admin sets 2 minutes");
     let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
     assert_eq!(rec.info().idle_timeout_secs, 120);
     clock.advance(Duration::seconds(119));
@@ -35,13 +37,19 @@ fn an_idle_session_locks_itself_after_the_timeout() {
     assert!(matches!(clinic.authorize(&rec, Action::PatientSearch, None), Err(Error::Locked)));
     clinic.unlock(&rec, PASSWORD).expect("unlock");
     clinic.authorize(&rec, Action::PatientSearch, None).expect("works again");
+    clock.advance(Duration::seconds(100));
+    clinic.record_activity(&rec).expect("typing in a form counts as activity");
+    clock.advance(Duration::seconds(100));
+    assert!(!clinic.check_idle(&rec).expect("check"), "100 s since the last keystroke");
 }
 
 #[test]
 fn idle_timeout_outside_the_range_is_a_field_error() {
     let (_fx, clinic, admin) = new_clinic();
     for minutes in [0, 241, -5] {
-        let Err(Error::Invalid(e)) = galen_core::settings::set_idle_timeout_minutes(&clinic, &admin, minutes) else {
+        let mut settings = galen_core::settings::load(clinic.store()).expect("load");
+        settings.idle_timeout_minutes = minutes;
+        let Err(Error::Invalid(e)) = galen_core::settings::update(&clinic, &admin, &settings) else {
             panic!("{minutes} minutes must be refused");
         };
         assert_eq!(e.0[0].field, "idle_timeout_minutes");

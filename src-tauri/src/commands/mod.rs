@@ -1,0 +1,5 @@
+//! Tauri commands, one module per domain; each is a few lines into galen-core.
+
+pub mod admin;
+pub mod clinic;
+pub mod session;

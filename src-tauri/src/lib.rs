@@ -1,0 +1,126 @@
+//! # galen-app
+//!
+//! Galen's desktop shell (Tauri 2). It holds the open clinic and the signed-in session (`state.rs`) and exposes
+//! commands, one module per domain (`commands/`), each a few lines into galen-core. Errors cross as one
+//! serializable `{code, message, fields}` (`error.rs`); wire types live in `dto.rs`. The UI calls these commands
+//! only through `ui/src/lib/bindings.ts`, generated from this crate by tauri-specta; a test fails when the
+//! checked-in file drifts.
+//!
+//! ```no_run
+//! // src/main.rs
+//! galen_app::run();
+//! ```
+
+pub mod commands;
+pub mod dto;
+pub mod error;
+pub mod state;
+
+use galen_core::{vault, Vault};
+use state::AppState;
+
+/// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::{admin, clinic, session};
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            clinic::app_status,
+            clinic::setup_clinic,
+            clinic::unlock_with_admin,
+            clinic::unlock_with_recovery_key,
+            session::login,
+            session::logout,
+            session::session_status,
+            session::record_activity,
+            session::lock_session,
+            session::unlock_session,
+            session::change_password,
+            admin::staff_list,
+            admin::staff_create,
+            admin::staff_set_active,
+            admin::staff_reset_password,
+            admin::staff_clear_lock,
+            admin::audit_list,
+            admin::audit_verify,
+            admin::backup_create,
+            admin::backup_restore,
+            admin::settings_get,
+            admin::settings_update,
+        ])
+        .dangerously_cast_bigints_to_number()
+        .disable_serde_phases()
+}
+
+pub const BINDINGS_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
+
+/// Writes the TypeScript bindings to `path`.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    specta_builder().export(specta_typescript::Typescript::default(), path).map_err(|e| e.to_string())
+}
+
+/// The data folder: `GALEN_DATA_DIR` if set, else the OS data directory.
+fn data_dir() -> std::path::PathBuf {
+    std::env::var_os("GALEN_DATA_DIR")
+        .map(Into::into)
+        .or_else(vault::default_data_dir)
+        .unwrap_or_else(|| std::path::PathBuf::from("galen-data"))
+}
+
+pub fn run() {
+    let builder = specta_builder();
+    let state = AppState::new(Vault::new(data_dir()));
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .invoke_handler(builder.invoke_handler())
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("error: Galen could not start its window: {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regenerate with `GALEN_WRITE_BINDINGS=1 cargo test -p galen-app bindings`.
+    #[test]
+    fn checked_in_bindings_match_the_rust_commands() {
+        let fresh = tempfile::NamedTempFile::new().expect("temp file");
+        export_bindings(fresh.path()).expect("export bindings");
+        let fresh = std::fs::read_to_string(fresh.path()).expect("read fresh bindings");
+        if std::env::var_os("GALEN_WRITE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS_PATH, &fresh).expect("write bindings");
+        }
+        let checked_in = std::fs::read_to_string(BINDINGS_PATH).unwrap_or_default();
+        assert!(
+            checked_in == fresh,
+            "ui/src/lib/bindings.ts is out of date with the Rust commands; regenerate it with \
+             `GALEN_WRITE_BINDINGS=1 cargo test -p galen-app bindings`"
+        );
+    }
+
+    #[test]
+    fn the_csp_forbids_inline_scripts_and_remote_origins() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json parses");
+        let csp = conf["app"]["security"]["csp"].as_str().expect("a CSP string, never null");
+        let directive = |name: &str| {
+            csp.split(';').map(str::trim).find(|d| d.starts_with(name)).unwrap_or_default().to_owned()
+        };
+        assert_eq!(directive("default-src"), "default-src 'self'");
+        assert_eq!(directive("script-src"), "script-src 'self'", "scripts only from the bundle");
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+        assert!(!csp.contains("http://") || csp.contains("connect-src ipc: http://ipc.localhost"), "{csp}");
+        assert!(!csp.contains("https:") && !csp.contains('*'), "no remote origins: {csp}");
+    }
+
+    #[test]
+    fn capabilities_grant_only_what_the_ui_uses() {
+        let cap: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).expect("capability parses");
+        let perms: Vec<&str> = cap["permissions"].as_array().expect("list").iter().filter_map(|p| p.as_str()).collect();
+        assert_eq!(perms, ["core:default", "dialog:allow-save", "dialog:allow-open"]);
+    }
+}

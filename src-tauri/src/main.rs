@@ -1,0 +1,1 @@
+fn main() { galen_app::run() }
