@@ -1,0 +1,174 @@
+//! The app-shell flow: first run → setup → recovery key; admin creates staff (with a field error); sign out;
+//! throttling; a receptionist signs in; the idle lock hides everything; unlock; a hostile display name stays
+//! text; and a wiped keyring leads to the unlock screen. Every screen is screenshotted and checked with axe.
+
+use crate::harness::Driver;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use std::time::Duration;
+
+const ADMIN_PASSWORD: &str = "correct horse battery staple";
+const DOCTOR_PASSWORD: &str = "stethoscope lantern river";
+const RECEPTION_PASSWORD: &str = "front desk morning coffee";
+const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>";
+
+async fn sign_in(d: &Driver, username: &str, password: &str) {
+    d.fill("#login-username", username).await;
+    d.fill("#login-password", password).await;
+    d.click("[data-testid=login-form] button[type=submit]").await;
+}
+
+async fn create_user(d: &Driver, username: &str, name: &str, role: &str, licence: Option<&str>, password: &str) {
+    d.fill("#new-username", username).await;
+    d.fill("#new-name", name).await;
+    d.find("#new-role").await.select_by_value(role).await.expect("choose role");
+    if let Some(l) = licence {
+        d.fill("#new-licence", l).await;
+    }
+    d.fill("#new-password", password).await;
+    d.fill("#new-password-again", password).await;
+    d.click("[data-testid=new-user-form] button[type=submit]").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let d = Driver::start(data.path()).await;
+
+    // First run goes straight to setup.
+    d.wait_for_text("Set up Galen", Duration::from_secs(20)).await;
+    d.screenshot("01-setup-clinic").await;
+    d.axe("setup (clinic)").await;
+    d.click_button("Continue").await;
+    d.wait_for_text("This field is required", Duration::from_secs(5)).await;
+    d.fill("#site-name", "Clínica Sol").await;
+    d.click_button("Continue").await;
+    d.wait_for_text("Step 2 of 3", Duration::from_secs(5)).await;
+    d.fill("#admin-username", "ana").await;
+    d.fill("#admin-name", "Ana Lima").await;
+    d.fill("#admin-password", "too short").await;
+    d.fill("#admin-password-again", "too short").await;
+    d.click_button("Create the clinic").await;
+    d.wait_for_text("Use at least 12 characters", Duration::from_secs(10)).await;
+    d.screenshot("02-setup-admin-error").await;
+    d.axe("setup (admin)").await;
+    d.fill("#admin-password", ADMIN_PASSWORD).await;
+    d.fill("#admin-password-again", ADMIN_PASSWORD).await;
+    d.click_button("Create the clinic").await;
+
+    // The recovery key, which must be confirmed as saved.
+    let key = d.find("[data-testid=recovery-key]").await.text().await.expect("key text");
+    assert_eq!(key.len(), 39, "eight groups of four: {key}");
+    d.screenshot("03-setup-recovery-key").await;
+    d.axe("setup (recovery key)").await;
+    d.click_button("Continue").await;
+    d.wait_for_text("Confirm that the recovery key is saved", Duration::from_secs(5)).await;
+    assert!(d.body_text().await.contains(&key), "still on the recovery key until confirmed");
+    d.click("#recovery-saved").await;
+    d.click_button("Continue").await;
+
+    // The admin signs in and creates a doctor and a receptionist.
+    d.wait_for_text("Sign in", Duration::from_secs(10)).await;
+    d.screenshot("04-login").await;
+    d.axe("login").await;
+    sign_in(&d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    d.screenshot("05-home-admin").await;
+    d.axe("home (admin)").await;
+    d.click("[data-nav=users]").await;
+    d.wait_for_text("New account", Duration::from_secs(10)).await;
+    create_user(&d, "rita", "Rita Reis", "receptionist", None, "short").await;
+    d.find("#new-password-error").await;
+    let text = d.wait_for_text("at least 12 characters", Duration::from_secs(10)).await;
+    assert!(text.contains("(this has 5)"), "the field error says why: {text}");
+    d.screenshot("06-users-field-error").await;
+    create_user(&d, "rita", "Rita Reis", "receptionist", None, RECEPTION_PASSWORD).await;
+    d.wait_for_text("Created Rita Reis", Duration::from_secs(10)).await;
+    create_user(&d, "rui", "Dr Rui Costa", "doctor", Some("CRM-12345"), DOCTOR_PASSWORD).await;
+    d.wait_for_text("Created Dr Rui Costa", Duration::from_secs(10)).await;
+    create_user(&d, "mallory", HOSTILE_NAME, "nurse", None, "nurse station night shift").await;
+    d.wait_for_text(&format!("Created {HOSTILE_NAME}"), Duration::from_secs(10)).await;
+    d.screenshot("07-users").await;
+    d.axe("users").await;
+
+    // A hostile display name is shown as text: no image element, no script run.
+    let injected = d.client.execute("return document.querySelectorAll('img[src=x]').length", vec![]).await.expect("js");
+    assert_eq!(injected.as_u64(), Some(0), "the display name must not become markup");
+    assert!(d.client.get_alert_text().await.is_err(), "no alert() ran");
+    assert!(d.body_text().await.contains(HOSTILE_NAME), "the name is shown literally");
+
+    // Settings: a short idle timeout for this test. Then the audit log verifies.
+    d.click("[data-nav=settings]").await;
+    d.wait_for_text("Letterhead", Duration::from_secs(10)).await;
+    d.fill("#set-idle", "1").await;
+    d.fill("#set-phone", "+351 21 000 0000").await;
+    d.click_button("Save").await;
+    d.wait_for_text("Saved.", Duration::from_secs(10)).await;
+    d.screenshot("08-settings").await;
+    d.axe("settings").await;
+    d.click("[data-nav=backup]").await;
+    d.wait_for_text("Make a backup", Duration::from_secs(10)).await;
+    d.screenshot("09-backup").await;
+    d.axe("backup").await;
+    d.click("[data-nav=audit]").await;
+    d.click("[data-testid=verify-chain]").await;
+    d.wait_for_text("The audit trail is intact", Duration::from_secs(10)).await;
+    d.screenshot("10-audit").await;
+    d.axe("audit").await;
+    d.click_button("Sign out").await;
+
+    // Five wrong passwords for one account: the throttling message.
+    d.wait_for_text("Sign in", Duration::from_secs(10)).await;
+    for _ in 0..4 {
+        sign_in(&d, "rui", "not the right password").await;
+        d.wait_for_text("Wrong username or password.", Duration::from_secs(10)).await;
+    }
+    sign_in(&d, "rui", "not the right password").await;
+    d.wait_for_text("Too many failed sign-in attempts. Wait 30 seconds", Duration::from_secs(10)).await;
+    d.screenshot("11-login-throttled").await;
+
+    // The receptionist signs in; left idle, the session locks and shows nothing behind the lock.
+    sign_in(&d, "rita", RECEPTION_PASSWORD).await;
+    d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+    d.screenshot("12-home-receptionist").await;
+    d.axe("home (receptionist)").await;
+    let nav = d.body_text().await;
+    assert!(!nav.contains("Users") && !nav.contains("Audit log"), "no admin screens for a receptionist: {nav}");
+    let text = d.wait_for_text("this session is locked", Duration::from_secs(75)).await;
+    assert!(!text.contains("Welcome") && !text.contains("Signed in as"), "nothing behind the lock: {text}");
+    assert!(!d.html().await.contains("Signed in as"), "the screens behind the lock are not in the page at all");
+    d.screenshot("13-locked").await;
+    d.axe("lock").await;
+    d.fill("#lock-password", RECEPTION_PASSWORD).await;
+    d.click_button("Unlock").await;
+    d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+
+    // Ctrl+L locks by hand.
+    let ctrl_l = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: Key::Control.into() })
+        .then(KeyAction::Down { value: 'l' })
+        .then(KeyAction::Up { value: 'l' })
+        .then(KeyAction::Up { value: Key::Control.into() });
+    d.client.perform_actions(ctrl_l).await.expect("press Ctrl+L");
+    d.wait_for_text("this session is locked", Duration::from_secs(10)).await;
+    d.stop().await;
+
+    // The keyring loses the key: the next start explains it and unlocks with the admin password.
+    let status = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "galen"])
+        .status()
+        .expect("secret-tool");
+    assert!(status.success());
+    let d = Driver::start(data.path()).await;
+    let text = d.wait_for_text("no longer holds the key", Duration::from_secs(20)).await;
+    assert!(text.contains("Your data is safe"), "{text}");
+    d.screenshot("14-unlock").await;
+    d.axe("unlock").await;
+    d.fill("#unlock-username", "ana").await;
+    d.fill("#unlock-password", ADMIN_PASSWORD).await;
+    d.click_button("Unlock").await;
+    d.wait_for_text("Sign in", Duration::from_secs(10)).await;
+    sign_in(&d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    d.stop().await;
+}

@@ -1,0 +1,166 @@
+//! Starting tauri-driver and the app, and the few actions the flows need: fill, click, wait, screenshot, axe.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("workspace root")
+}
+
+fn app_binary() -> PathBuf {
+    std::env::var_os("GALEN_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug/galen-app"))
+}
+
+pub fn screens_dir() -> PathBuf {
+    let dir = workspace().join("target/e2e-screens");
+    std::fs::create_dir_all(&dir).expect("create target/e2e-screens");
+    dir
+}
+
+/// tauri-driver (and through it, one app window) for one test.
+pub struct Driver {
+    process: Child,
+    pub client: Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+impl Driver {
+    /// Starts the app on `data_dir` in a fresh window.
+    pub async fn start(data_dir: &Path) -> Driver {
+        assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run the e2e tests under xvfb-run (see README)");
+        let app = app_binary();
+        assert!(app.exists(), "{} is missing: build it first (scripts/test does)", app.display());
+        let (port, native) = (free_port(), free_port());
+        let process = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("GALEN_DATA_DIR", data_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("tauri-driver runs (scripts/setup-deps installs it with cargo install)");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": app }));
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Err(e) => panic!("could not reach tauri-driver at {url}: {e}"),
+            }
+        };
+        Driver { process, client }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.process.kill().await;
+    }
+
+    /// Waits up to 15 s for the first element matching `css`.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clicks the button whose visible text is exactly `text`.
+    pub async fn click_button(&self, text: &str) {
+        let xpath = format!("//button[normalize-space()='{text}']");
+        let el = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("no button {text:?}: {e}"));
+        el.click().await.unwrap_or_else(|e| panic!("click {text:?}: {e}"));
+    }
+
+    /// Waits until the page's visible text contains `needle`; returns that text.
+    pub async fn wait_for_text(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.body_text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {needle:?}; the page shows:\n{text}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn body_text(&self) -> String {
+        let v = self.client.execute("return document.body.innerText", vec![]).await.expect("read body");
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    pub async fn html(&self) -> String {
+        let v = self.client.execute("return document.documentElement.outerHTML", vec![]).await.expect("read html");
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Saves a PNG of the window as target/e2e-screens/NAME.png.
+    pub async fn screenshot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(300)).await; // let transitions settle
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(screens_dir().join(format!("{name}.png")), png).expect("save screenshot");
+    }
+
+    /// Runs axe-core on the current screen and fails on any serious or critical violation.
+    pub async fn axe(&self, screen: &str) {
+        let loaded = self.client.execute("return typeof window.axe", vec![]).await.expect("probe axe");
+        if loaded.as_str() != Some("object") {
+            let source_path = workspace().join("ui/node_modules/axe-core/axe.min.js");
+            let source = std::fs::read_to_string(&source_path)
+                .unwrap_or_else(|e| panic!("{} ({e}): run npm ci in ui/", source_path.display()));
+            self.client.execute(&source, vec![]).await.expect("inject axe-core");
+        }
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                    .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }))))
+                    .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .expect("run axe");
+        let serious: Vec<&Value> = result
+            .as_array()
+            .expect("violations list")
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(serious.is_empty(), "axe found serious/critical problems on the {screen} screen: {serious:#?}");
+    }
+}
