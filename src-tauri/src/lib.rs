@@ -106,14 +106,49 @@ mod tests {
         let conf: serde_json::Value =
             serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json parses");
         let csp = conf["app"]["security"]["csp"].as_str().expect("a CSP string, never null");
-        let directive = |name: &str| {
-            csp.split(';').map(str::trim).find(|d| d.starts_with(name)).unwrap_or_default().to_owned()
-        };
+        let directive =
+            |name: &str| csp.split(';').map(str::trim).find(|d| d.starts_with(name)).unwrap_or_default().to_owned();
         assert_eq!(directive("default-src"), "default-src 'self'");
         assert_eq!(directive("script-src"), "script-src 'self'", "scripts only from the bundle");
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
         assert!(!csp.contains("http://") || csp.contains("connect-src ipc: http://ipc.localhost"), "{csp}");
         assert!(!csp.contains("https:") && !csp.contains('*'), "no remote origins: {csp}");
+    }
+
+    /// Every language has every message, and every `t("…")` key the UI uses exists.
+    #[test]
+    fn message_catalogs_are_complete() {
+        let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src");
+        let keys = |lang: &str| -> std::collections::BTreeSet<String> {
+            let text = std::fs::read_to_string(ui.join(format!("lib/i18n/{lang}.json"))).expect("catalog");
+            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).expect("json");
+            map.keys().cloned().collect()
+        };
+        let en = keys("en");
+        for lang in ["pt", "es"] {
+            assert_eq!(keys(lang), en, "{lang}.json must have exactly the keys of en.json");
+        }
+        let mut used = Vec::new();
+        let mut stack = vec![ui.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read ui/src").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "svelte" || e == "ts") {
+                    let text = std::fs::read_to_string(&path).expect("read source");
+                    for part in text.split("t(\"").skip(1) {
+                        if let Some(key) = part.split('"').next().filter(|k| k.contains('.')) {
+                            used.push((key.to_owned(), path.display().to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(used.len() > 50, "the scan found the UI's messages ({} keys)", used.len());
+        for (key, file) in used {
+            assert!(en.contains(&key), "{file} uses {key:?}, which en.json lacks");
+        }
     }
 
     #[test]

@@ -1,1 +1,3 @@
-fn main() { galen_app::run() }
+fn main() {
+    galen_app::run()
+}

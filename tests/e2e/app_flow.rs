@@ -154,10 +154,8 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.stop().await;
 
     // The keyring loses the key: the next start explains it and unlocks with the admin password.
-    let status = std::process::Command::new("secret-tool")
-        .args(["clear", "service", "galen"])
-        .status()
-        .expect("secret-tool");
+    let status =
+        std::process::Command::new("secret-tool").args(["clear", "service", "galen"]).status().expect("secret-tool");
     assert!(status.success());
     let d = Driver::start(data.path()).await;
     let text = d.wait_for_text("no longer holds the key", Duration::from_secs(20)).await;

@@ -12,9 +12,7 @@ pub fn workspace() -> PathBuf {
 }
 
 fn app_binary() -> PathBuf {
-    std::env::var_os("GALEN_APP_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/debug/galen-app"))
+    std::env::var_os("GALEN_APP_BIN").map(PathBuf::from).unwrap_or_else(|| workspace().join("target/debug/galen-app"))
 }
 
 pub fn screens_dir() -> PathBuf {

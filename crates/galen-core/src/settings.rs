@@ -86,9 +86,9 @@ pub fn idle_timeout(store: &Store) -> Result<Option<Duration>> {
 pub fn load(store: &Store) -> Result<Settings> {
     let c = store.conn();
     let text = |key| -> Result<String> { Ok(get(c, key)?.unwrap_or_default()) };
-    let logo = get(c, SITE_LOGO)?.and_then(|encoded| crate::crypto::base64_decode(&encoded)).and_then(|bytes| {
-        image_mime(&bytes).map(|mime| Logo { mime: mime.to_owned(), bytes })
-    });
+    let logo = get(c, SITE_LOGO)?
+        .and_then(|encoded| crate::crypto::base64_decode(&encoded))
+        .and_then(|bytes| image_mime(&bytes).map(|mime| Logo { mime: mime.to_owned(), bytes }));
     Ok(Settings {
         site_name: text(SITE_NAME)?,
         address: text(SITE_ADDRESS)?,

@@ -22,7 +22,11 @@ pub async fn staff_create(state: State<'_, AppState>, form: NewStaffForm) -> Res
 
 #[tauri::command]
 #[specta::specta]
-pub async fn staff_set_active(state: State<'_, AppState>, username: String, active: bool) -> Result<StaffDto, ApiError> {
+pub async fn staff_set_active(
+    state: State<'_, AppState>,
+    username: String,
+    active: bool,
+) -> Result<StaffDto, ApiError> {
     state.with_session(|c, s| Ok(staff::set_active(c, s, &username, active)?.into()))
 }
 
