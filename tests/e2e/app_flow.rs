@@ -106,6 +106,14 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Saved.", Duration::from_secs(10)).await;
     d.screenshot("08-settings").await;
     d.axe("settings").await;
+    // The interface language is a setting: Portuguese, then back to English.
+    d.find("#set-language").await.select_by_value("pt").await.expect("choose Português");
+    d.click_button("Save").await;
+    d.wait_for_text("Definições", Duration::from_secs(10)).await;
+    d.screenshot("08b-settings-portuguese").await;
+    d.find("#set-language").await.select_by_value("en").await.expect("choose English");
+    d.click_button("Guardar").await;
+    d.wait_for_text("Letterhead", Duration::from_secs(10)).await;
     d.click("[data-nav=backup]").await;
     d.wait_for_text("Make a backup", Duration::from_secs(10)).await;
     d.screenshot("09-backup").await;
