@@ -31,6 +31,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             prev_hash   TEXT NOT NULL,
             hash        TEXT NOT NULL
           ) STRICT;",
+    post: None,
 }];
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

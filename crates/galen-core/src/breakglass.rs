@@ -20,6 +20,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             at         TEXT NOT NULL,
             until      TEXT NOT NULL
           ) STRICT;",
+    post: None,
 }];
 
 pub const REASON_MIN: usize = 10;

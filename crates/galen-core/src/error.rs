@@ -154,6 +154,9 @@ pub enum Error {
 
     #[error("{what} was not found.")]
     NotFound { what: String },
+
+    #[error("This may be a patient who is already registered ({} possible match(es)). Check the list; register anyway only if it is a different person.", .0.len())]
+    PossibleDuplicates(Vec<crate::patients::Candidate>),
 }
 
 impl From<rusqlite::Error> for Error {

@@ -32,6 +32,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod bench;
 pub mod breakglass;
 pub mod clinic;
 pub mod clock;
@@ -39,6 +40,7 @@ pub mod crypto;
 pub mod error;
 pub mod keyfile;
 pub mod keyring;
+pub mod mrn;
 pub mod password;
 pub mod patients;
 pub mod permissions;

@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             key   TEXT PRIMARY KEY NOT NULL,
             value TEXT NOT NULL
           ) STRICT;",
+    post: None,
 }];
 
 pub(crate) const SITE_NAME: &str = "site.name";
@@ -25,6 +26,7 @@ const SITE_LOGO: &str = "site.logo";
 const PAPER_SIZE: &str = "print.paper_size";
 const IDLE_TIMEOUT_SECS: &str = "session.idle_timeout_secs";
 const LANGUAGE: &str = "ui.language";
+const MRN_PREFIX: &str = "mrn.prefix";
 
 pub const IDLE_MINUTES_RANGE: std::ops::RangeInclusive<i64> = 1..=240;
 pub const ADDRESS_MAX: usize = 300;
@@ -72,11 +74,21 @@ pub struct Settings {
     pub paper_size: PaperSize,
     pub idle_timeout_minutes: i64,
     pub language: String,
+    /// Starts every new MRN, e.g. `SOL` in `SOL-0000042K`. Changing it affects new patients only.
+    pub mrn_prefix: String,
 }
 
 /// The clinic's name, as printed on documents. Not secret: shown before sign-in.
 pub fn site_name(store: &Store) -> Result<Option<String>> {
-    get(store.conn(), SITE_NAME)
+    site_name_conn(store.conn())
+}
+
+pub(crate) fn site_name_conn(conn: &Connection) -> Result<Option<String>> {
+    get(conn, SITE_NAME)
+}
+
+pub(crate) fn mrn_prefix(conn: &Connection) -> Result<Option<String>> {
+    Ok(get(conn, MRN_PREFIX)?.filter(|p| !p.is_empty()))
 }
 
 pub fn idle_timeout(store: &Store) -> Result<Option<Duration>> {
@@ -98,6 +110,7 @@ pub fn load(store: &Store) -> Result<Settings> {
         idle_timeout_minutes: idle_timeout(store)?
             .map_or(crate::session::DEFAULT_IDLE_TIMEOUT.whole_minutes(), |d| d.whole_minutes()),
         language: get(c, LANGUAGE)?.filter(|l| LANGUAGES.contains(&l.as_str())).unwrap_or_else(|| "en".into()),
+        mrn_prefix: crate::patients::mrn_prefix(c)?,
     })
 }
 
@@ -127,6 +140,8 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
     if !LANGUAGES.contains(&new.language.as_str()) {
         errors.push("language", "Choose English, Português or Español.");
     }
+    let prefix = new.mrn_prefix.trim().to_uppercase();
+    errors.absorb(crate::mrn::check_prefix("mrn_prefix", &prefix));
     errors.into_result()?;
     let now = clinic.now_rfc3339();
     let logo = new.logo.as_ref().map(|l| crate::crypto::base64_encode(&l.bytes)).unwrap_or_default();
@@ -140,6 +155,7 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
             (PAPER_SIZE, new.paper_size.as_str()),
             (IDLE_TIMEOUT_SECS, &idle),
             (LANGUAGE, &new.language),
+            (MRN_PREFIX, &prefix),
         ] {
             if get(tx, key)?.unwrap_or_default() != value {
                 put(tx, key, value)?;

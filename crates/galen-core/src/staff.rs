@@ -26,6 +26,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             created_at           TEXT NOT NULL,
             updated_at           TEXT NOT NULL
           ) STRICT;",
+    post: None,
 }];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

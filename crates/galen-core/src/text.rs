@@ -28,3 +28,8 @@ pub fn check_max(field: &str, value: &str, max_chars: usize) -> Result<(), Field
     }
     Ok(())
 }
+
+/// Lower-case without accents, for comparing names: "Müller" and "MULLER" fold to "muller".
+pub fn fold(s: &str) -> String {
+    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+}

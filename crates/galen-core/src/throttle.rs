@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             failures      INTEGER NOT NULL,
             locked_until  TEXT
           ) STRICT;",
+    post: None,
 }];
 
 pub const FREE_ATTEMPTS: u32 = 5;

@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             db_id      TEXT NOT NULL,
             created_at TEXT NOT NULL
           ) STRICT;",
+    post: None,
 }];
 
 pub(crate) fn init(conn: &Connection, db_id: &str) -> Result<()> {

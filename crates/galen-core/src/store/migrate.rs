@@ -11,6 +11,8 @@ pub(crate) struct Migration {
     /// Global, strictly increasing across all tables.
     pub version: u32,
     pub sql: &'static str,
+    /// Data work SQL alone cannot do (e.g. computing check characters), run in the same transaction.
+    pub post: Option<fn(&Connection) -> Result<()>>,
 }
 
 /// Every table's migrations. Add a module's list here when it gains a table.
@@ -23,13 +25,14 @@ fn all() -> Vec<&'static Migration> {
         crate::throttle::MIGRATIONS,
         crate::audit::MIGRATIONS,
         crate::breakglass::MIGRATIONS,
+        crate::patients::MIGRATIONS_V8,
     ];
     let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
     all.sort_by_key(|m| m.version);
     all
 }
 
-pub const LATEST_SCHEMA: u32 = 7;
+pub const LATEST_SCHEMA: u32 = 8;
 
 pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
@@ -40,6 +43,9 @@ pub(crate) fn run(conn: &Connection) -> Result<()> {
     for m in all().into_iter().filter(|m| m.version > current) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(m.sql)?;
+        if let Some(post) = m.post {
+            post(&tx)?;
+        }
         tx.pragma_update(None, "user_version", m.version)?;
         tx.commit()?;
     }

@@ -137,6 +137,14 @@ impl Store {
         Ok(())
     }
 
+    /// Writes an unencrypted copy of the whole database to `dest` (benchmarks only: it is plaintext).
+    pub(crate) fn export_plain(&self, dest: &Path) -> Result<()> {
+        self.conn.execute("ATTACH DATABASE ?1 AS plaintext KEY ''", [dest.to_string_lossy()])?;
+        self.conn.query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(()))?;
+        self.conn.execute_batch("DETACH DATABASE plaintext")?;
+        Ok(())
+    }
+
     /// Re-encrypts every page under `new` (SQLCipher `PRAGMA rekey`), in one transaction.
     pub(crate) fn rekey(&mut self, new: Dek) -> Result<()> {
         self.conn.pragma_update(None, "rekey", key_literal(&new).expose())?;

@@ -10,7 +10,7 @@ fn clinic_with_history() -> Fixture {
     let (fx, clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
     for name in ["Ana", "Bo", "Cy", "Di"] {
-        let id = patients::register(&clinic, &doctor, &patient(name, "Test")).expect("register");
+        let id = register(&clinic, &doctor, &patient(name, "Test")).expect("register");
         patients::get(&clinic, &doctor, id).expect("view");
     }
     fx

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use galen_core::backup::{self, RestoreBy};
-use galen_core::{patients, Clinic, Error, Role, StoreError};
+use galen_core::{Clinic, Error, Role, StoreError};
 
 #[test]
 fn a_backup_restores_to_identical_data() {
@@ -10,14 +10,14 @@ fn a_backup_restores_to_identical_data() {
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     for (g, f) in [("Ana", "Albuquerque"), ("Jürgen", "Müller"), ("Αλέξανδρος", "Παπαδόπουλος")]
     {
-        patients::register(&clinic, &doctor, &patient(g, f)).expect("register");
+        register(&clinic, &doctor, &patient(g, f)).expect("register");
     }
     let before = all_patients(&clinic, &doctor);
     let file = fx.dir.path().join("clinic.galenbak");
     assert!(matches!(backup::backup(&clinic, &doctor, &file), Err(Error::Denied { .. })), "backups are for admins");
     backup::backup(&clinic, &admin, &file).expect("backup");
 
-    patients::register(&clinic, &doctor, &patient("Later", "Addition")).expect("register after backup");
+    register(&clinic, &doctor, &patient("Later", "Addition")).expect("register after backup");
     backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, None).expect("restore");
     let (clinic, doctor) = reopen(&fx, "rui");
     assert_eq!(all_patients(&clinic, &doctor), before, "the restored data is exactly the backed-up data");
@@ -28,10 +28,10 @@ fn a_backup_restores_to_identical_data() {
 fn a_truncated_or_altered_backup_is_refused_and_live_data_is_untouched() {
     let (fx, clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
-    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
     let file = fx.dir.path().join("clinic.galenbak");
     backup::backup(&clinic, &admin, &file).expect("backup");
-    patients::register(&clinic, &doctor, &patient("Only", "Live")).expect("register");
+    register(&clinic, &doctor, &patient("Only", "Live")).expect("register");
     let live = all_patients(&clinic, &doctor);
     let full = std::fs::read(&file).expect("read backup");
     drop(clinic);
@@ -60,7 +60,7 @@ fn a_truncated_or_altered_backup_is_refused_and_live_data_is_untouched() {
 fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
     let (fx, mut clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
-    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
     let before = all_patients(&clinic, &doctor);
     let file = fx.dir.path().join("old.galenbak");
     backup::backup(&clinic, &admin, &file).expect("backup");

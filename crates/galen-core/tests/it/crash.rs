@@ -1,7 +1,7 @@
 //! Durability under SIGKILL: every write Galen acknowledged survives, and the file stays intact.
 
 use crate::support::*;
-use galen_core::{patients, Clinic, Role, Vault};
+use galen_core::{Clinic, Role, Vault};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -20,7 +20,7 @@ fn crash_child() {
     let clinic = Clinic::open(Vault::new(dir)).expect("child opens the store");
     let session = clinic.login("rui", PASSWORD).expect("child signs in");
     for i in 0.. {
-        let id = patients::register(&clinic, &session, &patient(&format!("Crash {i}"), "Test")).expect("register");
+        let id = register(&clinic, &session, &patient(&format!("Crash {i}"), "Test")).expect("register");
         println!("ack {id} {i}");
     }
 }

@@ -1,7 +1,7 @@
 //! The key hierarchy over time: admin password changes and key rotation.
 
 use crate::support::*;
-use galen_core::{patients, Clinic, Error, Role, StoreError};
+use galen_core::{Clinic, Error, Role, StoreError};
 
 #[test]
 fn changing_the_admin_password_rewraps_the_key() {
@@ -17,7 +17,7 @@ fn changing_the_admin_password_rewraps_the_key() {
 fn rotation_rekeys_the_database_and_replaces_every_wrap() {
     let (fx, mut clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
-    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
     let before = all_patients(&clinic, &doctor);
     let old_file = std::fs::read(fx.vault.db_path()).expect("read");
     let old_key = fx.vault.key_file().expect("key file").unwrap_with_recovery(&fx.recovery).expect("old");

@@ -6,6 +6,7 @@ mod backup;
 mod crash;
 mod keys;
 mod passwords;
+mod patients;
 mod permissions;
 mod sessions;
 mod settings;

@@ -16,8 +16,8 @@ fn patient_data_never_reaches_the_database_or_wal_file_in_plaintext() {
     let (fx, clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     let mut p = patient(MARKER, MARKER);
-    p.notes = MARKER.repeat(20);
-    let id = patients::register(&clinic, &doctor, &p).expect("register");
+    p.clinical = Some(galen_core::patients::Clinical { notes: MARKER.repeat(20), ..Default::default() });
+    let id = register(&clinic, &doctor, &p).expect("register");
     let wal = fx.vault.db_path().with_file_name("galen.db-wal");
     assert!(wal.exists(), "the store runs in WAL mode, so the write sits in the -wal file first");
     assert!(!file_contains(&wal, MARKER), "the marker must not appear in the WAL file");
@@ -25,9 +25,9 @@ fn patient_data_never_reaches_the_database_or_wal_file_in_plaintext() {
     assert!(!file_contains(&fx.vault.db_path(), MARKER), "the marker must not appear in the database file");
 
     let (clinic, doctor) = reopen(&fx, "rui");
-    let back = patients::get(&clinic, &doctor, id).expect("read").expect("present");
-    assert_eq!(back.given_names, MARKER);
-    assert_eq!(back.notes.as_deref(), Some(MARKER.repeat(20).as_str()));
+    let back = patients::get(&clinic, &doctor, id).expect("read");
+    assert_eq!(back.demographics.given_names, MARKER);
+    assert_eq!(back.clinical.map(|c| c.notes), Some(MARKER.repeat(20)));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn a_wrong_key_in_the_keyring_gives_the_wrong_key_error() {
 fn a_missing_keyring_entry_says_so_and_the_admin_password_recovers_it_with_data_intact() {
     let (fx, clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
-    patients::register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
     let before = all_patients(&clinic, &doctor);
     drop(clinic);
     wipe_keyring_entry(&fx);
@@ -83,7 +83,7 @@ fn a_missing_keyring_entry_says_so_and_the_admin_password_recovers_it_with_data_
 fn a_missing_keyring_entry_is_recovered_by_the_recovery_key_with_data_intact() {
     let (fx, clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
-    patients::register(&clinic, &doctor, &patient("Jürgen", "Müller")).expect("register");
+    register(&clinic, &doctor, &patient("Jürgen", "Müller")).expect("register");
     let before = all_patients(&clinic, &doctor);
     drop(clinic);
     wipe_keyring_entry(&fx);
@@ -102,7 +102,7 @@ fn one_flipped_byte_is_reported_as_corruption_naming_the_page() {
     let (fx, clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     for i in 0..200 {
-        patients::register(&clinic, &doctor, &patient(&format!("Person {i}"), "Filler")).expect("register");
+        register(&clinic, &doctor, &patient(&format!("Person {i}"), "Filler")).expect("register");
     }
     drop(clinic); // closing checkpoints the WAL into the main file
     let path = fx.vault.db_path();

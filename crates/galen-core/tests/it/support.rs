@@ -2,7 +2,7 @@
 
 use galen_core::clinic::Setup;
 use galen_core::clock::FakeClock;
-use galen_core::patients::{self, NewPatient};
+use galen_core::patients::{self, Clinical, Demographics, NewPatient};
 use galen_core::staff::{self, NewStaff};
 use galen_core::{Clinic, RecoveryKey, Role, Session, Vault};
 use std::sync::Arc;
@@ -67,18 +67,26 @@ pub fn staff_session(clinic: &Clinic, admin: &Session, username: &str, role: Rol
 
 pub fn patient(given: &str, family: &str) -> NewPatient {
     NewPatient {
-        given_names: given.into(),
-        family_name: family.into(),
-        date_of_birth: Some("1980-02-29".into()),
-        notes: String::new(),
+        demographics: Demographics {
+            given_names: given.into(),
+            family_name: family.into(),
+            date_of_birth: "1980-02-29".into(),
+            ..Default::default()
+        },
+        clinical: None,
     }
 }
 
-/// Every patient as (id, given, family, notes), through a doctor's eyes: a fingerprint of the data.
-pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<(i64, String, String, Option<String>)> {
+/// Registers a patient, accepting likely duplicates (the fixtures reuse names and dates); returns its id.
+pub fn register(clinic: &Clinic, session: &Session, p: &NewPatient) -> Result<i64, galen_core::Error> {
+    patients::register(clinic, session, p, true).map(|p| p.id)
+}
+
+/// Every patient as (id, given, family, clinical), through a doctor's eyes: a fingerprint of the data.
+pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<(i64, String, String, Option<Clinical>)> {
     (1..=patients::count(clinic.store()).expect("count") + 20)
-        .filter_map(|id| patients::get(clinic, doctor, id).expect("read patient"))
-        .map(|p| (p.id, p.given_names, p.family_name, p.notes))
+        .filter_map(|id| patients::get(clinic, doctor, id).ok())
+        .map(|p| (p.id, p.demographics.given_names, p.demographics.family_name, p.clinical))
         .collect()
 }
 

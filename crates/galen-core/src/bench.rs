@@ -1,0 +1,123 @@
+//! `galen bench search`: registry search latency on a seeded clinic, against an unencrypted copy of the same
+//! data in the same run (so the ratio is fair on a noisy machine), and registration commit latency.
+
+use crate::clinic::{Clinic, Setup};
+use crate::error::Error;
+use crate::patients::{self, search, seed, NewPatient};
+use crate::staff::{self, NewStaff};
+use crate::{Role, Vault};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats {
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+}
+
+impl Stats {
+    fn of(mut samples: Vec<Duration>) -> Stats {
+        samples.sort();
+        let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+        Stats { p50: at(0.50), p95: at(0.95), p99: at(0.99) }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryRow {
+    pub kind: &'static str,
+    pub encrypted: Stats,
+    pub plain: Stats,
+}
+
+impl QueryRow {
+    /// SQLCipher p95 over plain-SQLite p95.
+    pub fn ratio_p95(&self) -> f64 {
+        self.encrypted.p95.as_secs_f64() / self.plain.p95.as_secs_f64().max(1e-9)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub patients: u64,
+    pub seed_time: Duration,
+    pub queries: Vec<QueryRow>,
+    pub commit: Stats,
+}
+
+/// Seeds `patients` into a new clinic under `dir`, copies it unencrypted, and times `samples` queries of each
+/// kind on both, interleaved. `dir` must be empty; it holds both databases afterwards.
+pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error> {
+    let vault = Vault::new(dir.join("clinic"));
+    let setup = Setup {
+        site_name: "Benchmark Clinic".into(),
+        admin_username: "bench-admin".into(),
+        admin_display_name: "Benchmark Admin".into(),
+        admin_password: "benchmark admin passphrase".into(),
+    };
+    // The keyring is not needed here: the benchmark keeps the open clinic.
+    let clinic = Clinic::create(vault, &setup)?.clinic;
+    let admin = clinic.login("bench-admin", "benchmark admin passphrase")?;
+    let desk = NewStaff {
+        username: "bench-desk".into(),
+        display_name: "Benchmark Desk".into(),
+        role: Role::Receptionist,
+        licence_number: None,
+        password: "benchmark desk passphrase".into(),
+    };
+    staff::add(&clinic, &admin, &desk)?;
+    let session = clinic.login("bench-desk", "benchmark desk passphrase")?;
+    let started = Instant::now();
+    seed::seed(&clinic, &session, patients, 42)?;
+    let seed_time = started.elapsed();
+
+    let plain_path = dir.join("plain.db");
+    clinic.store().export_plain(&plain_path)?;
+    let plain = rusqlite::Connection::open(&plain_path)?;
+    let encrypted = clinic.store().conn();
+
+    // Queries drawn from the seeded people themselves, spread over the whole table.
+    let year = clinic.now().year();
+    let step = (patients / samples as u64).max(1);
+    let people: Vec<(String, String, String)> = (0..samples as u64)
+        .map(|k| {
+            let i = (k * step) % patients + 1;
+            let (d, _) = seed::synthetic(42, i, year);
+            let name = format!(
+                "{} {}",
+                d.family_name.chars().take(4).collect::<String>(),
+                d.given_names.chars().take(2).collect::<String>()
+            );
+            let mrn = crate::mrn::format(&patients::mrn_prefix(encrypted).unwrap_or_default(), i);
+            (name, mrn, d.phones[0].clone())
+        })
+        .collect();
+    let kinds: [(&'static str, fn(&(String, String, String)) -> &str); 3] =
+        [("name prefix", |p| &p.0), ("MRN", |p| &p.1), ("phone", |p| &p.2)];
+    let mut queries = Vec::new();
+    for (kind, pick) in kinds {
+        let (mut enc, mut pla) = (Vec::new(), Vec::new());
+        for p in &people {
+            let q = pick(p);
+            for (conn, into) in [(encrypted, &mut enc), (&plain, &mut pla)] {
+                let t = Instant::now();
+                let page = search::run(conn, q, 0, 20)?;
+                into.push(t.elapsed());
+                if page.results.is_empty() {
+                    return Err(Error::NotFound { what: format!("benchmark query {q:?} ({kind})") });
+                }
+            }
+        }
+        queries.push(QueryRow { kind, encrypted: Stats::of(enc), plain: Stats::of(pla) });
+    }
+
+    let mut commits = Vec::new();
+    for i in 0..samples.min(500) as u64 {
+        let (d, _) = seed::synthetic(4242, i, year);
+        let t = Instant::now();
+        patients::register(&clinic, &session, &NewPatient { demographics: d, clinical: None }, true)?;
+        commits.push(t.elapsed());
+    }
+    Ok(Report { patients, seed_time, queries, commit: Stats::of(commits) })
+}
