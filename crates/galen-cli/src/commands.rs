@@ -1,7 +1,7 @@
 //! One function per subcommand, each a few calls into galen-core.
 
 use crate::prompt::Input;
-use crate::{AuditCommand, Cli, Command, KeyCommand, UserCommand};
+use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, UserCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::backup::{self, RestoreBy};
 use galen_core::clinic::Setup;
@@ -50,6 +50,17 @@ pub fn run(cli: Cli) -> Result<()> {
             let session = sign_in(&clinic, &mut input, user)?;
             audit_command(&clinic, &session, command)
         }
+        Command::Patient { command } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            crate::patient_cmd::run(&clinic, &session, command)
+        }
+        Command::Dev { command: DevCommand::Seed { patients, seed } } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            crate::patient_cmd::seed(&clinic, &session, patients, seed)
+        }
+        Command::Bench { command } => crate::patient_cmd::bench(command),
         Command::Key { command: KeyCommand::Rotate } => {
             let mut clinic = Clinic::open(vault)?;
             let (session, password) = sign_in_keeping_password(&clinic, &mut input, user)?;

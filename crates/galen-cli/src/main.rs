@@ -12,6 +12,7 @@
 //! ```
 
 mod commands;
+mod patient_cmd;
 mod prompt;
 
 use clap::{Parser, Subcommand};
@@ -77,6 +78,21 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Register, find, show, edit and merge patients.
+    Patient {
+        #[command(subcommand)]
+        command: PatientCommand,
+    },
+    /// Developer tools: synthetic data.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+    /// Benchmarks, reported as ratios against a baseline run in the same process.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Manage the database key (admins).
     Key {
         #[command(subcommand)]
@@ -141,6 +157,103 @@ pub enum AuditCommand {
     },
     /// Check the hash chain and name the first row that was edited, deleted, inserted or reordered.
     Verify,
+}
+
+/// Demographic fields, shared by `patient add` and `patient edit`.
+#[derive(Debug, clap::Args)]
+pub struct PatientFields {
+    /// Given name(s).
+    #[arg(long)]
+    pub given: Option<String>,
+    /// Family name(s).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// female, male, other or unknown.
+    #[arg(long)]
+    pub sex: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    pub dob: Option<String>,
+    /// Estimated age in years, when the date of birth is not known.
+    #[arg(long, conflicts_with = "dob")]
+    pub age: Option<u32>,
+    #[arg(long)]
+    pub national_id: Option<String>,
+    /// A phone number (repeat for more).
+    #[arg(long)]
+    pub phone: Vec<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    /// The patient consents to sharing their record with the clinic's partner.
+    #[arg(long)]
+    pub consent_share: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatientCommand {
+    /// Register a patient; prints the new MRN.
+    Add {
+        #[command(flatten)]
+        fields: PatientFields,
+        /// Register even though likely duplicates were found (the override is logged).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Search by name (any part, any order), MRN, national ID, phone or date of birth.
+    Search {
+        query: String,
+        /// Page number, from 0.
+        #[arg(long, default_value_t = 0)]
+        page: u32,
+    },
+    /// Show one patient by MRN (clinical fields only if your role may see them).
+    Show {
+        mrn: String,
+        /// Also write the MRN as a Code 128 barcode (SVG) to this file.
+        #[arg(long)]
+        barcode: Option<std::path::PathBuf>,
+    },
+    /// Change a patient's demographics; only the fields given change.
+    Edit {
+        mrn: String,
+        #[command(flatten)]
+        fields: PatientFields,
+    },
+    /// Merge a duplicate into the record to keep (doctors and admins); the duplicate's MRN keeps resolving.
+    Merge {
+        /// The MRN of the record to keep.
+        keep: String,
+        /// The MRN of the duplicate to merge into it.
+        duplicate: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Add synthetic patients (deterministic for a seed), for demos and benchmarks.
+    Seed {
+        #[arg(long)]
+        patients: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Seed a throwaway clinic, then time searches on it and on an unencrypted copy, and registrations.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        patients: u64,
+        /// Queries of each kind (and registrations).
+        #[arg(long, default_value_t = 300)]
+        samples: usize,
+        /// Where to build the throwaway clinic (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

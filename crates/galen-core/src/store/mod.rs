@@ -139,6 +139,8 @@ impl Store {
 
     /// Writes an unencrypted copy of the whole database to `dest` (benchmarks only: it is plaintext).
     pub(crate) fn export_plain(&self, dest: &Path) -> Result<()> {
+        // The store's connection may not create files; an empty file is an empty SQLite database.
+        std::fs::File::create(dest).map_err(io("create", dest))?;
         self.conn.execute("ATTACH DATABASE ?1 AS plaintext KEY ''", [dest.to_string_lossy()])?;
         self.conn.query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(()))?;
         self.conn.execute_batch("DETACH DATABASE plaintext")?;
