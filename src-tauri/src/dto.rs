@@ -1,7 +1,8 @@
 //! Wire types: what crosses the IPC boundary, converted from galen-core's domain types with `From`.
 //! Secrets cross only where a person must see them once (a new recovery key, a temporary password).
 
-use galen_core::{audit, session::SessionInfo, settings, staff, Role};
+use galen_core::patients::{self, search};
+use galen_core::{audit, session::SessionInfo, settings, staff, Action, Role};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
@@ -71,11 +72,31 @@ pub struct SessionDto {
     pub locked: bool,
     pub must_change_password: bool,
     pub idle_timeout_secs: i64,
+    /// What the role allows, read from galen-core's table so the UI hides what core would refuse anyway.
+    pub can: Capabilities,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub register_patients: bool,
+    pub read_clinical: bool,
+    pub edit_clinical: bool,
+    pub merge_patients: bool,
+    pub admin: bool,
 }
 
 impl From<SessionInfo> for SessionDto {
     fn from(s: SessionInfo) -> Self {
+        let may = |a| galen_core::permissions::allowed(s.role, a);
         Self {
+            can: Capabilities {
+                register_patients: may(Action::PatientCreate),
+                read_clinical: may(Action::PatientReadClinical),
+                edit_clinical: may(Action::PatientUpdateClinical),
+                merge_patients: may(Action::PatientMerge),
+                admin: may(Action::StaffManage),
+            },
             username: s.username,
             display_name: s.display_name,
             role: s.role.into(),
@@ -208,6 +229,7 @@ pub struct SettingsDto {
     pub paper_size: PaperSizeDto,
     pub idle_timeout_minutes: i64,
     pub language: String,
+    pub mrn_prefix: String,
 }
 
 impl From<settings::Settings> for SettingsDto {
@@ -225,6 +247,7 @@ impl From<settings::Settings> for SettingsDto {
             },
             idle_timeout_minutes: s.idle_timeout_minutes,
             language: s.language,
+            mrn_prefix: s.mrn_prefix,
         }
     }
 }
@@ -251,6 +274,184 @@ impl SettingsDto {
             },
             idle_timeout_minutes: self.idle_timeout_minutes,
             language: self.language,
+            mrn_prefix: self.mrn_prefix,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AllergyDto {
+    pub substance: String,
+    pub severity: String,
+    pub reaction: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ClinicalForm {
+    pub blood_type: String,
+    pub allergies: Vec<AllergyDto>,
+    pub conditions: Vec<String>,
+    pub pregnancy_status: String,
+    pub pregnancy_as_of: String,
+    pub notes: String,
+}
+
+/// The patient form, both ways. `clinical` is absent for roles that may not see it.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientForm {
+    pub given_names: String,
+    pub family_name: String,
+    pub sex: String,
+    pub date_of_birth: String,
+    pub estimated_age: Option<u32>,
+    pub national_id: String,
+    pub phones: Vec<String>,
+    pub email: String,
+    pub address: String,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relation: String,
+    pub consent_share: bool,
+    pub clinical: Option<ClinicalForm>,
+}
+
+impl PatientForm {
+    pub fn into_parts(self) -> (patients::Demographics, Option<patients::Clinical>) {
+        let d = patients::Demographics {
+            given_names: self.given_names,
+            family_name: self.family_name,
+            // An unknown value is kept as "unknown"; the select only offers the four.
+            sex: patients::Sex::parse(&self.sex).unwrap_or_default(),
+            date_of_birth: self.date_of_birth,
+            estimated_age: self.estimated_age,
+            national_id: self.national_id,
+            phones: self.phones,
+            email: self.email,
+            address: self.address,
+            emergency_contact: patients::EmergencyContact {
+                name: self.emergency_name,
+                phone: self.emergency_phone,
+                relation: self.emergency_relation,
+            },
+            consent_share: self.consent_share,
+        };
+        let c = self.clinical.map(|c| patients::Clinical {
+            blood_type: c.blood_type,
+            allergies: c
+                .allergies
+                .into_iter()
+                .map(|a| patients::Allergy { substance: a.substance, severity: a.severity, reaction: a.reaction })
+                .collect(),
+            conditions: c.conditions,
+            pregnancy_status: c.pregnancy_status,
+            pregnancy_as_of: c.pregnancy_as_of,
+            notes: c.notes,
+        });
+        (d, c)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientDto {
+    pub id: i64,
+    pub mrn: String,
+    pub form: PatientForm,
+    pub dob_estimated: bool,
+    pub deceased: bool,
+    /// The MRN as a Code 128 barcode, an SVG `data:` URL.
+    pub barcode_data_url: Option<String>,
+}
+
+impl From<patients::Patient> for PatientDto {
+    fn from(p: patients::Patient) -> Self {
+        let d = p.demographics;
+        let barcode = galen_core::mrn::barcode_svg(&p.mrn, 60)
+            .map(|svg| format!("data:image/svg+xml;base64,{}", galen_core::crypto::base64_encode(svg.as_bytes())));
+        Self {
+            id: p.id,
+            mrn: p.mrn,
+            dob_estimated: p.dob_estimated,
+            deceased: p.deceased,
+            barcode_data_url: barcode,
+            form: PatientForm {
+                given_names: d.given_names,
+                family_name: d.family_name,
+                sex: d.sex.as_str().into(),
+                date_of_birth: d.date_of_birth,
+                estimated_age: None,
+                national_id: d.national_id,
+                phones: d.phones,
+                email: d.email,
+                address: d.address,
+                emergency_name: d.emergency_contact.name,
+                emergency_phone: d.emergency_contact.phone,
+                emergency_relation: d.emergency_contact.relation,
+                consent_share: d.consent_share,
+                clinical: p.clinical.map(|c| ClinicalForm {
+                    blood_type: c.blood_type,
+                    allergies: c
+                        .allergies
+                        .into_iter()
+                        .map(|a| AllergyDto { substance: a.substance, severity: a.severity, reaction: a.reaction })
+                        .collect(),
+                    conditions: c.conditions,
+                    pregnancy_status: c.pregnancy_status,
+                    pregnancy_as_of: c.pregnancy_as_of,
+                    notes: c.notes,
+                }),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientSummaryDto {
+    pub id: i64,
+    pub mrn: String,
+    pub given_names: String,
+    pub family_name: String,
+    pub date_of_birth: String,
+    pub dob_estimated: bool,
+    pub sex: String,
+    pub phones: Vec<String>,
+    pub deceased: bool,
+}
+
+impl From<patients::Summary> for PatientSummaryDto {
+    fn from(s: patients::Summary) -> Self {
+        Self {
+            id: s.id,
+            mrn: s.mrn,
+            given_names: s.given_names,
+            family_name: s.family_name,
+            date_of_birth: s.date_of_birth,
+            dob_estimated: s.dob_estimated,
+            sex: s.sex.as_str().into(),
+            phones: s.phones,
+            deceased: s.deceased,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchPageDto {
+    pub results: Vec<PatientSummaryDto>,
+    pub more: bool,
+    pub mrn_check_failed: bool,
+}
+
+impl From<search::Page> for SearchPageDto {
+    fn from(p: search::Page) -> Self {
+        Self {
+            results: p.results.into_iter().map(Into::into).collect(),
+            more: p.more,
+            mrn_check_failed: p.mrn_check_failed,
         }
     }
 }

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub fields: Vec<FieldMessage>,
     /// Seconds to wait, for `throttled`.
     pub retry_after_secs: Option<u32>,
+    /// The patients this one may duplicate, for `possible_duplicates`.
+    pub candidates: Vec<crate::dto::PatientSummaryDto>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -23,7 +25,13 @@ pub struct FieldMessage {
 
 impl ApiError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), fields: Vec::new(), retry_after_secs: None }
+        Self {
+            code: code.into(),
+            message: message.into(),
+            fields: Vec::new(),
+            retry_after_secs: None,
+            candidates: Vec::new(),
+        }
     }
 }
 
@@ -43,6 +51,11 @@ impl From<Error> for ApiError {
             Error::AccountDisabled => "account_disabled",
             Error::Denied { .. } => "denied",
             Error::NotFound { .. } => "not_found",
+            Error::PossibleDuplicates(candidates) => {
+                let mut api = ApiError::new("possible_duplicates", message);
+                api.candidates = candidates.iter().map(|c| c.patient.clone().into()).collect();
+                return api;
+            }
             Error::Invalid(fields) => {
                 let mut api = ApiError::new("invalid", message);
                 api.fields = fields

@@ -21,7 +21,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, session};
+    use commands::{admin, clinic, patients, session};
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -46,6 +46,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             admin::backup_restore,
             admin::settings_get,
             admin::settings_update,
+            patients::patient_search,
+            patients::patient_get,
+            patients::patient_save,
+            patients::patient_merge,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()

@@ -30,6 +30,85 @@ async fn create_user(d: &Driver, username: &str, name: &str, role: &str, licence
     d.click("[data-testid=new-user-form] button[type=submit]").await;
 }
 
+async fn open_first_result(d: &Driver, query: &str) {
+    d.click("[data-nav=patients]").await;
+    d.fill("#patient-query", query).await;
+    d.wait_for_text("MÜLLER", Duration::from_secs(10)).await;
+    let enter: char = Key::Enter.into();
+    d.find("#patient-query").await.send_keys(&enter.to_string()).await.expect("press Enter");
+    d.find("[data-testid=chart-mrn]").await;
+}
+
+/// A receptionist registers (a field error, then a duplicate warning), finds `muller` by typing and cannot see
+/// allergies; a doctor records one and sees it.
+async fn patients_flow(d: &Driver) {
+    d.click("[data-nav=patients]").await;
+    d.wait_for_text("Type any part of the name", Duration::from_secs(10)).await;
+    d.screenshot("15-patients-search").await;
+    d.axe("patient search").await;
+    d.click_button("Register a patient").await;
+    d.fill("#p-given", "Jürgen").await;
+    d.fill("#p-family", "Müller").await;
+    d.fill("#p-dob", "2099-01-01").await;
+    d.fill("#p-phones", "+49 151 2345 6789").await;
+    d.click("[data-testid=patient-form] button[type=submit]").await;
+    d.wait_for_text("The date of birth is in the future.", Duration::from_secs(10)).await;
+    d.find("#p-dob-error").await;
+    d.screenshot("16-patient-form-error").await;
+    d.axe("patient form").await;
+    d.fill("#p-dob", "1975-06-01").await;
+    d.click("[data-testid=patient-form] button[type=submit]").await;
+    let mrn = d.find("[data-testid=chart-mrn]").await.text().await.expect("MRN");
+    assert_eq!(mrn.len(), 12, "an MRN like CLI-0000001K: {mrn}");
+    d.find("[data-testid=clinical-hidden]").await;
+    d.screenshot("17-chart-receptionist").await;
+    d.axe("patient chart").await;
+
+    // A second, similar registration: the duplicate warning lists the first.
+    d.click_button("Back to search").await;
+    d.click_button("Register a patient").await;
+    d.fill("#p-given", "Jurgen").await;
+    d.fill("#p-family", "Muller").await;
+    d.fill("#p-dob", "1975-06-01").await;
+    d.click("[data-testid=patient-form] button[type=submit]").await;
+    let text = d.wait_for_text("Possible duplicate", Duration::from_secs(10)).await;
+    assert!(text.contains(&mrn), "the warning lists the existing patient: {text}");
+    d.screenshot("18-duplicate-warning").await;
+    d.axe("duplicate warning").await;
+    d.click("[data-testid=duplicate-dialog] button:not(.danger)").await;
+    d.click_button("Cancel").await;
+
+    // Found by typing, accent-insensitively; opened with the keyboard. No clinical fields for reception.
+    open_first_result(d, "muller").await;
+    d.screenshot("19-search-muller-opened").await;
+    d.find("[data-testid=clinical-hidden]").await;
+    d.click_button("Sign out").await;
+
+    // The doctor records a penicillin allergy and sees it.
+    sign_in(d, "rui", DOCTOR_PASSWORD).await;
+    d.wait_for_text("Welcome, Dr Rui Costa", Duration::from_secs(10)).await;
+    open_first_result(d, "mull").await;
+    d.wait_for_text("No allergies recorded.", Duration::from_secs(10)).await;
+    d.click_button("Edit patient").await;
+    d.click_button("Add an allergy").await;
+    d.fill("#p-allergy-0", "Penicillin").await;
+    d.find("#p-severity-0").await.select_by_value("severe").await.expect("severity");
+    d.fill("#p-reaction-0", "Hives").await;
+    d.click("[data-testid=patient-form] button[type=submit]").await;
+    let text = d.wait_for_text("Penicillin", Duration::from_secs(10)).await;
+    assert!(text.contains("severe"), "{text}");
+    d.screenshot("20-chart-doctor").await;
+    d.axe("patient chart (doctor)").await;
+    d.click_button("Sign out").await;
+
+    // The receptionist still cannot see it.
+    sign_in(d, "rita", RECEPTION_PASSWORD).await;
+    d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+    open_first_result(d, "müller").await;
+    d.find("[data-testid=clinical-hidden]").await;
+    assert!(!d.html().await.contains("Penicillin"), "no allergy anywhere in a receptionist's page");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -159,6 +238,11 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
         .then(KeyAction::Up { value: Key::Control.into() });
     d.client.perform_actions(ctrl_l).await.expect("press Ctrl+L");
     d.wait_for_text("this session is locked", Duration::from_secs(10)).await;
+    d.fill("#lock-password", RECEPTION_PASSWORD).await;
+    d.click_button("Unlock").await;
+    d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+
+    patients_flow(&d).await;
     d.stop().await;
 
     // The keyring loses the key: the next start explains it and unlocks with the admin password.

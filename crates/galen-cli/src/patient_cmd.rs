@@ -44,7 +44,13 @@ fn apply(fields: PatientFields, d: &mut Demographics) -> Result<()> {
 
 fn line(s: &Summary) -> String {
     let dob = if s.dob_estimated { format!("~{}", &s.date_of_birth[..4]) } else { s.date_of_birth.clone() };
-    format!("{:<14} {:<40} {:<11} {}", s.mrn, format!("{} {}", s.family_name.to_uppercase(), s.given_names), dob, s.phones.join(", "))
+    format!(
+        "{:<14} {:<40} {:<11} {}",
+        s.mrn,
+        format!("{} {}", s.family_name.to_uppercase(), s.given_names),
+        dob,
+        s.phones.join(", ")
+    )
 }
 
 fn print_patient(p: &Patient) {
@@ -85,7 +91,9 @@ pub fn run(clinic: &Clinic, session: &Session, command: PatientCommand) -> Resul
             let mut d = Demographics::default();
             apply(fields, &mut d)?;
             match patients::register(clinic, session, &NewPatient { demographics: d, clinical: None }, force) {
-                Ok(p) => println!("Registered {} {} as {}.", p.demographics.given_names, p.demographics.family_name, p.mrn),
+                Ok(p) => {
+                    println!("Registered {} {} as {}.", p.demographics.given_names, p.demographics.family_name, p.mrn)
+                }
                 Err(Error::PossibleDuplicates(candidates)) => {
                     eprintln!("Possible duplicates; nothing was registered:");
                     for c in &candidates {

@@ -2,4 +2,5 @@
 
 pub mod admin;
 pub mod clinic;
+pub mod patients;
 pub mod session;

@@ -21,5 +21,5 @@ export async function call<T>(result: Promise<Result<T, ApiError>>): Promise<T> 
 /** The ApiError inside anything thrown, or a generic one. */
 export function apiError(e: unknown): ApiError {
   if (e instanceof CommandError) return e.api;
-  return { code: "unexpected", message: String(e), fields: [], retry_after_secs: null };
+  return { code: "unexpected", message: String(e), fields: [], retry_after_secs: null, candidates: [] };
 }

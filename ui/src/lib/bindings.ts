@@ -32,9 +32,24 @@ export const commands = {
 	backupRestore: (path: string, recoveryKey: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("backup_restore", { path, recoveryKey })),
 	settingsGet: () => typedError<SettingsDto, ApiError>(__TAURI_INVOKE("settings_get")),
 	settingsUpdate: (form: SettingsDto) => typedError<SettingsDto, ApiError>(__TAURI_INVOKE("settings_update", { form })),
+	patientSearch: (query: string, page: number) => typedError<SearchPageDto, ApiError>(__TAURI_INVOKE("patient_search", { query, page })),
+	patientGet: (id: number) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_get", { id })),
+	/**
+	 *  Registers (no `id`) or edits a patient. Clinical fields are saved only when the form carries them; galen-core
+	 *  refuses them for roles without clinical access. Likely duplicates come back as `possible_duplicates`.
+	 */
+	patientSave: (id: number | null, form: PatientForm, overrideDuplicates: boolean) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_save", { id, form, overrideDuplicates })),
+	/**  Merges the patient with MRN `duplicate_mrn` into `keep` (doctors and admins). */
+	patientMerge: (keep: number, duplicateMrn: string) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_merge", { keep, duplicateMrn })),
 };
 
 /* Types */
+export type AllergyDto = {
+	substance: string,
+	severity: string,
+	reaction: string,
+};
+
 export type ApiError = {
 	/**  A stable, machine-readable code the UI translates (e.g. `wrong_credentials`, `invalid`). */
 	code: string,
@@ -44,6 +59,8 @@ export type ApiError = {
 	fields: FieldMessage[],
 	/**  Seconds to wait, for `throttled`. */
 	retry_after_secs: number | null,
+	/**  The patients this one may duplicate, for `possible_duplicates`. */
+	candidates: PatientSummaryDto[],
 };
 
 export type AppStatus = {
@@ -74,6 +91,23 @@ export type AuditVerifyDto = {
 	problem: string | null,
 };
 
+export type Capabilities = {
+	registerPatients: boolean,
+	readClinical: boolean,
+	editClinical: boolean,
+	mergePatients: boolean,
+	admin: boolean,
+};
+
+export type ClinicalForm = {
+	bloodType: string,
+	allergies: AllergyDto[],
+	conditions: string[],
+	pregnancyStatus: string,
+	pregnancyAsOf: string,
+	notes: string,
+};
+
 export type FieldMessage = {
 	field: string,
 	message: string,
@@ -89,7 +123,53 @@ export type NewStaffForm = {
 
 export type PaperSizeDto = "a4" | "letter";
 
+export type PatientDto = {
+	id: number,
+	mrn: string,
+	form: PatientForm,
+	dobEstimated: boolean,
+	deceased: boolean,
+	/**  The MRN as a Code 128 barcode, an SVG `data:` URL. */
+	barcodeDataUrl: string | null,
+};
+
+/**  The patient form, both ways. `clinical` is absent for roles that may not see it. */
+export type PatientForm = {
+	givenNames: string,
+	familyName: string,
+	sex: string,
+	dateOfBirth: string,
+	estimatedAge: number | null,
+	nationalId: string,
+	phones: string[],
+	email: string,
+	address: string,
+	emergencyName: string,
+	emergencyPhone: string,
+	emergencyRelation: string,
+	consentShare: boolean,
+	clinical: ClinicalForm | null,
+};
+
+export type PatientSummaryDto = {
+	id: number,
+	mrn: string,
+	givenNames: string,
+	familyName: string,
+	dateOfBirth: string,
+	dobEstimated: boolean,
+	sex: string,
+	phones: string[],
+	deceased: boolean,
+};
+
 export type RoleDto = "admin" | "doctor" | "nurse" | "receptionist";
+
+export type SearchPageDto = {
+	results: PatientSummaryDto[],
+	more: boolean,
+	mrnCheckFailed: boolean,
+};
 
 export type SessionDto = {
 	username: string,
@@ -98,6 +178,8 @@ export type SessionDto = {
 	locked: boolean,
 	mustChangePassword: boolean,
 	idleTimeoutSecs: number,
+	/**  What the role allows, read from galen-core's table so the UI hides what core would refuse anyway. */
+	can: Capabilities,
 };
 
 /**  The settings screen's form, both ways. The logo travels as a `data:` URL. */
@@ -109,6 +191,7 @@ export type SettingsDto = {
 	paperSize: PaperSizeDto,
 	idleTimeoutMinutes: number,
 	language: string,
+	mrnPrefix: string,
 };
 
 export type SetupDone = {

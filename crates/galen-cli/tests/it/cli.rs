@@ -35,6 +35,13 @@ fn every_command_has_help() {
         vec!["user", "reset-password", "--help"],
         vec!["audit", "show", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["patient", "add", "--help"],
+        vec!["patient", "search", "--help"],
+        vec!["patient", "show", "--help"],
+        vec!["patient", "edit", "--help"],
+        vec!["patient", "merge", "--help"],
+        vec!["dev", "seed", "--help"],
+        vec!["bench", "search", "--help"],
     ] {
         let out = ok(galen(dir.path(), &args, ""));
         assert!(out.contains("Usage:"), "{args:?} prints usage: {out}");
@@ -226,4 +233,87 @@ fn audit_verify_names_a_tampered_row() {
     drop(conn);
     let err = fails(as_admin(&data, &["audit", "verify"], ""));
     assert!(err.contains("row 2 was edited"), "{err}");
+}
+
+#[test]
+fn patients_from_the_cli_register_search_show_merge_and_refuse_a_mistyped_mrn() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    let add = |args: &[&str], pw: &str| {
+        let mut full = vec!["user", "add"];
+        full.extend_from_slice(args);
+        as_admin(&data, &full, &format!("{pw}\n{pw}\n"))
+    };
+    ok(add(&["--username", "rita", "--name", "Rita Reis", "--role", "receptionist"], "front desk password 1"));
+    ok(add(&["--username", "rui", "--name", "Dr Rui", "--role", "doctor", "--licence", "CRM-1"], "doctor password 12"));
+    let desk = |args: &[&str]| {
+        let mut full = vec!["--user", "rita", "patient"];
+        full.extend_from_slice(args);
+        galen(&data, &full, "front desk password 1\n")
+    };
+    let out = ok(desk(&[
+        "add",
+        "--given",
+        "Jürgen",
+        "--family",
+        "Müller",
+        "--dob",
+        "1975-06-01",
+        "--phone",
+        "+49 151 2345 6789",
+    ]));
+    let mrn = out.split_whitespace().last().expect("mrn").trim_end_matches('.').to_owned();
+    let err = fails(desk(&["add", "--given", "Jurgen", "--family", "Muller", "--dob", "1975-06-01"]));
+    assert!(err.contains("Possible duplicates") && err.contains(&mrn) && err.contains("--force"), "{err}");
+    let dup = ok(desk(&["add", "--given", "Jurgen", "--family", "Muller", "--dob", "1975-06-01", "--force"]));
+    let dup_mrn = dup.split_whitespace().last().expect("mrn").trim_end_matches('.').to_owned();
+    let err = fails(desk(&["add", "--given", "X", "--family", "Y", "--dob", "2099-01-01"]));
+    assert!(err.contains("in the future"), "{err}");
+
+    let found = ok(desk(&["search", "muller"]));
+    assert!(found.contains(&mrn) && found.contains("MÜLLER"), "{found}");
+    let found = ok(desk(&["search", "4915123456789"]));
+    assert!(found.contains(&mrn), "phone without spaces: {found}");
+    let mut typo = mrn.clone().into_bytes();
+    let i = typo.len() - 3;
+    typo[i] = if typo[i] == b'9' { b'8' } else { b'9' };
+    let err = fails(desk(&["search", std::str::from_utf8(&typo).expect("ascii")]));
+    assert!(err.contains("check character"), "{err}");
+
+    let shown = ok(desk(&["show", &mrn, "--barcode", dir.path().join("mrn.svg").to_str().expect("utf8")]));
+    assert!(shown.contains("not shown for your role"), "{shown}");
+    assert!(std::fs::read_to_string(dir.path().join("mrn.svg")).expect("svg").starts_with("<svg"));
+    let err = fails(desk(&["merge", &mrn, &dup_mrn]));
+    assert!(err.contains("merge patients"), "reception may not merge: {err}");
+    ok(galen(&data, &["--user", "rui", "patient", "merge", &mrn, &dup_mrn], "doctor password 12\n"));
+    let shown = ok(desk(&["show", &dup_mrn]));
+    assert!(
+        shown.contains(&format!("MRN:         {mrn}")),
+        "the merged-away MRN resolves to the kept patient: {shown}"
+    );
+}
+
+#[test]
+fn dev_seed_and_a_small_search_benchmark_run() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    ok(as_admin(
+        &data,
+        &["user", "add", "--username", "rita", "--name", "Rita", "--role", "receptionist"],
+        "front desk password 1\nfront desk password 1\n",
+    ));
+    let out = ok(galen(&data, &["--user", "rita", "dev", "seed", "--patients", "500"], "front desk password 1\n"));
+    assert!(out.contains("Added 500 synthetic patients"), "{out}");
+    let bench_dir = dir.path().join("bench");
+    std::fs::create_dir(&bench_dir).expect("mkdir");
+    let out = ok(galen(
+        &data,
+        &["bench", "search", "--patients", "1000", "--samples", "20", "--dir", bench_dir.to_str().expect("utf8")],
+        "",
+    ));
+    for row in ["| name prefix |", "| MRN |", "| phone |", "| registration commit |"] {
+        assert!(out.contains(row), "{row} missing:\n{out}");
+    }
 }

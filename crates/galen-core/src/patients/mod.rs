@@ -69,6 +69,7 @@ pub(crate) const MIGRATIONS_V8: &[Migration] = &[Migration {
               patient_id INTEGER NOT NULL REFERENCES patients (id),
               PRIMARY KEY (kind, value, patient_id)
           ) STRICT, WITHOUT ROWID;
+          CREATE INDEX patient_identifiers_patient ON patient_identifiers (patient_id);
           CREATE VIRTUAL TABLE patient_search USING fts5 (
               names, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
           );",

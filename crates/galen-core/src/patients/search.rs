@@ -80,22 +80,29 @@ pub fn run(conn: &Connection, query: &str, page: u32, page_size: u32) -> Result<
         }
     }
 
-    // Exact identifier matches rank first, then name matches by relevance.
+    // Exact identifier matches rank first, then name matches. FTS5 streams matches in rowid order, so with a
+    // LIMIT it stops early however common the name; each page is then shown alphabetically.
+    let exact_len = exact.len();
     let mut all = exact;
     let fts = fts_query(q);
     let wanted = skip + size + 1;
     if !fts.is_empty() && all.len() < wanted {
         let mut stmt = conn.prepare(&format!(
-            "{SUMMARY} JOIN (SELECT rowid AS hit, bm25(patient_search) AS score FROM patient_search
-                             WHERE patient_search MATCH ?1 ORDER BY score LIMIT ?2) ON hit = id
-             WHERE merged_into IS NULL ORDER BY score, family_name, given_names"
+            "{SUMMARY} WHERE id IN (SELECT rowid FROM patient_search WHERE patient_search MATCH ?1 LIMIT ?2)
+               AND merged_into IS NULL ORDER BY id"
         ))?;
         for s in stmt.query_map(rusqlite::params![fts, wanted as i64], read_summary)? {
             push_unique(&mut all, s?);
         }
     }
     let more = all.len() > skip + size;
-    let results = all.into_iter().skip(skip).take(size).collect();
+    let mut page: Vec<(usize, Summary)> = all.into_iter().enumerate().skip(skip).take(size).collect();
+    // A stable sort: exact matches keep their place at the top; name matches go alphabetical.
+    page.sort_by_cached_key(|(i, s)| match *i < exact_len {
+        true => (false, String::new(), String::new()),
+        false => (true, crate::text::fold(&s.family_name), crate::text::fold(&s.given_names)),
+    });
+    let results = page.into_iter().map(|(_, s)| s).collect();
     Ok(Page { results, more, mrn_check_failed: false })
 }
 

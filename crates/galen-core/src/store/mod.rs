@@ -27,6 +27,14 @@ pub struct Store {
 impl Store {
     /// Creates a new, empty Galen database at `path` (which must not exist) and applies every migration.
     pub(crate) fn create(path: &Path, dek: Dek, db_id: &str) -> Result<Self> {
+        // Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true).mode(0o600);
+            options.open(path).map_err(io("create", path))?;
+        }
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
         apply_key(&conn, &dek)?;
@@ -168,6 +176,8 @@ impl Store {
         // Temporary tables and sort spills stay in memory, never in a plaintext temp file.
         c.pragma_update(None, "temp_store", "MEMORY")?;
         c.pragma_update(None, "secure_delete", "ON")?;
+        // 64 MiB of decrypted pages: each page read from disk costs a decryption and an HMAC check.
+        c.pragma_update(None, "cache_size", -65536)?;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(())
     }

@@ -166,6 +166,20 @@ fn a_newer_schema_is_refused_without_changing_anything() {
 }
 
 #[test]
+fn the_database_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    for name in ["galen.db", "galen.db-wal", "galen.keys"] {
+        let mode = std::fs::metadata(fx.vault.dir().join(name)).expect(name).permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name} is {mode:o}");
+    }
+    let dir_mode = std::fs::metadata(fx.vault.dir()).expect("dir").permissions().mode() & 0o777;
+    assert_eq!(dir_mode, 0o700);
+}
+
+#[test]
 fn the_store_runs_with_wal_full_sync_and_foreign_keys() {
     let (_fx, clinic, _) = new_clinic();
     let d = clinic.store().durability().expect("read pragmas");
