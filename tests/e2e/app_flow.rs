@@ -61,6 +61,9 @@ async fn patients_flow(d: &Driver) {
     let mrn = d.find("[data-testid=chart-mrn]").await.text().await.expect("MRN");
     assert_eq!(mrn.len(), 12, "an MRN like CLI-0000001K: {mrn}");
     d.find("[data-testid=clinical-hidden]").await;
+    let barcode =
+        d.client.execute("return document.querySelector('img.barcode').naturalWidth", vec![]).await.expect("js");
+    assert!(barcode.as_u64().unwrap_or(0) > 100, "the MRN barcode renders as an image: {barcode}");
     d.screenshot("17-chart-receptionist").await;
     d.axe("patient chart").await;
 
@@ -75,7 +78,7 @@ async fn patients_flow(d: &Driver) {
     assert!(text.contains(&mrn), "the warning lists the existing patient: {text}");
     d.screenshot("18-duplicate-warning").await;
     d.axe("duplicate warning").await;
-    d.click("[data-testid=duplicate-dialog] button:not(.danger)").await;
+    d.click("[data-testid=duplicate-dialog] .actions button:not(.danger)").await;
     d.click_button("Cancel").await;
 
     // Found by typing, accent-insensitively; opened with the keyboard. No clinical fields for reception.

@@ -81,26 +81,21 @@ pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error
     // Queries drawn from the seeded people themselves, spread over the whole table.
     let year = clinic.now().year();
     let step = (patients / samples as u64).max(1);
-    let people: Vec<(String, String, String)> = (0..samples as u64)
-        .map(|k| {
-            let i = (k * step) % patients + 1;
-            let (d, _) = seed::synthetic(42, i, year);
-            let name = format!(
-                "{} {}",
-                d.family_name.chars().take(4).collect::<String>(),
-                d.given_names.chars().take(2).collect::<String>()
-            );
-            let mrn = crate::mrn::format(&patients::mrn_prefix(encrypted).unwrap_or_default(), i);
-            (name, mrn, d.phones[0].clone())
-        })
-        .collect();
-    let kinds: [(&'static str, fn(&(String, String, String)) -> &str); 3] =
-        [("name prefix", |p| &p.0), ("MRN", |p| &p.1), ("phone", |p| &p.2)];
+    let prefix = patients::mrn_prefix(encrypted)?;
+    let (mut names, mut mrns, mut phones) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..samples as u64 {
+        let i = (k * step) % patients + 1;
+        let (d, _) = seed::synthetic(42, i, year);
+        let family: String = d.family_name.chars().take(4).collect();
+        let given: String = d.given_names.chars().take(2).collect();
+        names.push(format!("{family} {given}"));
+        mrns.push(crate::mrn::format(&prefix, i));
+        phones.push(d.phones[0].clone());
+    }
     let mut queries = Vec::new();
-    for (kind, pick) in kinds {
+    for (kind, list) in [("name prefix", &names), ("MRN", &mrns), ("phone", &phones)] {
         let (mut enc, mut pla) = (Vec::new(), Vec::new());
-        for p in &people {
-            let q = pick(p);
+        for q in list {
             for (conn, into) in [(encrypted, &mut enc), (&plain, &mut pla)] {
                 let t = Instant::now();
                 let page = search::run(conn, q, 0, 20)?;

@@ -81,10 +81,31 @@ pub fn check_prefix(field: &str, prefix: &str) -> Result<(), FieldErrors> {
     }
 }
 
-/// The MRN as a Code 128 barcode in SVG, for an ID card or label.
-pub fn barcode_svg(mrn: &str, height: u32) -> Option<String> {
+/// Quiet zone on each side of a Code 128 symbol, in modules (the standard asks for at least 10).
+const QUIET_MODULES: usize = 10;
+
+/// The MRN as Code 128 modules (1 = bar, 0 = space), quiet zones included: what any renderer draws.
+pub fn barcode_modules(mrn: &str) -> Option<Vec<u8>> {
     let code = barcoders::sym::code128::Code128::new(format!("\u{0181}{mrn}")).ok()?;
-    barcoders::generators::svg::SVG::new(height).generate(code.encode()).ok()
+    let mut modules = vec![0; QUIET_MODULES];
+    modules.extend(code.encode());
+    modules.extend(std::iter::repeat_n(0, QUIET_MODULES));
+    Some(modules)
+}
+
+/// The MRN as a Code 128 barcode in SVG (2 units per module), for the chart, an ID card or a label.
+pub fn barcode_svg(mrn: &str, height: u32) -> Option<String> {
+    let modules = barcode_modules(mrn)?;
+    let width = modules.len() * 2;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
+         shape-rendering=\"crispEdges\"><rect width=\"{width}\" height=\"{height}\" fill=\"#fff\"/>"
+    );
+    for (i, _) in modules.iter().enumerate().filter(|(_, m)| **m == 1) {
+        svg.push_str(&format!("<rect x=\"{}\" width=\"2\" height=\"{height}\"/>", i * 2));
+    }
+    svg.push_str("</svg>");
+    Some(svg)
 }
 
 #[cfg(test)]
@@ -159,8 +180,35 @@ mod tests {
     }
 
     #[test]
-    fn the_barcode_is_svg() {
+    fn the_barcode_is_standalone_svg_with_quiet_zones() {
         let svg = barcode_svg(&sample_mrns()[0], 60).expect("encodes");
-        assert!(svg.starts_with("<svg") && svg.contains("<rect"), "{svg:.80}");
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""), "usable as an image: {svg:.80}");
+        let modules = barcode_modules(&sample_mrns()[0]).expect("encodes");
+        assert!(modules[..QUIET_MODULES].iter().chain(&modules[modules.len() - QUIET_MODULES..]).all(|m| *m == 0));
+    }
+
+    /// A real decoder (zbarimg, from zbar-tools) reads the MRN back from a rendered image.
+    #[test]
+    fn zbarimg_reads_the_barcode_back() {
+        for mrn in sample_mrns() {
+            let modules = barcode_modules(&mrn).expect("encodes");
+            let (scale, height) = (3, 80);
+            let width = modules.len() * scale;
+            let mut pgm = format!("P5 {width} {height} 255\n").into_bytes();
+            let row: Vec<u8> =
+                modules.iter().flat_map(|m| std::iter::repeat_n(if *m == 1 { 0 } else { 255 }, scale)).collect();
+            for _ in 0..height {
+                pgm.extend_from_slice(&row);
+            }
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join("mrn.pgm");
+            std::fs::write(&path, pgm).expect("write");
+            let out = std::process::Command::new("zbarimg")
+                .args(["--quiet", "--raw"])
+                .arg(&path)
+                .output()
+                .expect("zbarimg runs (scripts/setup-deps installs zbar-tools)");
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), mrn, "zbarimg decodes {mrn}");
+        }
     }
 }
