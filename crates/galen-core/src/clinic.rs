@@ -252,6 +252,7 @@ impl Clinic {
         let now = self.now_rfc3339();
         self.store.write(|tx| {
             staff::set_password_hash(tx, member.id, &password::hash(new), false, &now)?;
+            crate::signing::reencrypt(tx, member.id, current, new)?;
             audit::record(
                 tx,
                 &now,

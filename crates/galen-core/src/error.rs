@@ -155,6 +155,15 @@ pub enum Error {
     #[error("{what} was not found.")]
     NotFound { what: String },
 
+    #[error("The document could not be signed: {reason}")]
+    Signing { reason: String },
+
+    #[error("Acknowledge these warnings before signing: {}", .0.join("; "))]
+    WarningsNotAcknowledged(Vec<String>),
+
+    #[error("Document {id} has been signed and can no longer change. Write a correction, or void it.")]
+    AlreadySigned { id: i64 },
+
     #[error("This may be a patient who is already registered ({} possible match(es)). Check the list; register anyway only if it is a different person.", .0.len())]
     PossibleDuplicates(Vec<crate::patients::Candidate>),
 }

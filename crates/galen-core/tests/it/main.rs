@@ -4,6 +4,7 @@
 mod audit;
 mod backup;
 mod crash;
+mod documents;
 mod keys;
 mod passwords;
 mod patients;

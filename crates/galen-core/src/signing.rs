@@ -1,0 +1,203 @@
+//! `doctor_keys`: each doctor's OpenPGP key (Ed25519, via sequoia), created on first use, its secret part
+//! encrypted with the doctor's password. Detached signatures over canonical bytes, verifiable by stock GnuPG.
+//!
+//! A doctor may have several keys over time (a password reset by an admin makes the old secret unusable, so the
+//! next signature gets a new key); old keys stay here so their signatures still verify.
+
+use crate::error::{Error, Result as StoreResult};
+use crate::store::migrate::Migration;
+use openpgp::cert::prelude::*;
+use openpgp::crypto::Password;
+use openpgp::parse::stream::{DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper};
+use openpgp::parse::Parse;
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::stream::{Armorer, Message, Signer};
+use openpgp::serialize::SerializeInto;
+use rusqlite::{Connection, OptionalExtension};
+use sequoia_openpgp as openpgp;
+use std::io::Write;
+
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 10,
+    sql: "CREATE TABLE doctor_keys (
+            id          INTEGER PRIMARY KEY,
+            staff_id    INTEGER NOT NULL REFERENCES staff (id),
+            fingerprint TEXT NOT NULL UNIQUE,
+            secret_key  TEXT NOT NULL,
+            active      INTEGER NOT NULL CHECK (active IN (0, 1)),
+            created_at  TEXT NOT NULL
+          ) STRICT;
+          CREATE INDEX doctor_keys_staff ON doctor_keys (staff_id);",
+    post: None,
+}];
+
+static POLICY: StandardPolicy<'static> = StandardPolicy::new();
+
+/// Sequoia's errors describe packets and algorithms, never secret material.
+fn crypto_error(e: impl std::fmt::Display) -> Error {
+    Error::Signing { reason: e.to_string() }
+}
+
+/// Creates a new signing key for a doctor, its secret encrypted with `password`; returns the fingerprint.
+pub(crate) fn create_key(
+    conn: &Connection,
+    staff_id: i64,
+    user_id: &str,
+    password: &str,
+    now: &str,
+) -> Result<String, Error> {
+    let (cert, _revocation) = CertBuilder::new()
+        .set_cipher_suite(CipherSuite::Cv25519)
+        .add_userid(user_id)
+        .add_signing_subkey()
+        .set_password(Some(Password::from(password)))
+        .generate()
+        .map_err(crypto_error)?;
+    let armored = String::from_utf8(cert.as_tsk().armored().to_vec().map_err(crypto_error)?).unwrap_or_default();
+    let fingerprint = cert.fingerprint().to_hex();
+    conn.execute("UPDATE doctor_keys SET active = 0 WHERE staff_id = ?1", [staff_id])?;
+    conn.execute(
+        "INSERT INTO doctor_keys (staff_id, fingerprint, secret_key, active, created_at) VALUES (?1, ?2, ?3, 1, ?4)",
+        (staff_id, &fingerprint, armored, now),
+    )?;
+    Ok(fingerprint)
+}
+
+/// The doctor's current key (fingerprint and armored secret key), if any.
+pub(crate) fn active_key(conn: &Connection, staff_id: i64) -> StoreResult<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT fingerprint, secret_key FROM doctor_keys WHERE staff_id = ?1 AND active = 1",
+            [staff_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+fn load_cert(armored: &str) -> Result<Cert, Error> {
+    Cert::from_bytes(armored.as_bytes()).map_err(crypto_error)
+}
+
+/// The armored public key for a fingerprint (any key Galen ever issued).
+pub fn public_key(conn: &Connection, fingerprint: &str) -> Result<String, Error> {
+    let armored: String = conn
+        .query_row("SELECT secret_key FROM doctor_keys WHERE fingerprint = ?1", [fingerprint], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::NotFound { what: format!("Key {fingerprint}") })?;
+    let cert = load_cert(&armored)?;
+    let bytes = cert.armored().to_vec().map_err(crypto_error)?;
+    Ok(String::from_utf8(bytes).unwrap_or_default())
+}
+
+/// Whether `password` unlocks the signing key in `armored`.
+pub(crate) fn unlocks(armored: &str, password: &str) -> Result<bool, Error> {
+    let cert = load_cert(armored)?;
+    let password = Password::from(password);
+    Ok(cert
+        .keys()
+        .secret()
+        .with_policy(&POLICY, None)
+        .for_signing()
+        .next()
+        .is_some_and(|k| k.key().clone().decrypt_secret(&password).is_ok()))
+}
+
+/// Signs `bytes` with the secret key in `armored`, unlocked by `password`; returns an armored detached signature.
+/// `None` means the password does not unlock this key.
+pub(crate) fn sign_detached(armored: &str, password: &str, bytes: &[u8]) -> Result<Option<String>, Error> {
+    let cert = load_cert(armored)?;
+    let key = cert
+        .keys()
+        .secret()
+        .with_policy(&POLICY, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .next()
+        .ok_or_else(|| Error::NotFound { what: "A signing key".into() })?
+        .key()
+        .clone();
+    let Ok(unlocked) = key.decrypt_secret(&Password::from(password)) else { return Ok(None) };
+    let keypair = unlocked.into_keypair().map_err(crypto_error)?;
+    let mut sink = Vec::new();
+    {
+        let message = Message::new(&mut sink);
+        let message = Armorer::new(message).kind(openpgp::armor::Kind::Signature).build().map_err(crypto_error)?;
+        let mut signer =
+            Signer::new(message, keypair).map_err(crypto_error)?.detached().build().map_err(crypto_error)?;
+        signer.write_all(bytes).map_err(crypto_error)?;
+        signer.finalize().map_err(crypto_error)?;
+    }
+    Ok(Some(String::from_utf8(sink).unwrap_or_default()))
+}
+
+/// Re-encrypts a doctor's active key under a new password (their password changed).
+pub(crate) fn reencrypt(conn: &Connection, staff_id: i64, old: &str, new: &str) -> Result<(), Error> {
+    let Some((fingerprint, armored)) = active_key(conn, staff_id)? else { return Ok(()) };
+    let cert = load_cert(&armored)?;
+    let (old, new) = (Password::from(old), Password::from(new));
+    let mut packets: Vec<openpgp::Packet> = Vec::new();
+    for ka in cert.keys().secret() {
+        let key = ka.key().clone();
+        let key = match key.decrypt_secret(&old) {
+            Ok(k) => k,
+            Err(_) => {
+                // Not unlockable with the old password (e.g. after an admin reset): retire it instead.
+                conn.execute("UPDATE doctor_keys SET active = 0 WHERE fingerprint = ?1", [&fingerprint])?;
+                return Ok(());
+            }
+        };
+        let key = key.encrypt_secret(&new).map_err(crypto_error)?;
+        packets.push(if ka.primary() {
+            openpgp::Packet::from(key.role_into_primary())
+        } else {
+            openpgp::Packet::from(key.role_into_subordinate())
+        });
+    }
+    let (cert, _) = cert.insert_packets(packets).map_err(crypto_error)?;
+    let armored = String::from_utf8(cert.as_tsk().armored().to_vec().map_err(crypto_error)?).unwrap_or_default();
+    conn.execute("UPDATE doctor_keys SET secret_key = ?2 WHERE fingerprint = ?1", (&fingerprint, armored))?;
+    Ok(())
+}
+
+/// Why a detached signature does not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadSignature(pub String);
+
+struct Helper<'a>(&'a Cert);
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(vec![self.0.clone()])
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        for layer in structure {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                if results.iter().any(|r| r.is_ok()) {
+                    return Ok(());
+                }
+                let why = results.into_iter().filter_map(|r| r.err()).map(|e| e.to_string()).collect::<Vec<_>>();
+                return Err(openpgp::Error::BadSignature(why.join("; ")).into());
+            }
+        }
+        Err(openpgp::Error::BadSignature("no signature found".into()).into())
+    }
+}
+
+/// Checks an armored detached signature over `bytes` against the armored public key `cert`.
+pub fn verify_detached(cert: &str, signature: &str, bytes: &[u8]) -> Result<(), BadSignature> {
+    let cert = Cert::from_bytes(cert.as_bytes()).map_err(|e| BadSignature(format!("the key cannot be read: {e}")))?;
+    let builder = DetachedVerifierBuilder::from_bytes(signature.as_bytes())
+        .map_err(|e| BadSignature(format!("the signature cannot be read: {e}")))?;
+    let mut verifier = builder
+        .with_policy(&POLICY, None, Helper(&cert))
+        .map_err(|e| BadSignature(format!("the signature cannot be checked: {e}")))?;
+    verifier.verify_bytes(bytes).map_err(|e| BadSignature(format!("the signature does not match: {e}")))
+}
+
+/// The fingerprint of an armored public key, upper-case hex.
+pub fn fingerprint_of(cert: &str) -> Option<String> {
+    Cert::from_bytes(cert.as_bytes()).ok().map(|c| c.fingerprint().to_hex())
+}

@@ -1,0 +1,329 @@
+//! Signed documents: stock GnuPG verifies them; any stored change breaks verification; only doctors sign.
+
+use crate::support::*;
+use galen_core::documents::{self, Body, Verification};
+use galen_core::patients::{self, Allergy, Clinical, Demographics, NewPatient, Sex};
+use galen_core::{staff, Clinic, Error, Role, Session};
+use std::process::Command;
+
+const DOC_PW: &str = "stethoscope lantern river";
+
+fn doctor(clinic: &Clinic, admin: &Session) -> Session {
+    let new = staff::NewStaff {
+        username: "rui".into(),
+        display_name: "Dr Rui Costa".into(),
+        role: Role::Doctor,
+        licence_number: Some("CRM-12345".into()),
+        password: DOC_PW.into(),
+    };
+    staff::add(clinic, admin, &new).expect("add doctor");
+    clinic.login("rui", DOC_PW).expect("doctor signs in")
+}
+
+fn patient_with_allergy(clinic: &Clinic, doc: &Session) -> i64 {
+    let p = NewPatient {
+        demographics: Demographics {
+            given_names: "Ana".into(),
+            family_name: "Albuquerque".into(),
+            sex: Sex::Female,
+            date_of_birth: "1980-02-29".into(),
+            ..Default::default()
+        },
+        clinical: Some(Clinical {
+            allergies: vec![Allergy {
+                substance: "Penicillin".into(),
+                severity: "severe".into(),
+                reaction: "Hives".into(),
+            }],
+            ..Default::default()
+        }),
+    };
+    patients::register(clinic, doc, &p, false).expect("register").id
+}
+
+fn today(clinic: &Clinic) -> String {
+    clinic.now().date().to_string()
+}
+
+fn rx(clinic: &Clinic) -> Body {
+    let t = today(clinic);
+    let line = |med: &str, dose: &str, unit: &str, qty: u32| documents::RxLine {
+        medicament: med.into(),
+        indication: "Infection".into(),
+        dose: dose.into(),
+        dose_unit: unit.into(),
+        route: "by mouth".into(),
+        form: "capsule".into(),
+        quantity: qty,
+        frequency: 8,
+        frequency_unit: "hours".into(),
+        duration: 7,
+        duration_period: "days".into(),
+        valid_until: t.clone(),
+        ..Default::default()
+    };
+    Body::Prescription(documents::Prescription {
+        issued_on: t.clone(),
+        lines: vec![line("Amoxicillin 500 mg capsule", "500", "mg", 21), line("Paracetamol", "1", "tablet", 20)],
+        ..Default::default()
+    })
+}
+
+fn all_kinds(clinic: &Clinic) -> Vec<Body> {
+    let t = today(clinic);
+    vec![
+        rx(clinic),
+        Body::Birth(documents::BirthCertificate {
+            mother_name: "Maria Albuquerque".into(),
+            date_of_birth: "1980-02-29".into(),
+            country: "PT".into(),
+            certified_on: t.clone(),
+            ..Default::default()
+        }),
+        Body::SickLeave(documents::SickLeave {
+            unfit_from: t.clone(),
+            unfit_to: t.clone(),
+            restrictions: "No lifting".into(),
+            diagnosis: "Lumbago".into(),
+            diagnosis_consent: true,
+        }),
+        Body::Death(documents::DeathCertificate {
+            died_at: format!("{t}T08:30"),
+            immediate_cause: "Cardiac arrest".into(),
+            manner: "natural".into(),
+            place: "home".into(),
+            country: "PT".into(),
+            ..Default::default()
+        }),
+    ]
+}
+
+fn gpg_verify(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    asc: &std::path::Path,
+    json: &std::path::Path,
+) -> (bool, String) {
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).expect("gnupg home");
+    let gpg = |args: &[&std::ffi::OsStr]| {
+        Command::new("gpg").env("GNUPGHOME", &home).arg("--batch").args(args).output().expect("gpg runs")
+    };
+    let import = gpg(&["--import".as_ref(), key.as_os_str()]);
+    assert!(import.status.success(), "gpg imports the doctor's key: {}", String::from_utf8_lossy(&import.stderr));
+    let out = gpg(&["--verify".as_ref(), asc.as_os_str(), json.as_os_str()]);
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn stock_gnupg_verifies_every_kind_and_rejects_a_changed_byte() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    for body in all_kinds(&clinic) {
+        let kind = body.kind();
+        let d = documents::create_draft(&clinic, &doc, pid, body).expect("draft");
+        let d = documents::sign(&clinic, &doc, d.id, DOC_PW, true).expect("sign");
+        assert!(
+            matches!(documents::verify(&clinic, &doc, d.id).expect("verify"), Verification::Valid { .. }),
+            "{kind}"
+        );
+        let dir = fx.dir.path().join(kind);
+        let files = documents::export(&clinic, &doc, d.id, &dir).expect("export");
+        let (ok, said) = gpg_verify(&dir, &files.key, &files.signature, &files.json);
+        assert!(ok && said.contains("Good signature"), "{kind}: gpg said {said}");
+        assert!(documents::verify_files(
+            &std::fs::read(&files.json).expect("json"),
+            &std::fs::read_to_string(&files.signature).expect("asc"),
+            &std::fs::read_to_string(&files.key).expect("key")
+        )
+        .is_ok());
+
+        let mut bytes = std::fs::read(&files.json).expect("read json");
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        std::fs::write(&files.json, &bytes).expect("write");
+        let (ok, said) = gpg_verify(&dir, &files.key, &files.signature, &files.json);
+        assert!(!ok && said.contains("BAD signature"), "{kind}: one changed byte must fail: {said}");
+    }
+}
+
+#[test]
+fn changing_any_stored_field_breaks_verification_naming_the_document() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    let other = register(&clinic, &doc, &patient("Bo", "Berg")).expect("other patient");
+    let mut signed = Vec::new();
+    for body in all_kinds(&clinic) {
+        let d = documents::create_draft(&clinic, &doc, pid, body).expect("draft");
+        signed.push((documents::sign(&clinic, &doc, d.id, DOC_PW, true).expect("sign"), ()));
+    }
+    drop(clinic);
+    let tampers: Vec<(&str, String)> = vec![
+        (
+            "body",
+            "UPDATE documents SET body = replace(body, '\"quantity\":21', '\"quantity\":99') WHERE id = ?1".into(),
+        ),
+        ("body", "UPDATE documents SET body = replace(body, 'Maria', 'Marta') WHERE id = ?1".into()),
+        ("body", "UPDATE documents SET body = replace(body, 'Lumbago', 'Flu') WHERE id = ?1".into()),
+        ("body", "UPDATE documents SET body = replace(body, 'natural', 'homicide') WHERE id = ?1".into()),
+    ];
+    let conn = raw_connection(&fx);
+    for ((d, ()), (_, sql)) in signed.iter().zip(&tampers) {
+        conn.execute(sql, [d.id]).expect("tamper");
+    }
+    drop(conn);
+    let clinic = Clinic::open(fx.vault.clone()).expect("reopen");
+    let doc = clinic.login("rui", DOC_PW).expect("doctor signs in again");
+    for (d, ()) in &signed {
+        match documents::verify(&clinic, &doc, d.id).expect("verify runs") {
+            Verification::Invalid { problem } => assert!(problem.contains(&format!("document {}", d.id)), "{problem}"),
+            other => panic!("document {} ({:?}) still verifies after an edit: {other:?}", d.id, d.body.kind()),
+        }
+    }
+
+    // Every signed column, one at a time, on fresh documents.
+    for column in [
+        "signer_name",
+        "signer_licence",
+        "signed_at",
+        "clinic_name",
+        "patient_snapshot",
+        "canonical",
+        "signature",
+        "kind",
+        "uuid",
+        "patient_id",
+    ] {
+        let d = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+        let d = documents::sign(&clinic, &doc, d.id, DOC_PW, true).expect("sign");
+        let sql = match column {
+            "kind" => "UPDATE documents SET kind = 'sick_leave' WHERE id = ?1".to_owned(),
+            "patient_id" => format!("UPDATE documents SET patient_id = {other} WHERE id = ?1"),
+            "uuid" => "UPDATE documents SET uuid = uuid || 'x' WHERE id = ?1".to_owned(),
+            "patient_snapshot" => "UPDATE documents SET patient_snapshot = replace(patient_snapshot, 'Ana', 'Ann') WHERE id = ?1".to_owned(),
+            "signature" => "UPDATE documents SET signature = replace(signature, substr(signature, 60, 1), CASE substr(signature, 60, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE id = ?1".to_owned(),
+            c => format!("UPDATE documents SET {c} = {c} || ' ' WHERE id = ?1"),
+        };
+        raw_connection(&fx).execute(&sql, [d.id]).expect("tamper");
+        match documents::verify(&clinic, &doc, d.id).expect("verify runs") {
+            Verification::Invalid { problem } => {
+                assert!(problem.contains(&format!("document {}", d.id)), "{column}: {problem}")
+            }
+            other => panic!("editing {column} was not detected: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn only_an_active_doctor_with_the_password_and_acknowledged_warnings_signs() {
+    let (_fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let nurse = staff_session(&clinic, &admin, "nur", Role::Nurse);
+    let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
+    let pid = patient_with_allergy(&clinic, &doc);
+
+    let draft = documents::create_draft(&clinic, &nurse, pid, rx(&clinic)).expect("a nurse drafts a prescription");
+    assert!(matches!(documents::sign(&clinic, &nurse, draft.id, PASSWORD, true), Err(Error::Denied { .. })), "nurse");
+    assert!(matches!(documents::sign(&clinic, &rec, draft.id, PASSWORD, true), Err(Error::Denied { .. })), "reception");
+    assert!(
+        matches!(documents::get(&clinic, &rec, draft.id), Err(Error::Denied { .. })),
+        "reception cannot read documents"
+    );
+    let Err(Error::Invalid(e)) = documents::sign(&clinic, &doc, draft.id, "not my password at all", true) else {
+        panic!("wrong password")
+    };
+    assert_eq!(e.0[0].field, "password");
+    match documents::sign(&clinic, &doc, draft.id, DOC_PW, false) {
+        Err(Error::WarningsNotAcknowledged(w)) => {
+            assert!(w[0].contains("Penicillin") && w[0].contains("Amoxicillin"), "{w:?}")
+        }
+        other => panic!("the allergy warning must be acknowledged first: {other:?}"),
+    }
+    let signed = documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("acknowledged, the doctor signs");
+    assert!(matches!(documents::update_draft(&clinic, &doc, signed.id, rx(&clinic)), Err(Error::AlreadySigned { .. })));
+
+    staff::set_active(&clinic, &admin, "rui", false).expect("disable the doctor");
+    let other = documents::create_draft(&clinic, &nurse, pid, rx(&clinic)).expect("draft");
+    assert!(matches!(documents::sign(&clinic, &doc, other.id, DOC_PW, true), Err(Error::AccountDisabled)), "disabled");
+    assert!(
+        matches!(documents::verify(&clinic, &nurse, signed.id).expect("verify"), Verification::Valid { .. }),
+        "a disabled doctor's key still verifies"
+    );
+}
+
+#[test]
+fn corrections_supersede_voids_are_signed_deaths_mark_deceased_and_births_are_one_per_person() {
+    let (_fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    let first = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let first = documents::sign(&clinic, &doc, first.id, DOC_PW, true).expect("sign");
+    let fix = documents::correct(&clinic, &doc, first.id).expect("correction draft");
+    let fix = documents::sign(&clinic, &doc, fix.id, DOC_PW, true).expect("sign correction");
+    assert_eq!(fix.supersedes, Some(first.id));
+    assert_eq!(documents::get(&clinic, &doc, first.id).expect("old").superseded_by, Some(fix.id), "linked both ways");
+    assert!(
+        matches!(documents::verify(&clinic, &doc, first.id).expect("v"), Verification::Valid { .. }),
+        "the old one still verifies"
+    );
+
+    let notice = documents::void(&clinic, &doc, fix.id, "Wrong patient weight used", DOC_PW).expect("void");
+    assert!(matches!(notice.body, Body::Void(_)) && notice.signed);
+    assert_eq!(documents::get(&clinic, &doc, fix.id).expect("voided").voided_by, Some(notice.id));
+
+    let bodies = all_kinds(&clinic);
+    let birth = documents::create_draft(&clinic, &doc, pid, bodies[1].clone()).expect("birth");
+    let Err(Error::Invalid(e)) = documents::create_draft(&clinic, &doc, pid, bodies[1].clone()) else {
+        panic!("second birth")
+    };
+    assert_eq!(e.0[0].field, "kind");
+    let mut wrong_dob = bodies[1].clone();
+    if let Body::Birth(b) = &mut wrong_dob {
+        b.date_of_birth = "1981-01-01".into();
+    }
+    assert!(
+        matches!(documents::update_draft(&clinic, &doc, birth.id, wrong_dob), Err(Error::Invalid(_))),
+        "DOB must match"
+    );
+    let death = documents::create_draft(&clinic, &doc, pid, bodies[3].clone()).expect("death");
+    documents::sign(&clinic, &doc, death.id, DOC_PW, true).expect("sign death");
+    assert!(
+        patients::get(&clinic, &doc, pid).expect("patient").deceased,
+        "signing a death certificate marks the patient"
+    );
+}
+
+#[test]
+fn a_password_change_reencrypts_the_signing_key_and_keeps_it() {
+    let (_fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    let a = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let a = documents::sign(&clinic, &doc, a.id, DOC_PW, true).expect("sign");
+    clinic.change_own_password(&doc, DOC_PW, "a new long doctor passphrase").expect("change");
+    let b = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let b =
+        documents::sign(&clinic, &doc, b.id, "a new long doctor passphrase", true).expect("sign with the new password");
+    assert_eq!(a.signer.expect("a").fingerprint, b.signer.expect("b").fingerprint, "the same key, re-encrypted");
+    let public = documents::doctor_public_key(&clinic, &doc, "rui").expect("export public key");
+    assert!(public.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----") && !public.contains("PRIVATE"), "{public:.60}");
+}
+
+#[test]
+fn bad_prescriptions_get_field_messages() {
+    let (_fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    let mut body = rx(&clinic);
+    if let Body::Prescription(p) = &mut body {
+        p.lines[0].dose = "five".into();
+        p.lines[0].quantity = 0;
+        p.lines[1].frequency = 0;
+        p.lines[1].dose_unit = "spoonful".into();
+    }
+    let Err(Error::Invalid(e)) = documents::create_draft(&clinic, &doc, pid, body) else { panic!("invalid") };
+    let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["lines.0.dose", "lines.0.quantity", "lines.1.dose_unit", "lines.1.frequency"]);
+}
