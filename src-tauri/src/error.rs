@@ -51,6 +51,9 @@ impl From<Error> for ApiError {
             Error::AccountDisabled => "account_disabled",
             Error::Denied { .. } => "denied",
             Error::NotFound { .. } => "not_found",
+            Error::Signing { .. } => "signing",
+            Error::WarningsNotAcknowledged(_) => "warnings_not_acknowledged",
+            Error::AlreadySigned { .. } => "already_signed",
             Error::PossibleDuplicates(candidates) => {
                 let mut api = ApiError::new("possible_duplicates", message);
                 api.candidates = candidates.iter().map(|c| c.patient.clone().into()).collect();

@@ -61,6 +61,27 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::patient_cmd::seed(&clinic, &session, patients, seed)
         }
         Command::Bench { command } => crate::patient_cmd::bench(command),
+        Command::Rx { command } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            crate::documents_cmd::rx(&clinic, &session, &mut input, command)
+        }
+        Command::Cert { command } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            crate::documents_cmd::cert(&clinic, &session, &mut input, command)
+        }
+        Command::Document { command } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            crate::documents_cmd::document(&clinic, &session, command)
+        }
+        Command::Verify { json, signature, key } => crate::documents_cmd::verify_files(&json, &signature, &key),
+        Command::Key { command: KeyCommand::ExportPublic { doctor, out } } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            crate::documents_cmd::export_public(&clinic, &session, &doctor, out.as_deref())
+        }
         Command::Key { command: KeyCommand::Rotate } => {
             let mut clinic = Clinic::open(vault)?;
             let (session, password) = sign_in_keeping_password(&clinic, &mut input, user)?;

@@ -12,6 +12,7 @@
 //! ```
 
 mod commands;
+mod documents_cmd;
 mod patient_cmd;
 mod prompt;
 
@@ -92,6 +93,31 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Prescriptions: draft, add lines, sign, show, void.
+    Rx {
+        #[command(subcommand)]
+        command: RxCommand,
+    },
+    /// Birth, death and sick-leave certificates: draft and sign.
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+    /// Signed documents: show with verification, export for offline checking.
+    Document {
+        #[command(subcommand)]
+        command: DocumentCommand,
+    },
+    /// Check an exported document with only the doctor's public key (no database needed).
+    Verify {
+        /// The exported canonical JSON (UUID.json).
+        json: std::path::PathBuf,
+        /// Its detached signature (UUID.json.asc).
+        signature: std::path::PathBuf,
+        /// The doctor's public key (armored).
+        #[arg(long)]
+        key: std::path::PathBuf,
     },
     /// Manage the database key (admins).
     Key {
@@ -254,12 +280,183 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Time signing a 3-line prescription (canonical JSON + OpenPGP signature), the password KDF excluded.
+    Sign {
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Re-encrypt the database under a new key, and issue a new recovery key.
     Rotate,
+    /// Write a doctor's OpenPGP public key (armored), for pharmacies and registries to verify signatures.
+    ExportPublic {
+        /// The doctor's username.
+        doctor: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RxCommand {
+    /// Start a prescription for a patient (by MRN); prints its document number.
+    New {
+        #[arg(long)]
+        patient: String,
+        #[arg(long, default_value = "")]
+        pharmacy: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+    /// Add or change lines on a draft prescription.
+    Line {
+        #[command(subcommand)]
+        command: LineCommand,
+    },
+    /// Sign a draft prescription (asks for your password again).
+    Sign {
+        id: i64,
+        /// Confirm that you have read the allergy and pregnancy warnings.
+        #[arg(long)]
+        acknowledge_warnings: bool,
+    },
+    /// Show a prescription and whether its signature verifies.
+    Show { id: i64 },
+    /// Void a signed prescription with a signed notice (asks for your password).
+    Void {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LineCommand {
+    /// Add a medicine to a draft prescription.
+    Add {
+        id: i64,
+        #[arg(long)]
+        medicament: String,
+        #[arg(long)]
+        dose: String,
+        /// mg, g, mcg, mL, IU, tablet, capsule, drop, puff or unit.
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value = "by mouth")]
+        route: String,
+        #[arg(long, default_value = "")]
+        form: String,
+        #[arg(long)]
+        quantity: u32,
+        /// Every N (see --every-unit); omit with --prn.
+        #[arg(long, default_value_t = 0)]
+        every: u32,
+        #[arg(long, default_value = "hours")]
+        every_unit: String,
+        /// As needed.
+        #[arg(long)]
+        prn: bool,
+        #[arg(long)]
+        duration: u32,
+        #[arg(long, default_value = "days")]
+        period: String,
+        #[arg(long, default_value_t = 0)]
+        refills: u32,
+        /// YYYY-MM-DD (default: 30 days after the prescription date).
+        #[arg(long)]
+        valid_until: Option<String>,
+        #[arg(long, default_value = "")]
+        indication: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Do not allow the pharmacy to substitute a generic.
+        #[arg(long)]
+        no_substitution: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Start a birth certificate for a patient (by MRN).
+    Birth {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        mother: String,
+        #[arg(long, default_value = "")]
+        father: String,
+        #[arg(long)]
+        country: String,
+        #[arg(long, default_value = "")]
+        subdivision: String,
+        #[arg(long, default_value = "")]
+        institution: String,
+        #[arg(long, default_value = "")]
+        observations: String,
+    },
+    /// Start a death certificate for a patient (by MRN).
+    Death {
+        #[arg(long)]
+        patient: String,
+        /// YYYY-MM-DDTHH:MM.
+        #[arg(long)]
+        died_at: String,
+        #[arg(long)]
+        cause: String,
+        /// An underlying condition as CONDITION:INTERVAL:UNIT, e.g. "COPD:10:years" (repeatable).
+        #[arg(long)]
+        underlying: Vec<String>,
+        /// natural, suicide, homicide, undetermined or pending_investigation.
+        #[arg(long)]
+        manner: String,
+        /// home, work, public_place or health_center.
+        #[arg(long)]
+        place: String,
+        #[arg(long, default_value = "")]
+        place_details: String,
+        #[arg(long)]
+        autopsy: bool,
+        #[arg(long)]
+        country: String,
+        #[arg(long, default_value = "")]
+        subdivision: String,
+        #[arg(long, default_value = "")]
+        institution: String,
+        #[arg(long, default_value = "")]
+        observations: String,
+    },
+    /// Start a sick-leave certificate for a patient (by MRN).
+    SickLeave {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "")]
+        restrictions: String,
+        /// Printed only with --diagnosis-consent (the patient agreed).
+        #[arg(long, default_value = "")]
+        diagnosis: String,
+        #[arg(long)]
+        diagnosis_consent: bool,
+    },
+    /// Sign a draft certificate (asks for your password again).
+    Sign { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentCommand {
+    /// Show any document and whether its signature verifies.
+    Show { id: i64 },
+    /// Write UUID.json (the signed bytes), UUID.json.asc (the signature) and the doctor's public key to DIR.
+    Export { id: i64, dir: std::path::PathBuf },
+    /// Start a correction of a signed document: a new draft that supersedes it once signed.
+    Correct { id: i64 },
 }
 
 fn main() -> ExitCode {

@@ -118,3 +118,94 @@ pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error
     }
     Ok(Report { patients, seed_time, queries, commit: Stats::of(commits) })
 }
+
+/// Signature latency: canonical bytes plus the OpenPGP signature, the password KDF excluded (the key is
+/// unlocked once, as a doctor's session would after the password is typed), and a whole `documents::sign`
+/// (password check and key unlock included) for reference.
+#[derive(Debug, Clone)]
+pub struct SignReport {
+    pub signing: Stats,
+    pub with_kdf: Stats,
+}
+
+pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
+    use crate::documents::{self, Body, Prescription, RxLine, SignerSnapshot};
+    let setup = Setup {
+        site_name: "Benchmark Clinic".into(),
+        admin_username: "bench-admin".into(),
+        admin_display_name: "Benchmark Admin".into(),
+        admin_password: "benchmark admin passphrase".into(),
+    };
+    let clinic = Clinic::create(Vault::new(dir.join("clinic")), &setup)?.clinic;
+    let admin = clinic.login("bench-admin", "benchmark admin passphrase")?;
+    let pw = "benchmark doctor passphrase";
+    staff::add(
+        &clinic,
+        &admin,
+        &NewStaff {
+            username: "bench-doc".into(),
+            display_name: "Dr Bench".into(),
+            role: Role::Doctor,
+            licence_number: Some("B-1".into()),
+            password: pw.into(),
+        },
+    )?;
+    let doctor = clinic.login("bench-doc", pw)?;
+    let (d, _) = seed::synthetic(1, 1, clinic.now().year());
+    let patient = patients::register(&clinic, &doctor, &NewPatient { demographics: d, clinical: None }, true)?;
+    let today = clinic.now().date().to_string();
+    let line = |m: &str| RxLine {
+        medicament: m.into(),
+        dose: "500".into(),
+        dose_unit: "mg".into(),
+        route: "by mouth".into(),
+        quantity: 21,
+        frequency: 8,
+        frequency_unit: "hours".into(),
+        duration: 7,
+        duration_period: "days".into(),
+        valid_until: today.clone(),
+        ..Default::default()
+    };
+    let body = Body::Prescription(Prescription {
+        issued_on: today.clone(),
+        lines: vec![line("Amoxicillin"), line("Paracetamol"), line("Ibuprofen")],
+        ..Default::default()
+    });
+    let mut with_kdf = Vec::new();
+    for _ in 0..samples.min(50) {
+        let draft = documents::create_draft(&clinic, &doctor, patient.id, body.clone())?;
+        let t = Instant::now();
+        documents::sign(&clinic, &doctor, draft.id, pw, true)?;
+        with_kdf.push(t.elapsed());
+    }
+    let conn = clinic.store().conn();
+    let staff_id = staff::find(conn, "bench-doc")?.map(|m| m.id).unwrap_or_default();
+    let (fingerprint, armored) = crate::signing::active_key(conn, staff_id)?
+        .ok_or_else(|| Error::NotFound { what: "the benchmark doctor's key".into() })?;
+    let snapshot = crate::documents::PatientSnapshot {
+        mrn: patient.mrn.clone(),
+        given_names: patient.demographics.given_names.clone(),
+        family_name: patient.demographics.family_name.clone(),
+        date_of_birth: patient.demographics.date_of_birth.clone(),
+    };
+    let signer = SignerSnapshot { name: "Dr Bench".into(), licence: "B-1".into(), fingerprint };
+    let mut signing = Vec::new();
+    for i in 0..samples {
+        let keypair =
+            crate::signing::unlock(&armored, pw)?.ok_or_else(|| Error::Signing { reason: "benchmark key".into() })?;
+        let t = Instant::now();
+        let bytes = documents::canonical_bytes(
+            "Benchmark Clinic",
+            &format!("bench-{i}"),
+            &snapshot,
+            &signer,
+            &today,
+            None,
+            &body,
+        )?;
+        crate::signing::sign_with(keypair, &bytes)?;
+        signing.push(t.elapsed());
+    }
+    Ok(SignReport { signing: Stats::of(signing), with_kdf: Stats::of(with_kdf) })
+}

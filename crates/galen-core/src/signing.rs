@@ -89,22 +89,9 @@ pub fn public_key(conn: &Connection, fingerprint: &str) -> Result<String, Error>
     Ok(String::from_utf8(bytes).unwrap_or_default())
 }
 
-/// Whether `password` unlocks the signing key in `armored`.
-pub(crate) fn unlocks(armored: &str, password: &str) -> Result<bool, Error> {
-    let cert = load_cert(armored)?;
-    let password = Password::from(password);
-    Ok(cert
-        .keys()
-        .secret()
-        .with_policy(&POLICY, None)
-        .for_signing()
-        .next()
-        .is_some_and(|k| k.key().clone().decrypt_secret(&password).is_ok()))
-}
-
-/// Signs `bytes` with the secret key in `armored`, unlocked by `password`; returns an armored detached signature.
-/// `None` means the password does not unlock this key.
-pub(crate) fn sign_detached(armored: &str, password: &str, bytes: &[u8]) -> Result<Option<String>, Error> {
+/// The unlocked signing key in `armored`, or `None` if `password` does not unlock it. This is the slow,
+/// password-derived step; keep the result only as long as one signature needs it.
+pub(crate) fn unlock(armored: &str, password: &str) -> Result<Option<openpgp::crypto::KeyPair>, Error> {
     let cert = load_cert(armored)?;
     let key = cert
         .keys()
@@ -119,7 +106,11 @@ pub(crate) fn sign_detached(armored: &str, password: &str, bytes: &[u8]) -> Resu
         .key()
         .clone();
     let Ok(unlocked) = key.decrypt_secret(&Password::from(password)) else { return Ok(None) };
-    let keypair = unlocked.into_keypair().map_err(crypto_error)?;
+    Ok(Some(unlocked.into_keypair().map_err(crypto_error)?))
+}
+
+/// An armored detached signature over `bytes` with an unlocked key.
+pub(crate) fn sign_with(keypair: openpgp::crypto::KeyPair, bytes: &[u8]) -> Result<String, Error> {
     let mut sink = Vec::new();
     {
         let message = Message::new(&mut sink);
@@ -129,7 +120,7 @@ pub(crate) fn sign_detached(armored: &str, password: &str, bytes: &[u8]) -> Resu
         signer.write_all(bytes).map_err(crypto_error)?;
         signer.finalize().map_err(crypto_error)?;
     }
-    Ok(Some(String::from_utf8(sink).unwrap_or_default()))
+    Ok(String::from_utf8(sink).unwrap_or_default())
 }
 
 /// Re-encrypts a doctor's active key under a new password (their password changed).

@@ -42,6 +42,18 @@ fn every_command_has_help() {
         vec!["patient", "merge", "--help"],
         vec!["dev", "seed", "--help"],
         vec!["bench", "search", "--help"],
+        vec!["rx", "new", "--help"],
+        vec!["rx", "line", "add", "--help"],
+        vec!["rx", "sign", "--help"],
+        vec!["rx", "show", "--help"],
+        vec!["rx", "void", "--help"],
+        vec!["cert", "birth", "--help"],
+        vec!["cert", "death", "--help"],
+        vec!["cert", "sick-leave", "--help"],
+        vec!["cert", "sign", "--help"],
+        vec!["document", "export", "--help"],
+        vec!["verify", "--help"],
+        vec!["key", "export-public", "--help"],
     ] {
         let out = ok(galen(dir.path(), &args, ""));
         assert!(out.contains("Usage:"), "{args:?} prints usage: {out}");
@@ -316,4 +328,100 @@ fn dev_seed_and_a_small_search_benchmark_run() {
     for row in ["| name prefix |", "| MRN |", "| phone |", "| registration commit |"] {
         assert!(out.contains(row), "{row} missing:\n{out}");
     }
+}
+
+#[test]
+fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    let doc_pw = "doctor password 12";
+    ok(as_admin(
+        &data,
+        &["user", "add", "--username", "rui", "--name", "Dr Rui Costa", "--role", "doctor", "--licence", "CRM-1"],
+        &format!("{doc_pw}\n{doc_pw}\n"),
+    ));
+    let doctor = |args: &[&str], extra: &str| {
+        let mut full = vec!["--user", "rui"];
+        full.extend_from_slice(args);
+        galen(&data, &full, &format!("{doc_pw}\n{extra}"))
+    };
+    let out = ok(doctor(&["patient", "add", "--given", "Ana", "--family", "Lima", "--dob", "1990-01-01"], ""));
+    let mrn = out.split_whitespace().last().expect("mrn").trim_end_matches('.').to_owned();
+    ok(doctor(&["rx", "new", "--patient", &mrn], ""));
+    let err = fails(doctor(&["rx", "sign", "1"], &format!("{doc_pw}\n")));
+    assert!(err.contains("at least one medicine"), "{err}");
+    ok(doctor(
+        &[
+            "rx",
+            "line",
+            "add",
+            "1",
+            "--medicament",
+            "Amoxicillin 500 mg capsule",
+            "--dose",
+            "500",
+            "--unit",
+            "mg",
+            "--quantity",
+            "21",
+            "--every",
+            "8",
+            "--duration",
+            "7",
+        ],
+        "",
+    ));
+    let err = fails(doctor(&["rx", "sign", "1"], "not my password at all\n"));
+    assert!(err.contains("not your password"), "{err}");
+    let signed = ok(doctor(&["rx", "sign", "1"], &format!("{doc_pw}\n")));
+    assert!(signed.contains("Signed document 1"), "{signed}");
+    let shown = ok(doctor(&["rx", "show", "1"], ""));
+    assert!(
+        shown.contains("Amoxicillin 500 mg capsule — 500 mg by mouth every 8 hours for 7 days — Qty 21 — Refills 0"),
+        "{shown}"
+    );
+    assert!(shown.contains("Signature: VALID"), "{shown}");
+
+    let out_dir = dir.path().join("export");
+    ok(doctor(&["document", "export", "1", out_dir.to_str().expect("utf8")], ""));
+    let find = |suffix: &str| {
+        std::fs::read_dir(&out_dir)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .expect(suffix)
+    };
+    let (json, asc) = (find(".json"), find(".json.asc"));
+    let key = std::fs::read_dir(&out_dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("doctor-")))
+        .expect("key");
+    let args = |j: &std::path::Path| {
+        vec![
+            "verify".to_owned(),
+            j.display().to_string(),
+            asc.display().to_string(),
+            "--key".to_owned(),
+            key.display().to_string(),
+        ]
+    };
+    let a = args(&json);
+    let good = ok(galen(&data, &a.iter().map(String::as_str).collect::<Vec<_>>(), ""));
+    assert!(good.contains("Good signature") && good.contains("Dr Rui Costa") && good.contains(&mrn), "{good}");
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(
+        &tampered,
+        std::fs::read_to_string(&json).expect("json").replace("\"quantity\":21", "\"quantity\":99"),
+    )
+    .expect("write");
+    let a = args(&tampered);
+    let bad = fails(galen(&data, &a.iter().map(String::as_str).collect::<Vec<_>>(), ""));
+    assert!(bad.contains("verification FAILED"), "{bad}");
+
+    let public = ok(as_admin(&data, &["key", "export-public", "rui"], ""));
+    assert!(public.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{public}");
 }

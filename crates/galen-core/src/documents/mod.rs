@@ -295,6 +295,7 @@ pub fn sign(
     if doc.signed {
         return Err(Error::AlreadySigned { id });
     }
+    validate::ready_to_sign(&doc.body).map_err(Error::Invalid)?;
     let conn = clinic.store().conn();
     let signer = staff::by_id(conn, session.user_id)?
         .filter(|m| m.active && m.role == Role::Doctor)
@@ -309,13 +310,21 @@ pub fn sign(
     let now = clinic.now_rfc3339();
     let clinic_name = settings::site_name(clinic.store())?.unwrap_or_default();
     // The doctor's key, created at their first signature, or anew if an admin reset left it locked.
-    let (fingerprint, armored) = match signing::active_key(conn, signer.id)? {
-        Some((fpr, armored)) if signing::unlocks(&armored, password)? => (fpr, armored),
-        _ => {
+    let unlocked = match signing::active_key(conn, signer.id)? {
+        Some((fpr, armored)) => signing::unlock(&armored, password)?.map(|k| (fpr, k)),
+        None => None,
+    };
+    let (fingerprint, keypair) = match unlocked {
+        Some(k) => k,
+        None => {
             let licence = signer.licence_number.clone().unwrap_or_default();
             let user_id = format!("{} (licence {licence}, {clinic_name})", signer.display_name);
-            signing::create_key(conn, signer.id, &user_id, password, &now)?;
-            signing::active_key(conn, signer.id)?.ok_or_else(|| Error::NotFound { what: "The new key".into() })?
+            let fpr = signing::create_key(conn, signer.id, &user_id, password, &now)?;
+            let (_, armored) =
+                signing::active_key(conn, signer.id)?.ok_or_else(|| Error::NotFound { what: "The new key".into() })?;
+            let key = signing::unlock(&armored, password)?
+                .ok_or_else(|| Error::Signing { reason: "the new key did not unlock".into() })?;
+            (fpr, key)
         }
     };
     let patient = patient_row(conn, doc.patient_id)?.0;
@@ -326,8 +335,7 @@ pub fn sign(
     };
     let supersedes = uuid_of(conn, doc.supersedes)?;
     let bytes = canonical_bytes(&clinic_name, &doc.uuid, &patient, &snapshot, &now, supersedes.as_deref(), &doc.body)?;
-    let signature = signing::sign_detached(&armored, password, &bytes)?
-        .ok_or_else(|| Error::Signing { reason: "the signing key did not unlock".into() })?;
+    let signature = signing::sign_with(keypair, &bytes)?;
     clinic.store().write(|tx| {
         tx.execute(
             "UPDATE documents SET status = 'signed', clinic_name = ?2, patient_snapshot = ?3, signer_id = ?4, signer_name = ?5,
@@ -406,7 +414,7 @@ pub enum Verification {
 pub fn verify(clinic: &Clinic, session: &Session, id: i64) -> Result<Verification, Error> {
     let doc = load(clinic.store().conn(), id)?;
     clinic.authorize(session, Action::DocumentRead, Some(doc.patient_id))?;
-    Ok(verify_stored(clinic.store().conn(), id)?)
+    verify_stored(clinic.store().conn(), id)
 }
 
 pub(crate) fn verify_stored(conn: &Connection, id: i64) -> Result<Verification, Error> {

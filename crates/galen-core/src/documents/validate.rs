@@ -120,9 +120,7 @@ fn prescription(e: &mut FieldErrors, p: &mut Prescription, today: Date) {
     }
     optional(e, "pharmacy", &mut p.pharmacy, 200);
     optional(e, "notes", &mut p.notes, 1000);
-    if p.lines.is_empty() {
-        e.push("lines", "Add at least one medicine.");
-    } else if p.lines.len() > 20 {
+    if p.lines.len() > 20 {
         e.push("lines", "A prescription holds at most 20 medicines.");
     }
     for (i, l) in p.lines.iter_mut().enumerate() {
@@ -158,5 +156,15 @@ fn prescription(e: &mut FieldErrors, p: &mut Prescription, today: Date) {
             }
         }
         optional(e, &f("comment"), &mut l.comment, 200);
+    }
+}
+
+/// What only a document about to be signed must have (a draft may still be incomplete).
+pub fn ready_to_sign(body: &Body) -> Result<(), FieldErrors> {
+    match body {
+        Body::Prescription(p) if p.lines.is_empty() => {
+            Err(FieldErrors::one(crate::error::FieldError::new("lines", "Add at least one medicine before signing.")))
+        }
+        _ => Ok(()),
     }
 }

@@ -13,7 +13,8 @@ pub const MAX_PHONES: usize = 3;
 pub const MAX_LIST: usize = 50;
 pub const OLDEST_AGE: i32 = 130;
 
-pub(crate) fn parse_date(s: &str) -> Option<Date> {
+/// A calendar date written `YYYY-MM-DD`, the one date format Galen accepts.
+pub fn parse_date(s: &str) -> Option<Date> {
     let mut parts = s.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
