@@ -83,6 +83,10 @@ pub struct Capabilities {
     pub read_clinical: bool,
     pub edit_clinical: bool,
     pub merge_patients: bool,
+    pub read_documents: bool,
+    pub draft_prescriptions: bool,
+    pub draft_certificates: bool,
+    pub sign_documents: bool,
     pub admin: bool,
 }
 
@@ -95,6 +99,10 @@ impl From<SessionInfo> for SessionDto {
                 read_clinical: may(Action::PatientReadClinical),
                 edit_clinical: may(Action::PatientUpdateClinical),
                 merge_patients: may(Action::PatientMerge),
+                read_documents: may(Action::DocumentRead),
+                draft_prescriptions: may(Action::PrescriptionDraft),
+                draft_certificates: may(Action::CertificateDraft),
+                sign_documents: may(Action::DocumentSign),
                 admin: may(Action::StaffManage),
             },
             username: s.username,
@@ -453,5 +461,212 @@ impl From<search::Page> for SearchPageDto {
             more: p.more,
             mrn_check_failed: p.mrn_check_failed,
         }
+    }
+}
+
+// ---- Documents ---------------------------------------------------------------------------------------------
+// The wire shapes mirror galen-core's document fields one to one (same names, same JSON), so the conversions
+// go through serde; a test round-trips every kind.
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct RxLineDto {
+    pub medicament: String,
+    pub indication: String,
+    pub dose: String,
+    pub dose_unit: String,
+    pub route: String,
+    pub form: String,
+    pub quantity: u32,
+    pub frequency: u32,
+    pub frequency_unit: String,
+    pub prn: bool,
+    pub duration: u32,
+    pub duration_period: String,
+    pub refills: u32,
+    pub allow_substitution: bool,
+    pub valid_until: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct PrescriptionDto {
+    pub issued_on: String,
+    pub pharmacy: String,
+    pub notes: String,
+    pub lines: Vec<RxLineDto>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct BirthDto {
+    pub mother_name: String,
+    pub father_name: String,
+    pub date_of_birth: String,
+    pub country: String,
+    pub subdivision: String,
+    pub institution: String,
+    pub observations: String,
+    pub certified_on: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct UnderlyingDto {
+    pub condition: String,
+    pub interval: u32,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct DeathDto {
+    pub died_at: String,
+    pub immediate_cause: String,
+    pub underlying_conditions: Vec<UnderlyingDto>,
+    pub manner: String,
+    pub place: String,
+    pub place_details: String,
+    pub autopsy: bool,
+    pub country: String,
+    pub subdivision: String,
+    pub institution: String,
+    pub observations: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct SickLeaveDto {
+    pub unfit_from: String,
+    pub unfit_to: String,
+    pub restrictions: String,
+    pub diagnosis: String,
+    pub diagnosis_consent: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+pub struct VoidDto {
+    pub voids: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BodyDto {
+    Prescription(PrescriptionDto),
+    Birth(BirthDto),
+    Death(DeathDto),
+    SickLeave(SickLeaveDto),
+    Void(VoidDto),
+}
+
+fn reshape<A: Serialize, B: serde::de::DeserializeOwned>(a: &A) -> B {
+    // Same field names on both sides (checked by `every_document_kind_round_trips`), so this cannot fail.
+    #[allow(clippy::expect_used)]
+    serde_json::from_value(serde_json::to_value(a).expect("serializes")).expect("same shape")
+}
+
+impl From<BodyDto> for galen_core::documents::Body {
+    fn from(b: BodyDto) -> Self {
+        reshape(&b)
+    }
+}
+
+impl From<&galen_core::documents::Body> for BodyDto {
+    fn from(b: &galen_core::documents::Body) -> Self {
+        reshape(b)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SignerDto {
+    pub name: String,
+    pub licence: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentSummaryDto {
+    pub id: i64,
+    pub kind: String,
+    pub signed: bool,
+    pub signed_at: Option<String>,
+    pub signer: Option<SignerDto>,
+    pub superseded_by: Option<i64>,
+    pub voided_by: Option<i64>,
+}
+
+impl From<galen_core::documents::Document> for DocumentSummaryDto {
+    fn from(d: galen_core::documents::Document) -> Self {
+        Self {
+            id: d.id,
+            kind: d.body.kind().into(),
+            signed: d.signed,
+            signed_at: d.signed_at,
+            signer: d.signer.map(|s| SignerDto { name: s.name, licence: s.licence, fingerprint: s.fingerprint }),
+            superseded_by: d.superseded_by,
+            voided_by: d.voided_by,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct DocumentDto {
+    pub id: i64,
+    pub uuid: String,
+    pub patient_id: i64,
+    pub signed: bool,
+    pub body: BodyDto,
+    pub supersedes: Option<i64>,
+    pub superseded_by: Option<i64>,
+    pub voided_by: Option<i64>,
+    pub signer: Option<SignerDto>,
+    pub signed_at: Option<String>,
+    /// `valid`, `unsigned` or `invalid`, recomputed when the document is opened.
+    pub verification: String,
+    pub verification_problem: Option<String>,
+    /// What a signer must acknowledge first (allergies, pregnancy).
+    pub warnings: Vec<String>,
+}
+
+impl DocumentDto {
+    pub fn new(
+        d: galen_core::documents::Document,
+        v: galen_core::documents::Verification,
+        warnings: Vec<String>,
+    ) -> Self {
+        use galen_core::documents::Verification;
+        let (verification, problem) = match v {
+            Verification::Valid { .. } => ("valid", None),
+            Verification::Unsigned => ("unsigned", None),
+            Verification::Invalid { problem } => ("invalid", Some(problem)),
+        };
+        Self {
+            id: d.id,
+            uuid: d.uuid,
+            patient_id: d.patient_id,
+            signed: d.signed,
+            body: (&d.body).into(),
+            supersedes: d.supersedes,
+            superseded_by: d.superseded_by,
+            voided_by: d.voided_by,
+            signer: d.signer.map(|s| SignerDto { name: s.name, licence: s.licence, fingerprint: s.fingerprint }),
+            signed_at: d.signed_at,
+            verification: verification.into(),
+            verification_problem: problem,
+            warnings,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicineDto {
+    pub name: String,
+    pub strength: String,
+    pub form: String,
+}
+
+impl From<&galen_core::documents::formulary::Medicine> for MedicineDto {
+    fn from(m: &galen_core::documents::formulary::Medicine) -> Self {
+        Self { name: m.name.into(), strength: m.strength.into(), form: m.form.into() }
     }
 }

@@ -21,7 +21,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, patients, session};
+    use commands::{admin, clinic, documents, patients, session};
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -50,6 +50,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             patients::patient_get,
             patients::patient_save,
             patients::patient_merge,
+            documents::document_list,
+            documents::document_get,
+            documents::document_create,
+            documents::document_update,
+            documents::document_sign,
+            documents::document_void,
+            documents::document_correct,
+            documents::formulary_search,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
@@ -152,6 +160,28 @@ mod tests {
         assert!(used.len() > 50, "the scan found the UI's messages ({} keys)", used.len());
         for (key, file) in used {
             assert!(en.contains(&key), "{file} uses {key:?}, which en.json lacks");
+        }
+    }
+
+    #[test]
+    fn every_document_kind_round_trips_through_its_wire_shape() {
+        use galen_core::documents::*;
+        let kinds = [
+            Body::Prescription(Prescription {
+                lines: vec![RxLine { quantity: 3, ..Default::default() }],
+                ..Default::default()
+            }),
+            Body::Birth(BirthCertificate { mother_name: "M".into(), ..Default::default() }),
+            Body::Death(DeathCertificate {
+                underlying_conditions: vec![UnderlyingCondition::default()],
+                ..Default::default()
+            }),
+            Body::SickLeave(SickLeave { diagnosis_consent: true, ..Default::default() }),
+            Body::Void(VoidNotice { voids: "u".into(), reason: "r".into() }),
+        ];
+        for body in kinds {
+            let wire: crate::dto::BodyDto = (&body).into();
+            assert_eq!(Body::from(wire), body);
         }
     }
 

@@ -39,6 +39,45 @@ async fn open_first_result(d: &Driver, query: &str) {
     d.find("[data-testid=chart-mrn]").await;
 }
 
+/// The doctor writes a two-line prescription for the penicillin-allergic patient, must acknowledge the allergy
+/// warning, signs with the password again, and the viewer shows the signature verified.
+async fn prescription_flow(d: &Driver) {
+    d.click_button("New prescription").await;
+    d.fill("#rx-med-0", "Amoxicillin 500 mg capsule").await;
+    d.fill("#rx-dose-0", "500").await;
+    d.fill("#rx-form-0", "capsule").await;
+    d.fill("#rx-qty-0", "21").await;
+    d.click_button("Add a medicine").await;
+    d.fill("#rx-med-1", "Paracetamol 500 mg tablet").await;
+    d.fill("#rx-dose-1", "1").await;
+    d.find("#rx-unit-1").await.select_by_value("tablet").await.expect("unit");
+    d.fill("#rx-qty-1", "20").await;
+    d.screenshot("21-prescription-editor").await;
+    d.axe("prescription editor").await;
+    d.click("[data-testid=document-form] button[type=submit]").await;
+    let text = d.wait_for_text("allergic to Penicillin", Duration::from_secs(10)).await;
+    assert!(text.contains("Amoxicillin 500 mg capsule"), "the warning names the medicine: {text}");
+    d.click_button("Sign").await;
+    let sign = d.find("[data-testid=sign-dialog] button.primary").await;
+    assert!(sign.attr("disabled").await.expect("attr").is_some(), "signing waits for the warning to be acknowledged");
+    d.screenshot("22-sign-dialog").await;
+    d.axe("sign dialog").await;
+    d.click("#ack").await;
+    d.fill("#sign-password", "not my password").await;
+    d.click("[data-testid=sign-dialog] button.primary").await;
+    d.wait_for_text("This is not your password.", Duration::from_secs(10)).await;
+    d.fill("#sign-password", DOCTOR_PASSWORD).await;
+    d.click("[data-testid=sign-dialog] button.primary").await;
+    let verified = d.find("[data-testid=verification]").await.text().await.expect("verification");
+    assert!(verified.contains("Signature verified") && verified.contains("Dr Rui Costa"), "{verified}");
+    let lines = d.find("[data-testid=rx-lines]").await.text().await.expect("lines");
+    assert!(lines.contains("Amoxicillin") && lines.contains("Paracetamol"), "{lines}");
+    d.screenshot("23-prescription-signed").await;
+    d.axe("document viewer").await;
+    d.click_button("Back to the chart").await;
+    d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
+}
+
 /// A receptionist registers (a field error, then a duplicate warning), finds `muller` by typing and cannot see
 /// allergies; a doctor records one and sees it.
 async fn patients_flow(d: &Driver) {
@@ -102,6 +141,7 @@ async fn patients_flow(d: &Driver) {
     assert!(text.contains("severe"), "{text}");
     d.screenshot("20-chart-doctor").await;
     d.axe("patient chart (doctor)").await;
+    prescription_flow(d).await;
     d.click_button("Sign out").await;
 
     // The receptionist still cannot see it.

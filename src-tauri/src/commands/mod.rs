@@ -2,5 +2,6 @@
 
 pub mod admin;
 pub mod clinic;
+pub mod documents;
 pub mod patients;
 pub mod session;

@@ -41,6 +41,18 @@ export const commands = {
 	patientSave: (id: number | null, form: PatientForm, overrideDuplicates: boolean) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_save", { id, form, overrideDuplicates })),
 	/**  Merges the patient with MRN `duplicate_mrn` into `keep` (doctors and admins). */
 	patientMerge: (keep: number, duplicateMrn: string) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_merge", { keep, duplicateMrn })),
+	documentList: (patientId: number) => typedError<DocumentSummaryDto[], ApiError>(__TAURI_INVOKE("document_list", { patientId })),
+	/**  One document, with its signature checked afresh and the warnings a signer must acknowledge. */
+	documentGet: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_get", { id })),
+	documentCreate: (patientId: number, body: BodyDto) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_create", { patientId, body })),
+	documentUpdate: (id: number, body: BodyDto) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_update", { id, body })),
+	/**  Signs with the doctor's password, typed again; the warnings must have been acknowledged. */
+	documentSign: (id: number, password: string, warningsAcknowledged: boolean) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_sign", { id, password, warningsAcknowledged })),
+	documentVoid: (id: number, reason: string, password: string) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_void", { id, reason, password })),
+	/**  Starts a correction of a signed document; returns the new draft. */
+	documentCorrect: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_correct", { id })),
+	/**  Medicines from the bundled formulary whose name starts with `prefix` (for autocomplete). */
+	formularySearch: (prefix: string) => typedError<MedicineDto[], ApiError>(__TAURI_INVOKE("formulary_search", { prefix })),
 };
 
 /* Types */
@@ -91,11 +103,38 @@ export type AuditVerifyDto = {
 	problem: string | null,
 };
 
+export type BirthDto = {
+	mother_name: string,
+	father_name: string,
+	date_of_birth: string,
+	country: string,
+	subdivision: string,
+	institution: string,
+	observations: string,
+	certified_on: string,
+};
+
+export type BodyDto = {
+	kind: "prescription",
+} & PrescriptionDto | {
+	kind: "birth",
+} & BirthDto | {
+	kind: "death",
+} & DeathDto | {
+	kind: "sick_leave",
+} & SickLeaveDto | {
+	kind: "void",
+} & VoidDto;
+
 export type Capabilities = {
 	registerPatients: boolean,
 	readClinical: boolean,
 	editClinical: boolean,
 	mergePatients: boolean,
+	readDocuments: boolean,
+	draftPrescriptions: boolean,
+	draftCertificates: boolean,
+	signDocuments: boolean,
 	admin: boolean,
 };
 
@@ -108,9 +147,57 @@ export type ClinicalForm = {
 	notes: string,
 };
 
+export type DeathDto = {
+	died_at: string,
+	immediate_cause: string,
+	underlying_conditions: UnderlyingDto[],
+	manner: string,
+	place: string,
+	place_details: string,
+	autopsy: boolean,
+	country: string,
+	subdivision: string,
+	institution: string,
+	observations: string,
+};
+
+export type DocumentDto = {
+	id: number,
+	uuid: string,
+	patientId: number,
+	signed: boolean,
+	body: BodyDto,
+	supersedes: number | null,
+	supersededBy: number | null,
+	voidedBy: number | null,
+	signer: SignerDto | null,
+	signedAt: string | null,
+	/**  `valid`, `unsigned` or `invalid`, recomputed when the document is opened. */
+	verification: string,
+	verificationProblem: string | null,
+	/**  What a signer must acknowledge first (allergies, pregnancy). */
+	warnings: string[],
+};
+
+export type DocumentSummaryDto = {
+	id: number,
+	kind: string,
+	signed: boolean,
+	signedAt: string | null,
+	signer: SignerDto | null,
+	supersededBy: number | null,
+	voidedBy: number | null,
+};
+
 export type FieldMessage = {
 	field: string,
 	message: string,
+};
+
+export type MedicineDto = {
+	name: string,
+	strength: string,
+	form: string,
 };
 
 export type NewStaffForm = {
@@ -163,7 +250,33 @@ export type PatientSummaryDto = {
 	deceased: boolean,
 };
 
+export type PrescriptionDto = {
+	issued_on: string,
+	pharmacy: string,
+	notes: string,
+	lines: RxLineDto[],
+};
+
 export type RoleDto = "admin" | "doctor" | "nurse" | "receptionist";
+
+export type RxLineDto = {
+	medicament: string,
+	indication: string,
+	dose: string,
+	dose_unit: string,
+	route: string,
+	form: string,
+	quantity: number,
+	frequency: number,
+	frequency_unit: string,
+	prn: boolean,
+	duration: number,
+	duration_period: string,
+	refills: number,
+	allow_substitution: boolean,
+	valid_until: string,
+	comment: string,
+};
 
 export type SearchPageDto = {
 	results: PatientSummaryDto[],
@@ -207,6 +320,20 @@ export type SetupForm = {
 	adminPassword: string,
 };
 
+export type SickLeaveDto = {
+	unfit_from: string,
+	unfit_to: string,
+	restrictions: string,
+	diagnosis: string,
+	diagnosis_consent: boolean,
+};
+
+export type SignerDto = {
+	name: string,
+	licence: string,
+	fingerprint: string,
+};
+
 export type StaffDto = {
 	id: number,
 	username: string,
@@ -229,6 +356,17 @@ export type Stage =
 "ready" | 
 /**  The database cannot be opened (damaged, newer schema...): `problem` says what to do. */
 "error";
+
+export type UnderlyingDto = {
+	condition: string,
+	interval: number,
+	unit: string,
+};
+
+export type VoidDto = {
+	voids: string,
+	reason: string,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
