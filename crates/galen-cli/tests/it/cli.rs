@@ -328,6 +328,8 @@ fn dev_seed_and_a_small_search_benchmark_run() {
     for row in ["| name prefix |", "| MRN |", "| phone |", "| registration commit |"] {
         assert!(out.contains(row), "{row} missing:\n{out}");
     }
+    let out = ok(galen(&data, &["bench", "sign", "--samples", "5"], ""));
+    assert!(out.contains("canonical JSON + signature (KDF excluded)"), "{out}");
 }
 
 #[test]
