@@ -36,6 +36,19 @@ impl From<RoleDto> for Role {
     }
 }
 
+/// Forms that carry a password print it redacted.
+macro_rules! redacted_debug {
+    ($ty:ident, $($field:ident),+) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))$(.field(stringify!($field), &self.$field))+.finish_non_exhaustive()
+            }
+        }
+    };
+}
+redacted_debug!(SetupForm, site_name, admin_username, admin_display_name);
+redacted_debug!(NewStaffForm, username, display_name, role, licence_number);
+
 /// Where the app is in its life: which screen to show.
 #[derive(Debug, Clone, Copy, Serialize, specta::Type, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -115,7 +128,7 @@ impl From<SessionInfo> for SessionDto {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[derive(Clone, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SetupForm {
     pub site_name: String,
@@ -158,7 +171,7 @@ impl From<staff::StaffMember> for StaffDto {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[derive(Clone, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct NewStaffForm {
     pub username: String,

@@ -114,6 +114,15 @@ mod tests {
     }
 
     #[test]
+    fn forms_with_passwords_never_print_them() {
+        let form: crate::dto::SetupForm = serde_json::from_value(serde_json::json!({
+            "siteName": "S", "adminUsername": "ana", "adminDisplayName": "Ana", "adminPassword": "hunter2-secret-pass"
+        }))
+        .expect("form");
+        assert!(!format!("{form:?}").contains("hunter2"), "{form:?}");
+    }
+
+    #[test]
     fn the_csp_forbids_inline_scripts_and_remote_origins() {
         let conf: serde_json::Value =
             serde_json::from_str(include_str!("../tauri.conf.json")).expect("tauri.conf.json parses");
