@@ -638,9 +638,19 @@ pub struct DocumentDto {
     pub verification_problem: Option<String>,
     /// What a signer must acknowledge first (allergies, pregnancy).
     pub warnings: Vec<String>,
+    /// The printed QR (docs/qr-format.md) as an SVG `data:` URL, for signed documents.
+    pub qr_data_url: Option<String>,
 }
 
 impl DocumentDto {
+    /// Adds the QR image for a signed document's QR text.
+    pub fn with_qr(mut self, text: Option<String>) -> Self {
+        self.qr_data_url = text
+            .and_then(|t| galen_core::documents::qr::svg(&t, 4))
+            .map(|svg| format!("data:image/svg+xml;base64,{}", galen_core::crypto::base64_encode(svg.as_bytes())));
+        self
+    }
+
     pub fn new(
         d: galen_core::documents::Document,
         v: galen_core::documents::Verification,
@@ -666,6 +676,7 @@ impl DocumentDto {
             verification: verification.into(),
             verification_problem: problem,
             warnings,
+            qr_data_url: None,
         }
     }
 }

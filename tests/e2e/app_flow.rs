@@ -43,6 +43,8 @@ async fn open_first_result(d: &Driver, query: &str) {
 /// warning, signs with the password again, and the viewer shows the signature verified.
 async fn prescription_flow(d: &Driver) {
     d.click_button("New prescription").await;
+    d.find("#rx-med-0").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     d.fill("#rx-med-0", "Amoxicillin 500 mg capsule").await;
     d.fill("#rx-dose-0", "500").await;
     d.fill("#rx-form-0", "capsule").await;
@@ -73,6 +75,11 @@ async fn prescription_flow(d: &Driver) {
     let lines = d.find("[data-testid=rx-lines]").await.text().await.expect("lines");
     assert!(lines.contains("Amoxicillin") && lines.contains("Paracetamol"), "{lines}");
     d.screenshot("23-prescription-signed").await;
+    // The QR shown in the window is readable by a stock decoder straight off the screenshot.
+    let shot = crate::harness::screens_dir().join("23-prescription-signed.png");
+    let out = std::process::Command::new("zbarimg").args(["--quiet", "--raw"]).arg(&shot).output().expect("zbarimg");
+    let decoded = String::from_utf8_lossy(&out.stdout);
+    assert!(decoded.trim().starts_with("GALEN1:"), "zbarimg read the on-screen QR: {decoded:?}");
     d.axe("document viewer").await;
     d.click_button("Back to the chart").await;
     d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
@@ -132,6 +139,9 @@ async fn patients_flow(d: &Driver) {
     open_first_result(d, "mull").await;
     d.wait_for_text("No allergies recorded.", Duration::from_secs(10)).await;
     d.click_button("Edit patient").await;
+    // The editor focuses its first field as it opens; let that scroll finish before clicking further down.
+    d.find("#p-given").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
     d.click_button("Add an allergy").await;
     d.fill("#p-allergy-0", "Penicillin").await;
     d.find("#p-severity-0").await.select_by_value("severe").await.expect("severity");

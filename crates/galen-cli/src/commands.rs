@@ -76,7 +76,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let session = sign_in(&clinic, &mut input, user)?;
             crate::documents_cmd::document(&clinic, &session, command)
         }
-        Command::Verify { json, signature, key } => crate::documents_cmd::verify_files(&json, &signature, &key),
+        Command::Verify { json, signature, qr, key } => match (qr, json, signature) {
+            (Some(text), _, _) => crate::documents_cmd::verify_qr(&text, &key),
+            (None, Some(json), Some(signature)) => crate::documents_cmd::verify_files(&json, &signature, &key),
+            _ => bail!("give UUID.json and UUID.json.asc, or --qr TEXT"),
+        },
         Command::Key { command: KeyCommand::ExportPublic { doctor, out } } => {
             let clinic = Clinic::open(vault)?;
             let session = sign_in(&clinic, &mut input, user)?;

@@ -266,6 +266,15 @@ pub fn document(clinic: &Clinic, session: &Session, command: DocumentCommand) ->
                 files.json.display()
             );
         }
+        DocumentCommand::Qr { id, svg } => {
+            let Some(text) = documents::qr_text(clinic, session, id)? else { bail!("document {id} is not signed yet") };
+            println!("{text}");
+            if let Some(path) = svg {
+                let Some(image) = documents::qr::svg(&text, 4) else { bail!("the QR could not be encoded") };
+                std::fs::write(&path, image)?;
+                eprintln!("QR written to {}.", path.display());
+            }
+        }
         DocumentCommand::Correct { id } => {
             let d = documents::correct(clinic, session, id)?;
             println!("Started correction {} of document {id}; edit it, then sign it to supersede {id}.", d.id);
@@ -296,4 +305,18 @@ pub fn export_public(clinic: &Clinic, session: &Session, doctor: &str, out: Opti
         None => print!("{key}"),
     }
     Ok(())
+}
+
+pub fn verify_qr(text: &str, key: &Path) -> Result<()> {
+    let key = std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
+    match documents::qr::verify(text, &key) {
+        Ok(s) => {
+            println!(
+                "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
+                s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
+            );
+            Ok(())
+        }
+        Err(e) => bail!("verification FAILED: {}", e.0),
+    }
 }

@@ -109,12 +109,16 @@ pub enum Command {
         #[command(subcommand)]
         command: DocumentCommand,
     },
-    /// Check an exported document with only the doctor's public key (no database needed).
+    /// Check an exported document, or the text of a printed QR, with only the doctor's public key (no database).
     Verify {
         /// The exported canonical JSON (UUID.json).
-        json: std::path::PathBuf,
+        #[arg(required_unless_present = "qr", requires = "signature")]
+        json: Option<std::path::PathBuf>,
         /// Its detached signature (UUID.json.asc).
-        signature: std::path::PathBuf,
+        signature: Option<std::path::PathBuf>,
+        /// The text decoded from a printed QR (GALEN1:…), instead of files.
+        #[arg(long, conflicts_with_all = ["json", "signature"])]
+        qr: Option<String>,
         /// The doctor's public key (armored).
         #[arg(long)]
         key: std::path::PathBuf,
@@ -457,6 +461,12 @@ pub enum DocumentCommand {
     Export { id: i64, dir: std::path::PathBuf },
     /// Start a correction of a signed document: a new draft that supersedes it once signed.
     Correct { id: i64 },
+    /// Print the text of a signed document's QR, and optionally write the QR as SVG.
+    Qr {
+        id: i64,
+        #[arg(long)]
+        svg: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {

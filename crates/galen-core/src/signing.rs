@@ -109,18 +109,29 @@ pub(crate) fn unlock(armored: &str, password: &str) -> Result<Option<openpgp::cr
     Ok(Some(unlocked.into_keypair().map_err(crypto_error)?))
 }
 
-/// An armored detached signature over `bytes` with an unlocked key.
+/// An armored detached signature over `bytes` with an unlocked key (what GnuPG reads as a `.asc` file).
 pub(crate) fn sign_with(keypair: openpgp::crypto::KeyPair, bytes: &[u8]) -> Result<String, Error> {
+    Ok(String::from_utf8(sign_into(keypair, bytes, true)?).unwrap_or_default())
+}
+
+/// A binary detached signature (about 120 bytes for Ed25519), for the printed QR.
+pub(crate) fn sign_raw(keypair: openpgp::crypto::KeyPair, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    sign_into(keypair, bytes, false)
+}
+
+fn sign_into(keypair: openpgp::crypto::KeyPair, bytes: &[u8], armored: bool) -> Result<Vec<u8>, Error> {
     let mut sink = Vec::new();
     {
-        let message = Message::new(&mut sink);
-        let message = Armorer::new(message).kind(openpgp::armor::Kind::Signature).build().map_err(crypto_error)?;
+        let mut message = Message::new(&mut sink);
+        if armored {
+            message = Armorer::new(message).kind(openpgp::armor::Kind::Signature).build().map_err(crypto_error)?;
+        }
         let mut signer =
             Signer::new(message, keypair).map_err(crypto_error)?.detached().build().map_err(crypto_error)?;
         signer.write_all(bytes).map_err(crypto_error)?;
         signer.finalize().map_err(crypto_error)?;
     }
-    Ok(String::from_utf8(sink).unwrap_or_default())
+    Ok(sink)
 }
 
 /// Re-encrypts a doctor's active key under a new password (their password changed).
@@ -179,8 +190,13 @@ impl VerificationHelper for Helper<'_> {
 
 /// Checks an armored detached signature over `bytes` against the armored public key `cert`.
 pub fn verify_detached(cert: &str, signature: &str, bytes: &[u8]) -> Result<(), BadSignature> {
+    verify_detached_raw(cert, signature.as_bytes(), bytes)
+}
+
+/// Checks a detached signature, armored or binary, over `bytes` against the armored public key `cert`.
+pub fn verify_detached_raw(cert: &str, signature: &[u8], bytes: &[u8]) -> Result<(), BadSignature> {
     let cert = Cert::from_bytes(cert.as_bytes()).map_err(|e| BadSignature(format!("the key cannot be read: {e}")))?;
-    let builder = DetachedVerifierBuilder::from_bytes(signature.as_bytes())
+    let builder = DetachedVerifierBuilder::from_bytes(signature)
         .map_err(|e| BadSignature(format!("the signature cannot be read: {e}")))?;
     let mut verifier = builder
         .with_policy(&POLICY, None, Helper(&cert))

@@ -20,7 +20,8 @@ pub async fn document_get(state: State<'_, AppState>, id: i64) -> Result<Documen
         let doc = documents::get(c, s, id)?;
         let verification = documents::verify(c, s, id)?;
         let warnings = if doc.signed { Vec::new() } else { documents::warnings(c, &doc)? };
-        Ok(DocumentDto::new(doc, verification, warnings))
+        let qr = documents::qr_text(c, s, id)?;
+        Ok(DocumentDto::new(doc, verification, warnings).with_qr(qr))
     })
 }
 
@@ -59,7 +60,8 @@ pub async fn document_sign(
 ) -> Result<DocumentDto, ApiError> {
     state.with_session(|c, s| {
         documents::sign(c, s, id, &password, warnings_acknowledged)?;
-        Ok(DocumentDto::new(documents::get(c, s, id)?, documents::verify(c, s, id)?, Vec::new()))
+        let qr = documents::qr_text(c, s, id)?;
+        Ok(DocumentDto::new(documents::get(c, s, id)?, documents::verify(c, s, id)?, Vec::new()).with_qr(qr))
     })
 }
 

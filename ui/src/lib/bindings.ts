@@ -177,6 +177,8 @@ export type DocumentDto = {
 	verificationProblem: string | null,
 	/**  What a signer must acknowledge first (allergies, pregnancy). */
 	warnings: string[],
+	/**  The printed QR (docs/qr-format.md) as an SVG `data:` URL, for signed documents. */
+	qrDataUrl: string | null,
 };
 
 export type DocumentSummaryDto = {

@@ -53,6 +53,7 @@ fn every_command_has_help() {
         vec!["cert", "sign", "--help"],
         vec!["document", "export", "--help"],
         vec!["verify", "--help"],
+        vec!["document", "qr", "--help"],
         vec!["key", "export-public", "--help"],
     ] {
         let out = ok(galen(dir.path(), &args, ""));
@@ -426,4 +427,17 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
 
     let public = ok(as_admin(&data, &["key", "export-public", "rui"], ""));
     assert!(public.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{public}");
+
+    // The printed QR's text verifies offline with only the public key; one changed character does not.
+    let qr = ok(doctor(&["document", "qr", "1"], "")).trim().to_owned();
+    assert!(qr.starts_with("GALEN1:"), "{qr}");
+    let key_arg = key.display().to_string();
+    let good = ok(galen(&data, &["verify", "--qr", &qr, "--key", &key_arg], ""));
+    assert!(good.contains("Good signature") && good.contains("Ana Lima"), "{good}");
+    let mut bad_qr = qr.clone().into_bytes();
+    let i = bad_qr.len() / 2;
+    bad_qr[i] = if bad_qr[i] == b'x' { b'y' } else { b'x' };
+    let bad =
+        fails(galen(&data, &["verify", "--qr", std::str::from_utf8(&bad_qr).expect("ascii"), "--key", &key_arg], ""));
+    assert!(bad.contains("verification FAILED"), "{bad}");
 }

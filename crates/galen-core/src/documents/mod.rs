@@ -5,6 +5,7 @@
 
 pub mod formulary;
 pub mod model;
+pub mod qr;
 pub mod validate;
 
 pub use model::*;
@@ -47,6 +48,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
           CREATE INDEX documents_patient ON documents (patient_id);",
     post: None,
 }];
+
+/// The signature of the printed QR's summary (see qr.rs), added with the printed documents.
+pub(crate) const MIGRATIONS_V11: &[Migration] =
+    &[Migration { version: 11, sql: "ALTER TABLE documents ADD COLUMN qr_signature TEXT;", post: None }];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -335,11 +340,15 @@ pub fn sign(
     };
     let supersedes = uuid_of(conn, doc.supersedes)?;
     let bytes = canonical_bytes(&clinic_name, &doc.uuid, &patient, &snapshot, &now, supersedes.as_deref(), &doc.body)?;
-    let signature = signing::sign_with(keypair, &bytes)?;
+    let signature = signing::sign_with(keypair.clone(), &bytes)?;
+    let summary = qr_summary(&doc.uuid, doc.body.kind(), &patient, &snapshot, &now, &bytes);
+    let qr_signature =
+        data_encoding::BASE64URL_NOPAD.encode(&signing::sign_raw(keypair, &qr::summary_bytes(&summary))?);
     clinic.store().write(|tx| {
         tx.execute(
             "UPDATE documents SET status = 'signed', clinic_name = ?2, patient_snapshot = ?3, signer_id = ?4, signer_name = ?5,
-                 signer_licence = ?6, signer_fingerprint = ?7, signed_at = ?8, canonical = ?9, signature = ?10, updated_at = ?8
+                 signer_licence = ?6, signer_fingerprint = ?7, signed_at = ?8, canonical = ?9, signature = ?10, updated_at = ?8,
+                 qr_signature = ?11
              WHERE id = ?1 AND status = 'draft'",
             rusqlite::params![
                 id,
@@ -351,7 +360,8 @@ pub fn sign(
                 snapshot.fingerprint,
                 now,
                 String::from_utf8_lossy(&bytes),
-                signature
+                signature,
+                qr_signature
             ],
         )?;
         if let Some(old) = doc.supersedes {
@@ -369,6 +379,50 @@ pub fn sign(
         audit::record(tx, &now, &actor, "document.sign", ("document", &id.to_string()), Outcome::Ok)
     })?;
     load(conn, id)
+}
+
+fn qr_summary(
+    uuid: &str,
+    kind: &str,
+    p: &PatientSnapshot,
+    s: &SignerSnapshot,
+    at: &str,
+    canonical: &[u8],
+) -> qr::Summary {
+    qr::Summary {
+        v: 1,
+        doc: uuid.into(),
+        kind: kind.into(),
+        mrn: p.mrn.clone(),
+        patient: format!("{} {}", p.given_names, p.family_name),
+        signer: format!("{} ({})", s.name, s.licence),
+        key: s.fingerprint.clone(),
+        at: at.into(),
+        sha256: qr::digest(canonical),
+    }
+}
+
+/// The text of the QR printed on a signed document (clinical roles), or `None` for a draft.
+pub fn qr_text(clinic: &Clinic, session: &Session, id: i64) -> Result<Option<String>, Error> {
+    let doc = load(clinic.store().conn(), id)?;
+    clinic.authorize(session, Action::DocumentRead, Some(doc.patient_id))?;
+    let row: (Option<String>, Option<String>, Option<String>) = clinic.store().conn().query_row(
+        "SELECT patient_snapshot, canonical, qr_signature FROM documents WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let (Some(snapshot), Some(canonical), Some(qr_signature), Some(signer), Some(at)) =
+        (row.0, row.1, row.2, doc.signer.as_ref(), doc.signed_at.as_deref())
+    else {
+        return Ok(None);
+    };
+    let patient: PatientSnapshot =
+        serde_json::from_str(&snapshot).map_err(|e| Error::Signing { reason: e.to_string() })?;
+    let summary = qr_summary(&doc.uuid, doc.body.kind(), &patient, signer, at, canonical.as_bytes());
+    let sig = data_encoding::BASE64URL_NOPAD
+        .decode(qr_signature.as_bytes())
+        .map_err(|e| Error::Signing { reason: e.to_string() })?;
+    Ok(Some(qr::encode(&summary, &sig)))
 }
 
 /// Starts a correction: a new draft with the same fields that, once signed, supersedes `id`.

@@ -28,13 +28,14 @@ fn all() -> Vec<&'static Migration> {
         crate::patients::MIGRATIONS_V8,
         crate::documents::MIGRATIONS,
         crate::signing::MIGRATIONS,
+        crate::documents::MIGRATIONS_V11,
     ];
     let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
     all.sort_by_key(|m| m.version);
     all
 }
 
-pub const LATEST_SCHEMA: u32 = 10;
+pub const LATEST_SCHEMA: u32 = 11;
 
 pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
@@ -81,6 +82,7 @@ mod tests {
             (8, "a43d3cccbe845973"),
             (9, "88b922c26a7bc61e"),
             (10, "57044d642f7d634e"),
+            (11, "2458ef008c8f95db"),
         ];
         assert_eq!(pinned.len(), LATEST_SCHEMA as usize, "pin every migration here as it ships");
         for (version, prefix) in pinned {

@@ -327,3 +327,44 @@ fn bad_prescriptions_get_field_messages() {
     let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["lines.0.dose", "lines.0.quantity", "lines.1.dose_unit", "lines.1.frequency"]);
 }
+
+/// The printed QR, read back by a stock decoder (zbarimg) from a rendered image, verifies with only the doctor's
+/// public key; one changed character makes it fail.
+#[test]
+fn zbarimg_reads_the_qr_and_it_verifies_with_only_the_public_key() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    let d = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let d = documents::sign(&clinic, &doc, d.id, DOC_PW, true).expect("sign");
+    let text = documents::qr_text(&clinic, &doc, d.id).expect("qr").expect("signed documents have a QR");
+    assert!(text.len() <= 670, "fits a version-22 QR at level Q: {} chars", text.len());
+
+    let (n, modules) = documents::qr::modules(&text).expect("encodes");
+    let scale = 4;
+    let mut pgm = format!("P5 {} {} 255\n", n * scale, n * scale).into_bytes();
+    for y in 0..n * scale {
+        for x in 0..n * scale {
+            pgm.push(if modules[(y / scale) * n + x / scale] { 0 } else { 255 });
+        }
+    }
+    let path = fx.dir.path().join("qr.pgm");
+    std::fs::write(&path, pgm).expect("write");
+    let out = Command::new("zbarimg").args(["--quiet", "--raw"]).arg(&path).output().expect("zbarimg runs");
+    let decoded = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(decoded, text, "zbarimg decodes exactly the QR text");
+
+    let key = documents::doctor_public_key(&clinic, &doc, "rui").expect("public key");
+    let summary = documents::qr::verify(&decoded, &key).expect("the QR verifies with the public key alone");
+    assert_eq!(
+        (summary.doc.as_str(), summary.mrn.as_str()),
+        (d.uuid.as_str(), patients::get(&clinic, &doc, pid).expect("p").mrn.as_str())
+    );
+    assert!(summary.signer.contains("Dr Rui Costa"));
+
+    let mut tampered = decoded.into_bytes();
+    let i = tampered.len() / 3;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    assert!(documents::qr::verify(&tampered, &key).is_err(), "one changed character must fail");
+}
