@@ -174,11 +174,7 @@ fn admin_manages_staff_and_the_audit_log_from_the_cli() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("clinic");
     init(&data);
-    let add = |args: &[&str], pw: &str| {
-        let mut full = vec!["user", "add"];
-        full.extend_from_slice(args);
-        as_admin(&data, &full, &format!("{pw}\n{pw}\n"))
-    };
+    let add = |args: &[&str], pw: &str| add_user(&data, args, pw);
     let doctor = ["--username", "rui", "--name", "Dr Rui Costa", "--role", "doctor", "--licence", "CRM-123"];
     ok(add(&doctor, "a good long doctor password"));
     let err = fails(add(&["--username", "rec", "--name", "Rita", "--role", "receptionist"], "short"));
@@ -253,11 +249,7 @@ fn patients_from_the_cli_register_search_show_merge_and_refuse_a_mistyped_mrn() 
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("clinic");
     init(&data);
-    let add = |args: &[&str], pw: &str| {
-        let mut full = vec!["user", "add"];
-        full.extend_from_slice(args);
-        as_admin(&data, &full, &format!("{pw}\n{pw}\n"))
-    };
+    let add = |args: &[&str], pw: &str| add_user(&data, args, pw);
     ok(add(&["--username", "rita", "--name", "Rita Reis", "--role", "receptionist"], "front desk password 1"));
     ok(add(&["--username", "rui", "--name", "Dr Rui", "--role", "doctor", "--licence", "CRM-1"], "doctor password 12"));
     let desk = |args: &[&str]| {

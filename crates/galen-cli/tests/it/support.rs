@@ -52,6 +52,13 @@ pub fn as_admin(dir: &Path, args: &[&str], stdin: &str) -> Output {
     galen(dir, &full, &format!("{PASSWORD}\n{stdin}"))
 }
 
+/// `galen user add ARGS…` as the admin, giving the new account's password twice.
+pub fn add_user(dir: &Path, args: &[&str], password: &str) -> Output {
+    let mut full = vec!["user", "add"];
+    full.extend_from_slice(args);
+    as_admin(dir, &full, &format!("{password}\n{password}\n"))
+}
+
 /// Sets up a clinic and returns the recovery key that `init` printed.
 pub fn init(dir: &Path) -> String {
     let out = ok(galen(
