@@ -48,6 +48,7 @@ macro_rules! redacted_debug {
 }
 redacted_debug!(SetupForm, site_name, admin_username, admin_display_name);
 redacted_debug!(NewStaffForm, username, display_name, role, licence_number);
+redacted_debug!(SetupDone, keyring_warning);
 
 /// Where the app is in its life: which screen to show.
 #[derive(Debug, Clone, Copy, Serialize, specta::Type, PartialEq, Eq)]
@@ -137,7 +138,7 @@ pub struct SetupForm {
     pub admin_password: String,
 }
 
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SetupDone {
     /// Shown once, then forgotten by the UI.

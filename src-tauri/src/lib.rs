@@ -120,6 +120,8 @@ mod tests {
         }))
         .expect("form");
         assert!(!format!("{form:?}").contains("hunter2"), "{form:?}");
+        let done = crate::dto::SetupDone { recovery_key: "ABCD-EFGH-SECRET".into(), keyring_warning: None };
+        assert!(!format!("{done:?}").contains("SECRET"), "the recovery key never prints: {done:?}");
     }
 
     #[test]

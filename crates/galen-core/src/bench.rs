@@ -46,28 +46,35 @@ pub struct Report {
     pub commit: Stats,
 }
 
-/// Seeds `patients` into a new clinic under `dir`, copies it unencrypted, and times `samples` queries of each
-/// kind on both, interleaved. `dir` must be empty; it holds both databases afterwards.
-pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error> {
-    let vault = Vault::new(dir.join("clinic"));
+const STAFF_PASSWORD: &str = "benchmark staff passphrase";
+
+/// A new clinic under `dir` (the keyring is not needed: the benchmark keeps it open) and a signed-in account
+/// `username` with `role`.
+fn clinic_with(dir: &Path, username: &str, role: Role) -> Result<(Clinic, crate::Session), Error> {
     let setup = Setup {
         site_name: "Benchmark Clinic".into(),
         admin_username: "bench-admin".into(),
         admin_display_name: "Benchmark Admin".into(),
         admin_password: "benchmark admin passphrase".into(),
     };
-    // The keyring is not needed here: the benchmark keeps the open clinic.
-    let clinic = Clinic::create(vault, &setup)?.clinic;
+    let clinic = Clinic::create(Vault::new(dir.join("clinic")), &setup)?.clinic;
     let admin = clinic.login("bench-admin", "benchmark admin passphrase")?;
-    let desk = NewStaff {
-        username: "bench-desk".into(),
-        display_name: "Benchmark Desk".into(),
-        role: Role::Receptionist,
-        licence_number: None,
-        password: "benchmark desk passphrase".into(),
+    let account = NewStaff {
+        username: username.into(),
+        display_name: format!("Benchmark {role}"),
+        role,
+        licence_number: (role == Role::Doctor).then(|| "B-1".into()),
+        password: STAFF_PASSWORD.into(),
     };
-    staff::add(&clinic, &admin, &desk)?;
-    let session = clinic.login("bench-desk", "benchmark desk passphrase")?;
+    staff::add(&clinic, &admin, &account)?;
+    let session = clinic.login(username, STAFF_PASSWORD)?;
+    Ok((clinic, session))
+}
+
+/// Seeds `patients` into a new clinic under `dir`, copies it unencrypted, and times `samples` queries of each
+/// kind on both, interleaved. `dir` must be empty; it holds both databases afterwards.
+pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error> {
+    let (clinic, session) = clinic_with(dir, "bench-desk", Role::Receptionist)?;
     let started = Instant::now();
     seed::seed(&clinic, &session, patients, 42)?;
     let seed_time = started.elapsed();
@@ -130,27 +137,8 @@ pub struct SignReport {
 
 pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
     use crate::documents::{self, Body, Prescription, RxLine, SignerSnapshot};
-    let setup = Setup {
-        site_name: "Benchmark Clinic".into(),
-        admin_username: "bench-admin".into(),
-        admin_display_name: "Benchmark Admin".into(),
-        admin_password: "benchmark admin passphrase".into(),
-    };
-    let clinic = Clinic::create(Vault::new(dir.join("clinic")), &setup)?.clinic;
-    let admin = clinic.login("bench-admin", "benchmark admin passphrase")?;
-    let pw = "benchmark doctor passphrase";
-    staff::add(
-        &clinic,
-        &admin,
-        &NewStaff {
-            username: "bench-doc".into(),
-            display_name: "Dr Bench".into(),
-            role: Role::Doctor,
-            licence_number: Some("B-1".into()),
-            password: pw.into(),
-        },
-    )?;
-    let doctor = clinic.login("bench-doc", pw)?;
+    let (clinic, doctor) = clinic_with(dir, "bench-doc", Role::Doctor)?;
+    let pw = STAFF_PASSWORD;
     let (d, _) = seed::synthetic(1, 1, clinic.now().year());
     let patient = patients::register(&clinic, &doctor, &NewPatient { demographics: d, clinical: None }, true)?;
     let today = clinic.now().date().to_string();
@@ -189,7 +177,7 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
         family_name: patient.demographics.family_name.clone(),
         date_of_birth: patient.demographics.date_of_birth.clone(),
     };
-    let signer = SignerSnapshot { name: "Dr Bench".into(), licence: "B-1".into(), fingerprint };
+    let signer = SignerSnapshot { name: "Benchmark doctor".into(), licence: "B-1".into(), fingerprint };
     let mut signing = Vec::new();
     for i in 0..samples {
         let keypair =

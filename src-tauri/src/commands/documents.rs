@@ -6,6 +6,12 @@ use crate::state::AppState;
 use galen_core::documents::{self, formulary};
 use tauri::State;
 
+/// A draft as the editor and viewer need it: unsigned, with the warnings a signer must acknowledge.
+fn draft_dto(c: &galen_core::Clinic, doc: documents::Document) -> Result<DocumentDto, galen_core::Error> {
+    let warnings = documents::warnings(c, &doc)?;
+    Ok(DocumentDto::new(doc, documents::Verification::Unsigned, warnings))
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn document_list(state: State<'_, AppState>, patient_id: i64) -> Result<Vec<DocumentSummaryDto>, ApiError> {
@@ -32,21 +38,13 @@ pub async fn document_create(
     patient_id: i64,
     body: BodyDto,
 ) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| {
-        let doc = documents::create_draft(c, s, patient_id, body.into())?;
-        let warnings = documents::warnings(c, &doc)?;
-        Ok(DocumentDto::new(doc, documents::Verification::Unsigned, warnings))
-    })
+    state.with_session(|c, s| draft_dto(c, documents::create_draft(c, s, patient_id, body.into())?))
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn document_update(state: State<'_, AppState>, id: i64, body: BodyDto) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| {
-        let doc = documents::update_draft(c, s, id, body.into())?;
-        let warnings = documents::warnings(c, &doc)?;
-        Ok(DocumentDto::new(doc, documents::Verification::Unsigned, warnings))
-    })
+    state.with_session(|c, s| draft_dto(c, documents::update_draft(c, s, id, body.into())?))
 }
 
 /// Signs with the doctor's password, typed again; the warnings must have been acknowledged.
@@ -83,11 +81,7 @@ pub async fn document_void(
 #[tauri::command]
 #[specta::specta]
 pub async fn document_correct(state: State<'_, AppState>, id: i64) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| {
-        let doc = documents::correct(c, s, id)?;
-        let warnings = documents::warnings(c, &doc)?;
-        Ok(DocumentDto::new(doc, documents::Verification::Unsigned, warnings))
-    })
+    state.with_session(|c, s| draft_dto(c, documents::correct(c, s, id)?))
 }
 
 /// Medicines from the bundled formulary whose name starts with `prefix` (for autocomplete).
