@@ -117,7 +117,13 @@ impl Clinic {
         (self.vault, self.store)
     }
 
-    fn audit(&self, actor: &Actor, action: &str, entity: (&str, &str), outcome: Outcome) -> Result<(), Error> {
+    pub(crate) fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: (&str, &str),
+        outcome: Outcome,
+    ) -> Result<(), Error> {
         let now = self.now_rfc3339();
         self.store.write(|tx| audit::record(tx, &now, actor, action, entity, outcome))
     }

@@ -44,6 +44,7 @@ pub mod keyring;
 pub mod mrn;
 pub mod password;
 pub mod patients;
+pub mod pdf;
 pub mod permissions;
 pub mod recovery;
 pub mod sensitive;

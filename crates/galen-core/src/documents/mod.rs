@@ -203,7 +203,7 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Document> {
     })
 }
 
-fn load(conn: &Connection, id: i64) -> Result<Document, Error> {
+pub(crate) fn load(conn: &Connection, id: i64) -> Result<Document, Error> {
     conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], read)
         .optional()?
         .ok_or_else(|| Error::NotFound { what: format!("Document {id}") })

@@ -6,9 +6,9 @@ use galen_core::patients::{self, Allergy, Clinical, Demographics, NewPatient, Se
 use galen_core::{staff, Clinic, Error, Role, Session};
 use std::process::Command;
 
-const DOC_PW: &str = "stethoscope lantern river";
+pub(crate) const DOC_PW: &str = "stethoscope lantern river";
 
-fn doctor(clinic: &Clinic, admin: &Session) -> Session {
+pub(crate) fn doctor(clinic: &Clinic, admin: &Session) -> Session {
     let new = staff::NewStaff {
         username: "rui".into(),
         display_name: "Dr Rui Costa".into(),
@@ -41,11 +41,11 @@ fn patient_with_allergy(clinic: &Clinic, doc: &Session) -> i64 {
     patients::register(clinic, doc, &p, false).expect("register").id
 }
 
-fn today(clinic: &Clinic) -> String {
+pub(crate) fn today(clinic: &Clinic) -> String {
     clinic.now().date().to_string()
 }
 
-fn rx(clinic: &Clinic) -> Body {
+pub(crate) fn rx(clinic: &Clinic) -> Body {
     let t = today(clinic);
     let line = |med: &str, dose: &str, unit: &str, qty: u32| documents::RxLine {
         medicament: med.into(),
@@ -69,7 +69,7 @@ fn rx(clinic: &Clinic) -> Body {
     })
 }
 
-fn all_kinds(clinic: &Clinic) -> Vec<Body> {
+pub(crate) fn all_kinds(clinic: &Clinic) -> Vec<Body> {
     let t = today(clinic);
     vec![
         rx(clinic),

@@ -9,6 +9,7 @@ mod keys;
 mod passwords;
 mod patients;
 mod permissions;
+mod printing;
 mod sessions;
 mod settings;
 mod store;

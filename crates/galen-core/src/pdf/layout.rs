@@ -1,0 +1,403 @@
+//! What each printout looks like: the signed documents (drawn from the signed canonical JSON, so the paper says
+//! exactly what was signed), the patient ID card with labels, and the recovery-key sheet.
+
+use super::page::{wrap, Face, Running, Writer, MM};
+use crate::documents::{Body, PatientSnapshot, RxLine, SignerSnapshot};
+use crate::settings::Settings;
+use serde::Deserialize;
+
+/// A signed document as its canonical JSON states it (`documents::Canonical`, read back).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Signed {
+    pub document: String,
+    pub clinic: String,
+    pub patient: PatientSnapshot,
+    pub signer: SignerSnapshot,
+    pub signed_at: String,
+    pub supersedes: Option<String>,
+    pub body: Body,
+}
+
+/// Printed above the title when the document is no longer current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    Current,
+    Superseded { by: String },
+    Voided { by: String },
+}
+
+pub fn title(body: &Body) -> &'static str {
+    match body {
+        Body::Prescription(_) => "Prescription",
+        Body::Birth(_) => "Birth certificate",
+        Body::Death(_) => "Death certificate",
+        Body::SickLeave(_) => "Sick-leave certificate",
+        Body::Void(_) => "Void notice",
+    }
+}
+
+/// "2026-11-21T10:00:00.000Z" → "2026-11-21 10:00 UTC"; anything else as it is.
+pub fn timestamp(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(d), Some(t)) if rfc3339.ends_with('Z') => format!("{d} {t} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// Groups of four, as OpenPGP tools print fingerprints.
+pub fn grouped(hex: &str) -> String {
+    hex.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
+}
+
+/// A stored choice such as `pending_investigation` as printed: "Pending investigation".
+fn words(s: &str) -> String {
+    let spaced = s.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// One prescription line as a pharmacist reads it, e.g. "Amoxicillin 500 mg capsule — 500 mg by mouth every
+/// 8 hours for 7 days — Qty 21 — Refills 0".
+pub fn rx_line(l: &RxLine) -> String {
+    let when = if l.prn {
+        "as needed".to_owned()
+    } else {
+        let unit =
+            if l.frequency == 1 { l.frequency_unit.trim_end_matches('s').to_owned() } else { l.frequency_unit.clone() };
+        if l.frequency == 1 {
+            format!("every {unit}")
+        } else {
+            format!("every {} {unit}", l.frequency)
+        }
+    };
+    let duration = if l.duration > 0 { format!(" for {} {}", l.duration, l.duration_period) } else { String::new() };
+    format!(
+        "{} — {} {} {} {when}{duration} — Qty {} — Refills {}",
+        l.medicament, l.dose, l.dose_unit, l.route, l.quantity, l.refills
+    )
+}
+
+/// The secondary line under a prescription line: indication, substitution, validity, comment.
+fn rx_details(l: &RxLine) -> String {
+    let mut parts = Vec::new();
+    if !l.indication.is_empty() {
+        parts.push(format!("For: {}", l.indication));
+    }
+    if !l.form.is_empty() {
+        parts.push(format!("Form: {}", l.form));
+    }
+    parts.push(if l.allow_substitution { "Generic substitution allowed" } else { "Do not substitute" }.to_owned());
+    if !l.valid_until.is_empty() {
+        parts.push(format!("Valid until {}", l.valid_until));
+    }
+    if !l.comment.is_empty() {
+        parts.push(l.comment.clone());
+    }
+    parts.join(" · ")
+}
+
+/// Name, address, phone and logo across the top of the first page.
+fn letterhead(w: &mut Writer, name: &str, settings: &Settings) {
+    let top = w.y;
+    let logo_w = match &settings.logo {
+        Some(logo) => {
+            let x = w.left();
+            w.image(x, top, 30.0 * MM, 18.0 * MM, logo)
+        }
+        None => 0.0,
+    };
+    let x = w.left() + if logo_w > 0.0 { logo_w + 5.0 * MM } else { 0.0 };
+    let width = w.right() - x;
+    let mut y = top + 14.0;
+    for l in wrap(Face::Bold, 15.0, name, width) {
+        w.text_at(x, y, Face::Bold, 15.0, &l, 0.0);
+        y += 18.0;
+    }
+    for l in settings.address.lines().chain([settings.phone.as_str()]).filter(|l| !l.trim().is_empty()) {
+        for part in wrap(Face::Regular, 9.0, l, width) {
+            w.text_at(x, y, Face::Regular, 9.0, &part, 0.3);
+            y += 11.5;
+        }
+    }
+    w.y = y.max(top + 18.0 * MM);
+    w.rule(0.8);
+}
+
+fn patient_block(w: &mut Writer, p: &PatientSnapshot) {
+    w.field("Patient", &format!("{} {}", p.given_names, p.family_name));
+    w.field("Record number (MRN)", &p.mrn);
+    if !p.date_of_birth.is_empty() {
+        w.field("Date of birth", &p.date_of_birth);
+    }
+}
+
+fn section(w: &mut Writer, heading: &str) {
+    w.ensure(30.0);
+    w.gap(6.0);
+    w.line(Face::Bold, 11.0, heading, 0.0);
+}
+
+fn body(w: &mut Writer, body: &Body) {
+    match body {
+        Body::Prescription(rx) => {
+            w.field("Issued on", &rx.issued_on);
+            if !rx.pharmacy.is_empty() {
+                w.field("Pharmacy", &rx.pharmacy);
+            }
+            section(w, "Rx");
+            for (i, l) in rx.lines.iter().enumerate() {
+                w.ensure(40.0);
+                w.gap(3.0);
+                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &rx_line(l), 18.0);
+                w.paragraph(Face::Regular, 9.0, &rx_details(l), 18.0);
+            }
+            if !rx.notes.is_empty() {
+                section(w, "Notes");
+                w.paragraph(Face::Regular, 10.0, &rx.notes, 0.0);
+            }
+        }
+        Body::Birth(b) => {
+            w.field("Date of birth", &b.date_of_birth);
+            w.field("Mother", &b.mother_name);
+            if !b.father_name.is_empty() {
+                w.field("Father", &b.father_name);
+            }
+            w.field("Place of birth", &place(&b.institution, &b.subdivision, &b.country));
+            w.field("Certified on", &b.certified_on);
+            if !b.observations.is_empty() {
+                w.field("Observations", &b.observations);
+            }
+        }
+        Body::Death(d) => {
+            w.field("Date and time of death", &d.died_at.replace('T', " "));
+            w.field("Immediate cause", &d.immediate_cause);
+            for (i, c) in d.underlying_conditions.iter().enumerate() {
+                let label = if i == 0 { "Due to" } else { "" };
+                w.field(label, &format!("{} ({} {})", c.condition, c.interval, c.unit));
+            }
+            w.field("Manner of death", &words(&d.manner));
+            let at = if d.place_details.is_empty() {
+                words(&d.place)
+            } else {
+                format!("{} — {}", words(&d.place), d.place_details)
+            };
+            w.field("Place of death", &at);
+            w.field("Location", &place(&d.institution, &d.subdivision, &d.country));
+            w.field("Autopsy", if d.autopsy { "Yes" } else { "No" });
+            if !d.observations.is_empty() {
+                w.field("Observations", &d.observations);
+            }
+        }
+        Body::SickLeave(s) => {
+            w.gap(4.0);
+            w.paragraph(
+                Face::Regular,
+                10.5,
+                &format!(
+                    "I certify that I have examined the patient named above, who is unfit for work from {} to {} inclusive.",
+                    s.unfit_from, s.unfit_to
+                ),
+                0.0,
+            );
+            w.gap(4.0);
+            if !s.restrictions.is_empty() {
+                w.field("Restrictions", &s.restrictions);
+            }
+            if s.diagnosis_consent && !s.diagnosis.is_empty() {
+                w.field("Diagnosis", &format!("{} (printed with the patient's consent)", s.diagnosis));
+            }
+        }
+        Body::Void(v) => {
+            w.gap(4.0);
+            w.paragraph(Face::Bold, 10.5, &format!("Document {} is void and must not be used.", v.voids), 0.0);
+            w.field("Reason", &v.reason);
+        }
+    }
+}
+
+fn place(institution: &str, subdivision: &str, country: &str) -> String {
+    [institution, subdivision, country].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")
+}
+
+/// QR modules, or none when the text is too long for a QR (it never is for Galen's summaries).
+fn qr_modules(text: &str) -> (usize, Vec<bool>) {
+    crate::documents::qr::modules(text).unwrap_or((0, Vec::new()))
+}
+
+/// The prescriber block and the QR, kept together on one page.
+fn signature_block(w: &mut Writer, s: &Signed, qr_text: &str) {
+    const QR: f32 = 50.0 * MM;
+    w.ensure(QR + 12.0 * MM);
+    w.gap(4.0 * MM);
+    w.rule(0.8);
+    let top = w.y;
+    let qr_x = w.right() - QR;
+    let modules = qr_modules(qr_text);
+    if modules.0 > 0 {
+        w.qr(qr_x, top, QR, &modules);
+    }
+    let x = w.left();
+    let width = qr_x - x - 6.0 * MM;
+    let licence = if s.signer.licence.is_empty() { String::new() } else { format!("Licence {}", s.signer.licence) };
+    let lines = [
+        (Face::Regular, 8.5, 0.4, "Signed electronically by"),
+        (Face::Bold, 11.0, 0.0, s.signer.name.as_str()),
+        (Face::Regular, 10.0, 0.0, licence.as_str()),
+        (Face::Regular, 10.0, 0.0, &format!("Signed {}", timestamp(&s.signed_at))),
+        (Face::Regular, 8.5, 0.4, "OpenPGP key fingerprint"),
+        (Face::Mono, 8.5, 0.0, &grouped(&s.signer.fingerprint)),
+        (Face::Regular, 4.0, 1.0, ""),
+        (
+            Face::Regular,
+            7.5,
+            0.35,
+            "To check this document offline, scan the QR code and verify its text with the doctor's public key: \
+         galen verify --qr TEXT --key doctor.asc. This PDF also carries the signed JSON, its OpenPGP signature \
+         and the doctor's public key as attachments: galen verify FILE.pdf.",
+        ),
+    ];
+    let mut y = top + 12.0;
+    for (face, size, grey, text) in lines {
+        for l in wrap(face, size, text, width) {
+            w.text_at(x, y, face, size, &l, grey);
+            y += size * 1.35;
+        }
+    }
+    w.y = y.max(top + QR);
+}
+
+/// A signed document on paper. `qr_text` is its `GALEN1:` summary.
+pub fn document(settings: &Settings, s: &Signed, standing: &Standing, qr_text: &str) -> Vec<u8> {
+    let title = title(&s.body);
+    let patient = format!("{} {}", s.patient.given_names, s.patient.family_name);
+    let running = Running {
+        header: format!("{} — {title} for {patient} (continued)", s.clinic),
+        footer: format!("{title} {} · {} · MRN {}", s.document, patient, s.patient.mrn),
+    };
+    let mut w = Writer::new(&format!("{title} — {patient}"), settings.paper_size, running);
+    letterhead(&mut w, &s.clinic, settings);
+    match standing {
+        Standing::Current => {}
+        Standing::Superseded { by } => {
+            w.line(Face::Bold, 12.0, &format!("SUPERSEDED — replaced by document {by}"), 0.0);
+        }
+        Standing::Voided { by } => w.line(Face::Bold, 12.0, &format!("VOID — voided by notice {by}"), 0.0),
+    }
+    w.gap(4.0);
+    w.line(Face::Bold, 17.0, title, 0.0);
+    w.gap(2.0);
+    patient_block(&mut w, &s.patient);
+    if let Some(old) = &s.supersedes {
+        w.field("Replaces", &format!("document {old}, which it corrects"));
+    }
+    w.rule(0.5);
+    body(&mut w, &s.body);
+    signature_block(&mut w, s, qr_text);
+    w.finish()
+}
+
+/// A patient ID card (ID-1 size, 85.6 × 54 mm, to cut out) and a row of sample labels with the MRN as
+/// Code 128 and, on the card, a QR of the MRN.
+pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> Vec<u8> {
+    let name = format!("{} {}", p.given_names, p.family_name);
+    let running = Running { header: String::new(), footer: format!("Patient ID card · {name} · MRN {}", p.mrn) };
+    let mut w = Writer::new(&format!("ID card — {name}"), settings.paper_size, running);
+    w.line(Face::Bold, 13.0, "Patient ID card", 0.0);
+    w.line(Face::Regular, 9.0, "Cut along the grey line. Labels below are for forms and specimen tubes.", 0.4);
+    w.gap(4.0 * MM);
+    let (x, top, cw, ch) = (w.left(), w.y, 85.6 * MM, 54.0 * MM);
+    w.frame(x, top, cw, ch);
+    let pad = 4.0 * MM;
+    let text_w = cw - 2.0 * pad - 22.0 * MM;
+    let mut y = top + pad + 8.0;
+    for (face, size, grey, text) in [
+        (Face::Bold, 8.0, 0.3, clinic.to_owned()),
+        (Face::Bold, 11.0, 0.0, name.clone()),
+        (Face::Regular, 8.5, 0.0, format!("Date of birth {}", p.date_of_birth)),
+        (Face::Mono, 10.0, 0.0, p.mrn.clone()),
+    ] {
+        for l in wrap(face, size, &text, text_w).into_iter().take(2) {
+            w.text_at(x + pad, y, face, size, &l, grey);
+            y += size * 1.35;
+        }
+    }
+    let qr = 20.0 * MM;
+    let modules = qr_modules(&p.mrn);
+    if modules.0 > 0 {
+        w.qr(x + cw - pad - qr, top + pad, qr, &modules);
+    }
+    if let Some(bars) = crate::mrn::barcode_modules(&p.mrn) {
+        w.barcode(x + pad, top + ch - pad - 12.0 * MM, cw - 2.0 * pad, 12.0 * MM, &bars);
+    }
+    w.y = top + ch + 8.0 * MM;
+    // Labels: 2 columns × 3 rows of 80 × 30 mm.
+    let (lw, lh) = (80.0 * MM, 30.0 * MM);
+    for row in 0..3 {
+        for col in 0..2 {
+            let (lx, ly) = (w.left() + col as f32 * (lw + 6.0 * MM), w.y + row as f32 * (lh + 4.0 * MM));
+            w.frame(lx, ly, lw, lh);
+            w.text_at(lx + 3.0 * MM, ly + 5.5 * MM, Face::Bold, 9.0, &name, 0.0);
+            w.text_at(
+                lx + 3.0 * MM,
+                ly + 10.0 * MM,
+                Face::Regular,
+                8.0,
+                &format!("DOB {}   {}", p.date_of_birth, p.mrn),
+                0.0,
+            );
+            if let Some(bars) = crate::mrn::barcode_modules(&p.mrn) {
+                w.barcode(lx + 3.0 * MM, ly + 13.0 * MM, lw - 6.0 * MM, 14.0 * MM, &bars);
+            }
+        }
+    }
+    w.finish()
+}
+
+/// The recovery-key sheet: the one page that can open the database when every password is lost.
+pub fn recovery_sheet(settings: &Settings, clinic: &str, key: &str, created: &str) -> Vec<u8> {
+    let running = Running { header: String::new(), footer: format!("Galen recovery key · {clinic} · {created}") };
+    let mut w = Writer::new("Galen recovery key", settings.paper_size, running);
+    letterhead(&mut w, clinic, settings);
+    w.gap(6.0);
+    w.line(Face::Bold, 18.0, "Recovery key", 0.0);
+    w.paragraph(Face::Regular, 10.0, &format!("For the Galen database of {clinic}, issued {created}."), 0.0);
+    w.gap(8.0 * MM);
+    let size = 19.0;
+    let width = super::page::text_width(Face::Mono, size, key);
+    let (x, top) = ((w.width - width) / 2.0, w.y);
+    w.fill(w.left(), top, w.content_width(), 20.0 * MM, 0.93);
+    w.text_at(x, top + 12.5 * MM, Face::Mono, size, key, 0.0);
+    w.y = top + 28.0 * MM;
+    for (heading, text) in [
+        (
+            "What it is",
+            "This key opens the clinic's encrypted database if the computer's keyring is lost (a new laptop, a \
+             reinstalled system) and no administrator password is known. Whoever holds it can read every \
+             patient record.",
+        ),
+        (
+            "Where to keep it",
+            "Lock it away, away from the laptop: a safe, or a sealed envelope with the practice's legal papers. \
+             Do not photograph it, e-mail it or store it on the same computer.",
+        ),
+        (
+            "How to use it",
+            "Start Galen. On the unlock screen choose \"Recovery key\" and type the key; capital letters, spaces \
+             and dashes do not matter, and look-alike characters (0/O, 1/I/L) are forgiven. Galen puts the key \
+             back in the computer's keyring, and everyone signs in as before.",
+        ),
+        (
+            "When it stops working",
+            "Rotating the database key, or printing a new recovery sheet from Administration, replaces this key. \
+             Destroy this sheet when that happens.",
+        ),
+    ] {
+        section(&mut w, heading);
+        w.paragraph(Face::Regular, 10.0, text, 0.0);
+    }
+    w.gap(10.0 * MM);
+    w.field("Kept at", "______________________________________________");
+    w.gap(4.0);
+    w.field("Checked by, date", "______________________________________________");
+    w.finish()
+}

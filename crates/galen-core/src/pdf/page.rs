@@ -1,0 +1,337 @@
+//! A small page writer over printpdf: text that wraps and flows onto new pages, rules, filled boxes, QR codes,
+//! barcodes and images, in points with y measured from the top of the page. Every page gets a footer with
+//! "Page i of n" once the total is known.
+
+use crate::settings::{Logo, PaperSize};
+use printpdf::{
+    Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, RawImage, Rect, TextItem, WindingOrder, XObjectTransform,
+};
+use std::sync::OnceLock;
+
+const REGULAR: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-Bold.ttf");
+const MONO: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSansMono.ttf");
+
+pub const MM: f32 = 72.0 / 25.4;
+const MARGIN: f32 = 18.0 * MM;
+/// Room kept free at the bottom of every page for the footer.
+const FOOTER: f32 = 12.0 * MM;
+const LEADING: f32 = 1.35;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    Regular,
+    Bold,
+    Mono,
+}
+
+/// The embedded faces, parsed once per process (about 1 ms each).
+fn faces() -> &'static [ParsedFont; 3] {
+    static FACES: OnceLock<[ParsedFont; 3]> = OnceLock::new();
+    FACES.get_or_init(|| {
+        let parse = |bytes: &[u8]| {
+            #[allow(clippy::expect_used)]
+            ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).expect("the fonts shipped in assets/fonts parse")
+        };
+        [parse(REGULAR), parse(BOLD), parse(MONO)]
+    })
+}
+
+fn font(face: Face) -> &'static ParsedFont {
+    &faces()[face as usize]
+}
+
+/// The width of `text` set in `face` at `size` points.
+pub fn text_width(face: Face, size: f32, text: &str) -> f32 {
+    let f = font(face);
+    let units: u32 = text
+        .chars()
+        .map(|c| f.lookup_glyph_index(c as u32).map(|g| u32::from(f.get_horizontal_advance(g))).unwrap_or(0))
+        .sum();
+    units as f32 * size / f32::from(f.font_metrics.units_per_em.max(1))
+}
+
+/// Splits `text` into lines no wider than `width`: at spaces where possible, inside a word only when it alone is
+/// too wide. Explicit newlines are kept.
+pub fn wrap(face: Face, size: f32, text: &str, width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+            if text_width(face, size, &candidate) <= width {
+                line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            for c in word.chars() {
+                line.push(c);
+                if text_width(face, size, &line) > width && line.chars().count() > 1 {
+                    line.pop();
+                    lines.push(std::mem::replace(&mut line, c.to_string()));
+                }
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+pub fn paper_size(paper: PaperSize) -> (f32, f32) {
+    match paper {
+        PaperSize::A4 => (210.0 * MM, 297.0 * MM),
+        PaperSize::Letter => (612.0, 792.0),
+    }
+}
+
+/// What `Writer` draws on each page other than the first, and in every footer.
+#[derive(Debug, Clone, Default)]
+pub struct Running {
+    /// Shown at the top of continuation pages, e.g. "Clínica Sol — Prescription for Ana Müller (continued)".
+    pub header: String,
+    /// Shown at the bottom left of every page, before "Page i of n".
+    pub footer: String,
+}
+
+pub struct Writer {
+    doc: PdfDocument,
+    fonts: [FontId; 3],
+    pub width: f32,
+    pub height: f32,
+    pages: Vec<Vec<Op>>,
+    /// The next baseline, from the top of the page.
+    pub y: f32,
+    running: Running,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("pages", &self.pages.len()).field("y", &self.y).finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    pub fn new(title: &str, paper: PaperSize, running: Running) -> Self {
+        let mut doc = PdfDocument::new(title);
+        doc.metadata.info.creator = "Galen".into();
+        doc.metadata.info.producer = "Galen (printpdf)".into();
+        let fonts = [Face::Regular, Face::Bold, Face::Mono].map(|face| doc.add_font(font(face)));
+        let (width, height) = paper_size(paper);
+        Writer { doc, fonts, width, height, pages: vec![Vec::new()], y: MARGIN, running }
+    }
+
+    pub fn left(&self) -> f32 {
+        MARGIN
+    }
+
+    pub fn right(&self) -> f32 {
+        self.width - MARGIN
+    }
+
+    pub fn content_width(&self) -> f32 {
+        self.width - 2.0 * MARGIN
+    }
+
+    fn ops(&mut self) -> &mut Vec<Op> {
+        // `pages` always holds at least the first page.
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    /// Starts a new page when fewer than `height` points are left above the footer.
+    pub fn ensure(&mut self, height: f32) {
+        if self.y + height > self.height - MARGIN - FOOTER + 6.0 * MM {
+            self.new_page();
+        }
+    }
+
+    pub fn new_page(&mut self) {
+        self.pages.push(Vec::new());
+        self.y = MARGIN;
+        if !self.running.header.is_empty() {
+            let header = self.running.header.clone();
+            self.line(Face::Regular, 8.0, &header, 0.45);
+            self.rule(0.5);
+        }
+    }
+
+    /// Draws one line of text with its baseline at `y` from the top; `grey` 0 is black.
+    pub fn text_at(&mut self, x: f32, y: f32, face: Face, size: f32, text: &str, grey: f32) {
+        let font = PdfFontHandle::External(self.fonts[face as usize].clone());
+        let pos = Point { x: Pt(x), y: Pt(self.height - y) };
+        self.ops().extend([
+            Op::StartTextSection,
+            Op::SetFillColor { col: Color::Greyscale(Greyscale::new(grey, None)) },
+            Op::SetFont { font, size: Pt(size) },
+            Op::SetTextCursor { pos },
+            Op::ShowText { items: vec![TextItem::Text(text.to_owned())] },
+            Op::EndTextSection,
+        ]);
+    }
+
+    /// One line at the left margin, moving down by its leading.
+    pub fn line(&mut self, face: Face, size: f32, text: &str, grey: f32) {
+        self.ensure(size * LEADING);
+        self.y += size;
+        let x = self.left();
+        self.text_at(x, self.y, face, size, text, grey);
+        self.y += size * (LEADING - 1.0);
+    }
+
+    /// Wrapped text starting `indent` points in from the left margin; it flows onto new pages.
+    pub fn paragraph(&mut self, face: Face, size: f32, text: &str, indent: f32) {
+        for l in wrap(face, size, text, self.content_width() - indent) {
+            self.ensure(size * LEADING);
+            self.y += size;
+            let x = self.left() + indent;
+            self.text_at(x, self.y, face, size, &l, 0.0);
+            self.y += size * (LEADING - 1.0);
+        }
+    }
+
+    /// Wrapped text with `label` (e.g. "2.") hanging in the left margin of its first line.
+    pub fn numbered(&mut self, label: &str, face: Face, size: f32, text: &str, indent: f32) {
+        self.ensure(size * LEADING * 2.0);
+        let (x, first) = (self.left(), self.y + size);
+        self.text_at(x, first, face, size, label, 0.0);
+        self.paragraph(face, size, text, indent);
+    }
+
+    /// A label in grey and its value on the same line, the value wrapping under itself.
+    pub fn field(&mut self, label: &str, value: &str) {
+        const SIZE: f32 = 10.0;
+        const LABEL: f32 = 46.0 * MM;
+        let lines = wrap(Face::Regular, SIZE, value, self.content_width() - LABEL);
+        self.ensure(SIZE * LEADING * lines.len().min(3) as f32);
+        self.y += SIZE;
+        let x = self.left();
+        self.text_at(x, self.y, Face::Regular, SIZE, label, 0.4);
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                self.ensure(SIZE * LEADING);
+                self.y += SIZE * LEADING;
+            }
+            self.text_at(x + LABEL, self.y, Face::Regular, SIZE, l, 0.0);
+        }
+        self.y += SIZE * (LEADING - 1.0);
+    }
+
+    pub fn gap(&mut self, points: f32) {
+        self.y += points;
+    }
+
+    /// A horizontal line across the text column, with a little space around it.
+    pub fn rule(&mut self, weight: f32) {
+        self.y += 3.0;
+        let (x, y, w) = (self.left(), self.y, self.content_width());
+        self.fill(x, y, w, weight, 0.6);
+        self.y += 5.0;
+    }
+
+    /// A filled rectangle whose top-left corner is (`x`, `y` from the top).
+    pub fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, grey: f32) {
+        let rect = Rect {
+            x: Pt(x),
+            y: Pt(self.height - y - h),
+            width: Pt(w),
+            height: Pt(h),
+            mode: Some(PaintMode::Fill),
+            winding_order: Some(WindingOrder::NonZero),
+        };
+        self.ops().extend([
+            Op::SetFillColor { col: Color::Greyscale(Greyscale::new(grey, None)) },
+            Op::DrawRectangle { rectangle: rect },
+        ]);
+    }
+
+    /// An outlined rectangle (e.g. the cut line of an ID card).
+    pub fn frame(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        for (fx, fy, fw, fh) in [(x, y, w, 0.5), (x, y + h, w, 0.5), (x, y, 0.5, h), (x + w, y, 0.5, h + 0.5)] {
+            self.fill(fx, fy, fw, fh, 0.5);
+        }
+    }
+
+    /// Dark modules of a square `n`×`n` grid drawn `size` points wide, one rectangle per horizontal run.
+    pub fn qr(&mut self, x: f32, y: f32, size: f32, (n, modules): &(usize, Vec<bool>)) {
+        let m = size / *n as f32;
+        self.fill(x, y, size, size, 1.0);
+        for row in 0..*n {
+            let mut col = 0;
+            while col < *n {
+                if !modules[row * n + col] {
+                    col += 1;
+                    continue;
+                }
+                let start = col;
+                while col < *n && modules[row * n + col] {
+                    col += 1;
+                }
+                self.fill(x + start as f32 * m, y + row as f32 * m, (col - start) as f32 * m, m, 0.0);
+            }
+        }
+    }
+
+    /// A 1-D barcode: `modules` (1 = bar) across `w` points, `h` points tall.
+    pub fn barcode(&mut self, x: f32, y: f32, w: f32, h: f32, modules: &[u8]) {
+        let m = w / modules.len() as f32;
+        self.fill(x, y, w, h, 1.0);
+        let mut i = 0;
+        while i < modules.len() {
+            let start = i;
+            while i < modules.len() && modules[i] == 1 {
+                i += 1;
+            }
+            if i > start {
+                self.fill(x + start as f32 * m, y, (i - start) as f32 * m, h, 0.0);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Draws a logo no larger than `max_w`×`max_h` points at (`x`, `y` from the top) and returns its width,
+    /// or 0 when the image cannot be decoded (the letterhead then prints without it).
+    pub fn image(&mut self, x: f32, y: f32, max_w: f32, max_h: f32, logo: &Logo) -> f32 {
+        let Ok(image) = RawImage::decode_from_bytes(&logo.bytes, &mut Vec::new()) else { return 0.0 };
+        if image.width == 0 || image.height == 0 {
+            return 0.0;
+        }
+        // At `dpi`, the image is width/dpi inches wide; pick the dpi that fits the box.
+        let (w, h) = (image.width as f32, image.height as f32);
+        let scale = (max_w / w).min(max_h / h);
+        let dpi = 72.0 / scale;
+        let id = self.doc.add_image(&image);
+        let transform = XObjectTransform {
+            translate_x: Some(Pt(x)),
+            translate_y: Some(Pt(self.height - y - h * scale)),
+            dpi: Some(dpi),
+            ..Default::default()
+        };
+        self.ops().push(Op::UseXobject { id, transform });
+        w * scale
+    }
+
+    /// Adds the footers and serializes the PDF.
+    pub fn finish(mut self) -> Vec<u8> {
+        let total = self.pages.len();
+        let footer = self.running.footer.clone();
+        let pages = std::mem::take(&mut self.pages);
+        let mut out = Vec::with_capacity(total);
+        for (i, ops) in pages.into_iter().enumerate() {
+            self.pages = vec![ops];
+            let y = self.height - MARGIN + 4.0 * MM;
+            let (left, right) = (self.left(), self.right());
+            self.fill(left, y - 10.0, right - left, 0.4, 0.6);
+            self.text_at(left, y, Face::Regular, 7.5, &footer, 0.35);
+            let number = format!("Page {} of {total}", i + 1);
+            let w = text_width(Face::Regular, 7.5, &number);
+            self.text_at(right - w, y, Face::Regular, 7.5, &number, 0.35);
+            let ops = std::mem::take(&mut self.pages).remove(0);
+            out.push(PdfPage::new(Mm(self.width / MM), Mm(self.height / MM), ops));
+        }
+        self.doc.with_pages(out).save(&PdfSaveOptions::default(), &mut Vec::new())
+    }
+}

@@ -1,0 +1,124 @@
+//! The system print path: CUPS's `lp` where there is a default printer, else the desktop's PDF viewer (whose
+//! print dialog the user then uses), else a plain message saying where the PDF was saved.
+
+use super::{render, write_private, Printout};
+use crate::clinic::Clinic;
+use crate::error::Error;
+use crate::session::Session;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+/// Printouts left for a viewer are deleted at the next print after this long.
+const KEEP: Duration = Duration::from_secs(3600);
+
+/// How a printout left Galen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// Queued with CUPS; `lp`'s own answer, e.g. "request id is Office-12 (1 file(s))".
+    Printer { answer: String },
+    /// Opened in the system's PDF viewer, to print from there.
+    Viewer { program: String },
+    /// Nothing to print with: the message says what to do.
+    Saved { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printed {
+    /// Where the PDF was written (removed again once CUPS has its own copy).
+    pub path: PathBuf,
+    pub route: Route,
+}
+
+/// The programs the print path may use, found on PATH. Separate so a test can choose them.
+#[derive(Debug, Clone, Default)]
+pub struct Tools {
+    pub lp: Option<PathBuf>,
+    pub lpstat: Option<PathBuf>,
+    pub viewer: Option<PathBuf>,
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
+impl Tools {
+    pub fn from_path() -> Self {
+        let viewer = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+        Tools { lp: on_path("lp"), lpstat: on_path("lpstat"), viewer: on_path(viewer) }
+    }
+}
+
+/// The printouts folder inside the data folder (owner-only, like the data).
+pub fn spool_dir(clinic: &Clinic) -> PathBuf {
+    clinic.vault().dir().join("printouts")
+}
+
+/// Renders `what`, sends it down the print path and audits it as `pdf.print.<what>`.
+pub fn print(clinic: &Clinic, session: &Session, what: &Printout, tools: &Tools) -> Result<Printed, Error> {
+    let pdf = render(clinic, session, what)?;
+    let dir = spool_dir(clinic);
+    crate::vault::create_private_dir(&dir)?;
+    sweep(&dir);
+    let path = dir.join(&pdf.file_name);
+    write_private(&path, &pdf.bytes)?;
+    let route = send(&path, tools);
+    if let Route::Printer { .. } = route {
+        // CUPS copied the job into its spool; do not leave patient data lying around.
+        let _ = std::fs::remove_file(&path);
+    }
+    pdf.record(clinic, "print")?;
+    Ok(Printed { path, route })
+}
+
+fn default_printer(tools: &Tools) -> Option<String> {
+    let out = Command::new(tools.lpstat.as_ref()?).arg("-d").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "system default destination: Office"
+    let name = text.split_once(':')?.1.trim();
+    (out.status.success() && !name.is_empty()).then(|| name.to_owned())
+}
+
+fn send(path: &Path, tools: &Tools) -> Route {
+    let mut refused = String::new();
+    if let (Some(lp), Some(_)) = (&tools.lp, default_printer(tools)) {
+        match Command::new(lp).arg("--").arg(path).output() {
+            Ok(out) if out.status.success() => {
+                return Route::Printer { answer: String::from_utf8_lossy(&out.stdout).trim().to_owned() };
+            }
+            Ok(out) => {
+                refused = format!("The printer refused the job ({}). ", String::from_utf8_lossy(&out.stderr).trim())
+            }
+            Err(e) => refused = format!("lp could not be started ({e}). "),
+        }
+    }
+    if let Some(viewer) = &tools.viewer {
+        if Command::new(viewer).arg(path).spawn().is_ok() {
+            return Route::Viewer { program: viewer.display().to_string() };
+        }
+    }
+    Route::Saved {
+        message: format!(
+            "{refused}No printer or PDF viewer was found (Galen prints with CUPS's lp, or opens the PDF with \
+             xdg-open). The PDF is saved at {}; open it and print it from there.",
+            path.display()
+        ),
+    }
+}
+
+/// Deletes printouts older than `KEEP`, so the folder does not collect patient data.
+fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .map(|t| now.duration_since(t).unwrap_or_default() > KEEP)
+            .unwrap_or(false);
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

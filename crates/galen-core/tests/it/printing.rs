@@ -1,0 +1,315 @@
+//! Printouts, checked with real tools: poppler's pdftotext, pdfinfo, pdffonts, pdfdetach and pdftoppm, and
+//! zbar's zbarimg reading the QR and the barcode off the rendered page.
+
+use crate::documents::{all_kinds, doctor, rx, DOC_PW};
+use crate::support::*;
+use galen_core::documents::{self, Body};
+use galen_core::pdf::{self, print, Printout};
+use galen_core::settings::{self, Logo, PaperSize};
+use galen_core::{audit, Clinic, Error, Role, Session};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn run(program: &str, args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of a PDF with line breaks folded to spaces, so wrapped sentences compare whole.
+fn text_of(pdf: &Path) -> String {
+    run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), pdf.as_os_str(), "-".as_ref()])
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every symbol zbarimg finds on the PDF's pages rendered at 150 dpi, as `TYPE:text`.
+fn symbols(pdf: &Path) -> Vec<String> {
+    let prefix = pdf.with_extension("");
+    run("pdftoppm", &["-r".as_ref(), "150".as_ref(), "-png".as_ref(), pdf.as_os_str(), prefix.as_os_str()]);
+    let dir = pdf.parent().expect("parent");
+    let stem = prefix.file_name().expect("name").to_string_lossy().into_owned();
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            n.starts_with(&format!("{stem}-")) && n.ends_with(".png")
+        })
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "pdftoppm wrote pages for {}", pdf.display());
+    let out = Command::new("zbarimg").arg("--quiet").args(&pages).output().expect("zbarimg runs");
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+fn save(clinic: &Clinic, session: &Session, what: &Printout, dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    pdf::save(clinic, session, what, &path).expect("the printout is saved");
+    // To look at them: GALEN_KEEP_PRINTOUTS=/some/dir cargo test -p galen-core --test it printing
+    if let Some(keep) = std::env::var_os("GALEN_KEEP_PRINTOUTS") {
+        std::fs::copy(&path, Path::new(&keep).join(name)).expect("keep a copy");
+    }
+    path
+}
+
+/// A patient with a name in a given script, and the birth certificate's date of birth to match.
+fn named_patient(clinic: &Clinic, doc: &Session, given: &str, family: &str) -> i64 {
+    register(clinic, doc, &patient(given, family)).expect("register")
+}
+
+fn sign(clinic: &Clinic, doc: &Session, patient: i64, body: Body) -> documents::Document {
+    let d = documents::create_draft(clinic, doc, patient, body).expect("draft");
+    documents::sign(clinic, doc, d.id, DOC_PW, true).expect("sign")
+}
+
+/// Every layout, for a Latin, a Greek and a Cyrillic name: the text is extractable, the fonts are embedded,
+/// and the QR on the page, read by zbarimg at 150 dpi, verifies with the public key alone; one changed
+/// character does not.
+#[test]
+fn every_document_layout_prints_its_text_and_a_qr_that_verifies() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let out = fx.dir.path();
+    let names = [("Jürgen", "Müller"), ("Νίκος", "Παπαδόπουλος"), ("Иван", "Иванов")];
+    let mut checked = 0;
+    for (given, family) in names {
+        let pid = named_patient(&clinic, &doc, given, family);
+        let mrn = galen_core::patients::get(&clinic, &doc, pid).expect("patient").mrn;
+        for body in all_kinds(&clinic) {
+            let d = sign(&clinic, &doc, pid, body.clone());
+            let path = save(&clinic, &doc, &Printout::Document(d.id), out, &format!("{}-{pid}.pdf", body.kind()));
+            let text = text_of(&path);
+            let title = match body.kind() {
+                "prescription" => "Prescription",
+                "birth" => "Birth certificate",
+                "death" => "Death certificate",
+                _ => "Sick-leave certificate",
+            };
+            for expected in [title, given, family, mrn.as_str(), "Dr Rui Costa", "Licence CRM-12345", "Clínica Sol"] {
+                assert!(text.contains(expected), "{} lacks {expected:?}: {text}", path.display());
+            }
+            match &body {
+                Body::Prescription(p) => {
+                    for line in &p.lines {
+                        let expected = pdf::rx_line(line);
+                        assert!(text.contains(&expected), "{expected:?} in {text}");
+                    }
+                    assert!(text.contains(
+                        "Amoxicillin 500 mg capsule — 500 mg by mouth every 8 hours for 7 days — Qty 21 — Refills 0"
+                    ));
+                }
+                Body::SickLeave(_) => assert!(text.contains("Lumbago (printed with the patient's consent)")),
+                Body::Death(_) => assert!(text.contains("Cardiac arrest")),
+                Body::Birth(_) => assert!(text.contains("Maria Albuquerque")),
+                Body::Void(_) => {}
+            }
+            assert!(text.contains("Page 1 of 1"), "{text}");
+            let fonts = run("pdffonts", &[path.as_os_str()]);
+            assert!(fonts.contains("+DejaVuSans") && fonts.contains("yes yes yes"), "embedded subsets: {fonts}");
+
+            let key = documents::doctor_public_key(&clinic, &doc, "rui").expect("key");
+            let qr: Vec<String> =
+                symbols(&path).into_iter().filter_map(|s| s.strip_prefix("QR-Code:").map(str::to_owned)).collect();
+            assert_eq!(qr.len(), 1, "one QR on {}", path.display());
+            let summary = documents::qr::verify(&qr[0], &key).expect("the printed QR verifies");
+            assert_eq!((summary.doc.as_str(), summary.mrn.as_str()), (d.uuid.as_str(), mrn.as_str()));
+            let mut tampered = qr[0].clone().into_bytes();
+            let i = tampered.len() / 2;
+            tampered[i] = if tampered[i] == b'x' { b'y' } else { b'x' };
+            let tampered = String::from_utf8(tampered).expect("ascii");
+            assert!(documents::qr::verify(&tampered, &key).is_err(), "one changed character fails");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 12);
+}
+
+/// The PDF carries the signed JSON, the signature and the doctor's key (poppler lists them), and `verify_file`
+/// checks the file itself: with the doctor's key, with the embedded one, and never with a stranger's.
+#[test]
+fn a_saved_pdf_verifies_from_its_attachments() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = named_patient(&clinic, &doc, "Ana", "Albuquerque");
+    let d = sign(&clinic, &doc, pid, rx(&clinic));
+    let path = save(&clinic, &doc, &Printout::Document(d.id), fx.dir.path(), "rx.pdf");
+    let listing = run("pdfdetach", &["-list".as_ref(), path.as_os_str()]);
+    for name in [format!("{}.json", d.uuid), format!("{}.json.asc", d.uuid), "doctor-".into()] {
+        assert!(listing.contains(&name), "{name} is attached: {listing}");
+    }
+    let bytes = std::fs::read(&path).expect("read");
+    let key = documents::doctor_public_key(&clinic, &doc, "rui").expect("key");
+
+    let trusted = pdf::verify_file(&bytes, Some(&key)).expect("verifies with the doctor's key");
+    assert!(trusted.trusted_key && trusted.summary.contains(&d.uuid) && trusted.summary.contains("Dr Rui Costa"));
+    let embedded = pdf::verify_file(&bytes, None).expect("verifies with the embedded key");
+    assert!(!embedded.trusted_key);
+    assert_eq!(embedded.fingerprint, trusted.fingerprint);
+
+    // Another doctor's key is refused.
+    let other = staff_session(&clinic, &admin, "eva", Role::Doctor);
+    let other_pid = named_patient(&clinic, &other, "Eva", "Lima");
+    sign_with(&clinic, &other, other_pid);
+    let stranger = documents::doctor_public_key(&clinic, &other, "eva").expect("eva's key");
+    assert!(pdf::verify_file(&bytes, Some(&stranger)).is_err());
+
+    // A changed attachment is refused: rebuild the PDF with one word of the JSON altered.
+    let files = pdf::attach::extract(&bytes).expect("attachments");
+    let tampered: Vec<pdf::attach::Attachment> = files
+        .into_iter()
+        .map(|(name, b)| {
+            let b = if name.ends_with(".json") {
+                String::from_utf8(b).expect("json").replace("\"quantity\":21", "\"quantity\":99").into_bytes()
+            } else {
+                b
+            };
+            pdf::attach::Attachment { name, mime: "application/octet-stream", bytes: b }
+        })
+        .collect();
+    let forged = pdf::attach::embed(&strip_to_page(&bytes), &tampered).expect("re-embed");
+    let err = pdf::verify_file(&forged, Some(&key)).expect_err("a changed quantity is refused");
+    assert!(err.0.to_lowercase().contains("signature"), "{}", err.0);
+
+    // Garbage and plain PDFs get plain reasons, not panics.
+    assert!(pdf::verify_file(b"not a pdf at all", None).expect_err("garbage").0.contains("not a readable PDF"));
+    let card = save(&clinic, &doc, &Printout::PatientCard(pid), fx.dir.path(), "card.pdf");
+    let plain = pdf::verify_file(&std::fs::read(card).expect("read"), None).expect_err("no attachments");
+    assert!(plain.0.contains("no embedded files"), "{}", plain.0);
+}
+
+fn sign_with(clinic: &Clinic, doctor: &Session, pid: i64) {
+    let d = documents::create_draft(clinic, doctor, pid, rx(clinic)).expect("draft");
+    documents::sign(clinic, doctor, d.id, PASSWORD, true).expect("eva signs");
+}
+
+/// The same PDF without its attachments (lopdf drops the catalog's name tree), to re-embed forged ones.
+fn strip_to_page(pdf_bytes: &[u8]) -> Vec<u8> {
+    let mut doc = lopdf::Document::load_mem(pdf_bytes).expect("parse");
+    doc.catalog_mut().expect("catalog").remove(b"Names");
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("save");
+    out
+}
+
+/// Twenty lines (the most a prescription holds) flow onto further pages, each numbered "Page i of n", the signature block staying whole; the
+/// paper size follows the setting; the logo is drawn.
+#[test]
+fn long_prescriptions_flow_onto_numbered_pages_in_the_chosen_paper_size() {
+    let (fx, clinic, admin) = new_clinic();
+    let mut s = settings::load(clinic.store()).expect("settings");
+    s.paper_size = PaperSize::Letter;
+    s.address = "Rua do Sol 1\n1000-001 Lisboa".into();
+    s.phone = "+351 21 000 0000".into();
+    s.logo = Some(Logo { mime: "image/png".into(), bytes: include_bytes!("logo.png").to_vec() });
+    settings::update(&clinic, &admin, &s).expect("settings saved");
+    let doc = doctor(&clinic, &admin);
+    let pid = named_patient(&clinic, &doc, "Ana", "Albuquerque");
+    let Body::Prescription(mut long) = rx(&clinic) else { unreachable!() };
+    let template = long.lines[0].clone();
+    long.lines = (1..=20)
+        .map(|i| documents::RxLine { medicament: format!("Medicine number {i}"), ..template.clone() })
+        .collect();
+    let d = sign(&clinic, &doc, pid, Body::Prescription(long));
+    let path = save(&clinic, &doc, &Printout::Document(d.id), fx.dir.path(), "long.pdf");
+    let info = run("pdfinfo", &[path.as_os_str()]);
+    let pages: usize =
+        info.lines().find_map(|l| l.strip_prefix("Pages:")).and_then(|n| n.trim().parse().ok()).expect("page count");
+    assert!(pages >= 2, "twenty lines need more than one page: {info}");
+    assert!(info.contains("612 x 792 pts (letter)"), "{info}");
+    let text = text_of(&path);
+    for i in 1..=pages {
+        assert!(text.contains(&format!("Page {i} of {pages}")), "page {i} numbered: {text}");
+    }
+    assert!(text.contains("Medicine number 20") && text.contains("(continued)"));
+    assert!(text.contains("Rua do Sol 1") && text.contains("+351 21 000 0000"));
+    let images = run("pdfimages", &["-list".as_ref(), path.as_os_str()]);
+    assert!(images.contains("60    30"), "the logo is on the page: {images}");
+
+    s.paper_size = PaperSize::A4;
+    settings::update(&clinic, &admin, &s).expect("settings saved");
+    let a4 = save(&clinic, &doc, &Printout::Document(d.id), fx.dir.path(), "a4.pdf");
+    assert!(run("pdfinfo", &[a4.as_os_str()]).contains("595.276 x 841.89 pts (A4)"));
+}
+
+/// The ID card and labels carry the name in any script, and zbarimg reads the MRN from the Code 128 barcodes
+/// and the card's QR; a receptionist may print them.
+#[test]
+fn the_patient_card_barcodes_read_back_as_the_mrn() {
+    let (fx, clinic, admin) = new_clinic();
+    let desk = staff_session(&clinic, &admin, "rita", Role::Receptionist);
+    let pid = named_patient(&clinic, &desk, "Νίκος", "Παπαδόπουλος");
+    let mrn = galen_core::patients::get(&clinic, &desk, pid).expect("patient").mrn;
+    let path = save(&clinic, &desk, &Printout::PatientCard(pid), fx.dir.path(), "card.pdf");
+    let text = text_of(&path);
+    assert!(text.contains("Νίκος Παπαδόπουλος") && text.contains(&mrn), "{text}");
+    let found = symbols(&path);
+    assert!(found.contains(&format!("QR-Code:{mrn}")), "{found:?}");
+    assert!(found.contains(&format!("CODE-128:{mrn}")), "{found:?}");
+}
+
+/// Only the clinic's real recovery key prints, only for an admin, and the sheet shows it.
+#[test]
+fn the_recovery_sheet_prints_only_the_real_key_for_an_admin() {
+    let (fx, clinic, admin) = new_clinic();
+    let key = galen_core::RecoveryKey::parse(fx.recovery.display_secret().expose()).expect("key");
+    let path = save(&clinic, &admin, &Printout::RecoverySheet(key), fx.dir.path(), "sheet.pdf");
+    let text = text_of(&path);
+    assert!(text.contains(fx.recovery.display_secret().expose().as_str()), "{text}");
+    assert!(text.contains("Recovery key") && text.contains("Clínica Sol"));
+
+    let wrong = galen_core::RecoveryKey::generate();
+    match pdf::save(&clinic, &admin, &Printout::RecoverySheet(wrong), &fx.dir.path().join("wrong.pdf")) {
+        Err(Error::Invalid(e)) => assert_eq!(e.0[0].field, "recovery_key"),
+        other => panic!("a key that does not open the database must not print: {other:?}"),
+    }
+    assert!(!fx.dir.path().join("wrong.pdf").exists());
+    let doc = doctor(&clinic, &admin);
+    let key = galen_core::RecoveryKey::parse(fx.recovery.display_secret().expose()).expect("key");
+    assert!(matches!(
+        pdf::save(&clinic, &doc, &Printout::RecoverySheet(key), &fx.dir.path().join("doc.pdf")),
+        Err(Error::Denied { .. })
+    ));
+}
+
+/// Drafts and receptionists get refusals; every save and print is in the audit trail; without a printer or a
+/// viewer the print path says where the PDF is, and it is readable only by its owner.
+#[test]
+fn printing_is_checked_audited_and_explains_itself_without_a_printer() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = named_patient(&clinic, &doc, "Ana", "Albuquerque");
+    let draft = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let to = fx.dir.path().join("draft.pdf");
+    assert!(matches!(pdf::save(&clinic, &doc, &Printout::Document(draft.id), &to), Err(Error::Invalid(_))));
+    assert!(!to.exists(), "nothing half-written");
+    let signed = documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("sign");
+    let desk = staff_session(&clinic, &admin, "rita", Role::Receptionist);
+    assert!(matches!(
+        pdf::save(&clinic, &desk, &Printout::Document(signed.id), &fx.dir.path().join("r.pdf")),
+        Err(Error::Denied { .. })
+    ));
+    assert!(matches!(
+        pdf::save(&clinic, &doc, &Printout::Document(signed.id), &fx.dir.path().join("rx.txt")),
+        Err(Error::Invalid(_))
+    ));
+
+    save(&clinic, &doc, &Printout::Document(signed.id), fx.dir.path(), "rx.pdf");
+    let printed = print::print(&clinic, &doc, &Printout::Document(signed.id), &print::Tools::default()).expect("print");
+    let print::Route::Saved { message } = &printed.route else { panic!("no tools, no printing: {printed:?}") };
+    assert!(message.contains(&printed.path.display().to_string()) && message.contains("No printer"), "{message}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&printed.path).expect("saved").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "printouts are owner-only");
+    }
+    assert!(pdf::verify_file(&std::fs::read(&printed.path).expect("read"), None).is_ok());
+
+    let log = audit::list(&clinic, &admin, &audit::Query { before_id: None, limit: 200, only_break_glass: false })
+        .expect("audit");
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"pdf.save.document") && actions.contains(&"pdf.print.document"), "{actions:?}");
+}
