@@ -5,6 +5,7 @@ use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, UserCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::backup::{self, RestoreBy};
 use galen_core::clinic::Setup;
+use galen_core::pdf::Printout;
 use galen_core::staff::{self, NewStaff};
 use galen_core::{audit, breakglass, patients, settings, vault, Clinic, RecoveryKey, Role, Session};
 use galen_core::{StoreError, Vault};
@@ -76,11 +77,20 @@ pub fn run(cli: Cli) -> Result<()> {
             let session = sign_in(&clinic, &mut input, user)?;
             crate::documents_cmd::document(&clinic, &session, command)
         }
-        Command::Verify { json, signature, qr, key } => match (qr, json, signature) {
-            (Some(text), _, _) => crate::documents_cmd::verify_qr(&text, &key),
-            (None, Some(json), Some(signature)) => crate::documents_cmd::verify_files(&json, &signature, &key),
-            _ => bail!("give UUID.json and UUID.json.asc, or --qr TEXT"),
-        },
+        Command::Verify { files, qr, key } => crate::documents_cmd::verify(qr.as_deref(), &files, key.as_deref()),
+        Command::Print { id, card, recovery_sheet, out } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            let what = match (id, card) {
+                (Some(id), _) => Printout::Document(id),
+                (None, Some(mrn)) => Printout::PatientCard(patients::find_by_mrn(&clinic, &session, &mrn)?.id),
+                (None, None) if recovery_sheet => {
+                    Printout::RecoverySheet(RecoveryKey::parse(input.secret("Recovery key: ")?.expose())?)
+                }
+                (None, None) => bail!("say what to print: a document id, --card PATIENT or --recovery-sheet"),
+            };
+            crate::documents_cmd::print(&clinic, &session, &what, out.as_deref())
+        }
         Command::Key { command: KeyCommand::ExportPublic { doctor, out } } => {
             let clinic = Clinic::open(vault)?;
             let session = sign_in(&clinic, &mut input, user)?;

@@ -4,8 +4,9 @@ use crate::prompt::Input;
 use crate::{CertCommand, DocumentCommand, LineCommand, RxCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::documents::{self, Body, Document, Verification};
+use galen_core::pdf::{self, print::Route, Printout};
 use galen_core::{patients, Clinic, Session};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn patient_id(clinic: &Clinic, session: &Session, mrn: &str) -> Result<i64> {
     Ok(patients::find_by_mrn(clinic, session, mrn)?.id)
@@ -283,18 +284,6 @@ pub fn document(clinic: &Clinic, session: &Session, command: DocumentCommand) ->
     Ok(())
 }
 
-pub fn verify_files(json: &Path, signature: &Path, key: &Path) -> Result<()> {
-    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-    let (j, s, k) = (read(json)?, read(signature)?, read(key)?);
-    match documents::verify_files(&j, &String::from_utf8_lossy(&s), &String::from_utf8_lossy(&k)) {
-        Ok(summary) => {
-            println!("{summary}");
-            Ok(())
-        }
-        Err(e) => bail!("verification FAILED: {}", e.0),
-    }
-}
-
 pub fn export_public(clinic: &Clinic, session: &Session, doctor: &str, out: Option<&Path>) -> Result<()> {
     let key = documents::doctor_public_key(clinic, session, doctor)?;
     match out {
@@ -307,16 +296,58 @@ pub fn export_public(clinic: &Clinic, session: &Session, doctor: &str, out: Opti
     Ok(())
 }
 
-pub fn verify_qr(text: &str, key: &Path) -> Result<()> {
-    let key = std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
-    match documents::qr::verify(text, &key) {
-        Ok(s) => {
-            println!(
+/// `galen verify`: a PDF, exported files, or QR text. Prints who signed what and when, or why it failed.
+pub fn verify(qr: Option<&str>, files: &[PathBuf], key: Option<&Path>) -> Result<()> {
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let key_text = key.map(|k| read(k).map(|b| String::from_utf8_lossy(&b).into_owned())).transpose()?;
+    let need_key = || key_text.clone().context("give the doctor's public key with --key doctor.asc");
+    let outcome = match (qr, files) {
+        (Some(text), _) => documents::qr::verify(text, &need_key()?).map(|s| {
+            format!(
                 "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
                 s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
-            );
+            )
+        }),
+        (None, [pdf_file]) => pdf::verify_file(&read(pdf_file)?, key_text.as_deref()).map(|v| {
+            if v.trusted_key {
+                v.summary
+            } else {
+                format!(
+                    "{}\nChecked with the key inside the PDF: the file is intact and signed by key {}. Compare that \
+                     fingerprint with the doctor's published key, or pass it with --key, before trusting who signed.",
+                    v.summary, v.fingerprint
+                )
+            }
+        }),
+        (None, [json, signature]) => {
+            let (j, s) = (read(json)?, read(signature)?);
+            documents::verify_files(&j, &String::from_utf8_lossy(&s), &need_key()?)
+        }
+        _ => bail!("give a PDF, or UUID.json and UUID.json.asc, or --qr TEXT"),
+    };
+    match outcome {
+        Ok(message) => {
+            println!("{message}");
             Ok(())
         }
         Err(e) => bail!("verification FAILED: {}", e.0),
     }
+}
+
+/// `galen print`: saves the PDF with --out, else sends it down the system print path.
+pub fn print(clinic: &Clinic, session: &Session, what: &Printout, out: Option<&Path>) -> Result<()> {
+    if let Some(path) = out {
+        pdf::save(clinic, session, what, path)?;
+        println!("Saved {}.", path.display());
+        return Ok(());
+    }
+    let printed = pdf::print::print(clinic, session, what, &pdf::print::Tools::from_path())?;
+    match printed.route {
+        Route::Printer { answer } => println!("Sent to the printer: {answer}"),
+        Route::Viewer { program } => {
+            println!("Opened {} with {program}; print it from there.", printed.path.display())
+        }
+        Route::Saved { message } => println!("{message}"),
+    }
+    Ok(())
 }

@@ -109,19 +109,34 @@ pub enum Command {
         #[command(subcommand)]
         command: DocumentCommand,
     },
-    /// Check an exported document, or the text of a printed QR, with only the doctor's public key (no database).
+    /// Check a Galen PDF, an exported document, or the text of a printed QR, with only the doctor's public key
+    /// (no database).
     Verify {
-        /// The exported canonical JSON (UUID.json).
-        #[arg(required_unless_present = "qr", requires = "signature")]
-        json: Option<std::path::PathBuf>,
-        /// Its detached signature (UUID.json.asc).
-        signature: Option<std::path::PathBuf>,
+        /// A Galen PDF (it carries the signed JSON, the signature and a key), or UUID.json then UUID.json.asc.
+        #[arg(required_unless_present = "qr", num_args = 1..=2)]
+        files: Vec<std::path::PathBuf>,
         /// The text decoded from a printed QR (GALEN1:…), instead of files.
-        #[arg(long, conflicts_with_all = ["json", "signature"])]
+        #[arg(long, conflicts_with = "files")]
         qr: Option<String>,
-        /// The doctor's public key (armored).
+        /// The doctor's public key (armored). A PDF carries one, but only a key you trust says who signed.
         #[arg(long)]
-        key: std::path::PathBuf,
+        key: Option<std::path::PathBuf>,
+    },
+    /// Print a signed document (by id) through the system's print path (CUPS lp, else the PDF viewer), or with
+    /// --out save its PDF. Also prints a patient's ID card and labels, or the recovery-key sheet.
+    Print {
+        /// The signed document's id.
+        #[arg(required_unless_present_any = ["card", "recovery_sheet"], conflicts_with_all = ["card", "recovery_sheet"])]
+        id: Option<i64>,
+        /// Print this patient's ID card and labels instead.
+        #[arg(long, value_name = "MRN", conflicts_with = "recovery_sheet")]
+        card: Option<String>,
+        /// Print the recovery-key sheet instead (admins; the key is asked for, and must be the current one).
+        #[arg(long)]
+        recovery_sheet: bool,
+        /// Save the PDF here instead of printing it.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Manage the database key (admins).
     Key {

@@ -128,10 +128,12 @@ pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error
 
 /// Signature latency: canonical bytes plus the OpenPGP signature, the password KDF excluded (the key is
 /// unlocked once, as a doctor's session would after the password is typed), and a whole `documents::sign`
-/// (password check and key unlock included) for reference.
+/// (password check and key unlock included) for reference. `sign_and_render` adds the QR summary's signature
+/// and the printed PDF (layout, font subsetting, attachments) to `signing`, sample for sample.
 #[derive(Debug, Clone)]
 pub struct SignReport {
     pub signing: Stats,
+    pub sign_and_render: Stats,
     pub with_kdf: Stats,
 }
 
@@ -178,22 +180,35 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
         date_of_birth: patient.demographics.date_of_birth.clone(),
     };
     let signer = SignerSnapshot { name: "Benchmark doctor".into(), licence: "B-1".into(), fingerprint };
-    let mut signing = Vec::new();
+    let settings = crate::settings::load(clinic.store())?;
+    let public_key = crate::signing::public_key(conn, &signer.fingerprint)?;
+    let (mut signing, mut sign_and_render) = (Vec::new(), Vec::new());
     for i in 0..samples {
         let keypair =
             crate::signing::unlock(&armored, pw)?.ok_or_else(|| Error::Signing { reason: "benchmark key".into() })?;
         let t = Instant::now();
-        let bytes = documents::canonical_bytes(
-            "Benchmark Clinic",
-            &format!("bench-{i}"),
-            &snapshot,
-            &signer,
-            &today,
-            None,
-            &body,
-        )?;
-        crate::signing::sign_with(keypair, &bytes)?;
+        let uuid = format!("bench-{i}");
+        let bytes = documents::canonical_bytes("Benchmark Clinic", &uuid, &snapshot, &signer, &today, None, &body)?;
+        let signature = crate::signing::sign_with(keypair.clone(), &bytes)?;
         signing.push(t.elapsed());
+        let summary = documents::qr_summary(&uuid, body.kind(), &snapshot, &signer, &today, &bytes);
+        let qr_signature = crate::signing::sign_raw(keypair, &documents::qr::summary_bytes(&summary))?;
+        let qr = documents::qr::encode(&summary, &qr_signature);
+        let canonical = String::from_utf8_lossy(&bytes);
+        let pdf = crate::pdf::signed_document(
+            &settings,
+            &canonical,
+            &signature,
+            &public_key,
+            &qr,
+            &crate::pdf::Standing::Current,
+        )?;
+        sign_and_render.push(t.elapsed());
+        std::hint::black_box(pdf);
     }
-    Ok(SignReport { signing: Stats::of(signing), with_kdf: Stats::of(with_kdf) })
+    Ok(SignReport {
+        signing: Stats::of(signing),
+        sign_and_render: Stats::of(sign_and_render),
+        with_kdf: Stats::of(with_kdf),
+    })
 }

@@ -1,4 +1,5 @@
 use crate::support::*;
+use std::process::Command;
 
 /// Deletes this clinic's keyring entry (and only it: tests run in parallel on one keyring) with the stock
 /// Secret Service client.
@@ -53,6 +54,7 @@ fn every_command_has_help() {
         vec!["cert", "sign", "--help"],
         vec!["document", "export", "--help"],
         vec!["verify", "--help"],
+        vec!["print", "--help"],
         vec!["document", "qr", "--help"],
         vec!["key", "export-public", "--help"],
     ] {
@@ -432,4 +434,45 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
     let bad =
         fails(galen(&data, &["verify", "--qr", std::str::from_utf8(&bad_qr).expect("ascii"), "--key", &key_arg], ""));
     assert!(bad.contains("verification FAILED"), "{bad}");
+
+    // The printed PDF: `galen verify FILE.pdf` accepts it, and the QR that zbarimg reads off the page rendered at
+    // 150 dpi verifies with `galen verify --qr`; one changed character does not.
+    let pdf = dir.path().join("rx.pdf");
+    let pdf_arg = pdf.display().to_string();
+    ok(doctor(&["print", "1", "--out", &pdf_arg], ""));
+    let good = ok(galen(&data, &["verify", &pdf_arg], ""));
+    assert!(good.contains("Good signature") && good.contains("key inside the PDF"), "{good}");
+    let good = ok(galen(&data, &["verify", &pdf_arg, "--key", &key_arg], ""));
+    assert!(good.contains("Dr Rui Costa") && !good.contains("inside the PDF"), "{good}");
+    let page = dir.path().join("page");
+    let rendered =
+        Command::new("pdftoppm").args(["-r", "150", "-png", &pdf_arg]).arg(&page).status().expect("pdftoppm");
+    assert!(rendered.success());
+    let scanned = Command::new("zbarimg").args(["--quiet", "--raw"]).arg(dir.path().join("page-1.png")).output();
+    let scanned = String::from_utf8_lossy(&scanned.expect("zbarimg runs").stdout).trim().to_owned();
+    assert_eq!(scanned, qr, "the QR on paper is the document's QR");
+    let good = ok(galen(&data, &["verify", "--qr", &scanned, "--key", &key_arg], ""));
+    assert!(good.contains("Good signature"), "{good}");
+    let mut bad_scan = scanned.into_bytes();
+    let i = bad_scan.len() / 4;
+    bad_scan[i] = if bad_scan[i] == b'Q' { b'R' } else { b'Q' };
+    let bad_scan = String::from_utf8(bad_scan).expect("ascii");
+    assert!(fails(galen(&data, &["verify", "--qr", &bad_scan, "--key", &key_arg], "")).contains("verification FAILED"));
+    let garbage = dir.path().join("garbage.pdf");
+    std::fs::write(&garbage, "%PDF-1.7 nothing here").expect("write");
+    let bad = fails(galen(&data, &["verify", garbage.to_str().expect("utf8")], ""));
+    assert!(bad.contains("verification FAILED: this is not a readable PDF"), "{bad}");
+
+    // `galen print` on a machine with neither CUPS nor a PDF viewer says where the PDF is; it is audited.
+    let empty_path = dir.path().join("no-tools");
+    std::fs::create_dir_all(&empty_path).expect("dir");
+    let printed = ok(galen_env(
+        &data,
+        &["--user", "rui", "print", "1"],
+        &format!("{doc_pw}\n"),
+        &[("PATH", empty_path.to_str().expect("utf8"))],
+    ));
+    assert!(printed.contains("No printer or PDF viewer was found") && printed.contains("printouts"), "{printed}");
+    let log = ok(as_admin(&data, &["audit", "show"], ""));
+    assert!(log.contains("pdf.save.document") && log.contains("pdf.print.document"), "{log}");
 }

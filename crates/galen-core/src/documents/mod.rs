@@ -381,7 +381,7 @@ pub fn sign(
     load(conn, id)
 }
 
-fn qr_summary(
+pub(crate) fn qr_summary(
     uuid: &str,
     kind: &str,
     p: &PatientSnapshot,
