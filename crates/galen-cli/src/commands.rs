@@ -5,7 +5,7 @@ use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, UserCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::backup::{self, RestoreBy};
 use galen_core::clinic::Setup;
-use galen_core::pdf::Printout;
+use galen_core::pdf::{self, Printout};
 use galen_core::staff::{self, NewStaff};
 use galen_core::{audit, breakglass, patients, settings, vault, Clinic, RecoveryKey, Role, Session};
 use galen_core::{StoreError, Vault};
@@ -80,21 +80,33 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify { files, qr, key } => crate::documents_cmd::verify(qr.as_deref(), &files, key.as_deref()),
         Command::Print { id, card, recovery_sheet, out } => {
             let clinic = Clinic::open(vault)?;
-            let session = sign_in(&clinic, &mut input, user)?;
-            let what = match (id, card) {
-                (Some(id), _) => Printout::Document(id),
-                (None, Some(mrn)) => Printout::PatientCard(patients::find_by_mrn(&clinic, &session, &mrn)?.id),
-                (None, None) if recovery_sheet => {
-                    Printout::RecoverySheet(RecoveryKey::parse(input.secret("Recovery key: ")?.expose())?)
-                }
-                (None, None) => bail!("say what to print: a document id, --card PATIENT or --recovery-sheet"),
+            let pdf = if recovery_sheet {
+                // Knowing the current recovery key is the permission (see pdf::recovery_sheet).
+                pdf::recovery_sheet(&clinic, &RecoveryKey::parse(input.secret("Recovery key: ")?.expose())?)?
+            } else {
+                let session = sign_in(&clinic, &mut input, user)?;
+                let what = match (id, card) {
+                    (Some(id), _) => Printout::Document(id),
+                    (None, Some(mrn)) => Printout::PatientCard(patients::find_by_mrn(&clinic, &session, &mrn)?.id),
+                    (None, None) => bail!("say what to print: a document id, --card MRN or --recovery-sheet"),
+                };
+                pdf::render(&clinic, &session, &what)?
             };
-            crate::documents_cmd::print(&clinic, &session, &what, out.as_deref())
+            crate::documents_cmd::print(&clinic, &pdf, out.as_deref())
         }
         Command::Key { command: KeyCommand::ExportPublic { doctor, out } } => {
             let clinic = Clinic::open(vault)?;
             let session = sign_in(&clinic, &mut input, user)?;
             crate::documents_cmd::export_public(&clinic, &session, &doctor, out.as_deref())
+        }
+        Command::Key { command: KeyCommand::NewRecovery } => {
+            let clinic = Clinic::open(vault)?;
+            let (session, password) = sign_in_keeping_password(&clinic, &mut input, user)?;
+            let recovery = clinic.replace_recovery_key(&session, password.expose())?;
+            println!("The old recovery key no longer opens the database; destroy its sheet.");
+            print_recovery_key(&recovery);
+            println!("Print its sheet with: galen print --recovery-sheet");
+            Ok(())
         }
         Command::Key { command: KeyCommand::Rotate } => {
             let mut clinic = Clinic::open(vault)?;

@@ -4,7 +4,7 @@ use crate::prompt::Input;
 use crate::{CertCommand, DocumentCommand, LineCommand, RxCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::documents::{self, Body, Document, Verification};
-use galen_core::pdf::{self, print::Route, Printout};
+use galen_core::pdf::{self, print::Route};
 use galen_core::{patients, Clinic, Session};
 use std::path::{Path, PathBuf};
 
@@ -335,13 +335,13 @@ pub fn verify(qr: Option<&str>, files: &[PathBuf], key: Option<&Path>) -> Result
 }
 
 /// `galen print`: saves the PDF with --out, else sends it down the system print path.
-pub fn print(clinic: &Clinic, session: &Session, what: &Printout, out: Option<&Path>) -> Result<()> {
+pub fn print(clinic: &Clinic, pdf: &pdf::Pdf, out: Option<&Path>) -> Result<()> {
     if let Some(path) = out {
-        pdf::save(clinic, session, what, path)?;
+        pdf::save(clinic, pdf, path)?;
         println!("Saved {}.", path.display());
         return Ok(());
     }
-    let printed = pdf::print::print(clinic, session, what, &pdf::print::Tools::from_path())?;
+    let printed = pdf::print::print(clinic, pdf, &pdf::print::Tools::from_path())?;
     match printed.route {
         Route::Printer { answer } => println!("Sent to the printer: {answer}"),
         Route::Viewer { program } => {

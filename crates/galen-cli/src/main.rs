@@ -131,7 +131,7 @@ pub enum Command {
         /// Print this patient's ID card and labels instead.
         #[arg(long, value_name = "MRN", conflicts_with = "recovery_sheet")]
         card: Option<String>,
-        /// Print the recovery-key sheet instead (admins; the key is asked for, and must be the current one).
+        /// Print the recovery-key sheet instead (the key is asked for and must be the current one; no sign-in).
         #[arg(long)]
         recovery_sheet: bool,
         /// Save the PDF here instead of printing it.
@@ -310,6 +310,8 @@ pub enum BenchCommand {
 pub enum KeyCommand {
     /// Re-encrypt the database under a new key, and issue a new recovery key.
     Rotate,
+    /// Issue a new recovery key (e.g. the sheet was lost); the old one stops working. Admins.
+    NewRecovery,
     /// Write a doctor's OpenPGP public key (armored), for pharmacies and registries to verify signatures.
     ExportPublic {
         /// The doctor's username.

@@ -284,6 +284,15 @@ impl Clinic {
         Ok(recovery)
     }
 
+    /// Issues a new recovery key (admins only, with their password again), e.g. when the printed sheet is
+    /// lost. The old key stops opening the database at once. Returns the new key, to show and print once.
+    pub fn replace_recovery_key(&self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
+        let actor = self.authorize(session, Action::KeyRotate, None)?;
+        let recovery = self.vault.replace_recovery_key(&session.username, password)?;
+        self.audit(&actor, "key.recovery_replaced", ("clinic", ""), Outcome::Ok)?;
+        Ok(recovery)
+    }
+
     /// Locked or idle sessions may do nothing; a reset password must be changed first.
     fn ensure_unlocked(&self, session: &Session) -> Result<(), Error> {
         if self.check_idle(session)? {

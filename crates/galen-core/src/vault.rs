@@ -187,6 +187,16 @@ impl Vault {
     /// because their passwords are not at hand; each gets a new one at their next admin unlock.
     ///
     /// The admin's password is checked against the current wrap first, so a stolen open session cannot rotate.
+    /// A new recovery key for the same database key; the old one stops working (the admin's password again).
+    pub(crate) fn replace_recovery_key(&self, admin_username: &str, admin_password: &str) -> Result<RecoveryKey> {
+        let mut kf = self.key_file()?;
+        let dek = kf.unwrap_with_admin(admin_username, admin_password)?;
+        let recovery = RecoveryKey::generate();
+        kf.set_recovery_wrap(&dek, &recovery);
+        kf.save(&self.key_file_path())?;
+        Ok(recovery)
+    }
+
     pub(crate) fn rotate_key(
         &self,
         store: &mut Store,

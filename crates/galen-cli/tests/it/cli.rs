@@ -55,6 +55,7 @@ fn every_command_has_help() {
         vec!["document", "export", "--help"],
         vec!["verify", "--help"],
         vec!["print", "--help"],
+        vec!["key", "new-recovery", "--help"],
         vec!["document", "qr", "--help"],
         vec!["key", "export-public", "--help"],
     ] {
@@ -156,6 +157,28 @@ fn check_names_a_damaged_page() {
     std::fs::write(&db, &bytes).expect("write");
     let err = fails(galen(&data, &["check"], ""));
     assert!(err.contains(&format!("page {}", last_page + 1)), "{err}");
+}
+
+/// A lost sheet: the admin issues a new recovery key, its sheet prints, and the old key neither prints nor opens.
+#[test]
+fn a_new_recovery_key_replaces_the_old_and_its_sheet_prints() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    let old = init(&data);
+    let sheet = dir.path().join("sheet.pdf");
+    let sheet_arg = sheet.display().to_string();
+    ok(galen(&data, &["print", "--recovery-sheet", "--out", &sheet_arg], &format!("{old}\n")));
+    let text = Command::new("pdftotext").arg(&sheet).arg("-").output().expect("pdftotext");
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&old), "the sheet shows the key");
+    let out = ok(as_admin(&data, &["key", "new-recovery"], ""));
+    let new = out.lines().map(str::trim).find(|l| l.len() == 39 && l.matches('-').count() == 7).expect("new key");
+    assert_ne!(new, old);
+    let refused = fails(galen(&data, &["print", "--recovery-sheet", "--out", &sheet_arg], &format!("{old}\n")));
+    assert!(refused.contains("not the clinic's current recovery key"), "{refused}");
+    ok(galen(&data, &["print", "--recovery-sheet", "--out", &sheet_arg], &format!("{new}\n")));
+    wipe_keyring(&data);
+    fails(galen(&data, &["unlock", "--recovery-key"], &format!("{old}\n")));
+    ok(galen(&data, &["unlock", "--recovery-key"], &format!("{new}\n")));
 }
 
 #[test]

@@ -22,15 +22,13 @@ use crate::{patients, settings, RecoveryKey};
 use attach::Attachment;
 use std::path::{Path, PathBuf};
 
-/// What can be printed.
-#[derive(Debug)]
+/// What a signed-in user can print (the recovery sheet has its own door: `recovery_sheet`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Printout {
     /// A signed document, by id.
     Document(i64),
     /// A patient's ID card and labels, by patient id.
     PatientCard(i64),
-    /// The recovery-key sheet for this key (it must be the clinic's current recovery key).
-    RecoverySheet(RecoveryKey),
 }
 
 /// A rendered printout.
@@ -112,23 +110,26 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
                 audit: ("patient_card", "patient", p.id.to_string()),
             })
         }
-        Printout::RecoverySheet(key) => {
-            let actor = clinic.authorize(session, Action::KeyRotate, None)?;
-            // Never print a sheet that would not open the database.
-            clinic
-                .vault()
-                .key_file()?
-                .unwrap_with_recovery(key)
-                .map_err(|_| invalid("recovery_key", "This is not the clinic's current recovery key."))?;
-            let date = clinic.now().date().to_string();
-            Ok(Pdf {
-                file_name: format!("galen-recovery-key-{date}.pdf"),
-                bytes: layout::recovery_sheet(&settings, &settings.site_name, key.display_secret().expose(), &date),
-                actor,
-                audit: ("recovery_sheet", "clinic", String::new()),
-            })
-        }
     }
+}
+
+/// The recovery-key sheet. Holding the clinic's current recovery key is the permission: it already opens the
+/// database, so the sheet reveals nothing new, and it can be printed at setup before anyone has signed in. A
+/// key that does not open this database is refused, so a mistyped sheet is never printed.
+pub fn recovery_sheet(clinic: &Clinic, key: &RecoveryKey) -> Result<Pdf, Error> {
+    clinic
+        .vault()
+        .key_file()?
+        .unwrap_with_recovery(key)
+        .map_err(|_| invalid("recovery_key", "This is not the clinic's current recovery key."))?;
+    let settings = settings::load(clinic.store())?;
+    let date = clinic.now().date().to_string();
+    Ok(Pdf {
+        file_name: format!("galen-recovery-key-{date}.pdf"),
+        bytes: layout::recovery_sheet(&settings, &settings.site_name, key.display_secret().expose(), &date),
+        actor: Actor::system(),
+        audit: ("recovery_sheet", "clinic", String::new()),
+    })
 }
 
 /// A signed document's PDF from its stored parts: the page drawn from `canonical`, plus the three attachments.
@@ -161,12 +162,11 @@ pub fn signed_document(
         .map_err(|e| Error::Signing { reason: format!("cannot attach the signature: {e}") })
 }
 
-/// Renders and writes the PDF to `path` (owner-only), and audits it as `pdf.save.<what>`.
-pub fn save(clinic: &Clinic, session: &Session, what: &Printout, path: &Path) -> Result<PathBuf, Error> {
+/// Writes a rendered PDF to `path` (owner-only), and audits it as `pdf.save.<what>`.
+pub fn save(clinic: &Clinic, pdf: &Pdf, path: &Path) -> Result<PathBuf, Error> {
     if path.extension().and_then(|e| e.to_str()).map(|e| e.eq_ignore_ascii_case("pdf")) != Some(true) {
         return Err(invalid("path", "Save the file with a .pdf name."));
     }
-    let pdf = render(clinic, session, what)?;
     write_private(path, &pdf.bytes)?;
     pdf.record(clinic, "save")?;
     Ok(path.to_owned())

@@ -1,10 +1,9 @@
 //! The system print path: CUPS's `lp` where there is a default printer, else the desktop's PDF viewer (whose
 //! print dialog the user then uses), else a plain message saying where the PDF was saved.
 
-use super::{render, write_private, Printout};
+use super::{write_private, Pdf};
 use crate::clinic::Clinic;
 use crate::error::Error;
-use crate::session::Session;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
@@ -55,9 +54,8 @@ pub fn spool_dir(clinic: &Clinic) -> PathBuf {
     clinic.vault().dir().join("printouts")
 }
 
-/// Renders `what`, sends it down the print path and audits it as `pdf.print.<what>`.
-pub fn print(clinic: &Clinic, session: &Session, what: &Printout, tools: &Tools) -> Result<Printed, Error> {
-    let pdf = render(clinic, session, what)?;
+/// Sends a rendered PDF down the print path and audits it as `pdf.print.<what>`.
+pub fn print(clinic: &Clinic, pdf: &Pdf, tools: &Tools) -> Result<Printed, Error> {
     let dir = spool_dir(clinic);
     crate::vault::create_private_dir(&dir)?;
     sweep(&dir);

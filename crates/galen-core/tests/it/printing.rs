@@ -46,8 +46,13 @@ fn symbols(pdf: &Path) -> Vec<String> {
 }
 
 fn save(clinic: &Clinic, session: &Session, what: &Printout, dir: &Path, name: &str) -> PathBuf {
+    let rendered = pdf::render(clinic, session, what).expect("renders");
+    keep(clinic, &rendered, dir, name)
+}
+
+fn keep(clinic: &Clinic, rendered: &pdf::Pdf, dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
-    pdf::save(clinic, session, what, &path).expect("the printout is saved");
+    pdf::save(clinic, rendered, &path).expect("the printout is saved");
     // To look at them: GALEN_KEEP_PRINTOUTS=/some/dir cargo test -p galen-core --test it printing
     if let Some(keep) = std::env::var_os("GALEN_KEEP_PRINTOUTS") {
         std::fs::copy(&path, Path::new(&keep).join(name)).expect("keep a copy");
@@ -250,28 +255,35 @@ fn the_patient_card_barcodes_read_back_as_the_mrn() {
     assert!(found.contains(&format!("CODE-128:{mrn}")), "{found:?}");
 }
 
-/// Only the clinic's real recovery key prints, only for an admin, and the sheet shows it.
+/// The sheet prints only the clinic's current recovery key; an admin can replace a lost one, after which the
+/// old key no longer prints (nor opens anything).
 #[test]
-fn the_recovery_sheet_prints_only_the_real_key_for_an_admin() {
+fn the_recovery_sheet_prints_only_the_current_key() {
     let (fx, clinic, admin) = new_clinic();
-    let key = galen_core::RecoveryKey::parse(fx.recovery.display_secret().expose()).expect("key");
-    let path = save(&clinic, &admin, &Printout::RecoverySheet(key), fx.dir.path(), "sheet.pdf");
+    let original = fx.recovery.display_secret().expose().clone();
+    let key = galen_core::RecoveryKey::parse(&original).expect("key");
+    let sheet = pdf::recovery_sheet(&clinic, &key).expect("the current key prints");
+    let path = keep(&clinic, &sheet, fx.dir.path(), "sheet.pdf");
     let text = text_of(&path);
-    assert!(text.contains(fx.recovery.display_secret().expose().as_str()), "{text}");
-    assert!(text.contains("Recovery key") && text.contains("Clínica Sol"));
+    assert!(
+        text.contains(original.as_str()) && text.contains("Recovery key") && text.contains("Clínica Sol"),
+        "{text}"
+    );
 
     let wrong = galen_core::RecoveryKey::generate();
-    match pdf::save(&clinic, &admin, &Printout::RecoverySheet(wrong), &fx.dir.path().join("wrong.pdf")) {
+    match pdf::recovery_sheet(&clinic, &wrong) {
         Err(Error::Invalid(e)) => assert_eq!(e.0[0].field, "recovery_key"),
         other => panic!("a key that does not open the database must not print: {other:?}"),
     }
-    assert!(!fx.dir.path().join("wrong.pdf").exists());
+
     let doc = doctor(&clinic, &admin);
-    let key = galen_core::RecoveryKey::parse(fx.recovery.display_secret().expose()).expect("key");
-    assert!(matches!(
-        pdf::save(&clinic, &doc, &Printout::RecoverySheet(key), &fx.dir.path().join("doc.pdf")),
-        Err(Error::Denied { .. })
-    ));
+    assert!(matches!(clinic.replace_recovery_key(&doc, DOC_PW), Err(Error::Denied { .. })));
+    assert!(clinic.replace_recovery_key(&admin, "not the password").is_err());
+    let new = clinic.replace_recovery_key(&admin, PASSWORD).expect("a new key");
+    assert!(pdf::recovery_sheet(&clinic, &new).is_ok());
+    assert!(pdf::recovery_sheet(&clinic, &key).is_err(), "the replaced key is dead");
+    assert!(fx.vault.unlock_with_recovery(&key).is_err());
+    assert!(fx.vault.unlock_with_recovery(&new).is_ok());
 }
 
 /// Drafts and receptionists get refusals; every save and print is in the audit trail; without a printer or a
@@ -282,22 +294,17 @@ fn printing_is_checked_audited_and_explains_itself_without_a_printer() {
     let doc = doctor(&clinic, &admin);
     let pid = named_patient(&clinic, &doc, "Ana", "Albuquerque");
     let draft = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
-    let to = fx.dir.path().join("draft.pdf");
-    assert!(matches!(pdf::save(&clinic, &doc, &Printout::Document(draft.id), &to), Err(Error::Invalid(_))));
-    assert!(!to.exists(), "nothing half-written");
+    assert!(matches!(pdf::render(&clinic, &doc, &Printout::Document(draft.id)), Err(Error::Invalid(_))));
     let signed = documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("sign");
     let desk = staff_session(&clinic, &admin, "rita", Role::Receptionist);
-    assert!(matches!(
-        pdf::save(&clinic, &desk, &Printout::Document(signed.id), &fx.dir.path().join("r.pdf")),
-        Err(Error::Denied { .. })
-    ));
-    assert!(matches!(
-        pdf::save(&clinic, &doc, &Printout::Document(signed.id), &fx.dir.path().join("rx.txt")),
-        Err(Error::Invalid(_))
-    ));
+    assert!(matches!(pdf::render(&clinic, &desk, &Printout::Document(signed.id)), Err(Error::Denied { .. })));
+    let rendered = pdf::render(&clinic, &doc, &Printout::Document(signed.id)).expect("renders");
+    let txt = fx.dir.path().join("rx.txt");
+    assert!(matches!(pdf::save(&clinic, &rendered, &txt), Err(Error::Invalid(_))));
+    assert!(!txt.exists(), "nothing written under a wrong name");
 
-    save(&clinic, &doc, &Printout::Document(signed.id), fx.dir.path(), "rx.pdf");
-    let printed = print::print(&clinic, &doc, &Printout::Document(signed.id), &print::Tools::default()).expect("print");
+    keep(&clinic, &rendered, fx.dir.path(), "rx.pdf");
+    let printed = print::print(&clinic, &rendered, &print::Tools::default()).expect("print");
     let print::Route::Saved { message } = &printed.route else { panic!("no tools, no printing: {printed:?}") };
     assert!(message.contains(&printed.path.display().to_string()) && message.contains("No printer"), "{message}");
     #[cfg(unix)]
