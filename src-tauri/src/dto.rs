@@ -101,6 +101,7 @@ pub struct Capabilities {
     pub draft_prescriptions: bool,
     pub draft_certificates: bool,
     pub sign_documents: bool,
+    pub print_documents: bool,
     pub admin: bool,
 }
 
@@ -117,6 +118,7 @@ impl From<SessionInfo> for SessionDto {
                 draft_prescriptions: may(Action::PrescriptionDraft),
                 draft_certificates: may(Action::CertificateDraft),
                 sign_documents: may(Action::DocumentSign),
+                print_documents: may(Action::DocumentPrint),
                 admin: may(Action::StaffManage),
             },
             username: s.username,
@@ -693,5 +695,47 @@ pub struct MedicineDto {
 impl From<&galen_core::documents::formulary::Medicine> for MedicineDto {
     fn from(m: &galen_core::documents::formulary::Medicine) -> Self {
         Self { name: m.name.into(), strength: m.strength.into(), form: m.form.into() }
+    }
+}
+
+/// What to print or save as PDF.
+#[derive(Clone, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PrintoutDto {
+    Document { id: i64 },
+    PatientCard { patient_id: i64 },
+    RecoverySheet { recovery_key: String },
+}
+
+impl std::fmt::Debug for PrintoutDto {
+    // The recovery key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrintoutDto::Document { id } => write!(f, "Document({id})"),
+            PrintoutDto::PatientCard { patient_id } => write!(f, "PatientCard({patient_id})"),
+            PrintoutDto::RecoverySheet { .. } => f.write_str("RecoverySheet(..)"),
+        }
+    }
+}
+
+/// How a print left Galen: `printer` (queued with CUPS), `viewer` (opened to print from there) or `saved`
+/// (nothing to print with); `message` says it in words, `path` is where the PDF was written.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PrintedDto {
+    pub route: String,
+    pub message: String,
+    pub path: String,
+}
+
+impl From<galen_core::pdf::print::Printed> for PrintedDto {
+    fn from(p: galen_core::pdf::print::Printed) -> Self {
+        use galen_core::pdf::print::Route;
+        let path = p.path.display().to_string();
+        let (route, message) = match p.route {
+            Route::Printer { answer } => ("printer", answer),
+            Route::Viewer { program } => ("viewer", program),
+            Route::Saved { message } => ("saved", message),
+        };
+        PrintedDto { route: route.into(), message, path }
     }
 }

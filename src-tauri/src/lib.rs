@@ -21,7 +21,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, documents, patients, session};
+    use commands::{admin, clinic, documents, patients, printing, session};
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -58,6 +58,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             documents::document_void,
             documents::document_correct,
             documents::formulary_search,
+            printing::printout_save,
+            printing::printout_print,
+            printing::recovery_key_replace,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()

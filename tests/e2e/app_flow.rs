@@ -81,6 +81,28 @@ async fn prescription_flow(d: &Driver) {
     let decoded = String::from_utf8_lossy(&out.stdout);
     assert!(decoded.trim().starts_with("GALEN1:"), "zbarimg read the on-screen QR: {decoded:?}");
     d.axe("document viewer").await;
+
+    // Print: this machine has neither CUPS nor a PDF viewer, so Galen says where the PDF is, and the offline
+    // verifier accepts that file.
+    d.click("[data-testid=document-print]").await;
+    let result = d.wait_for_text("No printer or PDF viewer was found", Duration::from_secs(20)).await;
+    let printed = crate::harness::saved_pdf_path(&result);
+    let (ok, out) = crate::harness::galen_cli(&["verify", &printed.display().to_string()]);
+    assert!(
+        ok && out.contains("Good signature") && out.contains("Dr Rui Costa"),
+        "galen verify on the printout: {out}"
+    );
+
+    // Save PDF: the doctor picks a file name in the native save dialog; `galen verify` accepts that file.
+    let saved = std::env::temp_dir().join(format!("galen-e2e-{}.pdf", std::process::id()));
+    d.click("[data-testid=document-save]").await;
+    crate::harness::answer_save_dialog("Save the PDF", &saved).await;
+    let result = d.wait_for_text("Saved ", Duration::from_secs(20)).await;
+    assert!(result.contains(&saved.display().to_string()), "{result}");
+    d.screenshot("24-prescription-saved").await;
+    let (ok, out) = crate::harness::galen_cli(&["verify", &saved.display().to_string()]);
+    assert!(ok && out.contains("Good signature: galen.prescription.v1"), "galen verify on the saved PDF: {out}");
+    let _ = std::fs::remove_file(&saved);
     d.click_button("Back to the chart").await;
     d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
 }
@@ -160,6 +182,12 @@ async fn patients_flow(d: &Driver) {
     open_first_result(d, "müller").await;
     d.find("[data-testid=clinical-hidden]").await;
     assert!(!d.html().await.contains("Penicillin"), "no allergy anywhere in a receptionist's page");
+    // The front desk prints the patient's ID card and labels from the chart.
+    d.click("[data-testid=card-print]").await;
+    let result = d.wait_for_text("The PDF is saved at", Duration::from_secs(20)).await;
+    let card = crate::harness::saved_pdf_path(&result);
+    let text = std::process::Command::new("pdftotext").arg(&card).arg("-").output().expect("pdftotext");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Jürgen Müller"), "the card names the patient");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,6 +219,12 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     // The recovery key, which must be confirmed as saved.
     let key = d.find("[data-testid=recovery-key]").await.text().await.expect("key text");
     assert_eq!(key.len(), 39, "eight groups of four: {key}");
+    // The recovery sheet prints from here, before anyone has signed in.
+    d.click("[data-testid=sheet-print]").await;
+    let result = d.wait_for_text("The PDF is saved at", Duration::from_secs(20)).await;
+    let sheet = crate::harness::saved_pdf_path(&result);
+    let text = std::process::Command::new("pdftotext").arg(&sheet).arg("-").output().expect("pdftotext");
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&key), "the sheet shows the key: {result}");
     d.screenshot("03-setup-recovery-key").await;
     d.axe("setup (recovery key)").await;
     d.click_button("Continue").await;
@@ -248,6 +282,16 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Letterhead", Duration::from_secs(10)).await;
     d.click("[data-nav=backup]").await;
     d.wait_for_text("Make a backup", Duration::from_secs(10)).await;
+    // A lost recovery sheet: the admin issues a new key with the password again, and prints its sheet.
+    d.fill("#recovery-admin-password", ADMIN_PASSWORD).await;
+    d.click_button("Issue a new recovery key").await;
+    let new_key = d.find("[data-testid=new-recovery-key]").await.text().await.expect("new key");
+    assert_eq!(new_key.len(), 39, "{new_key}");
+    d.click("[data-testid=sheet-print]").await;
+    let result = d.wait_for_text("The PDF is saved at", Duration::from_secs(20)).await;
+    let sheet = crate::harness::saved_pdf_path(&result);
+    let text = std::process::Command::new("pdftotext").arg(&sheet).arg("-").output().expect("pdftotext");
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&new_key), "the new sheet shows the new key");
     d.screenshot("09-backup").await;
     d.axe("backup").await;
     d.click("[data-nav=audit]").await;

@@ -162,3 +162,43 @@ impl Driver {
         assert!(serious.is_empty(), "axe found serious/critical problems on the {screen} screen: {serious:#?}");
     }
 }
+
+/// Runs the `galen` CLI built alongside the app (target/debug/galen); returns (success, stdout + stderr).
+pub fn galen_cli(args: &[&str]) -> (bool, String) {
+    let bin = workspace().join("target/debug/galen");
+    let out = std::process::Command::new(&bin).args(args).output().unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The path in "… The PDF is saved at PATH; open it …", the print path's answer when there is no printer.
+pub fn saved_pdf_path(message: &str) -> PathBuf {
+    let after =
+        message.split_once("saved at ").map(|(_, rest)| rest).unwrap_or_else(|| panic!("no path in {message:?}"));
+    PathBuf::from(after.split_once("; open it").map(|(path, _)| path).unwrap_or(after).trim())
+}
+
+/// Answers the native GTK save dialog titled `title` as a user would: types `path` into its name field and
+/// presses Enter (xdotool on the test's X display).
+pub async fn answer_save_dialog(title: &str, path: &Path) {
+    let xdotool = |args: &[&str]| {
+        std::process::Command::new("xdotool")
+            .args(args)
+            .output()
+            .expect("xdotool runs (scripts/setup-deps installs it)")
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let window = loop {
+        let found = xdotool(&["search", "--name", title]);
+        let id = String::from_utf8_lossy(&found.stdout).lines().last().map(str::to_owned);
+        match id {
+            Some(id) if !id.is_empty() => break id,
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(300)).await,
+            _ => panic!("the save dialog {title:?} did not appear"),
+        }
+    };
+    tokio::time::sleep(Duration::from_millis(800)).await; // let GTK map and focus the name field
+    xdotool(&["windowfocus", "--sync", &window]);
+    xdotool(&["key", "--clearmodifiers", "ctrl+a"]);
+    xdotool(&["type", "--delay", "20", &path.display().to_string()]);
+    xdotool(&["key", "Return"]);
+}

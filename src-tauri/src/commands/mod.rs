@@ -4,4 +4,5 @@ pub mod admin;
 pub mod clinic;
 pub mod documents;
 pub mod patients;
+pub mod printing;
 pub mod session;

@@ -53,6 +53,12 @@ export const commands = {
 	documentCorrect: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_correct", { id })),
 	/**  Medicines from the bundled formulary whose name starts with `prefix` (for autocomplete). */
 	formularySearch: (prefix: string) => typedError<MedicineDto[], ApiError>(__TAURI_INVOKE("formulary_search", { prefix })),
+	/**  Writes the PDF to `path` (from the save dialog); returns the path written. */
+	printoutSave: (what: PrintoutDto, path: string) => typedError<string, ApiError>(__TAURI_INVOKE("printout_save", { what, path })),
+	/**  Prints through CUPS, or opens the PDF viewer, or says where the PDF was saved. */
+	printoutPrint: (what: PrintoutDto) => typedError<PrintedDto, ApiError>(__TAURI_INVOKE("printout_print", { what })),
+	/**  Issues a new recovery key (admins, with their password again); the old one stops working. */
+	recoveryKeyReplace: (password: string) => typedError<string, ApiError>(__TAURI_INVOKE("recovery_key_replace", { password })),
 };
 
 /* Types */
@@ -135,6 +141,7 @@ export type Capabilities = {
 	draftPrescriptions: boolean,
 	draftCertificates: boolean,
 	signDocuments: boolean,
+	printDocuments: boolean,
 	admin: boolean,
 };
 
@@ -258,6 +265,19 @@ export type PrescriptionDto = {
 	notes: string,
 	lines: RxLineDto[],
 };
+
+/**
+ *  How a print left Galen: `printer` (queued with CUPS), `viewer` (opened to print from there) or `saved`
+ *  (nothing to print with); `message` says it in words, `path` is where the PDF was written.
+ */
+export type PrintedDto = {
+	route: string,
+	message: string,
+	path: string,
+};
+
+/**  What to print or save as PDF. */
+export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patient_id: number } | { kind: "recovery_sheet"; recovery_key: string };
 
 export type RoleDto = "admin" | "doctor" | "nurse" | "receptionist";
 
