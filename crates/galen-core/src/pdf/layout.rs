@@ -148,8 +148,8 @@ fn body(w: &mut Writer, body: &Body) {
             for (i, l) in rx.lines.iter().enumerate() {
                 w.ensure(40.0);
                 w.gap(3.0);
-                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &rx_line(l), 18.0);
-                w.paragraph(Face::Regular, 9.0, &rx_details(l), 18.0);
+                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &rx_line(l), 22.0);
+                w.paragraph(Face::Regular, 9.0, &rx_details(l), 22.0);
             }
             if !rx.notes.is_empty() {
                 section(w, "Notes");

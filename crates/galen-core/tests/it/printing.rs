@@ -315,6 +315,14 @@ fn printing_is_checked_audited_and_explains_itself_without_a_printer() {
     }
     assert!(pdf::verify_file(&std::fs::read(&printed.path).expect("read"), None).is_ok());
 
+    // A voided document still prints, marked void; its signed void notice prints too.
+    let notice = documents::void(&clinic, &doc, signed.id, "Wrong dose", DOC_PW).expect("void");
+    let voided = text_of(&save(&clinic, &doc, &Printout::Document(signed.id), fx.dir.path(), "voided.pdf"));
+    assert!(voided.contains(&format!("VOID — voided by notice {}", notice.uuid)), "{voided}");
+    let notice_text = text_of(&save(&clinic, &doc, &Printout::Document(notice.id), fx.dir.path(), "notice.pdf"));
+    assert!(notice_text.contains(&format!("Document {} is void and must not be used.", signed.uuid)), "{notice_text}");
+    assert!(notice_text.contains("Wrong dose"));
+
     let log = audit::list(&clinic, &admin, &audit::Query { before_id: None, limit: 200, only_break_glass: false })
         .expect("audit");
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
