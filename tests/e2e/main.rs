@@ -3,3 +3,4 @@
 
 mod app_flow;
 mod harness;
+mod installed;
