@@ -4,3 +4,4 @@
 mod app_flow;
 mod harness;
 mod installed;
+mod installers;

@@ -200,7 +200,7 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
             &canonical,
             &signature,
             &public_key,
-            &qr,
+            Some(&qr),
             &crate::pdf::Standing::Current,
         )?;
         sign_and_render.push(t.elapsed());

@@ -224,18 +224,28 @@ fn qr_modules(text: &str) -> (usize, Vec<bool>) {
     crate::documents::qr::modules(text).unwrap_or((0, Vec::new()))
 }
 
-/// The prescriber block and the QR, kept together on one page.
-fn signature_block(w: &mut Writer, s: &Signed, qr_text: &str) {
+/// The prescriber block and the QR, kept together on one page. Documents signed before Galen printed QR codes
+/// (schema 10 and older) have none: the block says how to check the PDF instead.
+fn signature_block(w: &mut Writer, s: &Signed, qr_text: Option<&str>) {
     const QR: f32 = 50.0 * MM;
     w.ensure(QR + 12.0 * MM);
     w.gap(4.0 * MM);
     w.rule(0.8);
     let top = w.y;
     let qr_x = w.right() - QR;
-    let modules = qr_modules(qr_text);
+    let modules = qr_text.map(qr_modules).unwrap_or_default();
     if modules.0 > 0 {
         w.qr(qr_x, top, QR, &modules);
     }
+    let how = if modules.0 > 0 {
+        "To check this document offline, scan the QR code and verify its text with the doctor's public key: \
+         galen verify --qr TEXT --key doctor.asc. This PDF also carries the signed JSON, its OpenPGP signature \
+         and the doctor's public key as attachments: galen verify FILE.pdf."
+    } else {
+        "This document was signed before Galen printed QR codes, so it has none. The PDF carries the signed \
+         JSON, its OpenPGP signature and the doctor's public key as attachments: check it offline with \
+         galen verify FILE.pdf --key doctor.asc."
+    };
     let x = w.left();
     let width = qr_x - x - 6.0 * MM;
     let licence = if s.signer.licence.is_empty() { String::new() } else { format!("Licence {}", s.signer.licence) };
@@ -247,14 +257,7 @@ fn signature_block(w: &mut Writer, s: &Signed, qr_text: &str) {
         (Face::Regular, 8.5, 0.4, "OpenPGP key fingerprint"),
         (Face::Mono, 8.5, 0.0, &grouped(&s.signer.fingerprint)),
         (Face::Regular, 4.0, 1.0, ""),
-        (
-            Face::Regular,
-            7.5,
-            0.35,
-            "To check this document offline, scan the QR code and verify its text with the doctor's public key: \
-         galen verify --qr TEXT --key doctor.asc. This PDF also carries the signed JSON, its OpenPGP signature \
-         and the doctor's public key as attachments: galen verify FILE.pdf.",
-        ),
+        (Face::Regular, 7.5, 0.35, how),
     ];
     let mut y = top + 12.0;
     for (face, size, grey, text) in lines {
@@ -266,8 +269,8 @@ fn signature_block(w: &mut Writer, s: &Signed, qr_text: &str) {
     w.y = y.max(top + QR);
 }
 
-/// A signed document on paper. `qr_text` is its `GALEN1:` summary.
-pub fn document(settings: &Settings, s: &Signed, standing: &Standing, qr_text: &str) -> Vec<u8> {
+/// A signed document on paper. `qr_text` is its `GALEN1:` summary, if it has one.
+pub fn document(settings: &Settings, s: &Signed, standing: &Standing, qr_text: Option<&str>) -> Vec<u8> {
     let title = title(&s.body);
     let patient = format!("{} {}", s.patient.given_names, s.patient.family_name);
     let running = Running {

@@ -75,8 +75,8 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
             let key = signing::public_key(conn, &fpr)?;
-            let qr = documents::qr_text(clinic, session, *id)?
-                .ok_or_else(|| Error::Signing { reason: "the document has no QR signature".into() })?;
+            // None for documents signed before the QR existed (schema 10); they print without one.
+            let qr = documents::qr_text(clinic, session, *id)?;
             let uuid_of = |other: i64| -> Result<String, Error> {
                 Ok(conn.query_row("SELECT uuid FROM documents WHERE id = ?1", [other], |r| r.get(0))?)
             };
@@ -85,7 +85,7 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
                 (None, Some(s)) => Standing::Superseded { by: uuid_of(s)? },
                 (None, None) => Standing::Current,
             };
-            let bytes = signed_document(&settings, &canonical, &signature, &key, &qr, &standing)?;
+            let bytes = signed_document(&settings, &canonical, &signature, &key, qr.as_deref(), &standing)?;
             let kind = doc.body.kind().replace('_', "-");
             Ok(Pdf {
                 file_name: format!("{kind}-{}.pdf", doc.uuid),
@@ -139,7 +139,7 @@ pub fn signed_document(
     canonical: &str,
     signature: &str,
     public_key: &str,
-    qr: &str,
+    qr: Option<&str>,
     standing: &Standing,
 ) -> Result<Vec<u8>, Error> {
     let signed: Signed =

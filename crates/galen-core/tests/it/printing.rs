@@ -315,6 +315,22 @@ fn printing_is_checked_audited_and_explains_itself_without_a_printer() {
     }
     assert!(pdf::verify_file(&std::fs::read(&printed.path).expect("read"), None).is_ok());
 
+    // A document signed before the QR existed (schema 10 left `qr_signature` empty) prints without one, and its
+    // PDF still verifies from the attachments.
+    let older = documents::sign(
+        &clinic,
+        &doc,
+        documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft").id,
+        DOC_PW,
+        true,
+    )
+    .expect("sign");
+    raw_connection(&fx).execute("UPDATE documents SET qr_signature = NULL WHERE id = ?1", [older.id]).expect("sql");
+    let old_pdf = save(&clinic, &doc, &Printout::Document(older.id), fx.dir.path(), "pre-qr.pdf");
+    assert!(text_of(&old_pdf).contains("signed before Galen printed QR codes"));
+    assert!(!symbols(&old_pdf).iter().any(|s| s.starts_with("QR-Code:")), "no QR is drawn");
+    assert!(pdf::verify_file(&std::fs::read(&old_pdf).expect("read"), None).is_ok());
+
     // A voided document still prints, marked void; its signed void notice prints too.
     let notice = documents::void(&clinic, &doc, signed.id, "Wrong dose", DOC_PW).expect("void");
     let voided = text_of(&save(&clinic, &doc, &Printout::Document(signed.id), fx.dir.path(), "voided.pdf"));
