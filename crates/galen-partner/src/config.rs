@@ -1,0 +1,93 @@
+//! The server's configuration file (TOML). Paths are as written, or relative to the file's folder.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on, e.g. "0.0.0.0:8443".
+    pub listen: SocketAddr,
+    /// The server's certificate chain (PEM), leaf first.
+    pub certificate: PathBuf,
+    /// The server's private key (PEM, PKCS#8). Readable by the service account only.
+    pub private_key: PathBuf,
+    /// The CA certificates (PEM) whose client certificates are accepted: one per paired clinic.
+    pub client_ca: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not a valid configuration: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.to_owned(), reason: e.to_string() })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut config.certificate, &mut config.private_key, &mut config.client_ca] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads the three PEM files.
+    pub fn read_pems(&self) -> Result<Pems, ConfigError> {
+        let read = |p: &Path| std::fs::read(p).map_err(|source| ConfigError::Read { path: p.to_owned(), source });
+        Ok(Pems {
+            certificate: read(&self.certificate)?,
+            private_key: read(&self.private_key)?,
+            client_ca: read(&self.client_ca)?,
+        })
+    }
+}
+
+/// The PEM files a configuration names, read.
+pub struct Pems {
+    pub certificate: Vec<u8>,
+    pub private_key: Vec<u8>,
+    pub client_ca: Vec<u8>,
+}
+
+impl std::fmt::Debug for Pems {
+    // The private key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pems").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_relative_to_the_file_and_mistakes_are_named() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("partner.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:8443\"\ncertificate = \"server.pem\"\nprivate_key = \"/srv/k.pem\"\nclient_ca = \"ca.pem\"\n",
+        )
+        .expect("write");
+        let c = Config::load(&path).expect("valid");
+        assert_eq!(c.certificate, dir.path().join("server.pem"));
+        assert_eq!(c.private_key, PathBuf::from("/srv/k.pem"));
+
+        std::fs::write(&path, "listen = \"127.0.0.1:8443\"\ncertificat = \"typo.pem\"\n").expect("write");
+        let err = Config::load(&path).expect_err("a misspelt key").to_string();
+        assert!(err.contains("partner.toml is not a valid configuration") && err.contains("certificat"), "{err}");
+        std::fs::write(&path, "listen = \"not an address\"\n").expect("write");
+        assert!(Config::load(&path).is_err());
+        let missing = Config::load(&dir.path().join("nope.toml")).expect_err("no file").to_string();
+        assert!(missing.starts_with("cannot read"), "{missing}");
+    }
+}
