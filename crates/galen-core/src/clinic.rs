@@ -44,6 +44,7 @@ pub const SITE_NAME_MAX: usize = 200;
 
 impl Clinic {
     pub fn new(vault: Vault, store: Store) -> Self {
+        crate::pdf::print::sweep(&crate::pdf::print::spool_dir(vault.dir()));
         Self { vault, store, clock: Arc::new(SystemClock) }
     }
 

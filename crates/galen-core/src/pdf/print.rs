@@ -50,13 +50,13 @@ impl Tools {
 }
 
 /// The printouts folder inside the data folder (owner-only, like the data).
-pub fn spool_dir(clinic: &Clinic) -> PathBuf {
-    clinic.vault().dir().join("printouts")
+pub fn spool_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("printouts")
 }
 
 /// Sends a rendered PDF down the print path and audits it as `pdf.print.<what>`.
 pub fn print(clinic: &Clinic, pdf: &Pdf, tools: &Tools) -> Result<Printed, Error> {
-    let dir = spool_dir(clinic);
+    let dir = spool_dir(clinic.vault().dir());
     crate::vault::create_private_dir(&dir)?;
     sweep(&dir);
     let path = dir.join(&pdf.file_name);
@@ -105,8 +105,9 @@ fn send(path: &Path, tools: &Tools) -> Route {
     }
 }
 
-/// Deletes printouts older than `KEEP`, so the folder does not collect patient data.
-fn sweep(dir: &Path) {
+/// Deletes printouts older than `KEEP`, so the folder does not collect patient data. Runs at every print and
+/// whenever a clinic is opened.
+pub(crate) fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let now = SystemTime::now();
     for entry in entries.flatten() {

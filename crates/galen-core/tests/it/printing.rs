@@ -344,3 +344,20 @@ fn printing_is_checked_audited_and_explains_itself_without_a_printer() {
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"pdf.save.document") && actions.contains(&"pdf.print.document"), "{actions:?}");
 }
+
+/// Printouts left for a viewer do not pile up: opening the clinic deletes those older than an hour.
+#[test]
+fn opening_the_clinic_sweeps_old_printouts() {
+    let (fx, clinic, _admin) = new_clinic();
+    let spool = print::spool_dir(fx.vault.dir());
+    std::fs::create_dir_all(&spool).expect("spool");
+    let (old, fresh) = (spool.join("old.pdf"), spool.join("fresh.pdf"));
+    std::fs::write(&old, "%PDF").expect("write");
+    std::fs::write(&fresh, "%PDF").expect("write");
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options().write(true).open(&old).expect("open").set_modified(two_hours_ago).expect("mtime");
+    drop(clinic);
+    let _reopened = Clinic::open(fx.vault.clone()).expect("reopen");
+    assert!(!old.exists(), "an hour-old printout is deleted");
+    assert!(fresh.exists(), "a recent one stays, in case a viewer still has it open");
+}
