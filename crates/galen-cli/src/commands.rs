@@ -1,7 +1,7 @@
 //! One function per subcommand, each a few calls into galen-core.
 
 use crate::prompt::Input;
-use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, UserCommand};
+use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, SiteCommand, UserCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::backup::{self, RestoreBy};
 use galen_core::clinic::Setup;
@@ -98,6 +98,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let clinic = Clinic::open(vault)?;
             let session = sign_in(&clinic, &mut input, user)?;
             crate::documents_cmd::export_public(&clinic, &session, &doctor, out.as_deref())
+        }
+        Command::Site { command } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            site_command(&clinic, &session, command)
         }
         Command::Key { command: KeyCommand::NewRecovery } => {
             let clinic = Clinic::open(vault)?;
@@ -328,6 +333,41 @@ fn audit_command(clinic: &Clinic, session: &Session, command: AuditCommand) -> R
             Ok(v) => println!("ok: {} rows, chain intact (head {})", v.rows, &v.head[..16]),
             Err(brk) => bail!("the audit trail was tampered with: {brk}"),
         },
+    }
+    Ok(())
+}
+
+fn site_command(clinic: &Clinic, session: &Session, command: SiteCommand) -> Result<()> {
+    let show = |me: &galen_core::site::SiteIdentity| {
+        println!("Site:          {}", me.name);
+        println!("OpenPGP key:   {}", me.openpgp_fingerprint);
+        println!("Safety number: {}", me.safety_number);
+    };
+    match command {
+        SiteCommand::Init => {
+            let me = galen_core::site::init(clinic, session)?;
+            println!("Created this clinic's site identity (site CA, client certificate, OpenPGP site key).");
+            show(&me);
+        }
+        SiteCommand::Show => match galen_core::site::identity(clinic, session)? {
+            Some(me) => show(&me),
+            None => println!("No site identity yet: `galen site init` creates it."),
+        },
+        SiteCommand::PairingFile { out } => {
+            let file = galen_core::site::pairing_file(clinic, session)?;
+            let json = serde_json::to_string_pretty(&file)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+                    println!(
+                        "Wrote {}. Read this safety number to the partner: {}",
+                        path.display(),
+                        file.safety_number
+                    );
+                }
+                None => println!("{json}"),
+            }
+        }
     }
     Ok(())
 }

@@ -138,6 +138,11 @@ pub enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// This clinic's identity towards a partner: X.509 site CA + client certificate and an OpenPGP site key.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
     /// Manage the database key (admins).
     Key {
         #[command(subcommand)]
@@ -303,6 +308,20 @@ pub enum BenchCommand {
     Sign {
         #[arg(long, default_value_t = 200)]
         samples: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Create the site identity (admins; once: partners come to trust it).
+    Init,
+    /// Show the site identity and its safety number.
+    Show,
+    /// Write the pairing file to hand to a partner (public parts only), and show its safety number.
+    PairingFile {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
 }
 

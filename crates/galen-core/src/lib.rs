@@ -51,6 +51,7 @@ pub mod sensitive;
 pub mod session;
 pub mod settings;
 pub mod signing;
+pub mod site;
 pub mod staff;
 pub mod store;
 pub mod text;

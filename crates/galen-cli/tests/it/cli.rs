@@ -56,6 +56,9 @@ fn every_command_has_help() {
         vec!["verify", "--help"],
         vec!["print", "--help"],
         vec!["key", "new-recovery", "--help"],
+        vec!["site", "init", "--help"],
+        vec!["site", "show", "--help"],
+        vec!["site", "pairing-file", "--help"],
         vec!["document", "qr", "--help"],
         vec!["key", "export-public", "--help"],
     ] {
@@ -498,4 +501,24 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
     assert!(printed.contains("No printer or PDF viewer was found") && printed.contains("printouts"), "{printed}");
     let log = ok(as_admin(&data, &["audit", "show"], ""));
     assert!(log.contains("pdf.save.document") && log.contains("pdf.print.document"), "{log}");
+}
+
+/// The admin makes the site identity once and writes the pairing file; the file carries public parts only and
+/// the same safety number `site show` prints.
+#[test]
+fn site_init_and_the_pairing_file_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    assert!(ok(as_admin(&data, &["site", "show"], "")).contains("No site identity yet"));
+    let made = ok(as_admin(&data, &["site", "init"], ""));
+    let number = made.lines().find_map(|l| l.strip_prefix("Safety number: ")).expect("safety number").trim().to_owned();
+    let again = fails(as_admin(&data, &["site", "init"], ""));
+    assert!(again.contains("already has a site identity"), "{again}");
+    let out = dir.path().join("pairing.json");
+    let wrote = ok(as_admin(&data, &["site", "pairing-file", "--out", out.to_str().expect("utf8")], ""));
+    assert!(wrote.contains(&number), "{wrote}");
+    let file = std::fs::read_to_string(&out).expect("pairing file");
+    assert!(file.contains("galen-pairing-1") && file.contains("BEGIN CERTIFICATE") && file.contains(&number));
+    assert!(!file.contains("PRIVATE KEY"), "public parts only");
 }

@@ -29,13 +29,14 @@ fn all() -> Vec<&'static Migration> {
         crate::documents::MIGRATIONS,
         crate::signing::MIGRATIONS,
         crate::documents::MIGRATIONS_V11,
+        crate::site::MIGRATIONS,
     ];
     let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
     all.sort_by_key(|m| m.version);
     all
 }
 
-pub const LATEST_SCHEMA: u32 = 11;
+pub const LATEST_SCHEMA: u32 = 12;
 
 pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
@@ -83,6 +84,7 @@ mod tests {
             (9, "88b922c26a7bc61e"),
             (10, "57044d642f7d634e"),
             (11, "2458ef008c8f95db"),
+            (12, "19c10b336e548c0c"),
         ];
         assert_eq!(pinned.len(), LATEST_SCHEMA as usize, "pin every migration here as it ships");
         for (version, prefix) in pinned {

@@ -12,6 +12,7 @@ mod permissions;
 mod printing;
 mod sessions;
 mod settings;
+mod site;
 mod store;
 mod support;
 mod throttle;

@@ -1,0 +1,197 @@
+//! `site_identity`: who this clinic is to a partner. An X.509 site CA and a client certificate it issued (for
+//! mutually authenticated HTTPS), and an OpenPGP site key (Ed25519 signing, X25519 encryption: envelopes are
+//! signed with it and encrypted to the partner's). Made once by an admin (`galen site init`); the secret parts
+//! live only in this encrypted database, unencrypted inside it, because sync runs without anyone typing a
+//! password. The pairing file carries the public parts and a safety number people compare out of band.
+
+use crate::audit::Outcome;
+use crate::clinic::Clinic;
+use crate::error::{Error, FieldError, FieldErrors};
+use crate::permissions::Action;
+use crate::session::Session;
+use crate::settings;
+use crate::store::migrate::Migration;
+use openpgp::cert::prelude::*;
+use openpgp::serialize::SerializeInto;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+};
+use rusqlite::OptionalExtension;
+use sequoia_openpgp as openpgp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 12,
+    sql: "CREATE TABLE site_identity (
+            id          INTEGER PRIMARY KEY CHECK (id = 1),
+            name        TEXT NOT NULL,
+            ca_cert     TEXT NOT NULL,
+            ca_key      TEXT NOT NULL,
+            client_cert TEXT NOT NULL,
+            client_key  TEXT NOT NULL,
+            openpgp_key TEXT NOT NULL,
+            created_at  TEXT NOT NULL
+          ) STRICT;",
+    post: None,
+}];
+
+/// The version tag of a pairing file; readers refuse others.
+pub const PAIRING_FORMAT: &str = "galen-pairing-1";
+
+/// What a partner needs to know this site: public parts only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairingFile {
+    pub format: String,
+    pub site: String,
+    /// The site CA (PEM): the partner trusts client certificates it issued.
+    pub ca_certificate: String,
+    /// The site's OpenPGP public key (armored): envelopes from this site are signed with it.
+    pub openpgp_public_key: String,
+    /// For people to compare out of band; recomputed by the reader, never trusted from the file.
+    pub safety_number: String,
+}
+
+/// The public side of this clinic's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteIdentity {
+    pub name: String,
+    pub ca_certificate: String,
+    pub client_certificate: String,
+    pub openpgp_fingerprint: String,
+    pub safety_number: String,
+}
+
+fn crypto(e: impl std::fmt::Display) -> Error {
+    Error::Signing { reason: e.to_string() }
+}
+
+/// Twenty digits in groups of five from SHA-256 over the CA certificate (DER) and the OpenPGP fingerprint:
+/// short enough to read over the phone, and it changes if either part is swapped.
+pub fn safety_number(ca_der: &[u8], openpgp_fingerprint: &str) -> String {
+    let digest = Sha256::new().chain_update(ca_der).chain_update(openpgp_fingerprint.as_bytes()).finalize();
+    digest
+        .chunks(4)
+        .take(4)
+        .map(|c| format!("{:05}", u32::from_be_bytes([c[0], c[1], c[2], c[3]]) % 100_000))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn pem_to_der(pem: &str) -> Result<Vec<u8>, Error> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    crate::crypto::base64_decode(&body).ok_or_else(|| crypto("a certificate is not valid PEM"))
+}
+
+fn openpgp_fingerprint(armored: &str) -> Result<String, Error> {
+    use openpgp::parse::Parse;
+    Ok(Cert::from_bytes(armored.as_bytes()).map_err(crypto)?.fingerprint().to_hex())
+}
+
+/// Creates this clinic's site identity (admins). Refused if it exists: partners already trust it.
+pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
+    let actor = clinic.authorize(session, Action::SyncManage, None)?;
+    if identity(clinic, session)?.is_some() {
+        return Err(Error::Invalid(FieldErrors::one(FieldError::new(
+            "site",
+            "This clinic already has a site identity; partners trust it, so it is not replaced.",
+        ))));
+    }
+    let name = settings::site_name(clinic.store())?.unwrap_or_else(|| "Galen clinic".into());
+    let now = clinic.now();
+
+    let ca_key = KeyPair::generate().map_err(crypto)?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(crypto)?;
+    ca_params.distinguished_name.push(DnType::CommonName, format!("{name} — Galen site CA"));
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca_params.not_before = now - time::Duration::days(1);
+    ca_params.not_after = now + time::Duration::days(10 * 365);
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(crypto)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let client_key = KeyPair::generate().map_err(crypto)?;
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).map_err(crypto)?;
+    client_params.distinguished_name.push(DnType::CommonName, name.clone());
+    client_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    client_params.not_before = now - time::Duration::days(1);
+    client_params.not_after = now + time::Duration::days(2 * 365);
+    let client_cert = client_params.signed_by(&client_key, &issuer).map_err(crypto)?;
+
+    let (pgp, _revocation) = CertBuilder::new()
+        .set_cipher_suite(CipherSuite::Cv25519)
+        .add_userid(format!("{name} (Galen site)"))
+        .add_signing_subkey()
+        .add_transport_encryption_subkey()
+        .generate()
+        .map_err(crypto)?;
+    let tsk = String::from_utf8(pgp.as_tsk().armored().to_vec().map_err(crypto)?).map_err(crypto)?;
+
+    let at = clinic.now_rfc3339();
+    clinic.store().write(|tx| {
+        tx.execute(
+            "INSERT INTO site_identity (id, name, ca_cert, ca_key, client_cert, client_key, openpgp_key, created_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![
+                name,
+                ca_cert.pem(),
+                issuer.key().serialize_pem(),
+                client_cert.pem(),
+                client_key.serialize_pem(),
+                tsk,
+                at
+            ],
+        )?;
+        crate::audit::record(tx, &at, &actor, "site.init", ("site", ""), Outcome::Ok)
+    })?;
+    identity(clinic, session)?.ok_or_else(|| Error::NotFound { what: "The new site identity".into() })
+}
+
+/// This clinic's site identity, if `init` has run (admins).
+pub fn identity(clinic: &Clinic, session: &Session) -> Result<Option<SiteIdentity>, Error> {
+    clinic.authorize(session, Action::SyncManage, None)?;
+    let row: Option<(String, String, String, String)> = clinic
+        .store()
+        .conn()
+        .query_row("SELECT name, ca_cert, client_cert, openpgp_key FROM site_identity WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((name, ca_certificate, client_certificate, tsk)) = row else { return Ok(None) };
+    let openpgp_fingerprint = openpgp_fingerprint(&tsk)?;
+    let safety_number = safety_number(&pem_to_der(&ca_certificate)?, &openpgp_fingerprint);
+    Ok(Some(SiteIdentity { name, ca_certificate, client_certificate, openpgp_fingerprint, safety_number }))
+}
+
+/// The pairing file to hand to a partner (admins).
+pub fn pairing_file(clinic: &Clinic, session: &Session) -> Result<PairingFile, Error> {
+    let me = identity(clinic, session)?
+        .ok_or_else(|| Error::NotFound { what: "A site identity (run `galen site init` first)".into() })?;
+    let tsk: String =
+        clinic.store().conn().query_row("SELECT openpgp_key FROM site_identity WHERE id = 1", [], |r| r.get(0))?;
+    use openpgp::parse::Parse;
+    let public = Cert::from_bytes(tsk.as_bytes()).map_err(crypto)?.armored().to_vec().map_err(crypto)?;
+    Ok(PairingFile {
+        format: PAIRING_FORMAT.into(),
+        site: me.name,
+        ca_certificate: me.ca_certificate,
+        openpgp_public_key: String::from_utf8(public).map_err(crypto)?,
+        safety_number: me.safety_number,
+    })
+}
+
+/// Reads a partner's pairing file and recomputes its safety number from the keys it carries; the number
+/// written in the file is only a convenience and is not trusted.
+pub fn read_pairing_file(text: &str) -> Result<PairingFile, Error> {
+    let bad = |why: &str| Error::Invalid(FieldErrors::one(FieldError::new("pairing_file", why)));
+    let mut file: PairingFile = serde_json::from_str(text).map_err(|_| bad("This is not a Galen pairing file."))?;
+    if file.format != PAIRING_FORMAT {
+        return Err(bad("This pairing file is from another version of Galen."));
+    }
+    let der = pem_to_der(&file.ca_certificate).map_err(|_| bad("Its CA certificate is not valid PEM."))?;
+    let fpr = openpgp_fingerprint(&file.openpgp_public_key).map_err(|_| bad("Its OpenPGP key cannot be read."))?;
+    file.safety_number = safety_number(&der, &fpr);
+    Ok(file)
+}
