@@ -84,9 +84,7 @@ async fn prescription_flow(d: &Driver) {
 
     // Print: this machine has neither CUPS nor a PDF viewer, so Galen says where the PDF is, and the offline
     // verifier accepts that file.
-    d.click("[data-testid=document-print]").await;
-    let result = d.wait_for_text("No printer or PDF viewer was found", Duration::from_secs(20)).await;
-    let printed = crate::harness::saved_pdf_path(&result);
+    let printed = d.print_without_printer("document").await;
     let (ok, out) = crate::harness::galen_cli(&["verify", &printed.display().to_string()]);
     assert!(
         ok && out.contains("Good signature") && out.contains("Dr Rui Costa"),
@@ -183,11 +181,8 @@ async fn patients_flow(d: &Driver) {
     d.find("[data-testid=clinical-hidden]").await;
     assert!(!d.html().await.contains("Penicillin"), "no allergy anywhere in a receptionist's page");
     // The front desk prints the patient's ID card and labels from the chart.
-    d.click("[data-testid=card-print]").await;
-    let result = d.wait_for_text("The PDF is saved at", Duration::from_secs(20)).await;
-    let card = crate::harness::saved_pdf_path(&result);
-    let text = std::process::Command::new("pdftotext").arg(&card).arg("-").output().expect("pdftotext");
-    assert!(String::from_utf8_lossy(&text.stdout).contains("Jürgen Müller"), "the card names the patient");
+    let card = d.print_without_printer("card").await;
+    assert!(crate::harness::pdf_text(&card).contains("Jürgen Müller"), "the card names the patient");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -220,11 +215,8 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     let key = d.find("[data-testid=recovery-key]").await.text().await.expect("key text");
     assert_eq!(key.len(), 39, "eight groups of four: {key}");
     // The recovery sheet prints from here, before anyone has signed in.
-    d.click("[data-testid=sheet-print]").await;
-    let result = d.wait_for_text("The PDF is saved at", Duration::from_secs(20)).await;
-    let sheet = crate::harness::saved_pdf_path(&result);
-    let text = std::process::Command::new("pdftotext").arg(&sheet).arg("-").output().expect("pdftotext");
-    assert!(String::from_utf8_lossy(&text.stdout).contains(&key), "the sheet shows the key: {result}");
+    let sheet = d.print_without_printer("sheet").await;
+    assert!(crate::harness::pdf_text(&sheet).contains(&key), "the sheet shows the key");
     d.screenshot("03-setup-recovery-key").await;
     d.axe("setup (recovery key)").await;
     d.click_button("Continue").await;
@@ -287,11 +279,8 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.click_button("Issue a new recovery key").await;
     let new_key = d.find("[data-testid=new-recovery-key]").await.text().await.expect("new key");
     assert_eq!(new_key.len(), 39, "{new_key}");
-    d.click("[data-testid=sheet-print]").await;
-    let result = d.wait_for_text("The PDF is saved at", Duration::from_secs(20)).await;
-    let sheet = crate::harness::saved_pdf_path(&result);
-    let text = std::process::Command::new("pdftotext").arg(&sheet).arg("-").output().expect("pdftotext");
-    assert!(String::from_utf8_lossy(&text.stdout).contains(&new_key), "the new sheet shows the new key");
+    let sheet = d.print_without_printer("sheet").await;
+    assert!(crate::harness::pdf_text(&sheet).contains(&new_key), "the new sheet shows the new key");
     d.screenshot("09-backup").await;
     d.axe("backup").await;
     d.click("[data-nav=audit]").await;

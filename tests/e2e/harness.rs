@@ -170,8 +170,23 @@ pub fn galen_cli(args: &[&str]) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
+/// The text of a PDF, by poppler's pdftotext.
+pub fn pdf_text(pdf: &Path) -> String {
+    let out = std::process::Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Driver {
+    /// Clicks the Print button of the `PrintButtons` marked `testid`; on this machine (no CUPS, no PDF viewer)
+    /// Galen answers with where it saved the PDF, which this returns.
+    pub async fn print_without_printer(&self, testid: &str) -> PathBuf {
+        self.click(&format!("[data-testid={testid}-print]")).await;
+        saved_pdf_path(&self.wait_for_text("No printer or PDF viewer was found", Duration::from_secs(20)).await)
+    }
+}
+
 /// The path in "… The PDF is saved at PATH; open it …", the print path's answer when there is no printer.
-pub fn saved_pdf_path(message: &str) -> PathBuf {
+fn saved_pdf_path(message: &str) -> PathBuf {
     let after =
         message.split_once("saved at ").map(|(_, rest)| rest).unwrap_or_else(|| panic!("no path in {message:?}"));
     PathBuf::from(after.split_once("; open it").map(|(path, _)| path).unwrap_or(after).trim())

@@ -406,9 +406,14 @@ pub(crate) fn qr_summary(
 pub fn qr_text(clinic: &Clinic, session: &Session, id: i64) -> Result<Option<String>, Error> {
     let doc = load(clinic.store().conn(), id)?;
     clinic.authorize(session, Action::DocumentRead, Some(doc.patient_id))?;
-    let row: (Option<String>, Option<String>, Option<String>) = clinic.store().conn().query_row(
+    stored_qr_text(clinic.store().conn(), &doc)
+}
+
+/// The QR text of an already loaded document, for callers that have checked the permission.
+pub(crate) fn stored_qr_text(conn: &Connection, doc: &Document) -> Result<Option<String>, Error> {
+    let row: (Option<String>, Option<String>, Option<String>) = conn.query_row(
         "SELECT patient_snapshot, canonical, qr_signature FROM documents WHERE id = ?1",
-        [id],
+        [doc.id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let (Some(snapshot), Some(canonical), Some(qr_signature), Some(signer), Some(at)) =

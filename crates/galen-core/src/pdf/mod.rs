@@ -32,7 +32,6 @@ pub enum Printout {
 }
 
 /// A rendered printout.
-#[derive(Clone)]
 pub struct Pdf {
     /// A suggested file name, e.g. `prescription-0193….pdf`.
     pub file_name: String,
@@ -76,7 +75,7 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
             )?;
             let key = signing::public_key(conn, &fpr)?;
             // None for documents signed before the QR existed (schema 10); they print without one.
-            let qr = documents::qr_text(clinic, session, *id)?;
+            let qr = documents::stored_qr_text(conn, &doc)?;
             let uuid_of = |other: i64| -> Result<String, Error> {
                 Ok(conn.query_row("SELECT uuid FROM documents WHERE id = ?1", [other], |r| r.get(0))?)
             };
