@@ -166,6 +166,9 @@ pub enum Error {
 
     #[error("This may be a patient who is already registered ({} possible match(es)). Check the list; register anyway only if it is a different person.", .0.len())]
     PossibleDuplicates(Vec<crate::patients::Candidate>),
+
+    #[error("Sync with the partner did not finish: {reason}. Nothing was lost: what was not sent stays queued and is sent at the next sync.")]
+    Sync { reason: String },
 }
 
 impl From<rusqlite::Error> for Error {

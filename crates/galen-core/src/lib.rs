@@ -54,6 +54,7 @@ pub mod signing;
 pub mod site;
 pub mod staff;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod throttle;
 pub mod vault;

@@ -12,7 +12,6 @@ use crate::session::Session;
 use crate::settings;
 use crate::store::migrate::Migration;
 use openpgp::cert::prelude::*;
-use openpgp::serialize::SerializeInto;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
@@ -101,33 +100,8 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
     let name = settings::site_name(clinic.store())?.unwrap_or_else(|| "Galen clinic".into());
     let now = clinic.now();
 
-    let ca_key = KeyPair::generate().map_err(crypto)?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(crypto)?;
-    ca_params.distinguished_name.push(DnType::CommonName, format!("{name} — Galen site CA"));
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    ca_params.not_before = now - time::Duration::days(1);
-    ca_params.not_after = now + time::Duration::days(10 * 365);
-    let ca_cert = ca_params.self_signed(&ca_key).map_err(crypto)?;
-    let issuer = Issuer::new(ca_params, ca_key);
-
-    let client_key = KeyPair::generate().map_err(crypto)?;
-    let mut client_params = CertificateParams::new(Vec::<String>::new()).map_err(crypto)?;
-    client_params.distinguished_name.push(DnType::CommonName, name.clone());
-    client_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    client_params.not_before = now - time::Duration::days(1);
-    client_params.not_after = now + time::Duration::days(2 * 365);
-    let client_cert = client_params.signed_by(&client_key, &issuer).map_err(crypto)?;
-
-    let (pgp, _revocation) = CertBuilder::new()
-        .set_cipher_suite(CipherSuite::Cv25519)
-        .add_userid(format!("{name} (Galen site)"))
-        .add_signing_subkey()
-        .add_transport_encryption_subkey()
-        .generate()
-        .map_err(crypto)?;
-    let tsk = String::from_utf8(pgp.as_tsk().armored().to_vec().map_err(crypto)?).map_err(crypto)?;
+    let issued = issue(&format!("{name} — Galen site CA"), &name, Leaf::Client, now).map_err(crypto)?;
+    let tsk = crate::sync::envelope::OwnKey::generate(&format!("{name} (Galen site)")).map_err(crypto)?;
 
     let at = clinic.now_rfc3339();
     clinic.store().write(|tx| {
@@ -136,10 +110,10 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             rusqlite::params![
                 name,
-                ca_cert.pem(),
-                issuer.key().serialize_pem(),
-                client_cert.pem(),
-                client_key.serialize_pem(),
+                issued.ca_cert,
+                issued.ca_key,
+                issued.leaf_cert,
+                issued.leaf_key,
                 tsk,
                 at
             ],
@@ -147,6 +121,77 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
         crate::audit::record(tx, &at, &actor, "site.init", ("site", ""), Outcome::Ok)
     })?;
     identity(clinic, session)?.ok_or_else(|| Error::NotFound { what: "The new site identity".into() })
+}
+
+/// What a certificate from [`issue`] is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leaf {
+    /// A clinic's client certificate (TLS client authentication).
+    Client,
+    /// A partner server's certificate for these host names or IP addresses.
+    Server { hosts: Vec<String> },
+}
+
+/// A CA and one certificate it issued, PEM. The keys are secrets: never log them.
+pub struct Issued {
+    pub ca_cert: String,
+    pub ca_key: String,
+    pub leaf_cert: String,
+    pub leaf_key: String,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued").finish_non_exhaustive()
+    }
+}
+
+/// Makes a CA (10 years, issues end-entity certificates only) and a leaf it signs (2 years): the clinic's site
+/// CA and client certificate, or a partner's server CA and certificate. ECDSA P-256.
+pub fn issue(ca_name: &str, leaf_name: &str, leaf: Leaf, now: time::OffsetDateTime) -> Result<Issued, rcgen::Error> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.distinguished_name.push(DnType::CommonName, ca_name);
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    ca_params.not_before = now - time::Duration::days(1);
+    ca_params.not_after = now + time::Duration::days(10 * 365);
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate()?;
+    let (names, usage) = match leaf {
+        Leaf::Client => (Vec::new(), ExtendedKeyUsagePurpose::ClientAuth),
+        Leaf::Server { hosts } => (hosts, ExtendedKeyUsagePurpose::ServerAuth),
+    };
+    let mut params = CertificateParams::new(names)?;
+    params.distinguished_name.push(DnType::CommonName, leaf_name);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![usage];
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(2 * 365);
+    let leaf_cert = params.signed_by(&leaf_key, &issuer)?;
+    Ok(Issued {
+        ca_cert: ca_cert.pem(),
+        ca_key: issuer.key().serialize_pem(),
+        leaf_cert: leaf_cert.pem(),
+        leaf_key: leaf_key.serialize_pem(),
+    })
+}
+
+/// The secret parts, for the sync client only.
+pub(crate) struct Secrets {
+    pub client_cert: String,
+    pub client_key: String,
+    pub openpgp_key: String,
+}
+
+pub(crate) fn secrets(conn: &rusqlite::Connection) -> Result<Secrets, Error> {
+    conn.query_row("SELECT client_cert, client_key, openpgp_key FROM site_identity WHERE id = 1", [], |r| {
+        Ok(Secrets { client_cert: r.get(0)?, client_key: r.get(1)?, openpgp_key: r.get(2)? })
+    })
+    .optional()?
+    .ok_or_else(|| Error::NotFound { what: "A site identity (run `galen site init` first)".into() })
 }
 
 /// This clinic's site identity, if `init` has run (admins).
@@ -169,17 +214,22 @@ pub fn identity(clinic: &Clinic, session: &Session) -> Result<Option<SiteIdentit
 pub fn pairing_file(clinic: &Clinic, session: &Session) -> Result<PairingFile, Error> {
     let me = identity(clinic, session)?
         .ok_or_else(|| Error::NotFound { what: "A site identity (run `galen site init` first)".into() })?;
-    let tsk: String =
-        clinic.store().conn().query_row("SELECT openpgp_key FROM site_identity WHERE id = 1", [], |r| r.get(0))?;
-    use openpgp::parse::Parse;
-    let public = Cert::from_bytes(tsk.as_bytes()).map_err(crypto)?.armored().to_vec().map_err(crypto)?;
-    Ok(PairingFile {
-        format: PAIRING_FORMAT.into(),
-        site: me.name,
-        ca_certificate: me.ca_certificate,
-        openpgp_public_key: String::from_utf8(public).map_err(crypto)?,
-        safety_number: me.safety_number,
-    })
+    let key = crate::sync::envelope::OwnKey::from_armored(&secrets(clinic.store().conn())?.openpgp_key).map_err(crypto)?;
+    PairingFile::new(&me.name, &me.ca_certificate, &key.public_armored())
+}
+
+impl PairingFile {
+    /// A pairing file for `site` from its CA certificate (PEM) and armored OpenPGP public key.
+    pub fn new(site: &str, ca_certificate: &str, openpgp_public_key: &str) -> Result<PairingFile, Error> {
+        let number = safety_number(&pem_to_der(ca_certificate)?, &openpgp_fingerprint(openpgp_public_key)?);
+        Ok(PairingFile {
+            format: PAIRING_FORMAT.into(),
+            site: site.into(),
+            ca_certificate: ca_certificate.into(),
+            openpgp_public_key: openpgp_public_key.into(),
+            safety_number: number,
+        })
+    }
 }
 
 /// Reads a partner's pairing file and recomputes its safety number from the keys it carries; the number

@@ -754,3 +754,47 @@ mod tests {
         }
     }
 }
+
+/// A signed document as shared with a partner: the signed bytes, the doctor's detached signature and public key,
+/// so anyone who receives it can check the doctor's signature (with Galen or stock GnuPG). Do not change: it is
+/// signed inside the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedDocument {
+    pub uuid: String,
+    pub kind: String,
+    pub patient_uuid: String,
+    /// The canonical JSON the doctor signed, exactly.
+    pub canonical: String,
+    /// The doctor's armored detached signature over `canonical`.
+    pub signature: String,
+    /// The doctor's armored public key.
+    pub signer_key: String,
+}
+
+/// Every signed document of a patient who consented to sharing.
+pub(crate) fn shared_signed(conn: &Connection) -> Result<Vec<SharedDocument>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT d.uuid, d.kind, p.uuid, d.canonical, d.signature, d.signer_fingerprint
+           FROM documents d JOIN patients p ON p.id = d.patient_id
+          WHERE d.status = 'signed' AND p.consent_share = 1 AND p.merged_into IS NULL
+          ORDER BY d.id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+        })?
+        .collect::<rusqlite::Result<Vec<(String, String, String, String, String, String)>>>()?;
+    rows.into_iter()
+        .map(|(uuid, kind, patient_uuid, canonical, signature, fingerprint)| {
+            Ok(SharedDocument {
+                uuid,
+                kind,
+                patient_uuid,
+                canonical,
+                signature,
+                signer_key: signing::public_key(conn, &fingerprint)?,
+            })
+        })
+        .collect()
+}

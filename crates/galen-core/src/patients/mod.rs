@@ -8,6 +8,7 @@
 
 mod duplicates;
 mod model;
+pub mod shared;
 pub mod search;
 pub mod seed;
 pub mod validate;

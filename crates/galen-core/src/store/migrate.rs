@@ -30,13 +30,14 @@ fn all() -> Vec<&'static Migration> {
         crate::signing::MIGRATIONS,
         crate::documents::MIGRATIONS_V11,
         crate::site::MIGRATIONS,
+        crate::sync::MIGRATIONS,
     ];
     let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
     all.sort_by_key(|m| m.version);
     all
 }
 
-pub const LATEST_SCHEMA: u32 = 12;
+pub const LATEST_SCHEMA: u32 = 13;
 
 pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)

@@ -1,0 +1,412 @@
+//! Envelopes: how one record travels between a site and its partner. The plaintext is JSON `{meta, payload}`;
+//! it is signed with the sender's OpenPGP site key and encrypted to the recipient's, in one OpenPGP message, so
+//! every record gets its own session key. Both the clinic and the partner open envelopes with [`open`], which
+//! names exactly why one is refused ([`Rejection`]); the caller adds the checks that need its database (nonce
+//! and id replay).
+
+use openpgp::cert::prelude::*;
+use openpgp::crypto::{KeyPair, SessionKey};
+use openpgp::packet::{PKESK, SKESK};
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
+};
+use openpgp::parse::Parse;
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Signer};
+use openpgp::serialize::SerializeInto;
+use openpgp::types::SymmetricAlgorithm;
+use sequoia_openpgp as openpgp;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use time::OffsetDateTime;
+
+static POLICY: StandardPolicy<'static> = StandardPolicy::new();
+
+/// The version tag in every envelope's metadata; readers refuse others.
+pub const FORMAT: &str = "galen-envelope-1";
+/// The largest envelope accepted, sealed (a signed document with its doctor's key is a few KB).
+pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
+/// How far an envelope's `created_at` may be from the receiver's clock, either way.
+pub const WINDOW: time::Duration = time::Duration::minutes(10);
+
+/// What a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Patient,
+    Document,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Patient => "patient",
+            Kind::Document => "document",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::Patient, Kind::Document].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// An envelope's metadata. Do not change: it is signed (a new field needs a new [`FORMAT`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub format: String,
+    /// The record's id (a UUIDv7), the same at every site.
+    pub id: String,
+    /// The record's version; (origin, id, version) names one record version everywhere.
+    pub version: u32,
+    /// When the envelope was sealed (RFC 3339, UTC). A re-send is sealed again, with a new nonce.
+    pub created_at: String,
+    /// 128 random bits, hex: an envelope is accepted once.
+    pub nonce: String,
+    /// OpenPGP fingerprint of the key that signed the envelope.
+    pub sender: String,
+    /// OpenPGP fingerprint of the key it is encrypted to.
+    pub recipient: String,
+    /// OpenPGP fingerprint of the site that wrote the record (the sender, unless the partner relays it).
+    pub origin: String,
+    pub kind: Kind,
+}
+
+/// What is signed and encrypted. Do not change: it is signed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plaintext {
+    pub meta: Meta,
+    pub payload: serde_json::Value,
+}
+
+/// Why an envelope was refused. Each has its own code, which the partner logs and returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("the envelope is larger than {MAX_ENVELOPE_BYTES} bytes")]
+    Oversized,
+    #[error("the envelope is not a Galen envelope: {0}")]
+    Malformed(String),
+    #[error("the envelope is not encrypted to this receiver")]
+    NotForUs,
+    #[error("the envelope was altered after it was sealed")]
+    Tampered,
+    #[error("the envelope is signed by a key this receiver has not paired with")]
+    UnknownSigner,
+    #[error("the envelope is signed by another paired site, not by the one that sent it")]
+    WrongSigner,
+    #[error("the envelope's timestamp is outside the accepted window of {} minutes", WINDOW.whole_minutes())]
+    Stale,
+    #[error("this envelope (its nonce) was already received")]
+    ReplayedNonce,
+    #[error("this record id and version were already received with different contents")]
+    ReplayedId,
+}
+
+impl Rejection {
+    /// The stable code used on the wire and in logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Oversized => "oversized",
+            Rejection::Malformed(_) => "malformed",
+            Rejection::NotForUs => "not_for_us",
+            Rejection::Tampered => "tampered",
+            Rejection::UnknownSigner => "unknown_signer",
+            Rejection::WrongSigner => "wrong_signer",
+            Rejection::Stale => "stale",
+            Rejection::ReplayedNonce => "replayed_nonce",
+            Rejection::ReplayedId => "replayed_id",
+        }
+    }
+}
+
+/// A site's or partner's own OpenPGP key, unlocked for sealing and opening envelopes.
+pub struct OwnKey {
+    cert: Cert,
+    signer: KeyPair,
+    decryptor: KeyPair,
+}
+
+impl std::fmt::Debug for OwnKey {
+    // Secret key material never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnKey").field("fingerprint", &self.fingerprint()).finish_non_exhaustive()
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl OwnKey {
+    /// Reads an armored secret key (TSK) with unencrypted signing and encryption subkeys.
+    pub fn from_armored(tsk: &str) -> Result<OwnKey, String> {
+        let cert = Cert::from_bytes(tsk.as_bytes()).map_err(invalid)?;
+        let pick = |signing: bool| -> Result<KeyPair, String> {
+            let keys = cert.keys().unencrypted_secret().with_policy(&POLICY, None).supported().alive().revoked(false);
+            let key = if signing { keys.for_signing().next() } else { keys.for_transport_encryption().next() };
+            key.ok_or_else(|| format!("the key has no {} subkey", if signing { "signing" } else { "encryption" }))?
+                .key()
+                .clone()
+                .into_keypair()
+                .map_err(invalid)
+        };
+        Ok(OwnKey { signer: pick(true)?, decryptor: pick(false)?, cert })
+    }
+
+    /// A new Cv25519 key with signing and transport-encryption subkeys, armored (TSK).
+    pub fn generate(user_id: &str) -> Result<String, String> {
+        let (cert, _revocation) = CertBuilder::new()
+            .set_cipher_suite(CipherSuite::Cv25519)
+            .add_userid(user_id)
+            .add_signing_subkey()
+            .add_transport_encryption_subkey()
+            .generate()
+            .map_err(invalid)?;
+        let armored = cert.as_tsk().armored().to_vec().map_err(invalid)?;
+        String::from_utf8(armored).map_err(invalid)
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.cert.fingerprint().to_hex()
+    }
+
+    /// The public key, armored, for a pairing file.
+    pub fn public_armored(&self) -> String {
+        String::from_utf8(self.cert.armored().to_vec().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Someone else's public key, as paired.
+#[derive(Debug, Clone)]
+pub struct PeerKey {
+    pub cert: Cert,
+}
+
+impl PeerKey {
+    pub fn from_armored(armored: &str) -> Result<PeerKey, String> {
+        let cert = Cert::from_bytes(armored.as_bytes()).map_err(invalid)?;
+        if cert.is_tsk() {
+            return Err("this is a secret key; only a public key is paired".into());
+        }
+        Ok(PeerKey { cert })
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.cert.fingerprint().to_hex()
+    }
+}
+
+/// 128 random bits as hex.
+pub fn new_nonce() -> String {
+    data_encoding::HEXLOWER.encode(&crate::crypto::random::<16>())
+}
+
+/// Signs `plaintext` with `me` and encrypts it to `to`. The result is a binary OpenPGP message.
+pub fn seal(me: &OwnKey, to: &PeerKey, plaintext: &Plaintext) -> Result<Vec<u8>, String> {
+    let json = serde_json::to_vec(plaintext).map_err(invalid)?;
+    let recipients = to
+        .cert
+        .keys()
+        .with_policy(&POLICY, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_transport_encryption()
+        .collect::<Vec<_>>();
+    if recipients.is_empty() {
+        return Err("the recipient's key has no usable encryption subkey".into());
+    }
+    let mut sink = Vec::with_capacity(json.len() + 512);
+    {
+        let message = Message::new(&mut sink);
+        let message = Encryptor::for_recipients(message, recipients).build().map_err(invalid)?;
+        let message = Signer::new(message, me.signer.clone()).map_err(invalid)?.build().map_err(invalid)?;
+        let mut literal = LiteralWriter::new(message).build().map_err(invalid)?;
+        literal.write_all(&json).map_err(invalid)?;
+        literal.finalize().map_err(invalid)?;
+    }
+    Ok(sink)
+}
+
+/// What [`open`] found: the plaintext, and which of the candidate keys signed it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub plaintext: Plaintext,
+    /// Fingerprint of the candidate whose key made the good signature.
+    pub signer: String,
+}
+
+/// What the helper learnt while sequoia drove it; read after the decryptor is gone, even when it failed.
+#[derive(Default)]
+struct Findings {
+    /// Sequoia reached the encrypted part and asked for a key.
+    asked_for_key: std::cell::Cell<bool>,
+    /// This receiver's key recovered the session key.
+    decrypted: std::cell::Cell<bool>,
+    unknown_signer: std::cell::Cell<bool>,
+    signer: std::cell::RefCell<Option<String>>,
+}
+
+struct Helper<'a> {
+    me: &'a OwnKey,
+    candidates: &'a [PeerKey],
+    found: &'a Findings,
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(self.candidates.iter().map(|c| c.cert.clone()).collect())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        for layer in structure {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                for result in results {
+                    match result {
+                        Ok(good) => {
+                            *self.found.signer.borrow_mut() = Some(good.ka.cert().fingerprint().to_hex());
+                            return Ok(());
+                        }
+                        Err(VerificationError::MissingKey { .. }) => self.found.unknown_signer.set(true),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        Err(openpgp::Error::BadSignature("no good signature".into()).into())
+    }
+}
+
+impl DecryptionHelper for Helper<'_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<Cert>> {
+        self.found.asked_for_key.set(true);
+        let mut keypair = self.me.decryptor.clone();
+        for pkesk in pkesks {
+            if let Some((algo, session_key)) = pkesk.decrypt(&mut keypair, sym_algo) {
+                self.found.decrypted.set(true);
+                if decrypt(algo, &session_key) {
+                    return Ok(Some(self.me.cert.clone()));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Decrypts an envelope with `me`, checks that one of `candidates` signed it and that its metadata is well formed,
+/// addressed to `me`, and fresh at `now`. Replay checks need the receiver's store and are the caller's.
+pub fn open(me: &OwnKey, candidates: &[PeerKey], bytes: &[u8], now: OffsetDateTime) -> Result<Opened, Rejection> {
+    if bytes.len() > MAX_ENVELOPE_BYTES {
+        return Err(Rejection::Oversized);
+    }
+    let found = Findings::default();
+    let helper = Helper { me, candidates, found: &found };
+    let mut json = Vec::new();
+    let result = DecryptorBuilder::from_bytes(bytes)
+        .map_err(|e| Rejection::Malformed(e.to_string()))?
+        .with_policy(&POLICY, None, helper)
+        .and_then(|mut d| d.read_to_end(&mut json).map_err(Into::into));
+    if let Err(e) = result {
+        return Err(if found.unknown_signer.get() {
+            Rejection::UnknownSigner
+        } else if found.decrypted.get() {
+            Rejection::Tampered
+        } else if found.asked_for_key.get() {
+            Rejection::NotForUs
+        } else {
+            Rejection::Malformed(e.to_string())
+        });
+    }
+    let signer = found.signer.take().ok_or(Rejection::Tampered)?;
+    let plaintext: Plaintext =
+        serde_json::from_slice(&json).map_err(|e| Rejection::Malformed(format!("its contents: {e}")))?;
+    let meta = &plaintext.meta;
+    if meta.format != FORMAT {
+        return Err(Rejection::Malformed(format!("unknown format {:?}", meta.format)));
+    }
+    if uuid::Uuid::parse_str(&meta.id).map(|u| u.get_version_num()) != Ok(7) {
+        return Err(Rejection::Malformed("the id is not a UUIDv7".into()));
+    }
+    if meta.nonce.len() != 32 || data_encoding::HEXLOWER.decode(meta.nonce.as_bytes()).is_err() {
+        return Err(Rejection::Malformed("the nonce is not 128 bits of hex".into()));
+    }
+    if meta.recipient != me.fingerprint() {
+        return Err(Rejection::NotForUs);
+    }
+    if meta.sender != signer {
+        return Err(Rejection::WrongSigner);
+    }
+    let created = OffsetDateTime::parse(&meta.created_at, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| Rejection::Malformed("created_at is not an RFC 3339 time".into()))?;
+    if (created - now).abs() > WINDOW {
+        return Err(Rejection::Stale);
+    }
+    Ok(Opened { plaintext, signer })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> OwnKey {
+        OwnKey::from_armored(&OwnKey::generate(name).expect("generate")).expect("read")
+    }
+
+    fn peer(k: &OwnKey) -> PeerKey {
+        PeerKey::from_armored(&k.public_armored()).expect("public")
+    }
+
+    fn meta(from: &OwnKey, to: &OwnKey, at: OffsetDateTime) -> Meta {
+        Meta {
+            format: FORMAT.into(),
+            id: uuid::Uuid::now_v7().to_string(),
+            version: 1,
+            created_at: crate::clock::rfc3339(at),
+            nonce: new_nonce(),
+            sender: from.fingerprint(),
+            recipient: to.fingerprint(),
+            origin: from.fingerprint(),
+            kind: Kind::Patient,
+        }
+    }
+
+    #[test]
+    fn an_envelope_opens_only_for_its_recipient_and_names_each_refusal() {
+        let (site, partner, other) = (key("site"), key("partner"), key("other site"));
+        let now = OffsetDateTime::now_utc();
+        let plain = Plaintext { meta: meta(&site, &partner, now), payload: serde_json::json!({"name": "Müller"}) };
+        let sealed = seal(&site, &peer(&partner), &plain).expect("seal");
+        let opened = open(&partner, &[peer(&other), peer(&site)], &sealed, now).expect("opens");
+        assert_eq!(opened.plaintext, plain, "the round trip keeps every field");
+        assert_eq!(opened.signer, site.fingerprint());
+        assert!(!sealed.windows(7).any(|w| w == "Müller".as_bytes()), "the payload is encrypted");
+
+        let again = seal(&site, &peer(&partner), &plain).expect("seal");
+        assert_ne!(again, sealed, "each envelope has its own session key");
+
+        assert_eq!(open(&other, &[peer(&site)], &sealed, now).unwrap_err(), Rejection::NotForUs);
+        assert_eq!(open(&partner, &[peer(&other)], &sealed, now).unwrap_err(), Rejection::UnknownSigner);
+        let mut tampered = sealed.clone();
+        let i = tampered.len() - 40;
+        tampered[i] ^= 1;
+        assert_eq!(open(&partner, &[peer(&site)], &tampered, now).unwrap_err(), Rejection::Tampered);
+        let late = now + WINDOW + time::Duration::seconds(1);
+        assert_eq!(open(&partner, &[peer(&site)], &sealed, late).unwrap_err(), Rejection::Stale);
+        assert!(matches!(open(&partner, &[peer(&site)], b"garbage", now), Err(Rejection::Malformed(_))));
+        let huge = vec![0u8; MAX_ENVELOPE_BYTES + 1];
+        assert_eq!(open(&partner, &[peer(&site)], &huge, now).unwrap_err(), Rejection::Oversized);
+
+        // Signed by `other` while claiming to be from `site`.
+        let mut forged = plain.clone();
+        forged.meta.nonce = new_nonce();
+        let sealed = seal(&other, &peer(&partner), &forged).expect("seal");
+        assert_eq!(open(&partner, &[peer(&site), peer(&other)], &sealed, now).unwrap_err(), Rejection::WrongSigner);
+    }
+}

@@ -1,0 +1,312 @@
+//! The tables behind sync: what changed (`sync_records`), what waits to be sent (`sync_outbox`), what arrived
+//! (`received_documents`, patients), what clashed (`sync_conflicts`), and which nonces were seen (`sync_nonces`).
+
+use super::envelope::{self, Kind, Meta, Plaintext, Rejection};
+use super::wire::{PushResult, PushStatus, Pulled};
+use super::{sync_error, Conflict, Context, Resolution};
+use crate::audit::{self, Actor, Outcome};
+use crate::clinic::Clinic;
+use crate::documents::{self, SharedDocument};
+use crate::error::Error;
+use crate::patients::shared::{self, SharedPatient};
+use rusqlite::{Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+fn hash(json: &str) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(json.as_bytes()))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(sync_error)
+}
+
+/// The newest version known of a record and its contents' hash.
+fn known(conn: &Connection, kind: Kind, uuid: &str) -> Result<Option<(u32, String)>, Error> {
+    Ok(conn
+        .query_row("SELECT version, hash FROM sync_records WHERE kind = ?1 AND uuid = ?2", (kind.as_str(), uuid), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+fn remember(tx: &Connection, kind: Kind, uuid: &str, version: u32, hash: &str, origin: &str) -> Result<(), Error> {
+    tx.execute(
+        "INSERT INTO sync_records (kind, uuid, version, hash, origin) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kind, uuid) DO UPDATE SET version = ?3, hash = ?4, origin = ?5",
+        (kind.as_str(), uuid, version, hash, origin),
+    )?;
+    Ok(())
+}
+
+/// Queues every shared record whose contents changed since it was last shared or received, as its next version.
+/// An older version still queued is replaced: only the newest needs to travel. Returns how many were queued.
+pub(super) fn collect(clinic: &Clinic, me: &str) -> Result<usize, Error> {
+    let conn = clinic.store().conn();
+    let mut changed: Vec<(Kind, String, String)> = Vec::new();
+    for p in shared::consented(conn)? {
+        changed.push((Kind::Patient, p.uuid.clone(), to_json(&p)?));
+    }
+    for d in documents::shared_signed(conn)? {
+        changed.push((Kind::Document, d.uuid.clone(), to_json(&d)?));
+    }
+    let now = clinic.now_rfc3339();
+    clinic.store().write(|tx| {
+        let mut queued = 0;
+        for (kind, uuid, json) in &changed {
+            let h = hash(json);
+            let version = match known(tx, *kind, uuid)? {
+                Some((_, old)) if old == h => continue,
+                Some((v, _)) => v + 1,
+                None => 1,
+            };
+            tx.execute("DELETE FROM sync_outbox WHERE kind = ?1 AND uuid = ?2", (kind.as_str(), uuid))?;
+            tx.execute(
+                "INSERT INTO sync_outbox (kind, uuid, version, payload, queued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                (kind.as_str(), uuid, version, json, &now),
+            )?;
+            remember(tx, *kind, uuid, version, &h, me)?;
+            queued += 1;
+        }
+        Ok(queued)
+    })
+}
+
+/// One queued record.
+#[derive(Debug, Clone)]
+pub(super) struct Queued {
+    pub seq: i64,
+    kind: Kind,
+    uuid: String,
+    version: u32,
+    payload: String,
+}
+
+pub(super) fn outbox_batch(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Queued>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, kind, uuid, version, payload FROM sync_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map((after, limit as i64), |r| {
+            Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<Vec<(i64, String, String, u32, String)>>>()?;
+    rows.into_iter()
+        .map(|(seq, kind, uuid, version, payload)| {
+            let kind = Kind::parse(&kind).ok_or_else(|| sync_error(format!("unknown record kind {kind}")))?;
+            Ok(Queued { seq, kind, uuid, version, payload })
+        })
+        .collect()
+}
+
+/// Seals a queued record for the partner, with a fresh nonce and timestamp (a re-send is a new envelope).
+pub(super) fn seal(ctx: &Context, row: &Queued, now: OffsetDateTime) -> Result<Vec<u8>, Error> {
+    let me = ctx.me.fingerprint();
+    let plaintext = Plaintext {
+        meta: Meta {
+            format: envelope::FORMAT.into(),
+            id: row.uuid.clone(),
+            version: row.version,
+            created_at: crate::clock::rfc3339(now),
+            nonce: envelope::new_nonce(),
+            sender: me.clone(),
+            recipient: ctx.partner.fingerprint(),
+            origin: me,
+            kind: row.kind,
+        },
+        payload: serde_json::from_str(&row.payload).map_err(sync_error)?,
+    };
+    envelope::seal(&ctx.me, &ctx.partner, &plaintext).map_err(sync_error)
+}
+
+/// Applies the partner's answers: stored and duplicate records leave the outbox; refused ones stay with the
+/// reason. Returns (stored, duplicate, refused).
+pub(super) fn acknowledge(
+    clinic: &Clinic,
+    batch: &[Queued],
+    results: &[PushResult],
+) -> Result<(usize, usize, usize), Error> {
+    if results.len() != batch.len() {
+        return Err(sync_error("the partner answered for a different number of records than were sent"));
+    }
+    clinic.store().write(|tx| {
+        let mut counts = (0, 0, 0);
+        for (row, result) in batch.iter().zip(results) {
+            match result.status {
+                PushStatus::Stored | PushStatus::Duplicate => {
+                    tx.execute("DELETE FROM sync_outbox WHERE seq = ?1", [row.seq])?;
+                    if result.status == PushStatus::Stored {
+                        counts.0 += 1;
+                    } else {
+                        counts.1 += 1;
+                    }
+                }
+                PushStatus::Rejected => {
+                    tx.execute(
+                        "UPDATE sync_outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1",
+                        (row.seq, result.reason.as_deref().unwrap_or("rejected")),
+                    )?;
+                    counts.2 += 1;
+                }
+            }
+        }
+        Ok(counts)
+    })
+}
+
+pub(super) fn cursor(conn: &Connection) -> Result<i64, Error> {
+    Ok(conn.query_row("SELECT cursor FROM sync_partner WHERE id = 1", [], |r| r.get(0))?)
+}
+
+/// What became of one pulled envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Received {
+    Applied,
+    AlreadyHad,
+    Conflict,
+    Rejected,
+}
+
+/// Opens one pulled envelope and applies it, moving the cursor past it in the same transaction. A refused
+/// envelope is logged in the audit trail with its reason, and the cursor moves on.
+pub(super) fn receive(clinic: &Clinic, ctx: &Context, pulled: &Pulled) -> Result<Received, Error> {
+    let now = clinic.now();
+    let at = clinic.now_rfc3339();
+    let opened = crate::crypto::base64_decode(&pulled.envelope)
+        .ok_or_else(|| Rejection::Malformed("not base64".into()))
+        .and_then(|bytes| envelope::open(&ctx.me, std::slice::from_ref(&ctx.partner), &bytes, now));
+    clinic.store().write(|tx| {
+        tx.execute("UPDATE sync_partner SET cursor = max(cursor, ?1) WHERE id = 1", [pulled.seq])?;
+        let outcome = opened.clone().and_then(|o| {
+            let fresh = tx
+                .execute("INSERT OR IGNORE INTO sync_nonces (nonce, seen_at) VALUES (?1, ?2)", (&o.plaintext.meta.nonce, &at))
+                .map_err(|e| Rejection::Malformed(e.to_string()))?;
+            if fresh == 0 {
+                return Err(Rejection::ReplayedNonce);
+            }
+            Ok(o)
+        });
+        match outcome {
+            Err(rejection) => {
+                let what = format!("envelope {} from the partner: {}", pulled.seq, rejection.code());
+                audit::record(tx, &at, &super::system_actor(), "sync.rejected", ("envelope", &what), Outcome::Failed)?;
+                Ok(Received::Rejected)
+            }
+            Ok(o) => apply(tx, &o.plaintext, &at),
+        }
+    })
+}
+
+fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error> {
+    let meta = &plain.meta;
+    let json = to_json(&plain.payload)?;
+    let h = hash(&json);
+    match meta.kind {
+        Kind::Document => {
+            let doc: SharedDocument = serde_json::from_value(plain.payload.clone()).map_err(sync_error)?;
+            if doc.uuid != meta.id || crate::signing::verify_detached(&doc.signer_key, &doc.signature, doc.canonical.as_bytes()).is_err() {
+                audit::record(tx, at, &super::system_actor(), "sync.rejected", ("document", &doc.uuid), Outcome::Failed)?;
+                return Ok(Received::Rejected);
+            }
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO received_documents
+                     (uuid, kind, patient_uuid, canonical, signature, signer_key, origin, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                (&doc.uuid, &doc.kind, &doc.patient_uuid, &doc.canonical, &doc.signature, &doc.signer_key, &meta.origin, at),
+            )?;
+            remember(tx, Kind::Document, &meta.id, meta.version, &h, &meta.origin)?;
+            Ok(if added == 1 { Received::Applied } else { Received::AlreadyHad })
+        }
+        Kind::Patient => {
+            let incoming: SharedPatient = serde_json::from_value(plain.payload.clone()).map_err(sync_error)?;
+            if incoming.uuid != meta.id {
+                return Err(sync_error("a patient envelope's id is not the patient's"));
+            }
+            let local = shared::by_uuid(tx, &incoming.uuid)?;
+            let known = known(tx, Kind::Patient, &incoming.uuid)?;
+            let local_hash = local.as_ref().map(to_json).transpose()?.map(|j| hash(&j));
+            // Same contents: nothing to do, whatever the version.
+            if local_hash.as_deref() == Some(h.as_str()) {
+                let version = known.map_or(meta.version, |(v, _)| v.max(meta.version));
+                remember(tx, Kind::Patient, &meta.id, version, &h, &meta.origin)?;
+                return Ok(Received::AlreadyHad);
+            }
+            let clash = match (&local, &known) {
+                (None, _) => shared::national_id_holder(tx, &incoming)?,
+                // Edited here since it was last shared or received, or a version we already have differently.
+                (Some(l), Some((v, kh))) if local_hash.as_deref() != Some(kh.as_str()) || meta.version <= *v => {
+                    Some(l.clone())
+                }
+                (Some(l), None) => Some(l.clone()),
+                (Some(_), Some(_)) => None,
+            };
+            match clash {
+                None => {
+                    shared::apply(tx, &incoming, at)?;
+                    remember(tx, Kind::Patient, &meta.id, meta.version, &h, &meta.origin)?;
+                    Ok(Received::Applied)
+                }
+                Some(mine) => {
+                    tx.execute(
+                        "INSERT INTO sync_conflicts (kind, uuid, local, incoming, incoming_origin, incoming_version, found_at)
+                         VALUES ('patient', ?1, ?2, ?3, ?4, ?5, ?6)",
+                        (&incoming.uuid, to_json(&mine)?, &json, &meta.origin, meta.version, at),
+                    )?;
+                    // Resolving shares a version newer than both.
+                    if let Some((v, kh)) = known {
+                        remember(tx, Kind::Patient, &meta.id, v.max(meta.version), &kh, &meta.origin)?;
+                    }
+                    audit::record(tx, at, &super::system_actor(), "sync.conflict", ("patient", &incoming.uuid), Outcome::Ok)?;
+                    Ok(Received::Conflict)
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn open_conflicts(conn: &Connection) -> Result<Vec<Conflict>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT id, uuid, local, incoming, incoming_origin, incoming_version, found_at FROM sync_conflicts
+          WHERE resolved_at IS NULL ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })?
+        .collect::<rusqlite::Result<Vec<(i64, String, String, String, String, u32, String)>>>()?;
+    rows.into_iter()
+        .map(|(id, uuid, local, incoming, origin, incoming_version, found_at)| {
+            Ok(Conflict {
+                id,
+                uuid,
+                local: serde_json::from_str(&local).map_err(sync_error)?,
+                incoming: serde_json::from_str(&incoming).map_err(sync_error)?,
+                incoming_origin: origin,
+                incoming_version,
+                found_at,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn resolve(tx: &Connection, id: i64, resolution: Resolution, at: &str, actor: &Actor) -> Result<(), Error> {
+    let row: Option<(String, String, String)> = tx
+        .query_row("SELECT uuid, local, incoming FROM sync_conflicts WHERE id = ?1 AND resolved_at IS NULL", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let (uuid, local, incoming) = row.ok_or_else(|| Error::NotFound { what: format!("Open conflict {id}") })?;
+    let chosen: SharedPatient =
+        serde_json::from_str(if resolution == Resolution::KeepLocal { &local } else { &incoming }).map_err(sync_error)?;
+    if resolution == Resolution::TakeIncoming || shared::by_uuid(tx, &uuid)?.is_none() {
+        shared::apply(tx, &chosen, at)?;
+    }
+    // Forget the shared hash, so the next run shares the chosen record as a version newer than both.
+    tx.execute("UPDATE sync_records SET hash = '' WHERE kind = 'patient' AND uuid = ?1", [&uuid])?;
+    let (label, action) = match resolution {
+        Resolution::KeepLocal => ("kept_local", "sync.conflict.keep_local"),
+        Resolution::TakeIncoming => ("took_incoming", "sync.conflict.take_incoming"),
+    };
+    tx.execute("UPDATE sync_conflicts SET resolved_at = ?2, resolution = ?3 WHERE id = ?1", (id, at, label))?;
+    audit::record(tx, at, actor, action, ("patient", &uuid), Outcome::Ok)
+}

@@ -1,0 +1,55 @@
+//! The partner API's request and response bodies (JSON), shared by the partner server and the clinic's client.
+//! Envelopes travel as base64 of the binary OpenPGP message.
+
+use serde::{Deserialize, Serialize};
+
+/// The most envelopes in one push or pull.
+pub const MAX_BATCH: usize = 500;
+/// The largest request body the partner reads (a full batch of the largest envelopes, base64).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// `POST /api/v1/envelopes`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub envelopes: Vec<String>,
+}
+
+/// What became of each pushed envelope, in the order sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// Stored now.
+    Stored,
+    /// This (site, id, version) was already stored with the same contents: a re-send, stored nothing.
+    Duplicate,
+    /// Refused; `reason` is a [`super::envelope::Rejection`] code.
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub status: PushStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /api/v1/envelopes?after=SEQ&limit=N`: records from other sites, sealed for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub envelopes: Vec<Pulled>,
+    /// More are waiting after the last one here.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pulled {
+    /// The partner's sequence number: the caller's cursor moves past it once it is applied.
+    pub seq: i64,
+    pub envelope: String,
+}
