@@ -44,7 +44,7 @@ pub(crate) fn now_rfc3339() -> String {
 }
 
 /// RFC 3339 in UTC to the millisecond, e.g. `2026-11-21T09:42:43.242Z`.
-pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     let t = t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap_or(t);
     // Any UTC timestamp in range formats as RFC 3339.

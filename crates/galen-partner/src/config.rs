@@ -13,8 +13,12 @@ pub struct Config {
     pub certificate: PathBuf,
     /// The server's private key (PEM, PKCS#8). Readable by the service account only.
     pub private_key: PathBuf,
-    /// The CA certificates (PEM) whose client certificates are accepted: one per paired clinic.
-    pub client_ca: PathBuf,
+    /// The partner's database (SQLite): its identity, the paired clinics and what they sent.
+    pub database: PathBuf,
+    /// Pass each clinic's records on to the other paired clinics (two laptops of one office). Leave it off for a
+    /// hospital or registry that only collects: clinics then never see each other's patients.
+    #[serde(default)]
+    pub relay: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +36,7 @@ impl Config {
         let mut config: Config =
             toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.to_owned(), reason: e.to_string() })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut config.certificate, &mut config.private_key, &mut config.client_ca] {
+        for p in [&mut config.certificate, &mut config.private_key, &mut config.database] {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -40,13 +44,12 @@ impl Config {
         Ok(config)
     }
 
-    /// Reads the three PEM files.
+    /// Reads the server's certificate chain and private key.
     pub fn read_pems(&self) -> Result<Pems, ConfigError> {
         let read = |p: &Path| std::fs::read(p).map_err(|source| ConfigError::Read { path: p.to_owned(), source });
         Ok(Pems {
             certificate: read(&self.certificate)?,
             private_key: read(&self.private_key)?,
-            client_ca: read(&self.client_ca)?,
         })
     }
 }
@@ -55,7 +58,6 @@ impl Config {
 pub struct Pems {
     pub certificate: Vec<u8>,
     pub private_key: Vec<u8>,
-    pub client_ca: Vec<u8>,
 }
 
 impl std::fmt::Debug for Pems {
@@ -75,12 +77,14 @@ mod tests {
         let path = dir.path().join("partner.toml");
         std::fs::write(
             &path,
-            "listen = \"127.0.0.1:8443\"\ncertificate = \"server.pem\"\nprivate_key = \"/srv/k.pem\"\nclient_ca = \"ca.pem\"\n",
+            "listen = \"127.0.0.1:8443\"\ncertificate = \"server.pem\"\nprivate_key = \"/srv/k.pem\"\ndatabase = \"p.db\"\n",
         )
         .expect("write");
         let c = Config::load(&path).expect("valid");
         assert_eq!(c.certificate, dir.path().join("server.pem"));
         assert_eq!(c.private_key, PathBuf::from("/srv/k.pem"));
+        assert_eq!(c.database, dir.path().join("p.db"));
+        assert!(!c.relay, "relaying between clinics is off unless asked for");
 
         std::fs::write(&path, "listen = \"127.0.0.1:8443\"\ncertificat = \"typo.pem\"\n").expect("write");
         let err = Config::load(&path).expect_err("a misspelt key").to_string();

@@ -1,27 +1,52 @@
 //! # galen-partner
 //!
 //! The server a Galen clinic pairs with: a hospital, a registry, a lab, or the office's own box that a second
-//! laptop syncs through. This crate holds its front door so far: HTTPS on rustls where every connection must
-//! present a client certificate from a trusted CA (`tls.rs`, `WebPkiClientVerifier`, never unauthenticated),
-//! versioned routes under `/api/v1`, and JSON errors that never leak internals. Pairing, signed and encrypted
-//! envelopes, storage and the clinic's sync client build on it (see issue 8 and ARCHITECTURE.md).
+//! laptop syncs through.
+//!
+//! - HTTPS on rustls where every connection must present a client certificate from a paired clinic's CA
+//!   (`tls.rs`, `WebPkiClientVerifier`, never unauthenticated).
+//! - Versioned routes under `/api/v1`; request bodies size-limited; JSON errors that never leak internals.
+//! - Envelopes (`galen_core::sync::envelope`) are accepted only when signed by the OpenPGP key of the same site
+//!   whose certificate made the connection; each refusal is logged with its own reason (`store.rs`).
+//! - One SQLite file holds its identity, the paired sites and what they sent, unique on (site, id, version).
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use galen_partner::{app, store, tls};
+//! let conn = store::open_db(std::path::Path::new("/var/lib/galen-partner/partner.db"))?;
+//! let partner = std::sync::Arc::new(store::Partner::load(conn, false)?);
+//! let tls = tls::server_config(b"server chain PEM", b"server key PEM", b"paired clinics' CAs PEM")?;
+//! let listener = std::net::TcpListener::bind("0.0.0.0:8443")?;
+//! tls::serve(listener, tls, app(partner)).await?;
+//! # Ok(()) }
+//! ```
 
 pub mod config;
+pub mod store;
 pub mod tls;
 
-use axum::extract::Extension;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Extension, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use galen_core::sync::wire::{PullResponse, PushRequest, PushResponse, MAX_BATCH, MAX_BODY_BYTES};
+use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 
 /// The API version every route lives under.
 pub const API: &str = "/api/v1";
 
 /// The HTTP application, without TLS (tests drive it with `oneshot`; `tls::serve` puts it behind mTLS).
-pub fn app() -> Router {
-    Router::new().route(&format!("{API}/health"), get(health)).fallback(not_found)
+pub fn app(partner: Arc<store::Partner>) -> Router {
+    Router::new()
+        .route(&format!("{API}/health"), get(health))
+        .route(&format!("{API}/envelopes"), get(pull).post(push))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(partner)
 }
 
 /// Who is calling: the SHA-256 of the client certificate the TLS layer verified, or none outside TLS.
@@ -37,4 +62,77 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not_found", "There is no such route; the API lives under /api/v1.")
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    // The cause goes to the service log; the caller learns only that it was the server's fault.
+    eprintln!("galen-partner: internal error: {e}");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The partner server failed; try again later.")
+}
+
+/// The paired site behind the connection, or a refusal.
+fn caller(partner: &store::Partner, peer: Option<Extension<tls::Peer>>) -> Result<usize, Response> {
+    let Some(Extension(peer)) = peer else {
+        return Err(error(StatusCode::UNAUTHORIZED, "no_client_certificate", "A client certificate is required."));
+    };
+    partner.sites().iter().position(|s| s.issued(&peer.certificate)).ok_or_else(|| {
+        error(StatusCode::FORBIDDEN, "unknown_site", "This certificate does not belong to a paired clinic.")
+    })
+}
+
+async fn push(
+    State(partner): State<Arc<store::Partner>>,
+    peer: Option<Extension<tls::Peer>>,
+    body: Result<Json<PushRequest>, JsonRejection>,
+) -> Response {
+    // Outside tests, TLS has already refused anyone without a certificate; the body is checked first so a bad
+    // request gets the same answer from anyone.
+    let request = match body {
+        Ok(Json(r)) => r,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(e.status(), "too_large", "The request is too large; send fewer envelopes at a time.")
+        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "malformed", "The body is not a push request."),
+    };
+    let site = match caller(&partner, peer) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    if request.envelopes.len() > MAX_BATCH {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many", "Send at most 500 envelopes at a time.");
+    }
+    let work = tokio::task::spawn_blocking(move || partner.receive(&partner.sites()[site], &request.envelopes));
+    match work.await {
+        Ok(Ok(results)) => Json(PushResponse { results }).into_response(),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    after: i64,
+    limit: Option<usize>,
+}
+
+async fn pull(
+    State(partner): State<Arc<store::Partner>>,
+    peer: Option<Extension<tls::Peer>>,
+    query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let site = match caller(&partner, peer) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let Ok(Query(q)) = query else {
+        return error(StatusCode::BAD_REQUEST, "malformed", "Use ?after=SEQUENCE&limit=N.");
+    };
+    let limit = q.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
+    let work = tokio::task::spawn_blocking(move || partner.pull(&partner.sites()[site], q.after, limit));
+    match work.await {
+        Ok(Ok((envelopes, more))) => Json(PullResponse { envelopes, more }).into_response(),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
 }

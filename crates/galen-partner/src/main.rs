@@ -1,35 +1,163 @@
-//! `galen-partner`: runs the partner server from its configuration file.
+//! `galen-partner`: sets up and runs the partner server from its configuration file.
 
-use anyhow::{Context, Result};
-use clap::Parser;
-use galen_partner::{config::Config, tls};
-use std::path::PathBuf;
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use galen_core::site::{self, Leaf};
+use galen_partner::{config::Config, store, tls};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The Galen partner server: HTTPS with client certificates required, for clinics that pair with it.
 #[derive(Debug, Parser)]
 #[command(version, after_help = "Deployment: installers/partner/README.md")]
 struct Cli {
-    /// The configuration file (TOML: listen, certificate, private_key, client_ca).
-    #[arg(long, default_value = "/etc/galen-partner/partner.toml", env = "GALEN_PARTNER_CONFIG")]
+    /// The configuration file (TOML: listen, certificate, private_key, database, relay).
+    #[arg(long, global = true, default_value = "/etc/galen-partner/partner.toml", env = "GALEN_PARTNER_CONFIG")]
     config: PathBuf,
-    /// Check the configuration and the certificates, then exit.
+    /// Check the configuration, the certificates and the paired clinics, then exit.
     #[arg(long)]
     check: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Create this partner's identity: its OpenPGP key, and a server CA and certificate for these host names
+    /// (written where the configuration's `certificate` and `private_key` say).
+    Init {
+        /// The partner's name, as clinics will see it.
+        #[arg(long)]
+        name: String,
+        /// The host names or IP addresses clinics use to reach this server (repeat for several).
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
+    },
+    /// Write the pairing file to give to clinics.
+    PairingFile {
+        /// Where to write it (default: print it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Pair a clinic from its pairing file, after comparing its safety number with the clinic's people.
+    Pair {
+        /// The clinic's pairing file (from `galen site pairing-file`).
+        file: PathBuf,
+        /// The safety number the clinic read to you (asked for when not given).
+        #[arg(long)]
+        safety_number: Option<String>,
+    },
+    /// List the paired clinics.
+    Sites,
+}
+
+fn main() -> Result<()> {
     let cli = Cli::parse();
     let config = Config::load(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config, &config, cli.check),
+        Command::Init { name, hosts } => init(&config, &name, hosts),
+        Command::PairingFile { out } => {
+            let conn = store::open_db(&config.database)?;
+            let text = serde_json::to_string_pretty(&store::pairing_file(&conn)?)? + "\n";
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("Wrote {}. Give it to the clinic; they will read you its safety number.", path.display());
+                    println!("Safety number: {}", store::pairing_file(&conn)?.safety_number);
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        Command::Pair { file, safety_number } => pair(&config, &file, safety_number),
+        Command::Sites => {
+            let conn = store::open_db(&config.database)?;
+            for s in store::sites(&conn)? {
+                println!("{}\t{}\t{}", s.id, s.name, s.safety_number);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
+    let conn = store::open_db(&config.database)?;
+    for path in [&config.certificate, &config.private_key] {
+        if path.exists() {
+            bail!("{} already exists; remove it first if you really mean to replace this partner's identity", path.display());
+        }
+    }
+    let issued = site::issue(&format!("{name} — Galen partner CA"), name, Leaf::Server { hosts }, time::OffsetDateTime::now_utc())?;
+    store::init(&conn, name, &issued.ca_cert)?;
+    write_private(&config.private_key, &issued.leaf_key)?;
+    std::fs::write(&config.certificate, &issued.leaf_cert)
+        .with_context(|| format!("cannot write {}", config.certificate.display()))?;
+    // The CA key is not kept: a new server certificate means a new pairing, which people then confirm.
+    println!("Created the identity of {name}: {} and {}.", config.certificate.display(), config.private_key.display());
+    println!("Next: `galen-partner pairing-file --out partner.galen-pairing` and give it to each clinic.");
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
+    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let pairing = site::read_pairing_file(&text)?;
+    println!("Clinic: {}", pairing.site);
+    println!("Safety number: {}", pairing.safety_number);
+    let confirmed = match safety_number {
+        Some(n) => n,
+        None => {
+            print!("Ask the clinic to read the safety number on their screen, and type it here: ");
+            std::io::stdout().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line
+        }
+    };
+    let conn = store::open_db(&config.database)?;
+    store::pair(&conn, &pairing, &confirmed)?;
+    println!("Paired with {}. Restart the server so it trusts the clinic's certificate:", pairing.site);
+    println!("  systemctl restart galen-partner");
+    Ok(())
+}
+
+fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
+    let conn = store::open_db(&config.database)?;
+    let partner = store::Partner::load(conn, config.relay)?;
+    let cas: String = partner.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n");
+    if partner.sites().is_empty() {
+        bail!("no clinic is paired yet: pair one with `galen-partner pair CLINIC.galen-pairing`, then start the server");
+    }
     let pems = config.read_pems()?;
-    let tls = tls::server_config(&pems.certificate, &pems.private_key, &pems.client_ca)?;
-    if cli.check {
-        println!("ok: {} is valid; the server would listen on {}", cli.config.display(), config.listen);
+    let tls = tls::server_config(&pems.certificate, &pems.private_key, cas.as_bytes())?;
+    if check {
+        println!(
+            "ok: {} is valid; {} clinic(s) paired; the server would listen on {}",
+            path.display(),
+            partner.sites().len(),
+            config.listen
+        );
         return Ok(());
     }
-    let listener =
-        std::net::TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
-    println!("galen-partner listening on https://{} (client certificates required)", listener.local_addr()?);
-    tls::serve(listener, tls, galen_partner::app()).await?;
-    Ok(())
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = std::net::TcpListener::bind(config.listen)
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        println!("galen-partner listening on https://{} (client certificates required)", listener.local_addr()?);
+        tls::serve(listener, tls, galen_partner::app(Arc::new(partner))).await?;
+        Ok(())
+    })
 }

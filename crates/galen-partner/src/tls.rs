@@ -42,7 +42,7 @@ fn certificates(pem: &[u8], what: &'static str) -> Result<Vec<CertificateDer<'st
 pub fn server_config(chain_pem: &[u8], key_pem: &[u8], client_ca_pem: &[u8]) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
-    for ca in certificates(client_ca_pem, "client CA file")? {
+    for ca in certificates(client_ca_pem, "paired clinics' CA certificates")? {
         roots.add(ca).map_err(|e| TlsError::Rustls(e.to_string()))?;
     }
     // No `allow_unauthenticated()`: a client without a certificate is refused.
@@ -66,6 +66,8 @@ pub fn server_config(chain_pem: &[u8], key_pem: &[u8], client_ca_pem: &[u8]) -> 
 pub struct Peer {
     /// SHA-256 of the client certificate (DER), lower-case hex.
     pub certificate_sha256: String,
+    /// The client certificate (DER), to find which paired site's CA issued it.
+    pub certificate: Arc<[u8]>,
 }
 
 /// Rustls, then the verified client certificate's fingerprint as a request extension.
@@ -90,7 +92,10 @@ where
                 stream.get_ref().1.peer_certificates().and_then(|c| c.first()).ok_or_else(|| {
                     std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no client certificate")
                 })?;
-            let peer = Peer { certificate_sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(der)) };
+            let peer = Peer {
+                certificate_sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(der)),
+                certificate: Arc::from(der.as_ref()),
+            };
             Ok((stream, Extension(peer).layer(service)))
         })
     }

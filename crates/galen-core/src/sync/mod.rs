@@ -268,6 +268,23 @@ pub fn conflicts(clinic: &Clinic, session: &Session) -> Result<Vec<Conflict>, Er
     records::open_conflicts(clinic.store().conn())
 }
 
+/// A signed document another site shared, with the doctor's signature checked again on every read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedDocument {
+    pub document: crate::documents::SharedDocument,
+    /// The OpenPGP fingerprint of the site it came from.
+    pub origin: String,
+    pub received_at: String,
+    /// The doctor's signature over the canonical JSON verifies with the doctor's key.
+    pub signature_valid: bool,
+}
+
+/// Documents received from other sites, newest first (admins and doctors read them; admins manage sync).
+pub fn received_documents(clinic: &Clinic, session: &Session) -> Result<Vec<ReceivedDocument>, Error> {
+    clinic.authorize(session, Action::SyncManage, None)?;
+    records::received_documents(clinic.store().conn())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     KeepLocal,

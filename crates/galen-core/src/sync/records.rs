@@ -17,6 +17,16 @@ fn hash(json: &str) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(json.as_bytes()))
 }
 
+/// What counts as a change. A patient's MRN is each clinic's own label (a received patient may get a new one),
+/// so it is left out: otherwise two clinics would keep re-sharing the same patient under their two MRNs.
+fn content_hash(kind: Kind, payload: &serde_json::Value) -> Result<String, Error> {
+    let mut v = payload.clone();
+    if let (Kind::Patient, Some(mrn)) = (kind, v.get_mut("mrn")) {
+        *mrn = serde_json::Value::String(String::new());
+    }
+    Ok(hash(&to_json(&v)?))
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
     serde_json::to_string(v).map_err(sync_error)
 }
@@ -43,18 +53,19 @@ fn remember(tx: &Connection, kind: Kind, uuid: &str, version: u32, hash: &str, o
 /// An older version still queued is replaced: only the newest needs to travel. Returns how many were queued.
 pub(super) fn collect(clinic: &Clinic, me: &str) -> Result<usize, Error> {
     let conn = clinic.store().conn();
-    let mut changed: Vec<(Kind, String, String)> = Vec::new();
+    let mut changed: Vec<(Kind, String, serde_json::Value)> = Vec::new();
     for p in shared::consented(conn)? {
-        changed.push((Kind::Patient, p.uuid.clone(), to_json(&p)?));
+        changed.push((Kind::Patient, p.uuid.clone(), serde_json::to_value(&p).map_err(sync_error)?));
     }
     for d in documents::shared_signed(conn)? {
-        changed.push((Kind::Document, d.uuid.clone(), to_json(&d)?));
+        changed.push((Kind::Document, d.uuid.clone(), serde_json::to_value(&d).map_err(sync_error)?));
     }
     let now = clinic.now_rfc3339();
     clinic.store().write(|tx| {
         let mut queued = 0;
-        for (kind, uuid, json) in &changed {
-            let h = hash(json);
+        for (kind, uuid, payload) in &changed {
+            let h = content_hash(*kind, payload)?;
+            let json = to_json(payload)?;
             let version = match known(tx, *kind, uuid)? {
                 Some((_, old)) if old == h => continue,
                 Some((v, _)) => v + 1,
@@ -63,7 +74,7 @@ pub(super) fn collect(clinic: &Clinic, me: &str) -> Result<usize, Error> {
             tx.execute("DELETE FROM sync_outbox WHERE kind = ?1 AND uuid = ?2", (kind.as_str(), uuid))?;
             tx.execute(
                 "INSERT INTO sync_outbox (kind, uuid, version, payload, queued_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                (kind.as_str(), uuid, version, json, &now),
+                (kind.as_str(), uuid, version, &json, &now),
             )?;
             remember(tx, *kind, uuid, version, &h, me)?;
             queued += 1;
@@ -200,7 +211,7 @@ pub(super) fn receive(clinic: &Clinic, ctx: &Context, pulled: &Pulled) -> Result
 fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error> {
     let meta = &plain.meta;
     let json = to_json(&plain.payload)?;
-    let h = hash(&json);
+    let h = content_hash(meta.kind, &plain.payload)?;
     match meta.kind {
         Kind::Document => {
             let doc: SharedDocument = serde_json::from_value(plain.payload.clone()).map_err(sync_error)?;
@@ -224,7 +235,10 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
             }
             let local = shared::by_uuid(tx, &incoming.uuid)?;
             let known = known(tx, Kind::Patient, &incoming.uuid)?;
-            let local_hash = local.as_ref().map(to_json).transpose()?.map(|j| hash(&j));
+            let local_hash = match &local {
+                Some(l) => Some(content_hash(Kind::Patient, &serde_json::to_value(l).map_err(sync_error)?)?),
+                None => None,
+            };
             // Same contents: nothing to do, whatever the version.
             if local_hash.as_deref() == Some(h.as_str()) {
                 let version = known.map_or(meta.version, |(v, _)| v.max(meta.version));
@@ -309,4 +323,37 @@ pub(super) fn resolve(tx: &Connection, id: i64, resolution: Resolution, at: &str
     };
     tx.execute("UPDATE sync_conflicts SET resolved_at = ?2, resolution = ?3 WHERE id = ?1", (id, at, label))?;
     audit::record(tx, at, actor, action, ("patient", &uuid), Outcome::Ok)
+}
+
+pub(super) fn received_documents(conn: &Connection) -> Result<Vec<super::ReceivedDocument>, Error> {
+    let mut stmt = conn.prepare(
+        "SELECT uuid, kind, patient_uuid, canonical, signature, signer_key, origin, received_at
+           FROM received_documents ORDER BY received_at DESC, uuid",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(super::ReceivedDocument {
+                document: SharedDocument {
+                    uuid: r.get(0)?,
+                    kind: r.get(1)?,
+                    patient_uuid: r.get(2)?,
+                    canonical: r.get(3)?,
+                    signature: r.get(4)?,
+                    signer_key: r.get(5)?,
+                },
+                origin: r.get(6)?,
+                received_at: r.get(7)?,
+                signature_valid: false,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|mut d| {
+            let doc = &d.document;
+            d.signature_valid =
+                crate::signing::verify_detached(&doc.signer_key, &doc.signature, doc.canonical.as_bytes()).is_ok();
+            d
+        })
+        .collect())
 }

@@ -71,7 +71,9 @@ fn only_a_client_certificate_from_the_trusted_ca_gets_in() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.spawn(tls::serve(listener, config, galen_partner::app()));
+    let partner = crate::support::new_partner();
+    let partner = galen_partner::store::Partner::load(galen_partner::store::open_db(&partner.db).expect("db"), false);
+    runtime.spawn(tls::serve(listener, config, galen_partner::app(std::sync::Arc::new(partner.expect("load")))));
 
     let server_ca_file = files.write("server-ca.pem", &server_ca.pem);
     let url = format!("https://127.0.0.1:{port}/api/v1/health");

@@ -1,0 +1,366 @@
+//! The partner's own database: one SQLite file. Its identity (OpenPGP key, server CA), the paired sites, the
+//! records they sent (unique on site, id and version), the nonces seen, and a log of every refused envelope.
+
+use galen_core::site::PairingFile;
+use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
+use galen_core::sync::wire::{PushResult, PushStatus, Pulled};
+use rusqlite::{Connection, OptionalExtension};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::WebPkiClientVerifier;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS identity (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        name        TEXT NOT NULL,
+        server_ca   TEXT NOT NULL,
+        openpgp_key TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS sites (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        ca_cert       TEXT NOT NULL,
+        openpgp_key   TEXT NOT NULL,
+        fingerprint   TEXT NOT NULL UNIQUE,
+        safety_number TEXT NOT NULL,
+        paired_at     TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS records (
+        seq         INTEGER PRIMARY KEY,
+        site_id     INTEGER NOT NULL REFERENCES sites (id),
+        kind        TEXT NOT NULL,
+        record_id   TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        hash        TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        -- Another site sent the same record id and version with other contents: kept, flagged.
+        conflict    INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (site_id, record_id, version)
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS nonces (
+        nonce   TEXT PRIMARY KEY,
+        seen_at TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE IF NOT EXISTS rejections (
+        id      INTEGER PRIMARY KEY,
+        at      TEXT NOT NULL,
+        site_id INTEGER,
+        reason  TEXT NOT NULL,
+        detail  TEXT NOT NULL
+    ) STRICT;";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A paired clinic.
+pub struct Site {
+    pub id: i64,
+    pub name: String,
+    pub key: PeerKey,
+    pub safety_number: String,
+    pub ca_cert: String,
+    verifier: Arc<dyn ClientCertVerifier>,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Site {
+    /// Whether this site's CA issued `certificate` (DER) and it is valid now.
+    pub fn issued(&self, certificate: &[u8]) -> bool {
+        let der = CertificateDer::from(certificate.to_vec());
+        self.verifier.verify_client_cert(&der, &[], UnixTime::now()).is_ok()
+    }
+}
+
+fn now_rfc3339() -> String {
+    galen_core::clock::rfc3339(OffsetDateTime::now_utc())
+}
+
+/// The partner's database, its key and its paired sites, shared by every request.
+pub struct Partner {
+    conn: Mutex<Connection>,
+    key: OwnKey,
+    sites: Vec<Site>,
+    /// Relay each site's records to the other paired sites (an office with two laptops); off for a hospital that
+    /// only collects.
+    relay: bool,
+}
+
+impl std::fmt::Debug for Partner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Partner").field("sites", &self.sites).field("relay", &self.relay).finish_non_exhaustive()
+    }
+}
+
+/// Opens (creating if needed, readable by its owner only) the database file.
+pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// Creates the partner's identity: its OpenPGP key and the CA that issued its server certificate.
+pub fn init(conn: &Connection, name: &str, server_ca: &str) -> Result<(), StoreError> {
+    if identity(conn)?.is_some() {
+        return Err(StoreError::Invalid("this partner already has an identity; clinics trust it".into()));
+    }
+    let key = OwnKey::generate(&format!("{name} (Galen partner)")).map_err(StoreError::Invalid)?;
+    conn.execute(
+        "INSERT INTO identity (id, name, server_ca, openpgp_key, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
+        (name, server_ca, key, now_rfc3339()),
+    )?;
+    Ok(())
+}
+
+/// (name, server CA PEM, secret key) if `init` has run.
+fn identity(conn: &Connection) -> Result<Option<(String, String, String)>, StoreError> {
+    Ok(conn
+        .query_row("SELECT name, server_ca, openpgp_key FROM identity WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+}
+
+fn not_initialised() -> StoreError {
+    StoreError::Invalid("this partner has no identity yet: run `galen-partner init` first".into())
+}
+
+/// The pairing file clinics import.
+pub fn pairing_file(conn: &Connection) -> Result<PairingFile, StoreError> {
+    let (name, ca, tsk) = identity(conn)?.ok_or_else(not_initialised)?;
+    let key = OwnKey::from_armored(&tsk).map_err(StoreError::Invalid)?;
+    PairingFile::new(&name, &ca, &key.public_armored()).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Pairs a clinic from its pairing file, once a person confirmed its safety number with the clinic.
+pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Result<(), StoreError> {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    if digits(confirmed_number) != digits(&file.safety_number) {
+        return Err(StoreError::Invalid(
+            "the safety number does not match this pairing file: do not pair, the file may not be the clinic's".into(),
+        ));
+    }
+    let key = PeerKey::from_armored(&file.openpgp_public_key).map_err(StoreError::Invalid)?;
+    let added = conn.execute(
+        "INSERT OR IGNORE INTO sites (name, ca_cert, openpgp_key, fingerprint, safety_number, paired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (&file.site, &file.ca_certificate, &file.openpgp_public_key, key.fingerprint(), &file.safety_number, now_rfc3339()),
+    )?;
+    if added == 0 {
+        return Err(StoreError::Invalid(format!("{} is already paired", file.site)));
+    }
+    Ok(())
+}
+
+pub fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, name, ca_cert, openpgp_key, safety_number FROM sites ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?)))?
+        .collect::<rusqlite::Result<Vec<(i64, String, String, String, String)>>>()?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rows.into_iter()
+        .map(|(id, name, ca_cert, key, safety_number)| {
+            let bad = |e: String| StoreError::Invalid(format!("paired site {name}: {e}"));
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in CertificateDer::pem_slice_iter(ca_cert.as_bytes()) {
+                roots.add(ca.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| bad(e.to_string()))?;
+            let key = PeerKey::from_armored(&key).map_err(bad)?;
+            Ok(Site { id, name, key, safety_number, ca_cert, verifier })
+        })
+        .collect()
+}
+
+fn hash(json: &str) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(json.as_bytes()))
+}
+
+impl Partner {
+    pub fn load(conn: Connection, relay: bool) -> Result<Partner, StoreError> {
+        let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
+        let key = OwnKey::from_armored(&tsk).map_err(StoreError::Invalid)?;
+        let sites = sites(&conn)?;
+        Ok(Partner { conn: Mutex::new(conn), key, sites, relay })
+    }
+
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
+    }
+
+    /// The paired site whose CA issued this client certificate.
+    pub fn site_for(&self, certificate: &[u8]) -> Option<&Site> {
+        self.sites.iter().find(|s| s.issued(certificate))
+    }
+
+    fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll back), so go on.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Opens and stores a batch of envelopes from `site`, one answer each, in order. Each refusal is logged
+    /// (stderr and the `rejections` table) with its reason.
+    pub fn receive(&self, site: &Site, envelopes: &[String]) -> Result<Vec<PushResult>, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let candidates: Vec<PeerKey> = self.sites.iter().map(|s| s.key.clone()).collect();
+        // The crypto runs before the database lock is taken.
+        let opened: Vec<Result<Plaintext, Rejection>> = envelopes
+            .iter()
+            .map(|b64| {
+                let bytes = galen_core::crypto::base64_decode(b64)
+                    .ok_or_else(|| Rejection::Malformed("not base64".into()))?;
+                let o = envelope::open(&self.key, &candidates, &bytes, now)?;
+                if o.signer != site.key.fingerprint() {
+                    return Err(Rejection::WrongSigner);
+                }
+                if o.plaintext.meta.origin != o.plaintext.meta.sender {
+                    return Err(Rejection::Malformed("a site may only send its own records".into()));
+                }
+                Ok(o.plaintext)
+            })
+            .collect();
+        let at = now_rfc3339();
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let mut results = Vec::with_capacity(opened.len());
+        for item in opened {
+            let outcome = match item {
+                Ok(plain) => store_one(&tx, site, &plain, &at)?,
+                Err(r) => Err(r),
+            };
+            results.push(match outcome {
+                Ok(status) => PushResult { status, reason: None },
+                Err(rejection) => {
+                    eprintln!("galen-partner: refused an envelope from {}: {} ({rejection})", site.name, rejection.code());
+                    tx.execute(
+                        "INSERT INTO rejections (at, site_id, reason, detail) VALUES (?1, ?2, ?3, ?4)",
+                        (&at, site.id, rejection.code(), rejection.to_string()),
+                    )?;
+                    PushResult { status: PushStatus::Rejected, reason: Some(rejection.code().into()) }
+                }
+            });
+        }
+        tx.commit()?;
+        Ok(results)
+    }
+
+    /// Records from other sites after `after`, sealed for `site` (only when relaying).
+    pub fn pull(&self, site: &Site, after: i64, limit: usize) -> Result<(Vec<Pulled>, bool), StoreError> {
+        if !self.relay {
+            return Ok((Vec::new(), false));
+        }
+        let rows: Vec<(i64, String, String, u32, String, String)> = {
+            let conn = self.db();
+            let mut stmt = conn.prepare(
+                "SELECT r.seq, r.kind, r.record_id, r.version, r.payload, s.fingerprint
+                   FROM records r JOIN sites s ON s.id = r.site_id
+                  WHERE r.seq > ?1 AND r.site_id <> ?2 ORDER BY r.seq LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map((after, site.id, limit as i64 + 1), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        let more = rows.len() > limit;
+        let now = galen_core::clock::rfc3339(OffsetDateTime::now_utc());
+        let sealed = rows
+            .into_iter()
+            .take(limit)
+            .map(|(seq, kind, id, version, payload, origin)| {
+                let plain = Plaintext {
+                    meta: Meta {
+                        format: envelope::FORMAT.into(),
+                        id,
+                        version,
+                        created_at: now.clone(),
+                        nonce: envelope::new_nonce(),
+                        sender: self.key.fingerprint(),
+                        recipient: site.key.fingerprint(),
+                        origin,
+                        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
+                    },
+                    payload: serde_json::from_str(&payload).map_err(|e| StoreError::Invalid(e.to_string()))?,
+                };
+                let bytes = envelope::seal(&self.key, &site.key, &plain).map_err(StoreError::Invalid)?;
+                Ok(Pulled { seq, envelope: galen_core::crypto::base64_encode(&bytes) })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((sealed, more))
+    }
+
+    /// How many records and refusals are stored (for tests and `galen-partner sites`).
+    pub fn counts(&self) -> Result<(i64, i64), StoreError> {
+        let conn = self.db();
+        let records = conn.query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
+        let rejections = conn.query_row("SELECT count(*) FROM rejections", [], |r| r.get(0))?;
+        Ok((records, rejections))
+    }
+
+    /// The reasons refused envelopes were logged with, oldest first.
+    pub fn rejection_reasons(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.db();
+        let mut stmt = conn.prepare("SELECT reason FROM rejections ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
+/// Stores one opened envelope: refuses a seen nonce, answers a re-sent (site, id, version) as a duplicate, and
+/// refuses the same id and version with other contents.
+fn store_one(tx: &Connection, site: &Site, plain: &Plaintext, at: &str) -> Result<Result<PushStatus, Rejection>, StoreError> {
+    let meta = &plain.meta;
+    if tx.execute("INSERT OR IGNORE INTO nonces (nonce, seen_at) VALUES (?1, ?2)", (&meta.nonce, at))? == 0 {
+        return Ok(Err(Rejection::ReplayedNonce));
+    }
+    let json = serde_json::to_string(&plain.payload).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let h = hash(&json);
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT hash FROM records WHERE site_id = ?1 AND record_id = ?2 AND version = ?3",
+            (site.id, &meta.id, meta.version),
+            |r| r.get(0),
+        )
+        .optional()?;
+    match existing {
+        Some(old) if old == h => return Ok(Ok(PushStatus::Duplicate)),
+        Some(_) => return Ok(Err(Rejection::ReplayedId)),
+        None => {}
+    }
+    let conflict: bool = tx.query_row(
+        "SELECT count(*) > 0 FROM records WHERE record_id = ?1 AND version = ?2 AND site_id <> ?3 AND hash <> ?4",
+        (&meta.id, meta.version, site.id, &h),
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO records (site_id, kind, record_id, version, hash, payload, received_at, conflict)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        (site.id, meta.kind.as_str(), &meta.id, meta.version, &h, &json, at, conflict),
+    )?;
+    Ok(Ok(PushStatus::Stored))
+}

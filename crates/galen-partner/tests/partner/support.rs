@@ -1,0 +1,137 @@
+//! A partner and clinics to pair with it, all in temporary folders.
+
+use galen_core::clinic::Setup;
+use galen_core::patients::{self, Demographics, NewPatient};
+use galen_core::site::{self, Leaf};
+use galen_core::staff::{self, NewStaff};
+use galen_core::{sync, Clinic, Role, Session, Vault};
+use galen_partner::{store, tls};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A partner's folder: its database and server certificate, not yet serving.
+pub struct PartnerDir {
+    pub _dir: TempDir,
+    pub db: PathBuf,
+    pub server_cert: String,
+    pub server_key: String,
+}
+
+pub fn new_partner() -> PartnerDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("partner.db");
+    let issued = site::issue(
+        "Hospital Central — Galen partner CA",
+        "Hospital Central",
+        Leaf::Server { hosts: vec!["localhost".into(), "127.0.0.1".into()] },
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("issue");
+    let conn = store::open_db(&db).expect("db");
+    store::init(&conn, "Hospital Central", &issued.ca_cert).expect("init");
+    PartnerDir { _dir: dir, db, server_cert: issued.leaf_cert, server_key: issued.leaf_key }
+}
+
+impl PartnerDir {
+    pub fn pairing_file(&self) -> String {
+        let conn = store::open_db(&self.db).expect("db");
+        serde_json::to_string(&store::pairing_file(&conn).expect("pairing file")).expect("json")
+    }
+
+    /// Pairs a clinic the way an operator does: its file and the number its people read out.
+    pub fn pair(&self, clinic: &Clinic, admin: &Session) {
+        let file = site::pairing_file(clinic, admin).expect("clinic pairing file");
+        let conn = store::open_db(&self.db).expect("db");
+        store::pair(&conn, &file, &file.safety_number).expect("partner pairs the clinic");
+    }
+
+    /// Serves on 127.0.0.1:0 in its own runtime until the returned guard drops.
+    pub fn serve(&self, relay: bool) -> Serving {
+        let partner = Arc::new(store::Partner::load(store::open_db(&self.db).expect("db"), relay).expect("load"));
+        let cas: String = partner.sites().iter().map(|s| s.ca_cert.clone()).collect::<Vec<_>>().join("\n");
+        let config =
+            tls::server_config(self.server_cert.as_bytes(), self.server_key.as_bytes(), cas.as_bytes()).expect("tls");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.spawn(tls::serve(listener, config, galen_partner::app(partner.clone())));
+        Serving { addr, partner, _runtime: runtime }
+    }
+}
+
+pub struct Serving {
+    pub addr: SocketAddr,
+    pub partner: Arc<store::Partner>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub struct ClinicDir {
+    pub _dir: TempDir,
+    pub clinic: Clinic,
+    pub admin: Session,
+    /// Registers, reads and edits patients, and signs documents.
+    pub doctor: Session,
+}
+
+/// A new clinic with a site identity, its admin signed in.
+pub fn new_clinic(name: &str) -> ClinicDir {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "these tests need a real Secret Service: run them via scripts/with-test-keyring (see README)"
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let setup = Setup {
+        site_name: name.into(),
+        admin_username: "ana".into(),
+        admin_display_name: "Ana Admin".into(),
+        admin_password: PASSWORD.into(),
+    };
+    let created = Clinic::create(Vault::new(dir.path().join("clinic")), &setup).expect("clinic");
+    let admin = created.clinic.login("ana", PASSWORD).expect("admin");
+    site::init(&created.clinic, &admin).expect("site identity");
+    let new = NewStaff {
+        username: "rui".into(),
+        display_name: "Dr Rui Costa".into(),
+        role: Role::Doctor,
+        licence_number: Some("CRM-12345".into()),
+        password: PASSWORD.into(),
+    };
+    staff::add(&created.clinic, &admin, &new).expect("doctor");
+    let doctor = created.clinic.login("rui", PASSWORD).expect("doctor signs in");
+    ClinicDir { _dir: dir, clinic: created.clinic, admin, doctor }
+}
+
+impl ClinicDir {
+    /// Pairs this clinic with the partner at `url`, confirming the number the partner's people read out.
+    pub fn pair_with(&self, partner: &PartnerDir, url: &str) {
+        let file = partner.pairing_file();
+        let number = site::read_pairing_file(&file).expect("read").safety_number;
+        sync::pair(&self.clinic, &self.admin, &file, url, &number).expect("clinic pairs the partner");
+    }
+
+    pub fn register(&self, given: &str, family: &str, consent: bool) -> patients::Patient {
+        let p = NewPatient {
+            demographics: Demographics {
+                given_names: given.into(),
+                family_name: family.into(),
+                date_of_birth: "1980-02-29".into(),
+                consent_share: consent,
+                ..Default::default()
+            },
+            clinical: None,
+        };
+        patients::register(&self.clinic, &self.doctor, &p, true).expect("register")
+    }
+
+    pub fn sync(&self) -> sync::Report {
+        sync::run(&self.clinic, sync::Trigger::Person(&self.admin)).expect("sync runs")
+    }
+
+    pub fn status(&self) -> sync::Status {
+        sync::status(&self.clinic, &self.admin).expect("status")
+    }
+}

@@ -1,0 +1,355 @@
+//! Real clinics syncing through the real partner over mTLS on 127.0.0.1: what is shared, conflicts, refusals,
+//! and a proxy that cuts connections mid-request.
+
+use crate::support::*;
+use galen_core::documents::{self, Body, Prescription, RxLine};
+use galen_core::patients;
+use galen_core::site::{self, Leaf, PairingFile};
+use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
+use galen_core::sync::wire::PushStatus;
+use galen_core::sync::{self, Resolution};
+use galen_partner::store;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn url(addr: SocketAddr) -> String {
+    format!("https://127.0.0.1:{}", addr.port())
+}
+
+fn signed_prescription(c: &ClinicDir, patient_id: i64) -> documents::Document {
+    let doctor = &c.doctor;
+    let today = c.clinic.now().date().to_string();
+    let body = Body::Prescription(Prescription {
+        issued_on: today.clone(),
+        lines: vec![RxLine {
+            medicament: "Amoxicillin 500 mg capsule".into(),
+            indication: "Infection".into(),
+            dose: "500".into(),
+            dose_unit: "mg".into(),
+            route: "by mouth".into(),
+            form: "capsule".into(),
+            quantity: 21,
+            frequency: 8,
+            frequency_unit: "hours".into(),
+            duration: 7,
+            duration_period: "days".into(),
+            valid_until: today,
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    let draft = documents::create_draft(&c.clinic, doctor, patient_id, body).expect("draft");
+    documents::sign(&c.clinic, doctor, draft.id, PASSWORD, true).expect("sign")
+}
+
+fn find(c: &ClinicDir, uuid: &str) -> Option<patients::Patient> {
+    let count = patients::count(c.clinic.store()).ok()?;
+    (1..=count + 5).filter_map(|id| patients::get(&c.clinic, &c.doctor, id).ok()).find(|p| p.uuid == uuid)
+}
+
+#[test]
+fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides_of_a_conflict() {
+    let partner = new_partner();
+    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
+    partner.pair(&sol.clinic, &sol.admin);
+    partner.pair(&mar.clinic, &mar.admin);
+    let serving = partner.serve(true);
+    sol.pair_with(&partner, &url(serving.addr));
+    mar.pair_with(&partner, &url(serving.addr));
+
+    let muller = sol.register("Hans", "Müller", true);
+    let silva = sol.register("Maria", "Silva", false);
+    let rx = signed_prescription(&sol, muller.id);
+
+    let report = sol.sync();
+    assert_eq!((report.queued, report.pushed), (2, 2), "Müller and his prescription; Silva did not consent");
+    assert_eq!(sol.status().pending, 0);
+    assert!(sol.status().last_success.is_some() && sol.status().last_error.is_none());
+    assert_eq!(sol.sync().queued, 0, "nothing changed, nothing is sent again");
+
+    let report = mar.sync();
+    assert_eq!(report.pulled, 2, "{report:?}");
+    let copy = find(&mar, &muller.uuid).expect("Müller arrived at Clínica Mar");
+    assert_eq!(copy.demographics.family_name, "Müller");
+    assert!(find(&mar, &silva.uuid).is_none(), "a patient who did not consent never leaves the clinic");
+
+    // The doctor's signature still verifies at the other clinic, with Galen and with stock GnuPG.
+    let received = sync::received_documents(&mar.clinic, &mar.admin).expect("received");
+    assert_eq!(received.len(), 1);
+    let doc = &received[0];
+    assert_eq!(doc.document.uuid, rx.uuid);
+    assert!(doc.signature_valid);
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("rx.json"), &doc.document.canonical).expect("write");
+    std::fs::write(dir.path().join("rx.json.asc"), &doc.document.signature).expect("write");
+    std::fs::write(dir.path().join("doctor.asc"), &doc.document.signer_key).expect("write");
+    let gpg = |args: &[&str]| {
+        Command::new("gpg")
+            .env("GNUPGHOME", dir.path())
+            .current_dir(dir.path())
+            .arg("--batch")
+            .args(args)
+            .output()
+            .expect("gpg runs")
+    };
+    assert!(gpg(&["--import", "doctor.asc"]).status.success());
+    let verified = gpg(&["--verify", "rx.json.asc", "rx.json"]);
+    assert!(verified.status.success(), "gpg: {}", String::from_utf8_lossy(&verified.stderr));
+
+    // Both clinics edit Müller before hearing from each other.
+    let mut d = muller.demographics.clone();
+    d.phones = vec!["+351 912 345 678".into()];
+    patients::update_demographics(&sol.clinic, &sol.doctor, muller.id, &d).expect("Sol edits");
+    let mut d = copy.demographics.clone();
+    d.address = "Rua do Mar 1, Faro".into();
+    patients::update_demographics(&mar.clinic, &mar.doctor, copy.id, &d).expect("Mar edits");
+    sol.sync();
+    let report = mar.sync();
+    assert_eq!(report.new_conflicts, 1, "{report:?}");
+    assert_eq!(sol.sync().new_conflicts, 1);
+    assert_eq!(find(&mar, &muller.uuid).expect("kept").demographics.address, "Rua do Mar 1, Faro", "not overwritten");
+
+    let conflicts = sync::conflicts(&mar.clinic, &mar.admin).expect("conflicts");
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].local.address, "Rua do Mar 1, Faro");
+    assert_eq!(conflicts[0].incoming.phones, vec!["+351 912 345 678".to_owned()]);
+    let desk = {
+        let new = galen_core::staff::NewStaff {
+            username: "rita".into(),
+            display_name: "Rita".into(),
+            role: galen_core::Role::Receptionist,
+            licence_number: None,
+            password: PASSWORD.into(),
+        };
+        galen_core::staff::add(&mar.clinic, &mar.admin, &new).expect("add");
+        mar.clinic.login("rita", PASSWORD).expect("login")
+    };
+    assert!(sync::resolve(&mar.clinic, &desk, conflicts[0].id, Resolution::TakeIncoming).is_err(), "admins only");
+    sync::resolve(&mar.clinic, &mar.admin, conflicts[0].id, Resolution::TakeIncoming).expect("resolve");
+    let sol_conflict = sync::conflicts(&sol.clinic, &sol.admin).expect("conflicts")[0].id;
+    sync::resolve(&sol.clinic, &sol.admin, sol_conflict, Resolution::KeepLocal).expect("resolve");
+    for _ in 0..2 {
+        mar.sync();
+        sol.sync();
+    }
+    let (a, b) = (find(&sol, &muller.uuid).expect("Sol"), find(&mar, &muller.uuid).expect("Mar"));
+    assert_eq!(a.demographics, b.demographics, "both clinics converge on the chosen version");
+    assert_eq!(a.demographics.phones, vec!["+351 912 345 678".to_owned()]);
+    assert_eq!(sol.status().open_conflicts + mar.status().open_conflicts, 0);
+    let (records, rejections) = serving.partner.counts().expect("counts");
+    assert!(records >= 4 && rejections == 0, "{records} records, {rejections} refusals");
+}
+
+/// A site identity made by hand, as a partner would know it, with its OpenPGP key.
+fn site_keys(name: &str) -> (PairingFile, OwnKey) {
+    let issued = site::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
+    let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
+    (PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file"), key)
+}
+
+#[test]
+fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_each_reason() {
+    let dir = new_partner();
+    let conn = store::open_db(&dir.db).expect("db");
+    let (sol_file, sol) = site_keys("Clínica Sol");
+    let (mar_file, mar) = site_keys("Clínica Mar");
+    let (_, stranger) = site_keys("Not paired");
+    let forged_number = "00000 00000 00000 00000";
+    assert!(store::pair(&conn, &sol_file, forged_number).is_err(), "a number that does not match is refused");
+    store::pair(&conn, &sol_file, &sol_file.safety_number).expect("pair Sol");
+    store::pair(&conn, &mar_file, &mar_file.safety_number).expect("pair Mar");
+    assert!(store::pair(&conn, &sol_file, &sol_file.safety_number).is_err(), "paired once");
+    let partner = store::Partner::load(conn, false).expect("load");
+    let me = PeerKey::from_armored(&store::pairing_file(&store::open_db(&dir.db).expect("db")).expect("file").openpgp_public_key)
+        .expect("partner key");
+    let site = &partner.sites()[0];
+    assert_eq!(site.name, "Clínica Sol");
+
+    let id = uuid::Uuid::now_v7().to_string();
+    let plain = |by: &OwnKey, payload: serde_json::Value, at: time::OffsetDateTime| Plaintext {
+        meta: Meta {
+            format: envelope::FORMAT.into(),
+            id: id.clone(),
+            version: 1,
+            created_at: galen_core::clock::rfc3339(at),
+            nonce: envelope::new_nonce(),
+            sender: by.fingerprint(),
+            recipient: me.fingerprint(),
+            origin: by.fingerprint(),
+            kind: Kind::Patient,
+        },
+        payload,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let b64 = |by: &OwnKey, p: &Plaintext| galen_core::crypto::base64_encode(&envelope::seal(by, &me, p).expect("seal"));
+    let original = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now));
+    let resent = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now));
+    let changed = b64(&sol, &plain(&sol, serde_json::json!({"v": 2}), now));
+    let mut bytes = galen_core::crypto::base64_decode(&original).expect("b64");
+    let i = bytes.len() - 30;
+    bytes[i] ^= 0x40;
+    let tampered = galen_core::crypto::base64_encode(&bytes);
+    let by_mar = b64(&mar, &plain(&mar, serde_json::json!({"v": 1}), now));
+    let by_stranger = b64(&stranger, &plain(&stranger, serde_json::json!({"v": 1}), now));
+    let stale = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now - time::Duration::hours(1)));
+
+    let batch = [original.clone(), original, resent, changed, tampered, by_mar, by_stranger, stale, "%%%".into()];
+    let results = partner.receive(site, &batch).expect("receive");
+    let got: Vec<(PushStatus, Option<&str>)> = results.iter().map(|r| (r.status.clone(), r.reason.as_deref())).collect();
+    let rejected = |why| (PushStatus::Rejected, Some(why));
+    assert_eq!(
+        got,
+        vec![
+            (PushStatus::Stored, None),
+            rejected("replayed_nonce"),
+            (PushStatus::Duplicate, None),
+            rejected("replayed_id"),
+            rejected("tampered"),
+            rejected("wrong_signer"),
+            rejected("unknown_signer"),
+            rejected("stale"),
+            rejected("malformed"),
+        ]
+    );
+    assert_eq!(partner.counts().expect("counts"), (1, 7), "one record stored once; seven refusals logged");
+    assert_eq!(
+        partner.rejection_reasons().expect("reasons"),
+        ["replayed_nonce", "replayed_id", "tampered", "wrong_signer", "unknown_signer", "stale", "malformed"]
+    );
+}
+
+/// How the proxy treats each new connection, in turn.
+#[derive(Debug, Clone, Copy)]
+enum Cut {
+    /// Close both sides after this many bytes of the request: the partner never sees it whole.
+    MidRequest(usize),
+    /// Pass the request, then close before the answer: the partner stored it, the clinic does not know.
+    BeforeAnswer,
+    Pass,
+}
+
+/// A TCP proxy to `upstream` that cuts connections by `plan`, cycling; returns its address and a connection count.
+fn cutting_proxy(upstream: SocketAddr, plan: Vec<Cut>) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let addr = listener.local_addr().expect("addr");
+    let connections = Arc::new(AtomicUsize::new(0));
+    let count = connections.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let n = count.fetch_add(1, Ordering::SeqCst);
+            let cut = plan[n % plan.len()];
+            let Ok(server) = TcpStream::connect(upstream) else { continue };
+            relay(client, server, cut);
+        }
+    });
+    (addr, connections)
+}
+
+fn relay(client: TcpStream, server: TcpStream, cut: Cut) {
+    let sent = Arc::new(AtomicUsize::new(0));
+    let (mut c_in, mut s_out) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+    let up = sent.clone();
+    let (c2, s2) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = c_in.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let total = up.fetch_add(n, Ordering::SeqCst) + n;
+            if let Cut::MidRequest(limit) = cut {
+                if total > limit {
+                    let _ = c2.shutdown(Shutdown::Both);
+                    let _ = s2.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+            if s_out.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = s_out.shutdown(Shutdown::Write);
+    });
+    let (mut s_in, mut c_out) = (server, client);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s_in.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            // The handshake goes through; once a request body has gone up, whatever the partner sends is swallowed,
+            // and a moment later (time for it to store the batch and answer) the clinic's side is closed.
+            if matches!(cut, Cut::BeforeAnswer) && sent.load(Ordering::SeqCst) > 20_000 {
+                let _ = s_in.set_read_timeout(Some(std::time::Duration::from_millis(1500)));
+                while matches!(s_in.read(&mut buf), Ok(n) if n > 0) {}
+                let _ = c_out.shutdown(Shutdown::Both);
+                let _ = s_in.shutdown(Shutdown::Both);
+                return;
+            }
+            if c_out.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = c_out.shutdown(Shutdown::Write);
+    });
+}
+
+/// Runs sync until a run succeeds; returns the reports of every run and how many failed.
+fn sync_until_done(c: &ClinicDir) -> (Vec<sync::Report>, usize) {
+    let (mut reports, mut failures) = (Vec::new(), 0);
+    for _ in 0..40 {
+        match sync::run(&c.clinic, sync::Trigger::Background) {
+            Ok(r) => {
+                reports.push(r);
+                if c.status().pending == 0 {
+                    return (reports, failures);
+                }
+            }
+            Err(e) => {
+                assert!(e.to_string().contains("Nothing was lost"), "{e}");
+                failures += 1;
+            }
+        }
+    }
+    panic!("sync never finished: {failures} failures");
+}
+
+#[test]
+fn connections_cut_mid_request_or_before_the_answer_lose_nothing_and_duplicate_nothing() {
+    let partner = new_partner();
+    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
+    partner.pair(&sol.clinic, &sol.admin);
+    partner.pair(&mar.clinic, &mar.admin);
+    let serving = partner.serve(true);
+    let plan = vec![Cut::MidRequest(30_000), Cut::BeforeAnswer, Cut::Pass, Cut::BeforeAnswer, Cut::MidRequest(90_000)];
+    let (sol_proxy, sol_connections) = cutting_proxy(serving.addr, plan.clone());
+    let (mar_proxy, _) = cutting_proxy(serving.addr, plan);
+    sol.pair_with(&partner, &url(sol_proxy));
+    mar.pair_with(&partner, &url(mar_proxy));
+
+    patients::seed::seed(&sol.clinic, &sol.doctor, 900, 7).expect("seed");
+    let year = sol.clinic.now().year();
+    let queued = (1..=900).filter(|&i| patients::seed::synthetic(7, i, year).0.consent_share).count();
+
+    let (reports, failures) = sync_until_done(&sol);
+    let stored: usize = reports.iter().map(|r| r.pushed).sum();
+    let duplicates: usize = reports.iter().map(|r| r.duplicates).sum();
+    assert!(queued > 300, "about half of 900 seeded patients consent: {queued}");
+    assert!(failures >= 2, "the proxy cut runs short ({failures} failures, {} connections)", sol_connections.load(Ordering::SeqCst));
+    let (records, rejections) = serving.partner.counts().expect("counts");
+    assert_eq!(records as usize, queued, "0 lost, 0 duplicated: every record stored exactly once");
+    assert_eq!(rejections, 0);
+    assert!(stored <= queued && stored + duplicates >= queued, "{stored} stored + {duplicates} re-sent duplicates");
+    assert!(duplicates > 0, "an answer was cut after the partner stored a batch, so a re-send was a duplicate");
+
+    // The other clinic pulls through its own cutting proxy and applies each record once.
+    let (_, failures) = sync_until_done(&mar);
+    let report = sync::run(&mar.clinic, sync::Trigger::Background);
+    let report = report.unwrap_or_else(|_| sync::run(&mar.clinic, sync::Trigger::Background).expect("a run passes"));
+    assert_eq!(report.pulled, 0, "everything arrived before");
+    let count = patients::count(mar.clinic.store()).expect("count");
+    assert_eq!(count as usize, queued, "Clínica Mar has each shared patient once ({failures} failed runs)");
+}
