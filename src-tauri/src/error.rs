@@ -54,6 +54,7 @@ impl From<Error> for ApiError {
             Error::Signing { .. } => "signing",
             Error::WarningsNotAcknowledged(_) => "warnings_not_acknowledged",
             Error::AlreadySigned { .. } => "already_signed",
+            Error::Sync { .. } => "sync",
             Error::PossibleDuplicates(candidates) => {
                 let mut api = ApiError::new("possible_duplicates", message);
                 api.candidates = candidates.iter().map(|c| c.patient.clone().into()).collect();

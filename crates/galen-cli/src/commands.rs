@@ -1,7 +1,7 @@
 //! One function per subcommand, each a few calls into galen-core.
 
 use crate::prompt::Input;
-use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, SiteCommand, UserCommand};
+use crate::{AuditCommand, Cli, Command, DevCommand, KeyCommand, SiteCommand, SyncCommand, UserCommand};
 use anyhow::{bail, Context, Result};
 use galen_core::backup::{self, RestoreBy};
 use galen_core::clinic::Setup;
@@ -103,6 +103,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let clinic = Clinic::open(vault)?;
             let session = sign_in(&clinic, &mut input, user)?;
             site_command(&clinic, &session, command)
+        }
+        Command::Sync { command } => {
+            let clinic = Clinic::open(vault)?;
+            let session = sign_in(&clinic, &mut input, user)?;
+            sync_command(&clinic, &session, &mut input, command)
         }
         Command::Key { command: KeyCommand::NewRecovery } => {
             let clinic = Clinic::open(vault)?;
@@ -333,6 +338,70 @@ fn audit_command(clinic: &Clinic, session: &Session, command: AuditCommand) -> R
             Ok(v) => println!("ok: {} rows, chain intact (head {})", v.rows, &v.head[..16]),
             Err(brk) => bail!("the audit trail was tampered with: {brk}"),
         },
+    }
+    Ok(())
+}
+
+fn sync_command(clinic: &Clinic, session: &Session, input: &mut Input, command: SyncCommand) -> Result<()> {
+    use galen_core::sync;
+    match command {
+        SyncCommand::Pair { file, url, safety_number } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let preview = sync::preview(clinic, session, &text)?;
+            println!("Partner:       {}", preview.site);
+            println!("Safety number: {}", preview.safety_number);
+            let confirmed = input.value_or(
+                "Ask the partner to read the safety number on their screen, and type it here: ",
+                safety_number,
+            )?;
+            let partner = sync::pair(clinic, session, &text, &url, &confirmed)?;
+            println!("Paired with {} at {}. Run `galen sync now` to share.", partner.name, partner.url);
+        }
+        SyncCommand::Now => {
+            let r = sync::run(clinic, sync::Trigger::Person(session))?;
+            println!(
+                "Queued {}, sent {} ({} already there, {} refused), received {}, new conflicts {}, refused here {}.",
+                r.queued, r.pushed, r.duplicates, r.refused, r.pulled, r.new_conflicts, r.rejected_here
+            );
+        }
+        SyncCommand::Status => {
+            let s = sync::status(clinic, session)?;
+            let or = |v: &Option<String>, none: &str| v.clone().unwrap_or_else(|| none.to_owned());
+            match &s.partner {
+                Some(p) => println!("Partner:       {} at {} (safety number {})", p.name, p.url, p.safety_number),
+                None => println!("Partner:       none (`galen sync pair FILE --url URL`)"),
+            }
+            println!("Last success:  {}", or(&s.last_success, "never"));
+            println!("Last attempt:  {}", or(&s.last_attempt, "never"));
+            println!("Last error:    {}", or(&s.last_error, "none"));
+            println!("Pending:       {}", s.pending);
+            println!("Conflicts:     {} open", s.open_conflicts);
+            println!("Received documents: {}", s.received_documents);
+        }
+        SyncCommand::Conflicts { resolve: Some(id), keep } => {
+            let resolution = match keep.as_deref() {
+                Some("local") => sync::Resolution::KeepLocal,
+                _ => sync::Resolution::TakeIncoming,
+            };
+            sync::resolve(clinic, session, id, resolution)?;
+            println!("Resolved conflict {id}; the chosen version is shared at the next sync.");
+        }
+        SyncCommand::Conflicts { .. } => {
+            let open = sync::conflicts(clinic, session)?;
+            if open.is_empty() {
+                println!("No open conflicts.");
+            }
+            for c in open {
+                println!("Conflict {} — patient {} (found {})", c.id, c.uuid, c.found_at);
+                println!("  here:     {}", serde_json::to_string(&c.local)?);
+                println!(
+                    "  incoming: {} (version {}, from site key {})",
+                    serde_json::to_string(&c.incoming)?,
+                    c.incoming_version,
+                    c.incoming_origin
+                );
+            }
+        }
     }
     Ok(())
 }

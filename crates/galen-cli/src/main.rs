@@ -15,6 +15,7 @@ mod commands;
 mod documents_cmd;
 mod patient_cmd;
 mod prompt;
+mod sync_bench;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -142,6 +143,11 @@ pub enum Command {
     Site {
         #[command(subcommand)]
         command: SiteCommand,
+    },
+    /// Sync with the paired partner (admins): pair, sync now, status, conflicts.
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
     },
     /// Manage the database key (admins).
     Key {
@@ -309,6 +315,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// Push throughput to a real partner server over mTLS on loopback, against sealing and opening alone.
+    Sync {
+        /// Consented patients to push.
+        #[arg(long, default_value_t = 10_000)]
+        records: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -322,6 +334,34 @@ pub enum SiteCommand {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Pair with a partner from its pairing file, once its people read you the same safety number.
+    Pair {
+        /// The partner's pairing file (from `galen-partner pairing-file`).
+        file: std::path::PathBuf,
+        /// The partner's address, e.g. https://partner.example.org:8443
+        #[arg(long)]
+        url: String,
+        /// The safety number the partner read to you (asked for when not given).
+        #[arg(long)]
+        safety_number: Option<String>,
+    },
+    /// Queue what changed, push it and pull what other sites sent, now.
+    Now,
+    /// Last success, pending records, last error, open conflicts.
+    Status,
+    /// List the open conflicts (both versions), or resolve one.
+    Conflicts {
+        /// Resolve this conflict...
+        #[arg(long, requires = "keep")]
+        resolve: Option<i64>,
+        /// ...keeping this clinic's version (`local`) or the one that arrived (`incoming`).
+        #[arg(long, value_parser = ["local", "incoming"])]
+        keep: Option<String>,
     },
 }
 

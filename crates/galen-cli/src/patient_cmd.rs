@@ -159,6 +159,7 @@ pub fn bench(command: BenchCommand) -> Result<()> {
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     let (patients, samples, dir) = match command {
         BenchCommand::Search { patients, samples, dir } => (patients, samples, dir),
+        BenchCommand::Sync { records } => return crate::sync_bench::run(records),
         BenchCommand::Sign { samples } => {
             let temp = tempfile::tempdir()?;
             let r = bench::sign(temp.path(), samples)?;

@@ -71,6 +71,14 @@ fn clinic_with(dir: &Path, username: &str, role: Role) -> Result<(Clinic, crate:
     Ok((clinic, session))
 }
 
+/// A new clinic under `dir` with its admin and a doctor signed in, for benchmarks built outside this crate
+/// (`galen bench sync` needs the partner server too).
+pub fn clinic_with_admin_and_doctor(dir: &Path) -> Result<(Clinic, crate::Session, crate::Session), Error> {
+    let (clinic, doctor) = clinic_with(dir, "bench-doc", Role::Doctor)?;
+    let admin = clinic.login("bench-admin", "benchmark admin passphrase")?;
+    Ok((clinic, admin, doctor))
+}
+
 /// Seeds `patients` into a new clinic under `dir`, copies it unencrypted, and times `samples` queries of each
 /// kind on both, interleaved. `dir` must be empty; it holds both databases afterwards.
 pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error> {

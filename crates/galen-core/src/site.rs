@@ -108,15 +108,7 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
         tx.execute(
             "INSERT INTO site_identity (id, name, ca_cert, ca_key, client_cert, client_key, openpgp_key, created_at)
              VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            rusqlite::params![
-                name,
-                issued.ca_cert,
-                issued.ca_key,
-                issued.leaf_cert,
-                issued.leaf_key,
-                tsk,
-                at
-            ],
+            rusqlite::params![name, issued.ca_cert, issued.ca_key, issued.leaf_cert, issued.leaf_key, tsk, at],
         )?;
         crate::audit::record(tx, &at, &actor, "site.init", ("site", ""), Outcome::Ok)
     })?;
@@ -214,7 +206,8 @@ pub fn identity(clinic: &Clinic, session: &Session) -> Result<Option<SiteIdentit
 pub fn pairing_file(clinic: &Clinic, session: &Session) -> Result<PairingFile, Error> {
     let me = identity(clinic, session)?
         .ok_or_else(|| Error::NotFound { what: "A site identity (run `galen site init` first)".into() })?;
-    let key = crate::sync::envelope::OwnKey::from_armored(&secrets(clinic.store().conn())?.openpgp_key).map_err(crypto)?;
+    let key =
+        crate::sync::envelope::OwnKey::from_armored(&secrets(clinic.store().conn())?.openpgp_key).map_err(crypto)?;
     PairingFile::new(&me.name, &me.ca_certificate, &key.public_armored())
 }
 

@@ -47,10 +47,7 @@ impl Config {
     /// Reads the server's certificate chain and private key.
     pub fn read_pems(&self) -> Result<Pems, ConfigError> {
         let read = |p: &Path| std::fs::read(p).map_err(|source| ConfigError::Read { path: p.to_owned(), source });
-        Ok(Pems {
-            certificate: read(&self.certificate)?,
-            private_key: read(&self.private_key)?,
-        })
+        Ok(Pems { certificate: read(&self.certificate)?, private_key: read(&self.private_key)? })
     }
 }
 

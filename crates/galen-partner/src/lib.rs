@@ -70,14 +70,30 @@ fn internal(e: impl std::fmt::Display) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The partner server failed; try again later.")
 }
 
-/// The paired site behind the connection, or a refusal.
-fn caller(partner: &store::Partner, peer: Option<Extension<tls::Peer>>) -> Result<usize, Response> {
-    let Some(Extension(peer)) = peer else {
-        return Err(error(StatusCode::UNAUTHORIZED, "no_client_certificate", "A client certificate is required."));
-    };
-    partner.sites().iter().position(|s| s.issued(&peer.certificate)).ok_or_else(|| {
-        error(StatusCode::FORBIDDEN, "unknown_site", "This certificate does not belong to a paired clinic.")
-    })
+/// Why a caller is not a paired site.
+#[derive(Debug, Clone, Copy)]
+enum Stranger {
+    NoCertificate,
+    UnknownSite,
+}
+
+impl IntoResponse for Stranger {
+    fn into_response(self) -> Response {
+        match self {
+            Stranger::NoCertificate => {
+                error(StatusCode::UNAUTHORIZED, "no_client_certificate", "A client certificate is required.")
+            }
+            Stranger::UnknownSite => {
+                error(StatusCode::FORBIDDEN, "unknown_site", "This certificate does not belong to a paired clinic.")
+            }
+        }
+    }
+}
+
+/// The index of the paired site behind the connection.
+fn caller(partner: &store::Partner, peer: Option<Extension<tls::Peer>>) -> Result<usize, Stranger> {
+    let Some(Extension(peer)) = peer else { return Err(Stranger::NoCertificate) };
+    partner.sites().iter().position(|s| s.issued(&peer.certificate)).ok_or(Stranger::UnknownSite)
 }
 
 async fn push(
@@ -96,7 +112,7 @@ async fn push(
     };
     let site = match caller(&partner, peer) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(stranger) => return stranger.into_response(),
     };
     if request.envelopes.len() > MAX_BATCH {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many", "Send at most 500 envelopes at a time.");
@@ -123,7 +139,7 @@ async fn pull(
 ) -> Response {
     let site = match caller(&partner, peer) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(stranger) => return stranger.into_response(),
     };
     let Ok(Query(q)) = query else {
         return error(StatusCode::BAD_REQUEST, "malformed", "Use ?after=SEQUENCE&limit=N.");

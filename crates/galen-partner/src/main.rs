@@ -88,10 +88,18 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
     let conn = store::open_db(&config.database)?;
     for path in [&config.certificate, &config.private_key] {
         if path.exists() {
-            bail!("{} already exists; remove it first if you really mean to replace this partner's identity", path.display());
+            bail!(
+                "{} already exists; remove it first if you really mean to replace this partner's identity",
+                path.display()
+            );
         }
     }
-    let issued = site::issue(&format!("{name} — Galen partner CA"), name, Leaf::Server { hosts }, time::OffsetDateTime::now_utc())?;
+    let issued = site::issue(
+        &format!("{name} — Galen partner CA"),
+        name,
+        Leaf::Server { hosts },
+        time::OffsetDateTime::now_utc(),
+    )?;
     store::init(&conn, name, &issued.ca_cert)?;
     write_private(&config.private_key, &issued.leaf_key)?;
     std::fs::write(&config.certificate, &issued.leaf_cert)
@@ -139,7 +147,9 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     let partner = store::Partner::load(conn, config.relay)?;
     let cas: String = partner.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n");
     if partner.sites().is_empty() {
-        bail!("no clinic is paired yet: pair one with `galen-partner pair CLINIC.galen-pairing`, then start the server");
+        bail!(
+            "no clinic is paired yet: pair one with `galen-partner pair CLINIC.galen-pairing`, then start the server"
+        );
     }
     let pems = config.read_pems()?;
     let tls = tls::server_config(&pems.certificate, &pems.private_key, cas.as_bytes())?;

@@ -3,7 +3,7 @@
 
 use galen_core::site::PairingFile;
 use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
-use galen_core::sync::wire::{PushResult, PushStatus, Pulled};
+use galen_core::sync::wire::{Pulled, PushResult, PushStatus};
 use rusqlite::{Connection, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -44,6 +44,7 @@ const SCHEMA: &str = "
         conflict    INTEGER NOT NULL DEFAULT 0,
         UNIQUE (site_id, record_id, version)
     ) STRICT;
+    CREATE INDEX IF NOT EXISTS records_by_record ON records (record_id, version);
     CREATE TABLE IF NOT EXISTS nonces (
         nonce   TEXT PRIMARY KEY,
         seen_at TEXT NOT NULL
@@ -126,7 +127,7 @@ pub fn init(conn: &Connection, name: &str, server_ca: &str) -> Result<(), StoreE
     if identity(conn)?.is_some() {
         return Err(StoreError::Invalid("this partner already has an identity; clinics trust it".into()));
     }
-    let key = OwnKey::generate(&format!("{name} (Galen partner)")).map_err(StoreError::Invalid)?;
+    let key = OwnKey::generate(&format!("{name} (Galen partner)")).map_err(|e| StoreError::Invalid(e.to_string()))?;
     conn.execute(
         "INSERT INTO identity (id, name, server_ca, openpgp_key, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
         (name, server_ca, key, now_rfc3339()),
@@ -150,7 +151,7 @@ fn not_initialised() -> StoreError {
 /// The pairing file clinics import.
 pub fn pairing_file(conn: &Connection) -> Result<PairingFile, StoreError> {
     let (name, ca, tsk) = identity(conn)?.ok_or_else(not_initialised)?;
-    let key = OwnKey::from_armored(&tsk).map_err(StoreError::Invalid)?;
+    let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
     PairingFile::new(&name, &ca, &key.public_armored()).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
@@ -162,11 +163,18 @@ pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Re
             "the safety number does not match this pairing file: do not pair, the file may not be the clinic's".into(),
         ));
     }
-    let key = PeerKey::from_armored(&file.openpgp_public_key).map_err(StoreError::Invalid)?;
+    let key = PeerKey::from_armored(&file.openpgp_public_key).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let added = conn.execute(
         "INSERT OR IGNORE INTO sites (name, ca_cert, openpgp_key, fingerprint, safety_number, paired_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (&file.site, &file.ca_certificate, &file.openpgp_public_key, key.fingerprint(), &file.safety_number, now_rfc3339()),
+        (
+            &file.site,
+            &file.ca_certificate,
+            &file.openpgp_public_key,
+            key.fingerprint(),
+            &file.safety_number,
+            now_rfc3339(),
+        ),
     )?;
     if added == 0 {
         return Err(StoreError::Invalid(format!("{} is already paired", file.site)));
@@ -190,7 +198,7 @@ pub fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
                 .build()
                 .map_err(|e| bad(e.to_string()))?;
-            let key = PeerKey::from_armored(&key).map_err(bad)?;
+            let key = PeerKey::from_armored(&key).map_err(|e| bad(e.to_string()))?;
             Ok(Site { id, name, key, safety_number, ca_cert, verifier })
         })
         .collect()
@@ -203,7 +211,7 @@ fn hash(json: &str) -> String {
 impl Partner {
     pub fn load(conn: Connection, relay: bool) -> Result<Partner, StoreError> {
         let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
-        let key = OwnKey::from_armored(&tsk).map_err(StoreError::Invalid)?;
+        let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let sites = sites(&conn)?;
         Ok(Partner { conn: Mutex::new(conn), key, sites, relay })
     }
@@ -228,21 +236,18 @@ impl Partner {
         let now = OffsetDateTime::now_utc();
         let candidates: Vec<PeerKey> = self.sites.iter().map(|s| s.key.clone()).collect();
         // The crypto runs before the database lock is taken.
-        let opened: Vec<Result<Plaintext, Rejection>> = envelopes
-            .iter()
-            .map(|b64| {
-                let bytes = galen_core::crypto::base64_decode(b64)
-                    .ok_or_else(|| Rejection::Malformed("not base64".into()))?;
-                let o = envelope::open(&self.key, &candidates, &bytes, now)?;
-                if o.signer != site.key.fingerprint() {
-                    return Err(Rejection::WrongSigner);
-                }
-                if o.plaintext.meta.origin != o.plaintext.meta.sender {
-                    return Err(Rejection::Malformed("a site may only send its own records".into()));
-                }
-                Ok(o.plaintext)
-            })
-            .collect();
+        let opened: Vec<Result<Plaintext, Rejection>> = galen_core::sync::par_map(envelopes, |b64| {
+            let bytes =
+                galen_core::crypto::base64_decode(b64).ok_or_else(|| Rejection::Malformed("not base64".into()))?;
+            let o = envelope::open(&self.key, &candidates, &bytes, now)?;
+            if o.signer != site.key.fingerprint() {
+                return Err(Rejection::WrongSigner);
+            }
+            if o.plaintext.meta.origin != o.plaintext.meta.sender {
+                return Err(Rejection::Malformed("a site may only send its own records".into()));
+            }
+            Ok(o.plaintext)
+        });
         let at = now_rfc3339();
         let mut conn = self.db();
         let tx = conn.transaction()?;
@@ -255,7 +260,11 @@ impl Partner {
             results.push(match outcome {
                 Ok(status) => PushResult { status, reason: None },
                 Err(rejection) => {
-                    eprintln!("galen-partner: refused an envelope from {}: {} ({rejection})", site.name, rejection.code());
+                    eprintln!(
+                        "galen-partner: refused an envelope from {}: {} ({rejection})",
+                        site.name,
+                        rejection.code()
+                    );
                     tx.execute(
                         "INSERT INTO rejections (at, site_id, reason, detail) VALUES (?1, ?2, ?3, ?4)",
                         (&at, site.id, rejection.code(), rejection.to_string()),
@@ -307,7 +316,8 @@ impl Partner {
                     },
                     payload: serde_json::from_str(&payload).map_err(|e| StoreError::Invalid(e.to_string()))?,
                 };
-                let bytes = envelope::seal(&self.key, &site.key, &plain).map_err(StoreError::Invalid)?;
+                let bytes =
+                    envelope::seal(&self.key, &site.key, &plain).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 Ok(Pulled { seq, envelope: galen_core::crypto::base64_encode(&bytes) })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -333,7 +343,12 @@ impl Partner {
 
 /// Stores one opened envelope: refuses a seen nonce, answers a re-sent (site, id, version) as a duplicate, and
 /// refuses the same id and version with other contents.
-fn store_one(tx: &Connection, site: &Site, plain: &Plaintext, at: &str) -> Result<Result<PushStatus, Rejection>, StoreError> {
+fn store_one(
+    tx: &Connection,
+    site: &Site,
+    plain: &Plaintext,
+    at: &str,
+) -> Result<Result<PushStatus, Rejection>, StoreError> {
     let meta = &plain.meta;
     if tx.execute("INSERT OR IGNORE INTO nonces (nonce, seen_at) VALUES (?1, ?2)", (&meta.nonce, at))? == 0 {
         return Ok(Err(Rejection::ReplayedNonce));

@@ -781,9 +781,7 @@ pub(crate) fn shared_signed(conn: &Connection) -> Result<Vec<SharedDocument>, Er
           ORDER BY d.id",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
-        })?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))?
         .collect::<rusqlite::Result<Vec<(String, String, String, String, String, String)>>>()?;
     rows.into_iter()
         .map(|(uuid, kind, patient_uuid, canonical, signature, fingerprint)| {

@@ -8,9 +8,9 @@
 
 mod duplicates;
 mod model;
-pub mod shared;
 pub mod search;
 pub mod seed;
+pub mod shared;
 pub mod validate;
 
 pub use duplicates::Candidate;

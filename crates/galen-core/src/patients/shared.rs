@@ -74,8 +74,9 @@ pub(crate) fn by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<Share
 /// where it came from, so it is shared onwards too. If its MRN is taken here by someone else, it gets a new one
 /// from this clinic's sequence (the uuid is what links the sites). Returns the local id.
 pub(crate) fn apply(tx: &Connection, p: &SharedPatient, now: &str) -> StoreResult<i64> {
-    let existing: Option<(i64, String)> =
-        tx.query_row("SELECT id, mrn FROM patients WHERE uuid = ?1", [&p.uuid], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let existing: Option<(i64, String)> = tx
+        .query_row("SELECT id, mrn FROM patients WHERE uuid = ?1", [&p.uuid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     let params = rusqlite::params![
         p.uuid,
         p.given_names,

@@ -1,7 +1,7 @@
 //! The clinic's side of the partner API: HTTPS where the only trusted root is the partner's CA (from pairing) and
 //! this site's client certificate is presented. Blocking; `run` calls it outside any database step.
 
-use super::wire::{PullResponse, PushRequest, PushResult, PushResponse};
+use super::wire::{PullResponse, PushRequest, PushResponse, PushResult};
 use super::{sync_error, Context};
 use crate::error::Error;
 use rustls::pki_types::pem::PemObject;

@@ -6,13 +6,15 @@
 
 use openpgp::cert::prelude::*;
 use openpgp::crypto::{KeyPair, SessionKey};
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::Key;
 use openpgp::packet::{PKESK, SKESK};
 use openpgp::parse::stream::{
     DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
 };
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
-use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Signer};
+use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::serialize::SerializeInto;
 use openpgp::types::SymmetricAlgorithm;
 use sequoia_openpgp as openpgp;
@@ -134,28 +136,35 @@ impl std::fmt::Debug for OwnKey {
     }
 }
 
-fn invalid(e: impl std::fmt::Display) -> String {
-    e.to_string()
+/// A key that cannot be read or used, or a message that cannot be sealed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyError(pub String);
+
+fn invalid(e: impl std::fmt::Display) -> KeyError {
+    KeyError(e.to_string())
 }
 
 impl OwnKey {
     /// Reads an armored secret key (TSK) with unencrypted signing and encryption subkeys.
-    pub fn from_armored(tsk: &str) -> Result<OwnKey, String> {
+    pub fn from_armored(tsk: &str) -> Result<OwnKey, KeyError> {
         let cert = Cert::from_bytes(tsk.as_bytes()).map_err(invalid)?;
-        let pick = |signing: bool| -> Result<KeyPair, String> {
+        let pick = |signing: bool| -> Result<KeyPair, KeyError> {
             let keys = cert.keys().unencrypted_secret().with_policy(&POLICY, None).supported().alive().revoked(false);
             let key = if signing { keys.for_signing().next() } else { keys.for_transport_encryption().next() };
-            key.ok_or_else(|| format!("the key has no {} subkey", if signing { "signing" } else { "encryption" }))?
-                .key()
-                .clone()
-                .into_keypair()
-                .map_err(invalid)
+            key.ok_or_else(|| {
+                invalid(format!("the key has no {} subkey", if signing { "signing" } else { "encryption" }))
+            })?
+            .key()
+            .clone()
+            .into_keypair()
+            .map_err(invalid)
         };
         Ok(OwnKey { signer: pick(true)?, decryptor: pick(false)?, cert })
     }
 
     /// A new Cv25519 key with signing and transport-encryption subkeys, armored (TSK).
-    pub fn generate(user_id: &str) -> Result<String, String> {
+    pub fn generate(user_id: &str) -> Result<String, KeyError> {
         let (cert, _revocation) = CertBuilder::new()
             .set_cipher_suite(CipherSuite::Cv25519)
             .add_userid(user_id)
@@ -177,19 +186,34 @@ impl OwnKey {
     }
 }
 
-/// Someone else's public key, as paired.
+/// Someone else's public key, as paired, with its encryption subkeys picked once (validating a cert under the
+/// policy costs several signature checks, too many to repeat per envelope).
 #[derive(Debug, Clone)]
 pub struct PeerKey {
     pub cert: Cert,
+    encryption: Vec<(openpgp::types::Features, Key<PublicParts, UnspecifiedRole>)>,
 }
 
 impl PeerKey {
-    pub fn from_armored(armored: &str) -> Result<PeerKey, String> {
+    pub fn from_armored(armored: &str) -> Result<PeerKey, KeyError> {
         let cert = Cert::from_bytes(armored.as_bytes()).map_err(invalid)?;
         if cert.is_tsk() {
-            return Err("this is a secret key; only a public key is paired".into());
+            return Err(invalid("this is a secret key; only a public key is paired"));
         }
-        Ok(PeerKey { cert })
+        let valid = cert.with_policy(&POLICY, None).map_err(invalid)?;
+        let features = valid.features().unwrap_or_else(openpgp::types::Features::sequoia);
+        let encryption = valid
+            .keys()
+            .supported()
+            .alive()
+            .revoked(false)
+            .for_transport_encryption()
+            .map(|ka| (features.clone(), ka.key().clone().role_into_unspecified()))
+            .collect::<Vec<_>>();
+        if encryption.is_empty() {
+            return Err(invalid("the key has no usable encryption subkey"));
+        }
+        Ok(PeerKey { cert, encryption })
     }
 
     pub fn fingerprint(&self) -> String {
@@ -203,20 +227,10 @@ pub fn new_nonce() -> String {
 }
 
 /// Signs `plaintext` with `me` and encrypts it to `to`. The result is a binary OpenPGP message.
-pub fn seal(me: &OwnKey, to: &PeerKey, plaintext: &Plaintext) -> Result<Vec<u8>, String> {
+pub fn seal(me: &OwnKey, to: &PeerKey, plaintext: &Plaintext) -> Result<Vec<u8>, KeyError> {
     let json = serde_json::to_vec(plaintext).map_err(invalid)?;
-    let recipients = to
-        .cert
-        .keys()
-        .with_policy(&POLICY, None)
-        .supported()
-        .alive()
-        .revoked(false)
-        .for_transport_encryption()
-        .collect::<Vec<_>>();
-    if recipients.is_empty() {
-        return Err("the recipient's key has no usable encryption subkey".into());
-    }
+    let recipients =
+        to.encryption.iter().map(|(features, key)| Recipient::new(features.clone(), key.key_handle(), key));
     let mut sink = Vec::with_capacity(json.len() + 512);
     {
         let message = Message::new(&mut sink);
@@ -255,8 +269,10 @@ struct Helper<'a> {
 }
 
 impl VerificationHelper for Helper<'_> {
-    fn get_certs(&mut self, _: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
-        Ok(self.candidates.iter().map(|c| c.cert.clone()).collect())
+    fn get_certs(&mut self, ids: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        // Only the candidate that made the signature: cloning and checking every paired site's key is slow.
+        let wanted = |c: &&PeerKey| c.cert.keys().any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle())));
+        Ok(self.candidates.iter().filter(wanted).map(|c| c.cert.clone()).collect())
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
@@ -391,22 +407,25 @@ mod tests {
         let again = seal(&site, &peer(&partner), &plain).expect("seal");
         assert_ne!(again, sealed, "each envelope has its own session key");
 
-        assert_eq!(open(&other, &[peer(&site)], &sealed, now).unwrap_err(), Rejection::NotForUs);
-        assert_eq!(open(&partner, &[peer(&other)], &sealed, now).unwrap_err(), Rejection::UnknownSigner);
+        assert_eq!(open(&other, &[peer(&site)], &sealed, now).expect_err("refused"), Rejection::NotForUs);
+        assert_eq!(open(&partner, &[peer(&other)], &sealed, now).expect_err("refused"), Rejection::UnknownSigner);
         let mut tampered = sealed.clone();
         let i = tampered.len() - 40;
         tampered[i] ^= 1;
-        assert_eq!(open(&partner, &[peer(&site)], &tampered, now).unwrap_err(), Rejection::Tampered);
+        assert_eq!(open(&partner, &[peer(&site)], &tampered, now).expect_err("refused"), Rejection::Tampered);
         let late = now + WINDOW + time::Duration::seconds(1);
-        assert_eq!(open(&partner, &[peer(&site)], &sealed, late).unwrap_err(), Rejection::Stale);
+        assert_eq!(open(&partner, &[peer(&site)], &sealed, late).expect_err("refused"), Rejection::Stale);
         assert!(matches!(open(&partner, &[peer(&site)], b"garbage", now), Err(Rejection::Malformed(_))));
         let huge = vec![0u8; MAX_ENVELOPE_BYTES + 1];
-        assert_eq!(open(&partner, &[peer(&site)], &huge, now).unwrap_err(), Rejection::Oversized);
+        assert_eq!(open(&partner, &[peer(&site)], &huge, now).expect_err("refused"), Rejection::Oversized);
 
         // Signed by `other` while claiming to be from `site`.
         let mut forged = plain.clone();
         forged.meta.nonce = new_nonce();
         let sealed = seal(&other, &peer(&partner), &forged).expect("seal");
-        assert_eq!(open(&partner, &[peer(&site), peer(&other)], &sealed, now).unwrap_err(), Rejection::WrongSigner);
+        assert_eq!(
+            open(&partner, &[peer(&site), peer(&other)], &sealed, now).expect_err("refused"),
+            Rejection::WrongSigner
+        );
     }
 }

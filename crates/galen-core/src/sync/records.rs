@@ -2,7 +2,7 @@
 //! (`received_documents`, patients), what clashed (`sync_conflicts`), and which nonces were seen (`sync_nonces`).
 
 use super::envelope::{self, Kind, Meta, Plaintext, Rejection};
-use super::wire::{PushResult, PushStatus, Pulled};
+use super::wire::{Pulled, PushResult, PushStatus};
 use super::{sync_error, Conflict, Context, Resolution};
 use crate::audit::{self, Actor, Outcome};
 use crate::clinic::Clinic;
@@ -94,13 +94,10 @@ pub(super) struct Queued {
 }
 
 pub(super) fn outbox_batch(conn: &Connection, after: i64, limit: usize) -> Result<Vec<Queued>, Error> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, kind, uuid, version, payload FROM sync_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT seq, kind, uuid, version, payload FROM sync_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     let rows = stmt
-        .query_map((after, limit as i64), |r| {
-            Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
+        .query_map((after, limit as i64), |r| Ok((r.get(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
         .collect::<rusqlite::Result<Vec<(i64, String, String, u32, String)>>>()?;
     rows.into_iter()
         .map(|(seq, kind, uuid, version, payload)| {
@@ -190,7 +187,10 @@ pub(super) fn receive(clinic: &Clinic, ctx: &Context, pulled: &Pulled) -> Result
         tx.execute("UPDATE sync_partner SET cursor = max(cursor, ?1) WHERE id = 1", [pulled.seq])?;
         let outcome = opened.clone().and_then(|o| {
             let fresh = tx
-                .execute("INSERT OR IGNORE INTO sync_nonces (nonce, seen_at) VALUES (?1, ?2)", (&o.plaintext.meta.nonce, &at))
+                .execute(
+                    "INSERT OR IGNORE INTO sync_nonces (nonce, seen_at) VALUES (?1, ?2)",
+                    (&o.plaintext.meta.nonce, &at),
+                )
                 .map_err(|e| Rejection::Malformed(e.to_string()))?;
             if fresh == 0 {
                 return Err(Rejection::ReplayedNonce);
@@ -215,15 +215,33 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
     match meta.kind {
         Kind::Document => {
             let doc: SharedDocument = serde_json::from_value(plain.payload.clone()).map_err(sync_error)?;
-            if doc.uuid != meta.id || crate::signing::verify_detached(&doc.signer_key, &doc.signature, doc.canonical.as_bytes()).is_err() {
-                audit::record(tx, at, &super::system_actor(), "sync.rejected", ("document", &doc.uuid), Outcome::Failed)?;
+            if doc.uuid != meta.id
+                || crate::signing::verify_detached(&doc.signer_key, &doc.signature, doc.canonical.as_bytes()).is_err()
+            {
+                audit::record(
+                    tx,
+                    at,
+                    &super::system_actor(),
+                    "sync.rejected",
+                    ("document", &doc.uuid),
+                    Outcome::Failed,
+                )?;
                 return Ok(Received::Rejected);
             }
             let added = tx.execute(
                 "INSERT OR IGNORE INTO received_documents
                      (uuid, kind, patient_uuid, canonical, signature, signer_key, origin, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                (&doc.uuid, &doc.kind, &doc.patient_uuid, &doc.canonical, &doc.signature, &doc.signer_key, &meta.origin, at),
+                (
+                    &doc.uuid,
+                    &doc.kind,
+                    &doc.patient_uuid,
+                    &doc.canonical,
+                    &doc.signature,
+                    &doc.signer_key,
+                    &meta.origin,
+                    at,
+                ),
             )?;
             remember(tx, Kind::Document, &meta.id, meta.version, &h, &meta.origin)?;
             Ok(if added == 1 { Received::Applied } else { Received::AlreadyHad })
@@ -270,7 +288,14 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
                     if let Some((v, kh)) = known {
                         remember(tx, Kind::Patient, &meta.id, v.max(meta.version), &kh, &meta.origin)?;
                     }
-                    audit::record(tx, at, &super::system_actor(), "sync.conflict", ("patient", &incoming.uuid), Outcome::Ok)?;
+                    audit::record(
+                        tx,
+                        at,
+                        &super::system_actor(),
+                        "sync.conflict",
+                        ("patient", &incoming.uuid),
+                        Outcome::Ok,
+                    )?;
                     Ok(Received::Conflict)
                 }
             }
@@ -284,9 +309,7 @@ pub(super) fn open_conflicts(conn: &Connection) -> Result<Vec<Conflict>, Error> 
           WHERE resolved_at IS NULL ORDER BY id",
     )?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-        })?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
         .collect::<rusqlite::Result<Vec<(i64, String, String, String, String, u32, String)>>>()?;
     rows.into_iter()
         .map(|(id, uuid, local, incoming, origin, incoming_version, found_at)| {
@@ -305,13 +328,16 @@ pub(super) fn open_conflicts(conn: &Connection) -> Result<Vec<Conflict>, Error> 
 
 pub(super) fn resolve(tx: &Connection, id: i64, resolution: Resolution, at: &str, actor: &Actor) -> Result<(), Error> {
     let row: Option<(String, String, String)> = tx
-        .query_row("SELECT uuid, local, incoming FROM sync_conflicts WHERE id = ?1 AND resolved_at IS NULL", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT uuid, local, incoming FROM sync_conflicts WHERE id = ?1 AND resolved_at IS NULL",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .optional()?;
     let (uuid, local, incoming) = row.ok_or_else(|| Error::NotFound { what: format!("Open conflict {id}") })?;
     let chosen: SharedPatient =
-        serde_json::from_str(if resolution == Resolution::KeepLocal { &local } else { &incoming }).map_err(sync_error)?;
+        serde_json::from_str(if resolution == Resolution::KeepLocal { &local } else { &incoming })
+            .map_err(sync_error)?;
     if resolution == Resolution::TakeIncoming || shared::by_uuid(tx, &uuid)?.is_none() {
         shared::apply(tx, &chosen, at)?;
     }

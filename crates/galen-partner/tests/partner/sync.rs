@@ -145,7 +145,8 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
 
 /// A site identity made by hand, as a partner would know it, with its OpenPGP key.
 fn site_keys(name: &str) -> (PairingFile, OwnKey) {
-    let issued = site::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
+    let issued =
+        site::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
     let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
     (PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file"), key)
 }
@@ -163,8 +164,10 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
     store::pair(&conn, &mar_file, &mar_file.safety_number).expect("pair Mar");
     assert!(store::pair(&conn, &sol_file, &sol_file.safety_number).is_err(), "paired once");
     let partner = store::Partner::load(conn, false).expect("load");
-    let me = PeerKey::from_armored(&store::pairing_file(&store::open_db(&dir.db).expect("db")).expect("file").openpgp_public_key)
-        .expect("partner key");
+    let me = PeerKey::from_armored(
+        &store::pairing_file(&store::open_db(&dir.db).expect("db")).expect("file").openpgp_public_key,
+    )
+    .expect("partner key");
     let site = &partner.sites()[0];
     assert_eq!(site.name, "Clínica Sol");
 
@@ -184,7 +187,8 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
         payload,
     };
     let now = time::OffsetDateTime::now_utc();
-    let b64 = |by: &OwnKey, p: &Plaintext| galen_core::crypto::base64_encode(&envelope::seal(by, &me, p).expect("seal"));
+    let b64 =
+        |by: &OwnKey, p: &Plaintext| galen_core::crypto::base64_encode(&envelope::seal(by, &me, p).expect("seal"));
     let original = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now));
     let resent = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now));
     let changed = b64(&sol, &plain(&sol, serde_json::json!({"v": 2}), now));
@@ -198,7 +202,8 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
 
     let batch = [original.clone(), original, resent, changed, tampered, by_mar, by_stranger, stale, "%%%".into()];
     let results = partner.receive(site, &batch).expect("receive");
-    let got: Vec<(PushStatus, Option<&str>)> = results.iter().map(|r| (r.status.clone(), r.reason.as_deref())).collect();
+    let got: Vec<(PushStatus, Option<&str>)> =
+        results.iter().map(|r| (r.status.clone(), r.reason.as_deref())).collect();
     let rejected = |why| (PushStatus::Rejected, Some(why));
     assert_eq!(
         got,
@@ -338,7 +343,11 @@ fn connections_cut_mid_request_or_before_the_answer_lose_nothing_and_duplicate_n
     let stored: usize = reports.iter().map(|r| r.pushed).sum();
     let duplicates: usize = reports.iter().map(|r| r.duplicates).sum();
     assert!(queued > 300, "about half of 900 seeded patients consent: {queued}");
-    assert!(failures >= 2, "the proxy cut runs short ({failures} failures, {} connections)", sol_connections.load(Ordering::SeqCst));
+    assert!(
+        failures >= 2,
+        "the proxy cut runs short ({failures} failures, {} connections)",
+        sol_connections.load(Ordering::SeqCst)
+    );
     let (records, rejections) = serving.partner.counts().expect("counts");
     assert_eq!(records as usize, queued, "0 lost, 0 duplicated: every record stored exactly once");
     assert_eq!(rejections, 0);

@@ -1,0 +1,99 @@
+//! `galen bench sync`: push throughput from a real clinic to a real partner server over mTLS on loopback, against
+//! a baseline measured in the same run: sealing and opening the same number of envelopes in memory.
+
+use anyhow::Result;
+use galen_core::site::{self, Leaf};
+use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
+use galen_core::{bench, patients, sync};
+use galen_partner::{store, tls};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn run(records: u64) -> Result<()> {
+    let temp = tempfile::tempdir()?;
+    let (clinic, admin, doctor) = bench::clinic_with_admin_and_doctor(&temp.path().join("clinic"))?;
+    site::init(&clinic, &admin)?;
+
+    // Seed just enough synthetic patients for `records` of them to have consented to sharing.
+    let year = clinic.now().year();
+    let mut needed = 0;
+    let mut consented = 0;
+    while consented < records {
+        needed += 1;
+        consented += u64::from(patients::seed::synthetic(1, needed, year).0.consent_share);
+    }
+    eprintln!("Seeding {needed} patients ({records} consented) …");
+    patients::seed::seed(&clinic, &doctor, needed, 1)?;
+
+    // The partner, paired both ways, serving on 127.0.0.1.
+    let partner_db = temp.path().join("partner.db");
+    let issued = site::issue(
+        "Bench partner CA",
+        "Bench partner",
+        Leaf::Server { hosts: vec!["127.0.0.1".into()] },
+        clinic.now(),
+    )?;
+    let conn = store::open_db(&partner_db)?;
+    store::init(&conn, "Bench partner", &issued.ca_cert)?;
+    let clinic_file = site::pairing_file(&clinic, &admin)?;
+    store::pair(&conn, &clinic_file, &clinic_file.safety_number)?;
+    let partner_file = serde_json::to_string(&store::pairing_file(&conn)?)?;
+    let partner = Arc::new(store::Partner::load(conn, false)?);
+    let tls = tls::server_config(
+        issued.leaf_cert.as_bytes(),
+        issued.leaf_key.as_bytes(),
+        clinic_file.ca_certificate.as_bytes(),
+    )?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.spawn(tls::serve(listener, tls, galen_partner::app(partner.clone())));
+    let number = site::read_pairing_file(&partner_file)?.safety_number;
+    sync::pair(&clinic, &admin, &partner_file, &url, &number)?;
+
+    // Baseline: seal and open the same number of patient envelopes in memory, one after the other.
+    let sample = serde_json::to_value(patients::seed::synthetic(1, 1, year).0.given_names)?;
+    let (me, them) = (OwnKey::from_armored(&OwnKey::generate("a")?)?, OwnKey::from_armored(&OwnKey::generate("b")?)?);
+    let (me_pub, them_pub) =
+        (PeerKey::from_armored(&me.public_armored())?, PeerKey::from_armored(&them.public_armored())?);
+    let now = clinic.now();
+    let t = Instant::now();
+    for _ in 0..records {
+        let plain = Plaintext {
+            meta: Meta {
+                format: envelope::FORMAT.into(),
+                id: uuid::Uuid::now_v7().to_string(),
+                version: 1,
+                created_at: galen_core::clock::rfc3339(now),
+                nonce: envelope::new_nonce(),
+                sender: me.fingerprint(),
+                recipient: them.fingerprint(),
+                origin: me.fingerprint(),
+                kind: Kind::Patient,
+            },
+            payload: serde_json::json!({ "given_names": sample }),
+        };
+        let sealed = envelope::seal(&me, &them_pub, &plain)?;
+        envelope::open(&them, std::slice::from_ref(&me_pub), &sealed, now)?;
+    }
+    let baseline = t.elapsed();
+
+    let t = Instant::now();
+    let report = sync::run(&clinic, sync::Trigger::Person(&admin))?;
+    let full = t.elapsed();
+    let (stored, _) = partner.counts()?;
+    anyhow::ensure!(stored as u64 == records && report.pushed as u64 == records, "pushed {report:?}, stored {stored}");
+
+    let rate = |d: std::time::Duration| records as f64 / d.as_secs_f64();
+    println!("Push of {records} consented patients to a partner over mTLS on 127.0.0.1 (batches of 200):");
+    println!("| | time | records/s |");
+    println!("|---|---|---|");
+    println!("| baseline: seal + open in memory, one core | {:.2} s | {:.0} |", baseline.as_secs_f64(), rate(baseline));
+    println!(
+        "| sync run: queue, seal, HTTPS, open, store, acknowledge | {:.2} s | {:.0} |",
+        full.as_secs_f64(),
+        rate(full)
+    );
+    println!("Sync run / baseline time: {:.2}×", full.as_secs_f64() / baseline.as_secs_f64());
+    Ok(())
+}
