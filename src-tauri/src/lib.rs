@@ -21,7 +21,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, documents, patients, printing, session};
+    use commands::{admin, clinic, documents, patients, printing, session, sync};
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -61,6 +61,15 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             printing::printout_save,
             printing::printout_print,
             printing::recovery_key_replace,
+            sync::site_identity,
+            sync::site_init,
+            sync::site_pairing_file_save,
+            sync::sync_preview,
+            sync::sync_pair,
+            sync::sync_status,
+            sync::sync_now,
+            sync::sync_conflicts,
+            sync::sync_resolve,
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
@@ -81,13 +90,40 @@ fn data_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| std::path::PathBuf::from("galen-data"))
 }
 
+/// Syncs with the paired partner every few minutes while the clinic is open, waiting twice as long after each
+/// failure (up to an hour) so an unreachable partner is not hammered. Before pairing it does nothing.
+async fn background_sync(state: AppState) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(120);
+    let mut wait = EVERY;
+    loop {
+        tokio::time::sleep(wait).await;
+        let s = state.clone();
+        let outcome = tauri::async_runtime::spawn_blocking(move || {
+            use galen_core::sync::{self, Db};
+            match s.with(|c| sync::paired(c)) {
+                Ok(true) => Some(sync::run(&s, sync::Trigger::Background)),
+                _ => None,
+            }
+        })
+        .await;
+        wait = match outcome {
+            Ok(Some(Err(_))) => (wait * 2).min(std::time::Duration::from_secs(3600)),
+            _ => EVERY,
+        };
+    }
+}
+
 pub fn run() {
     let builder = specta_builder();
     let state = AppState::new(Vault::new(data_dir()));
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(state)
+        .manage(state.clone())
         .invoke_handler(builder.invoke_handler())
+        .setup(move |_| {
+            tauri::async_runtime::spawn(background_sync(state));
+            Ok(())
+        })
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("error: Galen could not start its window: {e}");

@@ -3,12 +3,13 @@
 
 use crate::error::ApiError;
 use galen_core::{Clinic, Error, Session, Vault};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-#[derive(Debug)]
+/// Cheap to clone: clones share the same clinic and session (the background sync task holds one).
+#[derive(Debug, Clone)]
 pub struct AppState {
     pub vault: Vault,
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
 }
 
 #[derive(Debug, Default)]
@@ -19,7 +20,7 @@ pub struct Inner {
 
 impl AppState {
     pub fn new(vault: Vault) -> Self {
-        Self { vault, inner: Mutex::new(Inner::default()) }
+        Self { vault, inner: Arc::new(Mutex::new(Inner::default())) }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -39,6 +40,15 @@ impl AppState {
         let clinic = inner.clinic.as_ref().ok_or_else(not_open)?;
         let session = inner.session.as_ref().ok_or_else(|| ApiError::new("not_signed_in", "Please sign in."))?;
         Ok(f(clinic, session)?)
+    }
+}
+
+/// Sync reaches the clinic one short step at a time, so its network waits never hold the lock.
+impl galen_core::sync::Db for AppState {
+    fn with<T>(&self, f: impl FnOnce(&Clinic) -> Result<T, Error>) -> Result<T, Error> {
+        let inner = self.lock();
+        let clinic = inner.clinic.as_ref().ok_or_else(|| Error::Sync { reason: "the clinic is not open".into() })?;
+        f(clinic)
     }
 }
 

@@ -358,7 +358,7 @@ fn sync_command(clinic: &Clinic, session: &Session, input: &mut Input, command: 
             println!("Paired with {} at {}. Run `galen sync now` to share.", partner.name, partner.url);
         }
         SyncCommand::Now => {
-            let r = sync::run(clinic, sync::Trigger::Person(session))?;
+            let r = sync::run(clinic, sync::Trigger::Person(sync::permit(clinic, session)?))?;
             println!(
                 "Queued {}, sent {} ({} already there, {} refused), received {}, new conflicts {}, refused here {}.",
                 r.queued, r.pushed, r.duplicates, r.refused, r.pulled, r.new_conflicts, r.rejected_here

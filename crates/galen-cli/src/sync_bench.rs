@@ -79,7 +79,7 @@ pub fn run(records: u64) -> Result<()> {
     let baseline = t.elapsed();
 
     let t = Instant::now();
-    let report = sync::run(&clinic, sync::Trigger::Person(&admin))?;
+    let report = sync::run(&clinic, sync::Trigger::Person(sync::permit(&clinic, &admin)?))?;
     let full = t.elapsed();
     let (stored, _) = partner.counts()?;
     anyhow::ensure!(stored as u64 == records && report.pushed as u64 == records, "pushed {report:?}, stored {stored}");

@@ -6,3 +6,4 @@ pub mod documents;
 pub mod patients;
 pub mod printing;
 pub mod session;
+pub mod sync;

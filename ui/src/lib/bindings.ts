@@ -59,6 +59,22 @@ export const commands = {
 	printoutPrint: (what: PrintoutDto) => typedError<PrintedDto, ApiError>(__TAURI_INVOKE("printout_print", { what })),
 	/**  Issues a new recovery key (admins, with their password again); the old one stops working. */
 	recoveryKeyReplace: (password: string) => typedError<string, ApiError>(__TAURI_INVOKE("recovery_key_replace", { password })),
+	/**  This clinic's site identity, if made. */
+	siteIdentity: () => typedError<SiteIdentityDto | null, ApiError>(__TAURI_INVOKE("site_identity")),
+	/**  Creates the site identity (once). */
+	siteInit: () => typedError<SiteIdentityDto, ApiError>(__TAURI_INVOKE("site_init")),
+	/**  Writes this site's pairing file where the admin chose; returns its safety number. */
+	sitePairingFileSave: (path: string) => typedError<string, ApiError>(__TAURI_INVOKE("site_pairing_file_save", { path })),
+	/**  Reads a partner's pairing file: its name and the safety number recomputed from its keys. */
+	syncPreview: (path: string) => typedError<PartnerPreviewDto, ApiError>(__TAURI_INVOKE("sync_preview", { path })),
+	/**  Pairs with the partner whose file is at `path`, after the admin confirmed its safety number. */
+	syncPair: (path: string, url: string, safetyNumber: string) => typedError<SyncStatusDto, ApiError>(__TAURI_INVOKE("sync_pair", { path, url, safetyNumber })),
+	syncStatus: () => typedError<SyncStatusDto, ApiError>(__TAURI_INVOKE("sync_status")),
+	/**  Syncs now, as the signed-in admin. */
+	syncNow: () => typedError<SyncReportDto, ApiError>(__TAURI_INVOKE("sync_now")),
+	syncConflicts: () => typedError<ConflictDto[], ApiError>(__TAURI_INVOKE("sync_conflicts")),
+	/**  Resolves a conflict keeping this clinic's version (`keep_local`) or the one that arrived. */
+	syncResolve: (id: number, keepLocal: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("sync_resolve", { id, keepLocal })),
 };
 
 /* Types */
@@ -154,6 +170,22 @@ export type ClinicalForm = {
 	notes: string,
 };
 
+export type ConflictDto = {
+	id: number,
+	name: string,
+	foundAt: string,
+	incomingOrigin: string,
+	fields: ConflictFieldDto[],
+};
+
+/**  One field of a conflict, both versions; `differs` marks what the two sites changed differently. */
+export type ConflictFieldDto = {
+	field: string,
+	local: string,
+	incoming: string,
+	differs: boolean,
+};
+
 export type DeathDto = {
 	died_at: string,
 	immediate_cause: string,
@@ -218,6 +250,19 @@ export type NewStaffForm = {
 };
 
 export type PaperSizeDto = "a4" | "letter";
+
+export type PartnerDto = {
+	name: string,
+	url: string,
+	safetyNumber: string,
+	pairedAt: string,
+};
+
+/**  Who a pairing file says it is, and the safety number recomputed from its keys. */
+export type PartnerPreviewDto = {
+	name: string,
+	safetyNumber: string,
+};
 
 export type PatientDto = {
 	id: number,
@@ -356,6 +401,13 @@ export type SignerDto = {
 	fingerprint: string,
 };
 
+/**  This clinic's identity towards a partner (public parts). */
+export type SiteIdentityDto = {
+	name: string,
+	openpgpFingerprint: string,
+	safetyNumber: string,
+};
+
 export type StaffDto = {
 	id: number,
 	username: string,
@@ -378,6 +430,26 @@ export type Stage =
 "ready" | 
 /**  The database cannot be opened (damaged, newer schema...): `problem` says what to do. */
 "error";
+
+export type SyncReportDto = {
+	queued: number,
+	pushed: number,
+	duplicates: number,
+	refused: number,
+	pulled: number,
+	newConflicts: number,
+	rejectedHere: number,
+};
+
+export type SyncStatusDto = {
+	partner: PartnerDto | null,
+	lastAttempt: string | null,
+	lastSuccess: string | null,
+	lastError: string | null,
+	pending: number,
+	openConflicts: number,
+	receivedDocuments: number,
+};
 
 export type UnderlyingDto = {
 	condition: string,

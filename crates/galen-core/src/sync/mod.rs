@@ -150,11 +150,23 @@ pub struct Report {
     pub rejected_here: usize,
 }
 
-/// Who started a run: a person (checked for permission), or the app's background task once a partner is paired.
-#[derive(Debug, Clone, Copy)]
-pub enum Trigger<'a> {
-    Person(&'a Session),
+/// Who started a run: a person allowed to (see [`permit`]), or the app's background task once a partner is paired.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    Person(Permit),
     Background,
+}
+
+/// Proof that a person allowed to manage sync asked for a run; only [`permit`] makes one.
+#[derive(Debug, Clone)]
+pub struct Permit {
+    _checked: (),
+}
+
+/// Checks that `session` may start a sync run (admins).
+pub fn permit(clinic: &Clinic, session: &Session) -> Result<Permit, Error> {
+    clinic.authorize(session, Action::SyncManage, None)?;
+    Ok(Permit { _checked: () })
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Error {
@@ -224,6 +236,11 @@ fn partner_conn(conn: &rusqlite::Connection) -> Result<Option<Partner>, Error> {
         Ok(Partner { name, url, safety_number, fingerprint, paired_at })
     })
     .transpose()
+}
+
+/// Whether a partner is paired: the background task asks before each run (no session: it reveals nothing).
+pub fn paired(clinic: &Clinic) -> Result<bool, Error> {
+    Ok(clinic.store().conn().query_row("SELECT count(*) > 0 FROM sync_partner", [], |r| r.get(0))?)
 }
 
 /// Where sync stands (admins).
@@ -341,11 +358,10 @@ const BATCH: usize = 200;
 
 /// One sync run: queue what changed, push the outbox, pull what other sites sent. A failure is recorded in the
 /// status (last error, failures in a row) and returned; whatever was not acknowledged stays queued.
-pub fn run(db: &impl Db, trigger: Trigger<'_>) -> Result<Report, Error> {
+/// A person's run was checked when its [`Permit`] was made; a background run does only what an admin set up by
+/// pairing.
+pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
     let ctx = db.with(|clinic| {
-        if let Trigger::Person(session) = trigger {
-            clinic.authorize(session, Action::SyncManage, None)?;
-        }
         let ctx = context(clinic)?;
         let now = clinic.now_rfc3339();
         clinic.store().write(|tx| {
