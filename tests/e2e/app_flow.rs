@@ -105,6 +105,71 @@ async fn prescription_flow(d: &Driver) {
     d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
 }
 
+/// The admin pairs the clinic with a real partner server on 127.0.0.1 through the app: creates the site
+/// identity, saves its pairing file (native save dialog), imports the partner's (native open dialog), checks the
+/// safety number against the partner's own, pairs, and syncs now; the status shows the success.
+async fn partner_sync_flow(d: &Driver) {
+    use galen_partner::store;
+    d.click("[data-nav=sync]").await;
+    d.wait_for_text("no site identity yet", Duration::from_secs(10)).await;
+    d.click_button("Create the site identity").await;
+    let site_number = d.find("[data-testid=site-safety-number]").await.text().await.expect("number");
+    // Not a hidden folder: the GTK open dialog hides those.
+    let dir = tempfile::Builder::new().prefix("galen-e2e-sync").tempdir().expect("tmp");
+    let clinic_file = dir.path().join("clinic.galen-pairing");
+    d.click_button("Save the pairing file…").await;
+    crate::harness::answer_save_dialog("Save the pairing file", &clinic_file).await;
+    d.wait_for_text("Saved ", Duration::from_secs(20)).await;
+
+    // The partner's operator pairs the clinic with the number the clinic's screen shows, and starts serving.
+    let issued = galen_core::site::issue(
+        "Hospital Central CA",
+        "Hospital Central",
+        galen_core::site::Leaf::Server { hosts: vec!["127.0.0.1".into()] },
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("server certificate");
+    let conn = store::open_db(&dir.path().join("partner.db")).expect("partner db");
+    store::init(&conn, "Hospital Central", &issued.ca_cert).expect("partner identity");
+    let text = std::fs::read_to_string(&clinic_file).expect("the dialog saved the pairing file");
+    let file = galen_core::site::read_pairing_file(&text).expect("a pairing file");
+    store::pair(&conn, &file, &site_number).expect("the number on screen matches the file");
+    let partner_file = dir.path().join("partner.galen-pairing");
+    let partner_pairing = store::pairing_file(&conn).expect("partner pairing file");
+    std::fs::write(&partner_file, serde_json::to_string(&partner_pairing).expect("json")).expect("write");
+    let partner = std::sync::Arc::new(store::Partner::load(conn, false).expect("load"));
+    let tls = galen_partner::tls::server_config(
+        issued.leaf_cert.as_bytes(),
+        issued.leaf_key.as_bytes(),
+        file.ca_certificate.as_bytes(),
+    )
+    .expect("tls");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let server = tokio::spawn(galen_partner::tls::serve(listener, tls, galen_partner::app(partner.clone())));
+
+    d.click("[data-testid=import-partner]").await;
+    crate::harness::answer_open_dialog("Open the partner's pairing file", &partner_file).await;
+    d.wait_for_text("Call them and ask", Duration::from_secs(20)).await;
+    let shown = d.find("[data-testid=partner-safety-number]").await.text().await.expect("number");
+    assert_eq!(shown, partner_pairing.safety_number, "the app shows the number the partner reads out");
+    d.fill("#sync-url", &url).await;
+    d.click("[data-testid=numbers-match]").await;
+    d.screenshot("09c-sync-confirm-number").await;
+    d.axe("sync (confirm the safety number)").await;
+    d.click_button("Pair").await;
+    d.wait_for_text("Paired.", Duration::from_secs(10)).await;
+    d.click_button("Sync now").await;
+    d.wait_for_text("Synced:", Duration::from_secs(30)).await;
+    let pending = d.find("[data-testid=sync-pending]").await.text().await.expect("pending");
+    let last = d.find("[data-testid=sync-last-success]").await.text().await.expect("last success");
+    assert_eq!(pending, "0");
+    assert_ne!(last, "never", "the status shows when the last sync succeeded");
+    d.screenshot("09d-sync-status").await;
+    d.axe("sync").await;
+    server.abort();
+}
+
 /// A receptionist registers (a field error, then a duplicate warning), finds `muller` by typing and cannot see
 /// allergies; a doctor records one and sees it.
 async fn patients_flow(d: &Driver) {
@@ -283,6 +348,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     assert!(crate::harness::pdf_text(&sheet).contains(&new_key), "the new sheet shows the new key");
     d.screenshot("09-backup").await;
     d.axe("backup").await;
+    partner_sync_flow(&d).await;
     d.click("[data-nav=audit]").await;
     d.click("[data-testid=verify-chain]").await;
     d.wait_for_text("The audit trail is intact", Duration::from_secs(10)).await;

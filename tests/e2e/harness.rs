@@ -195,6 +195,15 @@ fn saved_pdf_path(message: &str) -> PathBuf {
 /// Answers the native GTK save dialog titled `title` as a user would: types `path` into its name field and
 /// presses Enter (xdotool on the test's X display).
 pub async fn answer_save_dialog(title: &str, path: &Path) {
+    answer_file_dialog(title, path, "ctrl+a").await;
+}
+
+/// Answers the native GTK open dialog titled `title`: opens its location field (Ctrl+L), types `path`, Enter.
+pub async fn answer_open_dialog(title: &str, path: &Path) {
+    answer_file_dialog(title, path, "ctrl+l").await;
+}
+
+async fn answer_file_dialog(title: &str, path: &Path, focus_key: &str) {
     let xdotool = |args: &[&str]| {
         std::process::Command::new("xdotool")
             .args(args)
@@ -208,12 +217,20 @@ pub async fn answer_save_dialog(title: &str, path: &Path) {
         match id {
             Some(id) if !id.is_empty() => break id,
             _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(300)).await,
-            _ => panic!("the save dialog {title:?} did not appear"),
+            _ => panic!("the file dialog {title:?} did not appear"),
         }
     };
     tokio::time::sleep(Duration::from_millis(800)).await; // let GTK map and focus the name field
     xdotool(&["windowfocus", "--sync", &window]);
-    xdotool(&["key", "--clearmodifiers", "ctrl+a"]);
+    xdotool(&["key", "--clearmodifiers", focus_key]);
     xdotool(&["type", "--delay", "20", &path.display().to_string()]);
-    xdotool(&["key", "Return"]);
+    // The open dialog's first Enter may only accept the location's completion; press again while it is open.
+    for _ in 0..3 {
+        xdotool(&["key", "Return"]);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let still = xdotool(&["search", "--name", title]);
+        if String::from_utf8_lossy(&still.stdout).trim().is_empty() {
+            break;
+        }
+    }
 }

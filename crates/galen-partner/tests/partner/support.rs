@@ -128,7 +128,8 @@ impl ClinicDir {
     }
 
     pub fn sync(&self) -> sync::Report {
-        sync::run(&self.clinic, sync::Trigger::Person(sync::permit(&self.clinic, &self.admin).expect("admin"))).expect("sync runs")
+        sync::run(&self.clinic, sync::Trigger::Person(sync::permit(&self.clinic, &self.admin).expect("admin")))
+            .expect("sync runs")
     }
 
     pub fn status(&self) -> sync::Status {
