@@ -100,7 +100,7 @@ async fn background_sync(state: AppState) {
         let s = state.clone();
         let outcome = tauri::async_runtime::spawn_blocking(move || {
             use galen_core::sync::{self, Db};
-            match s.with(|c| sync::paired(c)) {
+            match s.with(sync::paired) {
                 Ok(true) => Some(sync::run(&s, sync::Trigger::Background)),
                 _ => None,
             }
