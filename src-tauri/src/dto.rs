@@ -858,14 +858,12 @@ pub struct ConflictDto {
 
 impl From<galen_core::sync::Conflict> for ConflictDto {
     fn from(c: galen_core::sync::Conflict) -> Self {
-        // Field by field, in the record's own order, as text a person can compare.
+        // Field by field, as plain text a person can compare (the UI labels each field from its catalog).
         let flat = |p: &galen_core::patients::shared::SharedPatient| -> Vec<(String, String)> {
             match serde_json::to_value(p) {
-                Ok(serde_json::Value::Object(map)) => map
-                    .into_iter()
-                    .filter(|(k, _)| k != "uuid")
-                    .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                    .collect(),
+                Ok(serde_json::Value::Object(map)) => {
+                    map.into_iter().filter(|(k, _)| k != "uuid").map(|(k, v)| (k, plain_text(&v))).collect()
+                }
                 _ => Vec::new(),
             }
         };
@@ -884,5 +882,20 @@ impl From<galen_core::sync::Conflict> for ConflictDto {
             incoming_origin: c.incoming_origin,
             fields,
         }
+    }
+}
+
+/// A JSON value as a person reads it: lists joined with "; ", objects' values with ", ", true as ✓.
+fn plain_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let join =
+        |items: Vec<String>, sep: &str| items.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(sep);
+    match v {
+        Value::Null | Value::Bool(false) => String::new(),
+        Value::Bool(true) => "✓".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => join(items.iter().map(plain_text).collect(), "; "),
+        Value::Object(map) => join(map.values().map(plain_text).collect(), ", "),
     }
 }

@@ -137,15 +137,26 @@ async fn partner_sync_flow(d: &Driver) {
     let partner_file = dir.path().join("partner.galen-pairing");
     let partner_pairing = store::pairing_file(&conn).expect("partner pairing file");
     std::fs::write(&partner_file, serde_json::to_string(&partner_pairing).expect("json")).expect("write");
-    let partner = std::sync::Arc::new(store::Partner::load(conn, false).expect("load"));
-    let tls = galen_partner::tls::server_config(
-        issued.leaf_cert.as_bytes(),
-        issued.leaf_key.as_bytes(),
-        file.ca_certificate.as_bytes(),
-    )
-    .expect("tls");
+    // Two more clinics pair with the same partner, which relays between them.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let mar = OtherClinic::new(dir.path(), "Clínica Mar");
+    let rio = OtherClinic::new(dir.path(), "Clínica Rio");
+    let mut cas = file.ca_certificate.clone();
+    for other in [&mar, &rio] {
+        let theirs = galen_core::site::pairing_file(&other.clinic, &other.admin).expect("their file");
+        store::pair(&conn, &theirs, &theirs.safety_number).expect("pair");
+        cas.push_str(&theirs.ca_certificate);
+        let number = galen_core::site::read_pairing_file(&serde_json::to_string(&partner_pairing).expect("json"))
+            .expect("read")
+            .safety_number;
+        let text = serde_json::to_string(&partner_pairing).expect("json");
+        galen_core::sync::pair(&other.clinic, &other.admin, &text, &url, &number).expect("they pair");
+    }
+    let partner = std::sync::Arc::new(store::Partner::load(conn, true).expect("load"));
+    let tls =
+        galen_partner::tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), cas.as_bytes())
+            .expect("tls");
     let server = tokio::spawn(galen_partner::tls::serve(listener, tls, galen_partner::app(partner.clone())));
 
     d.click("[data-testid=import-partner]").await;
@@ -159,15 +170,97 @@ async fn partner_sync_flow(d: &Driver) {
     d.axe("sync (confirm the safety number)").await;
     d.click_button("Pair").await;
     d.wait_for_text("Paired.", Duration::from_secs(10)).await;
+    // Meanwhile Mar registers a patient who consented; Rio receives her; then both edit her before hearing from
+    // each other.
+    let patient = mar.register("Inês", "Duarte");
+    tokio::task::block_in_place(|| {
+        mar.sync();
+        rio.sync();
+        let mut d = patient.demographics.clone();
+        d.phones = vec!["+351 913 000 111".into()];
+        galen_core::patients::update_demographics(&mar.clinic, &mar.doctor, patient.id, &d).expect("Mar edits");
+        let copy = (1..10)
+            .filter_map(|id| galen_core::patients::get(&rio.clinic, &rio.doctor, id).ok())
+            .find(|p| p.uuid == patient.uuid)
+            .expect("Rio has her");
+        let mut d = copy.demographics.clone();
+        d.address = "Rua do Rio 7, Porto".into();
+        galen_core::patients::update_demographics(&rio.clinic, &rio.doctor, copy.id, &d).expect("Rio edits");
+        mar.sync();
+        rio.sync();
+    });
+
     d.click_button("Sync now").await;
-    d.wait_for_text("Synced:", Duration::from_secs(30)).await;
+    let text = d.wait_for_text("Synced:", Duration::from_secs(30)).await;
+    assert!(text.contains("2 received, 1 new conflicts"), "{text}");
     let pending = d.find("[data-testid=sync-pending]").await.text().await.expect("pending");
     let last = d.find("[data-testid=sync-last-success]").await.text().await.expect("last success");
     assert_eq!(pending, "0");
     assert_ne!(last, "never", "the status shows when the last sync succeeded");
     d.screenshot("09d-sync-status").await;
     d.axe("sync").await;
+
+    // The conflict, side by side: this clinic has Mar's phone; Rio's address arrived second.
+    let conflict = d.find("[data-testid=conflict]").await.text().await.expect("conflict");
+    assert!(conflict.contains("Inês Duarte") && conflict.contains("+351 913 000 111"), "{conflict}");
+    assert!(conflict.contains("Rua do Rio 7, Porto"), "{conflict}");
+    d.find("[data-testid=conflict]").await.click().await.expect("scroll to it");
+    d.screenshot("09e-sync-conflict").await;
+    d.axe("sync (a conflict)").await;
+    d.click("[data-testid=take-theirs]").await;
+    d.wait_for_text("Resolved;", Duration::from_secs(10)).await;
+    d.wait_for_text("No conflicts.", Duration::from_secs(10)).await;
     server.abort();
+}
+
+/// Another clinic on this machine, driven through galen-core: it pairs with the same partner.
+struct OtherClinic {
+    clinic: galen_core::Clinic,
+    admin: galen_core::Session,
+    doctor: galen_core::Session,
+}
+
+impl OtherClinic {
+    fn new(dir: &std::path::Path, name: &str) -> OtherClinic {
+        use galen_core::staff::{self, NewStaff};
+        let setup = galen_core::clinic::Setup {
+            site_name: name.into(),
+            admin_username: "admin".into(),
+            admin_display_name: "Admin".into(),
+            admin_password: ADMIN_PASSWORD.into(),
+        };
+        let vault = galen_core::Vault::new(dir.join(name));
+        let clinic = galen_core::Clinic::create(vault, &setup).expect("clinic").clinic;
+        let admin = clinic.login("admin", ADMIN_PASSWORD).expect("admin");
+        galen_core::site::init(&clinic, &admin).expect("site identity");
+        let new = NewStaff {
+            username: "doc".into(),
+            display_name: "Dr Doc".into(),
+            role: galen_core::Role::Doctor,
+            licence_number: Some("L-1".into()),
+            password: DOCTOR_PASSWORD.into(),
+        };
+        staff::add(&clinic, &admin, &new).expect("doctor");
+        let doctor = clinic.login("doc", DOCTOR_PASSWORD).expect("doctor");
+        OtherClinic { clinic, admin, doctor }
+    }
+
+    fn register(&self, given: &str, family: &str) -> galen_core::patients::Patient {
+        let demographics = galen_core::patients::Demographics {
+            given_names: given.into(),
+            family_name: family.into(),
+            date_of_birth: "1990-01-01".into(),
+            consent_share: true,
+            ..Default::default()
+        };
+        let new = galen_core::patients::NewPatient { demographics, clinical: None };
+        galen_core::patients::register(&self.clinic, &self.doctor, &new, true).expect("register")
+    }
+
+    fn sync(&self) {
+        let permit = galen_core::sync::permit(&self.clinic, &self.admin).expect("admin");
+        galen_core::sync::run(&self.clinic, galen_core::sync::Trigger::Person(permit)).expect("sync");
+    }
 }
 
 /// A receptionist registers (a field error, then a duplicate warning), finds `muller` by typing and cannot see

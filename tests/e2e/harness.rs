@@ -205,32 +205,43 @@ pub async fn answer_open_dialog(title: &str, path: &Path) {
 
 async fn answer_file_dialog(title: &str, path: &Path, focus_key: &str) {
     let xdotool = |args: &[&str]| {
-        std::process::Command::new("xdotool")
+        let out = std::process::Command::new("xdotool")
             .args(args)
             .output()
-            .expect("xdotool runs (scripts/setup-deps installs it)")
+            .expect("xdotool runs (scripts/setup-deps installs it)");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let window = loop {
-        let found = xdotool(&["search", "--name", title]);
-        let id = String::from_utf8_lossy(&found.stdout).lines().last().map(str::to_owned);
-        match id {
-            Some(id) if !id.is_empty() => break id,
-            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(300)).await,
-            _ => panic!("the file dialog {title:?} did not appear"),
+    let visible = || xdotool(&["search", "--onlyvisible", "--name", title]).lines().last().map(str::to_owned);
+    // The first GTK file dialog of a session can take long to map on a loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for _attempt in 0..3 {
+        let window = loop {
+            match visible() {
+                Some(id) if !id.is_empty() => break id,
+                _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(300)).await,
+                _ => {
+                    let shot = screens_dir().join("file-dialog-missing.png");
+                    let _ = std::process::Command::new("import").args(["-window", "root"]).arg(&shot).output();
+                    panic!("the file dialog {title:?} did not appear (screen: {})", shot.display())
+                }
+            }
+        };
+        // Keys typed before GTK has focused its own field would land in the app window: wait, focus, check.
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        xdotool(&["windowfocus", "--sync", &window]);
+        if xdotool(&["getwindowfocus"]) != window {
+            continue;
         }
-    };
-    tokio::time::sleep(Duration::from_millis(800)).await; // let GTK map and focus the name field
-    xdotool(&["windowfocus", "--sync", &window]);
-    xdotool(&["key", "--clearmodifiers", focus_key]);
-    xdotool(&["type", "--delay", "20", &path.display().to_string()]);
-    // The open dialog's first Enter may only accept the location's completion; press again while it is open.
-    for _ in 0..3 {
-        xdotool(&["key", "Return"]);
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        let still = xdotool(&["search", "--name", title]);
-        if String::from_utf8_lossy(&still.stdout).trim().is_empty() {
-            break;
+        xdotool(&["key", "--clearmodifiers", focus_key]);
+        xdotool(&["type", "--delay", "20", &path.display().to_string()]);
+        // The open dialog's first Enter may only accept the location's completion; press again while it is open.
+        for _ in 0..3 {
+            xdotool(&["key", "Return"]);
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            if visible().is_none_or(|id| id.is_empty()) {
+                return;
+            }
         }
     }
+    panic!("the file dialog {title:?} did not take {}", path.display());
 }

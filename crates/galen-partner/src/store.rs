@@ -49,6 +49,7 @@ const SCHEMA: &str = "
         nonce   TEXT PRIMARY KEY,
         seen_at TEXT NOT NULL
     ) STRICT;
+    CREATE INDEX IF NOT EXISTS nonces_seen ON nonces (seen_at);
     CREATE TABLE IF NOT EXISTS rejections (
         id      INTEGER PRIMARY KEY,
         at      TEXT NOT NULL,
@@ -273,6 +274,9 @@ impl Partner {
                 }
             });
         }
+        // A nonce older than twice the window can only come back in an envelope refused as stale.
+        let cutoff = galen_core::clock::rfc3339(now - envelope::WINDOW * 2);
+        tx.execute("DELETE FROM nonces WHERE seen_at < ?1", [cutoff])?;
         tx.commit()?;
         Ok(results)
     }

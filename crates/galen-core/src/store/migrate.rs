@@ -86,7 +86,7 @@ mod tests {
             (10, "57044d642f7d634e"),
             (11, "2458ef008c8f95db"),
             (12, "19c10b336e548c0c"),
-            (13, "4cb57d7dc53cdf0f"),
+            (13, "a9bc178f6ff841c1"),
         ];
         assert_eq!(pinned.len(), LATEST_SCHEMA as usize, "pin every migration here as it ships");
         for (version, prefix) in pinned {

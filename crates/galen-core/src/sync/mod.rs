@@ -93,7 +93,8 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
           CREATE TABLE sync_nonces (
             nonce   TEXT PRIMARY KEY,
             seen_at TEXT NOT NULL
-          ) STRICT;",
+          ) STRICT;
+          CREATE INDEX sync_nonces_seen ON sync_nonces (seen_at);",
     post: None,
 }];
 
@@ -422,6 +423,7 @@ fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
             break;
         }
     }
+    db.with(records::forget_old_nonces)?;
     Ok(report)
 }
 

@@ -303,6 +303,15 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
     }
 }
 
+/// Forgets nonces older than twice the window: an envelope that could carry one again is already refused as stale.
+pub(super) fn forget_old_nonces(clinic: &Clinic) -> Result<(), Error> {
+    let cutoff = crate::clock::rfc3339(clinic.now() - envelope::WINDOW * 2);
+    clinic.store().write(|tx| {
+        tx.execute("DELETE FROM sync_nonces WHERE seen_at < ?1", [&cutoff])?;
+        Ok(())
+    })
+}
+
 pub(super) fn open_conflicts(conn: &Connection) -> Result<Vec<Conflict>, Error> {
     let mut stmt = conn.prepare(
         "SELECT id, uuid, local, incoming, incoming_origin, incoming_version, found_at FROM sync_conflicts
