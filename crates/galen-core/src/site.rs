@@ -223,6 +223,12 @@ impl PairingFile {
             safety_number: number,
         })
     }
+
+    /// Whether `typed` is this file's safety number, however the person spaced it.
+    pub fn confirms(&self, typed: &str) -> bool {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        digits(typed) == digits(&self.safety_number)
+    }
 }
 
 /// Reads a partner's pairing file and recomputes its safety number from the keys it carries; the number

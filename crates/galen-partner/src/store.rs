@@ -158,8 +158,7 @@ pub fn pairing_file(conn: &Connection) -> Result<PairingFile, StoreError> {
 
 /// Pairs a clinic from its pairing file, once a person confirmed its safety number with the clinic.
 pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Result<(), StoreError> {
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    if digits(confirmed_number) != digits(&file.safety_number) {
+    if !file.confirms(confirmed_number) {
         return Err(StoreError::Invalid(
             "the safety number does not match this pairing file: do not pair, the file may not be the clinic's".into(),
         ));

@@ -201,8 +201,7 @@ pub fn pair(
         return Err(invalid("pairing_file", "This clinic is already paired with a partner."));
     }
     let file = site::read_pairing_file(pairing_file)?;
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    if digits(confirmed_number) != digits(&file.safety_number) {
+    if !file.confirms(confirmed_number) {
         return Err(invalid(
             "safety_number",
             "The safety number does not match this pairing file. Do not pair: the file may not be the partner's.",
