@@ -90,26 +90,22 @@ fn data_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| std::path::PathBuf::from("galen-data"))
 }
 
-/// Syncs with the paired partner every few minutes while the clinic is open, waiting twice as long after each
-/// failure (up to an hour) so an unreachable partner is not hammered. Before pairing it does nothing.
+/// Syncs with the paired partner while the clinic is open, as often as galen-core says (`background_wait`:
+/// longer after failures). Before pairing it does nothing.
 async fn background_sync(state: AppState) {
-    const EVERY: std::time::Duration = std::time::Duration::from_secs(120);
-    let mut wait = EVERY;
+    use galen_core::sync::{self, Db};
     loop {
-        tokio::time::sleep(wait).await;
         let s = state.clone();
-        let outcome = tauri::async_runtime::spawn_blocking(move || {
-            use galen_core::sync::{self, Db};
-            match s.with(sync::paired) {
-                Ok(true) => Some(sync::run(&s, sync::Trigger::Background)),
-                _ => None,
+        let wait = tauri::async_runtime::spawn_blocking(move || s.with(sync::background_wait));
+        tokio::time::sleep(wait.await.ok().and_then(Result::ok).unwrap_or(sync::BACKGROUND_EVERY)).await;
+        let s = state.clone();
+        let _ = tauri::async_runtime::spawn_blocking(move || {
+            if matches!(s.with(sync::paired), Ok(true)) {
+                // The outcome is recorded in the sync status the Partner sync screen shows.
+                let _ = sync::run(&s, sync::Trigger::Background);
             }
         })
         .await;
-        wait = match outcome {
-            Ok(Some(Err(_))) => (wait * 2).min(std::time::Duration::from_secs(3600)),
-            _ => EVERY,
-        };
     }
 }
 

@@ -11,12 +11,10 @@ use crate::permissions::Action;
 use crate::session::Session;
 use crate::settings;
 use crate::store::migrate::Migration;
-use openpgp::cert::prelude::*;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
 use rusqlite::OptionalExtension;
-use sequoia_openpgp as openpgp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -84,8 +82,7 @@ fn pem_to_der(pem: &str) -> Result<Vec<u8>, Error> {
 }
 
 fn openpgp_fingerprint(armored: &str) -> Result<String, Error> {
-    use openpgp::parse::Parse;
-    Ok(Cert::from_bytes(armored.as_bytes()).map_err(crypto)?.fingerprint().to_hex())
+    crate::signing::fingerprint_of(armored).ok_or_else(|| crypto("an OpenPGP key cannot be read"))
 }
 
 /// Creates this clinic's site identity (admins). Refused if it exists: partners already trust it.

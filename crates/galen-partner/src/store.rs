@@ -9,7 +9,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -204,10 +203,6 @@ pub fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
         .collect()
 }
 
-fn hash(json: &str) -> String {
-    data_encoding::HEXLOWER.encode(&Sha256::digest(json.as_bytes()))
-}
-
 impl Partner {
     pub fn load(conn: Connection, relay: bool) -> Result<Partner, StoreError> {
         let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
@@ -357,7 +352,8 @@ fn store_one(
         return Ok(Err(Rejection::ReplayedNonce));
     }
     let json = serde_json::to_string(&plain.payload).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let h = hash(&json);
+    let h =
+        galen_core::sync::content_hash(meta.kind, &plain.payload).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let existing: Option<String> = tx
         .query_row(
             "SELECT hash FROM records WHERE site_id = ?1 AND record_id = ?2 AND version = ?3",

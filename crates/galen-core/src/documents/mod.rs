@@ -772,8 +772,11 @@ pub struct SharedDocument {
     pub signer_key: String,
 }
 
-/// Every signed document of a patient who consented to sharing.
-pub(crate) fn shared_signed(conn: &Connection) -> Result<Vec<SharedDocument>, Error> {
+/// Every signed document of a patient who consented to sharing, except those `skip` names by uuid.
+pub(crate) fn shared_signed(
+    conn: &Connection,
+    skip: &dyn Fn(&str) -> Result<bool, Error>,
+) -> Result<Vec<SharedDocument>, Error> {
     let mut stmt = conn.prepare(
         "SELECT d.uuid, d.kind, p.uuid, d.canonical, d.signature, d.signer_fingerprint
            FROM documents d JOIN patients p ON p.id = d.patient_id
@@ -783,16 +786,13 @@ pub(crate) fn shared_signed(conn: &Connection) -> Result<Vec<SharedDocument>, Er
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))?
         .collect::<rusqlite::Result<Vec<(String, String, String, String, String, String)>>>()?;
-    rows.into_iter()
-        .map(|(uuid, kind, patient_uuid, canonical, signature, fingerprint)| {
-            Ok(SharedDocument {
-                uuid,
-                kind,
-                patient_uuid,
-                canonical,
-                signature,
-                signer_key: signing::public_key(conn, &fingerprint)?,
-            })
-        })
-        .collect()
+    let mut shared = Vec::new();
+    for (uuid, kind, patient_uuid, canonical, signature, fingerprint) in rows {
+        if skip(&uuid)? {
+            continue;
+        }
+        let signer_key = signing::public_key(conn, &fingerprint)?;
+        shared.push(SharedDocument { uuid, kind, patient_uuid, canonical, signature, signer_key });
+    }
+    Ok(shared)
 }

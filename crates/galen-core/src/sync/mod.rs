@@ -18,6 +18,8 @@
 pub mod envelope;
 pub mod wire;
 
+pub use records::content_hash;
+
 mod client;
 mod records;
 
@@ -132,8 +134,6 @@ pub struct Status {
     /// Conflicts waiting for a person.
     pub open_conflicts: i64,
     pub received_documents: i64,
-    /// Failed runs in a row (the background task waits longer after each).
-    pub failures: u32,
 }
 
 /// What one run did.
@@ -231,11 +231,13 @@ fn partner_conn(conn: &rusqlite::Connection) -> Result<Option<Partner>, Error> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .optional()?;
-    row.map(|(name, url, safety_number, key, paired_at)| {
-        let fingerprint = PeerKey::from_armored(&key).map_err(sync_error)?.fingerprint();
-        Ok(Partner { name, url, safety_number, fingerprint, paired_at })
-    })
-    .transpose()
+    Ok(row.map(|(name, url, safety_number, key, paired_at)| Partner {
+        name,
+        url,
+        safety_number,
+        fingerprint: crate::signing::fingerprint_of(&key).unwrap_or_default(),
+        paired_at,
+    }))
 }
 
 /// Whether a partner is paired: the background task asks before each run (no session: it reveals nothing).
@@ -243,18 +245,34 @@ pub fn paired(clinic: &Clinic) -> Result<bool, Error> {
     Ok(clinic.store().conn().query_row("SELECT count(*) > 0 FROM sync_partner", [], |r| r.get(0))?)
 }
 
+/// How often the app syncs by itself.
+pub const BACKGROUND_EVERY: std::time::Duration = std::time::Duration::from_secs(120);
+const BACKGROUND_LONGEST: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How long the app's background task waits before its next run: [`BACKGROUND_EVERY`], doubled for each failed
+/// run in a row (counted in the database, so a restart does not hammer an unreachable partner), at most an hour.
+pub fn background_wait(clinic: &Clinic) -> Result<std::time::Duration, Error> {
+    let failures: u32 = clinic
+        .store()
+        .conn()
+        .query_row("SELECT failures FROM sync_partner WHERE id = 1", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    Ok(BACKGROUND_EVERY.saturating_mul(1 << failures.min(6)).min(BACKGROUND_LONGEST))
+}
+
 /// Where sync stands (admins).
 pub fn status(clinic: &Clinic, session: &Session) -> Result<Status, Error> {
     clinic.authorize(session, Action::SyncManage, None)?;
     let conn = clinic.store().conn();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
-    type Times = (Option<String>, Option<String>, Option<String>, u32);
+    type Times = (Option<String>, Option<String>, Option<String>);
     let state: Option<Times> = conn
-        .query_row("SELECT last_attempt, last_success, last_error, failures FROM sync_partner WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        .query_row("SELECT last_attempt, last_success, last_error FROM sync_partner WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()?;
-    let (last_attempt, last_success, last_error, failures) = state.unwrap_or_default();
+    let (last_attempt, last_success, last_error) = state.unwrap_or_default();
     Ok(Status {
         partner: partner_conn(conn)?,
         last_attempt,
@@ -263,7 +281,6 @@ pub fn status(clinic: &Clinic, session: &Session) -> Result<Status, Error> {
         pending: count("SELECT count(*) FROM sync_outbox")?,
         open_conflicts: count("SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL")?,
         received_documents: count("SELECT count(*) FROM received_documents")?,
-        failures,
     })
 }
 

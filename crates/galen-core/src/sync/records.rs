@@ -17,9 +17,10 @@ fn hash(json: &str) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(json.as_bytes()))
 }
 
-/// What counts as a change. A patient's MRN is each clinic's own label (a received patient may get a new one),
-/// so it is left out: otherwise two clinics would keep re-sharing the same patient under their two MRNs.
-fn content_hash(kind: Kind, payload: &serde_json::Value) -> Result<String, Error> {
+/// What counts as a change, at the clinic and at the partner. A patient's MRN is each clinic's own label (a
+/// received patient may get a new one), so it is left out: otherwise two clinics would keep re-sharing the same
+/// patient under their two MRNs.
+pub fn content_hash(kind: Kind, payload: &serde_json::Value) -> Result<String, Error> {
     let mut v = payload.clone();
     if let (Kind::Patient, Some(mrn)) = (kind, v.get_mut("mrn")) {
         *mrn = serde_json::Value::String(String::new());
@@ -57,7 +58,9 @@ pub(super) fn collect(clinic: &Clinic, me: &str) -> Result<usize, Error> {
     for p in shared::consented(conn)? {
         changed.push((Kind::Patient, p.uuid.clone(), serde_json::to_value(&p).map_err(sync_error)?));
     }
-    for d in documents::shared_signed(conn)? {
+    // A signed document never changes: once shared it is skipped before its doctor's key is even loaded.
+    let shared_before = |uuid: &str| Ok(known(conn, Kind::Document, uuid)?.is_some());
+    for d in documents::shared_signed(conn, &shared_before)? {
         changed.push((Kind::Document, d.uuid.clone(), serde_json::to_value(&d).map_err(sync_error)?));
     }
     let now = clinic.now_rfc3339();
