@@ -603,27 +603,32 @@ pub fn export(clinic: &Clinic, session: &Session, id: i64, dir: &Path) -> Result
     Ok(out)
 }
 
-/// Checks exported files with only the doctor's public key: what a pharmacist or registry can do offline.
-/// Returns who signed which document, and when.
-pub fn verify_files(json: &[u8], signature: &str, key: &str) -> Result<String, signing::BadSignature> {
+/// Checks a signed document with only the doctor's public key, as a pharmacist, a registry or another site can
+/// offline: the signature covers the bytes, and the bytes name that very key as their signer.
+pub fn check_signed(json: &[u8], signature: &str, key: &str) -> Result<Signed, signing::BadSignature> {
     signing::verify_detached(key, signature, json)?;
-    let v: serde_json::Value =
+    let signed: Signed =
         serde_json::from_slice(json).map_err(|e| signing::BadSignature(format!("not a Galen document: {e}")))?;
-    let fpr = signing::fingerprint_of(key).unwrap_or_default();
-    if v["signer"]["fingerprint"].as_str() != Some(fpr.as_str()) {
+    if signing::fingerprint_of(key).as_deref() != Some(signed.signer.fingerprint.as_str()) {
         return Err(signing::BadSignature("the document names a different signing key".into()));
     }
+    Ok(signed)
+}
+
+/// Checks exported files (`check_signed`) and says who signed which document, and when.
+pub fn verify_files(json: &[u8], signature: &str, key: &str) -> Result<String, signing::BadSignature> {
+    let s = check_signed(json, signature, key)?;
     Ok(format!(
         "Good signature: {} {} for {} {} ({}), signed by {} (licence {}) at {}; key {}",
-        v["schema"].as_str().unwrap_or("?"),
-        v["document"].as_str().unwrap_or("?"),
-        v["patient"]["given_names"].as_str().unwrap_or("?"),
-        v["patient"]["family_name"].as_str().unwrap_or("?"),
-        v["patient"]["mrn"].as_str().unwrap_or("?"),
-        v["signer"]["name"].as_str().unwrap_or("?"),
-        v["signer"]["licence"].as_str().unwrap_or("?"),
-        v["signed_at"].as_str().unwrap_or("?"),
-        fpr
+        s.schema,
+        s.document,
+        s.patient.given_names,
+        s.patient.family_name,
+        s.patient.mrn,
+        s.signer.name,
+        s.signer.licence,
+        s.signed_at,
+        s.signer.fingerprint
     ))
 }
 

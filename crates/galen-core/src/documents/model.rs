@@ -168,3 +168,25 @@ pub struct Canonical<'a> {
     pub supersedes: Option<&'a str>,
     pub body: &'a Body,
 }
+
+/// A signed document read back from its canonical JSON, as someone holding only the bytes, the signature and
+/// the doctor's public key sees it (`documents::check_signed`). The body stays JSON until asked for: a newer
+/// Galen's schema still shows who signed what and when.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Signed {
+    pub schema: String,
+    pub document: String,
+    pub clinic: String,
+    pub patient: PatientSnapshot,
+    pub signer: SignerSnapshot,
+    pub signed_at: String,
+    pub supersedes: Option<String>,
+    body: serde_json::Value,
+}
+
+impl Signed {
+    /// The body, if it is one this version of Galen knows.
+    pub fn body(&self) -> Option<Body> {
+        serde_json::from_value(self.body.clone()).ok()
+    }
+}

@@ -388,6 +388,18 @@ fn require(conn: &Connection, id: i64) -> Result<Patient, Error> {
         .ok_or_else(|| Error::NotFound { what: format!("Patient {id}") })
 }
 
+/// The uuids other sites know a chart by: the patient's own and those of every record merged into it.
+pub(crate) fn uuids_in_chart(conn: &Connection, id: i64) -> Result<Vec<String>, Error> {
+    require(conn, id)?;
+    let mut stmt = conn.prepare(
+        "WITH RECURSIVE chart(id) AS (
+             SELECT ?1 UNION SELECT p.id FROM patients p JOIN chart ON p.merged_into = chart.id)
+         SELECT uuid FROM patients WHERE id IN chart ORDER BY id",
+    )?;
+    let uuids = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(uuids)
+}
+
 /// One patient, with clinical fields only for a viewer allowed to see them (by role or emergency access).
 /// A merged-away record resolves to the patient it was merged into.
 pub fn get(clinic: &Clinic, session: &Session, id: i64) -> Result<Patient, Error> {

@@ -310,14 +310,45 @@ pub struct ReceivedDocument {
     /// The OpenPGP fingerprint of the site it came from.
     pub origin: String,
     pub received_at: String,
-    /// The doctor's signature over the canonical JSON verifies with the doctor's key.
-    pub signature_valid: bool,
+    /// What the doctor signed, if the signature verifies with the key the document names; otherwise why not.
+    pub contents: Result<crate::documents::Signed, String>,
 }
 
-/// Documents received from other sites, newest first (admins and doctors read them; admins manage sync).
+/// Documents received from other sites, newest first (admins, who manage sync).
 pub fn received_documents(clinic: &Clinic, session: &Session) -> Result<Vec<ReceivedDocument>, Error> {
     clinic.authorize(session, Action::SyncManage, None)?;
-    records::received_documents(clinic.store().conn())
+    records::received_documents(clinic.store().conn(), None)
+}
+
+/// One patient's documents received from other sites, newest first, for the chart (whoever may read that
+/// patient's documents).
+pub fn received_for_patient(
+    clinic: &Clinic,
+    session: &Session,
+    patient_id: i64,
+) -> Result<Vec<ReceivedDocument>, Error> {
+    clinic.authorize(session, Action::DocumentRead, Some(patient_id))?;
+    let uuids = crate::patients::uuids_in_chart(clinic.store().conn(), patient_id)?;
+    records::received_documents(clinic.store().conn(), Some(&uuids))
+}
+
+/// Opens one received document of a patient, as `documents::get` opens a local one: checked and audited.
+pub fn received_document(
+    clinic: &Clinic,
+    session: &Session,
+    patient_id: i64,
+    uuid: &str,
+) -> Result<ReceivedDocument, Error> {
+    let actor = clinic.authorize(session, Action::DocumentRead, Some(patient_id))?;
+    let doc = received_for_patient(clinic, session, patient_id)?
+        .into_iter()
+        .find(|d| d.document.uuid == uuid)
+        .ok_or_else(|| Error::NotFound { what: "The received document".into() })?;
+    let now = clinic.now_rfc3339();
+    clinic
+        .store()
+        .write(|tx| audit::record(tx, &now, &actor, "document.view_received", ("document", uuid), Outcome::Ok))?;
+    Ok(doc)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

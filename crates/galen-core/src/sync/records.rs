@@ -218,9 +218,7 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
     match meta.kind {
         Kind::Document => {
             let doc: SharedDocument = serde_json::from_value(plain.payload.clone()).map_err(sync_error)?;
-            if doc.uuid != meta.id
-                || crate::signing::verify_detached(&doc.signer_key, &doc.signature, doc.canonical.as_bytes()).is_err()
-            {
+            if doc.uuid != meta.id || check(&doc).map_or(true, |signed| signed.document != doc.uuid) {
                 audit::record(
                     tx,
                     at,
@@ -363,15 +361,22 @@ pub(super) fn resolve(tx: &Connection, id: i64, resolution: Resolution, at: &str
     audit::record(tx, at, actor, action, ("patient", &uuid), Outcome::Ok)
 }
 
-pub(super) fn received_documents(conn: &Connection) -> Result<Vec<super::ReceivedDocument>, Error> {
+/// Received documents, newest first: all of them, or those of the patients with these uuids.
+pub(super) fn received_documents(
+    conn: &Connection,
+    patient_uuids: Option<&[String]>,
+) -> Result<Vec<super::ReceivedDocument>, Error> {
     let mut stmt = conn.prepare(
         "SELECT uuid, kind, patient_uuid, canonical, signature, signer_key, origin, received_at
-           FROM received_documents ORDER BY received_at DESC, uuid",
+           FROM received_documents
+          WHERE ?1 IS NULL OR patient_uuid IN (SELECT value FROM json_each(?1))
+          ORDER BY received_at DESC, uuid",
     )?;
+    let uuids = patient_uuids.map(|u| to_json(&u)).transpose()?;
     let rows = stmt
-        .query_map([], |r| {
-            Ok(super::ReceivedDocument {
-                document: SharedDocument {
+        .query_map([uuids], |r| {
+            Ok((
+                SharedDocument {
                     uuid: r.get(0)?,
                     kind: r.get(1)?,
                     patient_uuid: r.get(2)?,
@@ -379,19 +384,21 @@ pub(super) fn received_documents(conn: &Connection) -> Result<Vec<super::Receive
                     signature: r.get(4)?,
                     signer_key: r.get(5)?,
                 },
-                origin: r.get(6)?,
-                received_at: r.get(7)?,
-                signature_valid: false,
-            })
+                r.get(6)?,
+                r.get(7)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
-        .map(|mut d| {
-            let doc = &d.document;
-            d.signature_valid =
-                crate::signing::verify_detached(&doc.signer_key, &doc.signature, doc.canonical.as_bytes()).is_ok();
-            d
+        .map(|(document, origin, received_at)| {
+            let contents = check(&document).map_err(|e| e.0);
+            super::ReceivedDocument { document, origin, received_at, contents }
         })
         .collect())
+}
+
+/// The doctor's signature over a shared document, checked as anyone holding only the doctor's key would.
+fn check(doc: &SharedDocument) -> Result<documents::Signed, crate::signing::BadSignature> {
+    documents::check_signed(doc.canonical.as_bytes(), &doc.signature, &doc.signer_key)
 }

@@ -148,6 +148,36 @@ fn stock_gnupg_verifies_every_kind_and_rejects_a_changed_byte() {
     }
 }
 
+/// Someone re-signs a doctor's document with their own key, leaving the doctor named inside: the signature is
+/// good, but it is not the doctor's, so Galen refuses it.
+#[test]
+fn a_document_re_signed_with_another_key_is_refused() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = patient_with_allergy(&clinic, &doc);
+    let body = all_kinds(&clinic).remove(0);
+    let d = documents::create_draft(&clinic, &doc, pid, body).expect("draft");
+    let d = documents::sign(&clinic, &doc, d.id, DOC_PW, true).expect("sign");
+    let dir = fx.dir.path().join("resigned");
+    let files = documents::export(&clinic, &doc, d.id, &dir).expect("export");
+    let home = dir.join("gnupg");
+    std::fs::create_dir_all(&home).expect("gnupg home");
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg").env("GNUPGHOME", &home).arg("--batch").args(args).output().expect("gpg runs");
+        assert!(out.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    gpg(&["--passphrase", "", "--quick-gen-key", "Mallory <m@example.org>", "ed25519", "sign", "never"]);
+    let json = files.json.to_str().expect("utf-8 path");
+    let signature = String::from_utf8(gpg(&["--armor", "--detach-sign", "--output", "-", json])).expect("armor");
+    let key = String::from_utf8(gpg(&["--armor", "--export", "Mallory"])).expect("armor");
+    let bytes = std::fs::read(&files.json).expect("json");
+    let refused = documents::check_signed(&bytes, &signature, &key).expect_err("not the doctor's signature");
+    assert!(refused.0.contains("names a different signing key"), "{refused:?}");
+    let doctors_key = std::fs::read_to_string(&files.key).expect("key");
+    assert!(documents::check_signed(&bytes, &signature, &doctors_key).is_err(), "nor does it verify as the doctor's");
+}
+
 #[test]
 fn changing_any_stored_field_breaks_verification_naming_the_document() {
     let (fx, clinic, admin) = new_clinic();

@@ -2,6 +2,7 @@
 //! and a proxy that cuts connections mid-request.
 
 use crate::support::*;
+use galen_core::audit;
 use galen_core::documents::{self, Body, Prescription, RxLine};
 use galen_core::patients;
 use galen_core::site::{self, Leaf, PairingFile};
@@ -81,7 +82,7 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
     assert_eq!(received.len(), 1);
     let doc = &received[0];
     assert_eq!(doc.document.uuid, rx.uuid);
-    assert!(doc.signature_valid);
+    assert!(doc.contents.is_ok(), "{:?}", doc.contents);
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("rx.json"), &doc.document.canonical).expect("write");
     std::fs::write(dir.path().join("rx.json.asc"), &doc.document.signature).expect("write");
@@ -98,6 +99,27 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
     assert!(gpg(&["--import", "doctor.asc"]).status.success());
     let verified = gpg(&["--verify", "rx.json.asc", "rx.json"]);
     assert!(verified.status.success(), "gpg: {}", String::from_utf8_lossy(&verified.stderr));
+
+    // A doctor at Mar finds it in Müller's chart and reads what Sol's doctor signed; opening it is audited.
+    let in_chart = sync::received_for_patient(&mar.clinic, &mar.doctor, copy.id).expect("the chart");
+    assert_eq!(in_chart.len(), 1);
+    let signed = in_chart[0].contents.as_ref().expect("verifies");
+    assert_eq!((signed.clinic.as_str(), signed.signer.name.as_str()), ("Clínica Sol", "Dr Rui Costa"));
+    assert_eq!(signed.patient.family_name, "Müller");
+    let Some(Body::Prescription(p)) = signed.body() else { panic!("{signed:?}") };
+    assert_eq!(p.lines[0].medicament, "Amoxicillin 500 mg capsule");
+    sync::received_document(&mar.clinic, &mar.doctor, copy.id, &rx.uuid).expect("opens");
+    let log = audit::list(&mar.clinic, &mar.admin, &audit::Query { limit: 5, ..Default::default() }).expect("log");
+    assert!(log.iter().any(|e| e.action == "document.view_received" && e.entity_id == rx.uuid), "{log:?}");
+    let other = mar.register("Ana", "Sousa", false);
+    assert!(sync::received_for_patient(&mar.clinic, &mar.doctor, other.id).expect("chart").is_empty());
+    assert!(
+        matches!(
+            sync::received_document(&mar.clinic, &mar.doctor, other.id, &rx.uuid),
+            Err(galen_core::Error::NotFound { .. })
+        ),
+        "a document opens only under its own patient"
+    );
 
     // Both clinics edit Müller before hearing from each other.
     let mut d = muller.demographics.clone();
@@ -128,6 +150,7 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
         mar.clinic.login("rita", PASSWORD).expect("login")
     };
     assert!(sync::resolve(&mar.clinic, &desk, conflicts[0].id, Resolution::TakeIncoming).is_err(), "admins only");
+    assert!(sync::received_for_patient(&mar.clinic, &desk, copy.id).is_err(), "no documents for the front desk");
     sync::resolve(&mar.clinic, &mar.admin, conflicts[0].id, Resolution::TakeIncoming).expect("resolve");
     let sol_conflict = sync::conflicts(&sol.clinic, &sol.admin).expect("conflicts")[0].id;
     sync::resolve(&sol.clinic, &sol.admin, sol_conflict, Resolution::KeepLocal).expect("resolve");
