@@ -623,6 +623,53 @@ impl From<galen_core::documents::Document> for DocumentSummaryDto {
     }
 }
 
+/// A document another site shared, as the chart lists it and the viewer opens it. What was signed is shown only
+/// when the doctor's signature verifies; otherwise `problem` says why.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceivedDocumentDto {
+    pub uuid: String,
+    pub kind: String,
+    pub received_at: String,
+    pub problem: Option<String>,
+    /// The clinic the doctor signed at.
+    pub clinic: Option<String>,
+    pub signer: Option<SignerDto>,
+    pub signed_at: Option<String>,
+    /// The patient as the signed document names them.
+    pub patient_name: Option<String>,
+    /// Absent in lists, and for a document this version of Galen cannot read.
+    pub body: Option<BodyDto>,
+}
+
+impl ReceivedDocumentDto {
+    /// For the chart's list: everything but the body.
+    pub fn summary(r: &galen_core::sync::ReceivedDocument) -> Self {
+        let signed = r.contents.as_ref().ok();
+        Self {
+            uuid: r.document.uuid.clone(),
+            kind: r.document.kind.clone(),
+            received_at: r.received_at.clone(),
+            problem: r.contents.as_ref().err().cloned(),
+            clinic: signed.map(|s| s.clinic.clone()),
+            signer: signed.map(|s| SignerDto {
+                name: s.signer.name.clone(),
+                licence: s.signer.licence.clone(),
+                fingerprint: s.signer.fingerprint.clone(),
+            }),
+            signed_at: signed.map(|s| s.signed_at.clone()),
+            patient_name: signed.map(|s| format!("{} {}", s.patient.given_names, s.patient.family_name)),
+            body: None,
+        }
+    }
+
+    /// For the viewer: the summary and what the doctor signed.
+    pub fn whole(r: &galen_core::sync::ReceivedDocument) -> Self {
+        let body = r.contents.as_ref().ok().and_then(|s| s.body()).map(|b| (&b).into());
+        Self { body, ..Self::summary(r) }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentDto {

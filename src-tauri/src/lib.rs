@@ -58,6 +58,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             documents::document_void,
             documents::document_correct,
             documents::formulary_search,
+            documents::received_list,
+            documents::received_get,
             printing::printout_save,
             printing::printout_print,
             printing::recovery_key_replace,

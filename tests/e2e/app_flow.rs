@@ -30,10 +30,10 @@ async fn create_user(d: &Driver, username: &str, name: &str, role: &str, licence
     d.click("[data-testid=new-user-form] button[type=submit]").await;
 }
 
-async fn open_first_result(d: &Driver, query: &str) {
+async fn open_first_result(d: &Driver, query: &str, listed_as: &str) {
     d.click("[data-nav=patients]").await;
     d.fill("#patient-query", query).await;
-    d.wait_for_text("MÜLLER", Duration::from_secs(10)).await;
+    d.wait_for_text(listed_as, Duration::from_secs(10)).await;
     let enter: char = Key::Enter.into();
     d.find("#patient-query").await.send_keys(&enter.to_string()).await.expect("press Enter");
     d.find("[data-testid=chart-mrn]").await;
@@ -174,6 +174,7 @@ async fn partner_sync_flow(d: &Driver) {
     // each other.
     let patient = mar.register("Inês", "Duarte");
     tokio::task::block_in_place(|| {
+        mar.sign_prescription(patient.id);
         mar.sync();
         rio.sync();
         let mut d = patient.demographics.clone();
@@ -192,7 +193,8 @@ async fn partner_sync_flow(d: &Driver) {
 
     d.click_button("Sync now").await;
     let text = d.wait_for_text("Synced:", Duration::from_secs(30)).await;
-    assert!(text.contains("2 received, 1 new conflicts"), "{text}");
+    // Inês as Mar last had her, Mar's prescription, and Rio's edit, which clashes with Mar's.
+    assert!(text.contains("3 received, 1 new conflicts"), "{text}");
     let pending = d.find("[data-testid=sync-pending]").await.text().await.expect("pending");
     let last = d.find("[data-testid=sync-last-success]").await.text().await.expect("last success");
     assert_eq!(pending, "0");
@@ -211,6 +213,27 @@ async fn partner_sync_flow(d: &Driver) {
     d.wait_for_text("Resolved;", Duration::from_secs(10)).await;
     d.wait_for_text("No conflicts.", Duration::from_secs(10)).await;
     server.abort();
+}
+
+/// The doctor finds, in Inês's chart, the prescription Mar's doctor signed (it came through the partner during
+/// the sync flow), opens it, and sees its signature verified and its lines; there is nothing to print or void.
+async fn received_document_flow(d: &Driver) {
+    d.click_button("Back to search").await;
+    open_first_result(d, "duarte", "DUARTE").await;
+    let listed = d.find("[data-testid=received-documents]").await.text().await.expect("received");
+    assert!(listed.contains("Prescription") && listed.contains("Clínica Mar") && listed.contains("Dr Doc"), "{listed}");
+    d.click("[data-testid=received-documents] button").await;
+    let verified = d.find("[data-testid=verification]").await.text().await.expect("verification");
+    assert!(verified.contains("Signature verified") && verified.contains("Dr Doc"), "{verified}");
+    let lines = d.find("[data-testid=rx-lines]").await.text().await.expect("lines");
+    assert!(lines.contains("Ibuprofen 400 mg tablet"), "{lines}");
+    d.find("[data-testid=received-note]").await;
+    assert!(!d.html().await.contains("data-testid=\"document-save\""), "a received copy is not printed here");
+    d.screenshot("24b-received-prescription").await;
+    d.axe("received document").await;
+    d.click_button("Back to the chart").await;
+    d.find("[data-testid=received-documents]").await.click().await.expect("scroll to it");
+    d.screenshot("24c-chart-received").await;
 }
 
 /// Another clinic on this machine, driven through galen-core: it pairs with the same partner.
@@ -255,6 +278,29 @@ impl OtherClinic {
         };
         let new = galen_core::patients::NewPatient { demographics, clinical: None };
         galen_core::patients::register(&self.clinic, &self.doctor, &new, true).expect("register")
+    }
+
+    /// Mar's doctor signs a one-line prescription; sync shares it with the patient.
+    fn sign_prescription(&self, patient_id: i64) {
+        use galen_core::documents::{self, Body, Prescription, RxLine};
+        let today = self.clinic.now().date().to_string();
+        let line = RxLine {
+            medicament: "Ibuprofen 400 mg tablet".into(),
+            dose: "1".into(),
+            dose_unit: "tablet".into(),
+            route: "by mouth".into(),
+            form: "tablet".into(),
+            quantity: 20,
+            frequency: 8,
+            frequency_unit: "hours".into(),
+            duration: 5,
+            duration_period: "days".into(),
+            valid_until: today.clone(),
+            ..Default::default()
+        };
+        let body = Body::Prescription(Prescription { issued_on: today, lines: vec![line], ..Default::default() });
+        let draft = documents::create_draft(&self.clinic, &self.doctor, patient_id, body).expect("draft");
+        documents::sign(&self.clinic, &self.doctor, draft.id, DOCTOR_PASSWORD, true).expect("Mar's doctor signs");
     }
 
     fn sync(&self) {
@@ -306,7 +352,7 @@ async fn patients_flow(d: &Driver) {
     d.click_button("Cancel").await;
 
     // Found by typing, accent-insensitively; opened with the keyboard. No clinical fields for reception.
-    open_first_result(d, "muller").await;
+    open_first_result(d, "muller", "MÜLLER").await;
     d.screenshot("19-search-muller-opened").await;
     d.find("[data-testid=clinical-hidden]").await;
     d.click_button("Sign out").await;
@@ -314,7 +360,7 @@ async fn patients_flow(d: &Driver) {
     // The doctor records a penicillin allergy and sees it.
     sign_in(d, "rui", DOCTOR_PASSWORD).await;
     d.wait_for_text("Welcome, Dr Rui Costa", Duration::from_secs(10)).await;
-    open_first_result(d, "mull").await;
+    open_first_result(d, "mull", "MÜLLER").await;
     d.wait_for_text("No allergies recorded.", Duration::from_secs(10)).await;
     d.click_button("Edit patient").await;
     // The editor focuses its first field as it opens; let that scroll finish before clicking further down.
@@ -330,12 +376,13 @@ async fn patients_flow(d: &Driver) {
     d.screenshot("20-chart-doctor").await;
     d.axe("patient chart (doctor)").await;
     prescription_flow(d).await;
+    received_document_flow(d).await;
     d.click_button("Sign out").await;
 
     // The receptionist still cannot see it.
     sign_in(d, "rita", RECEPTION_PASSWORD).await;
     d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
-    open_first_result(d, "müller").await;
+    open_first_result(d, "müller", "MÜLLER").await;
     d.find("[data-testid=clinical-hidden]").await;
     assert!(!d.html().await.contains("Penicillin"), "no allergy anywhere in a receptionist's page");
     // The front desk prints the patient's ID card and labels from the chart.

@@ -1,9 +1,10 @@
 //! Prescriptions and certificates: drafts, warnings, signing, verification on open, corrections and voids.
 
-use crate::dto::{BodyDto, DocumentDto, DocumentSummaryDto, MedicineDto};
+use crate::dto::{BodyDto, DocumentDto, DocumentSummaryDto, MedicineDto, ReceivedDocumentDto};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::documents::{self, formulary};
+use galen_core::sync;
 use tauri::State;
 
 /// A draft as the editor and viewer need it: unsigned, with the warnings a signer must acknowledge.
@@ -16,6 +17,26 @@ fn draft_dto(c: &galen_core::Clinic, doc: documents::Document) -> Result<Documen
 #[specta::specta]
 pub async fn document_list(state: State<'_, AppState>, patient_id: i64) -> Result<Vec<DocumentSummaryDto>, ApiError> {
     state.with_session(|c, s| Ok(documents::list_for_patient(c, s, patient_id)?.into_iter().map(Into::into).collect()))
+}
+
+/// The documents other sites shared about this patient (through the partner), newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn received_list(state: State<'_, AppState>, patient_id: i64) -> Result<Vec<ReceivedDocumentDto>, ApiError> {
+    state.with_session(|c, s| {
+        Ok(sync::received_for_patient(c, s, patient_id)?.iter().map(ReceivedDocumentDto::summary).collect())
+    })
+}
+
+/// One received document, its doctor's signature checked afresh.
+#[tauri::command]
+#[specta::specta]
+pub async fn received_get(
+    state: State<'_, AppState>,
+    patient_id: i64,
+    uuid: String,
+) -> Result<ReceivedDocumentDto, ApiError> {
+    state.with_session(|c, s| Ok(ReceivedDocumentDto::whole(&sync::received_document(c, s, patient_id, &uuid)?)))
 }
 
 /// One document, with its signature checked afresh and the warnings a signer must acknowledge.

@@ -53,6 +53,10 @@ export const commands = {
 	documentCorrect: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_correct", { id })),
 	/**  Medicines from the bundled formulary whose name starts with `prefix` (for autocomplete). */
 	formularySearch: (prefix: string) => typedError<MedicineDto[], ApiError>(__TAURI_INVOKE("formulary_search", { prefix })),
+	/**  The documents other sites shared about this patient (through the partner), newest first. */
+	receivedList: (patientId: number) => typedError<ReceivedDocumentDto[], ApiError>(__TAURI_INVOKE("received_list", { patientId })),
+	/**  One received document, its doctor's signature checked afresh. */
+	receivedGet: (patientId: number, uuid: string) => typedError<ReceivedDocumentDto, ApiError>(__TAURI_INVOKE("received_get", { patientId, uuid })),
 	/**  Writes the PDF to `path` (from the save dialog); returns the path written. */
 	printoutSave: (what: PrintoutDto, path: string) => typedError<string, ApiError>(__TAURI_INVOKE("printout_save", { what, path })),
 	/**  Prints through CUPS, or opens the PDF viewer, or says where the PDF was saved. */
@@ -323,6 +327,25 @@ export type PrintedDto = {
 
 /**  What to print or save as PDF. */
 export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patient_id: number } | { kind: "recovery_sheet"; recovery_key: string };
+
+/**
+ *  A document another site shared, as the chart lists it and the viewer opens it. What was signed is shown only
+ *  when the doctor's signature verifies; otherwise `problem` says why.
+ */
+export type ReceivedDocumentDto = {
+	uuid: string,
+	kind: string,
+	receivedAt: string,
+	problem: string | null,
+	/**  The clinic the doctor signed at. */
+	clinic: string | null,
+	signer: SignerDto | null,
+	signedAt: string | null,
+	/**  The patient as the signed document names them. */
+	patientName: string | null,
+	/**  Absent in lists, and for a document this version of Galen cannot read. */
+	body: BodyDto | null,
+};
 
 export type RoleDto = "admin" | "doctor" | "nurse" | "receptionist";
 
