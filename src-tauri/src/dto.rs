@@ -597,6 +597,12 @@ pub struct SignerDto {
     pub fingerprint: String,
 }
 
+impl From<galen_core::documents::SignerSnapshot> for SignerDto {
+    fn from(s: galen_core::documents::SignerSnapshot) -> Self {
+        Self { name: s.name, licence: s.licence, fingerprint: s.fingerprint }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct DocumentSummaryDto {
@@ -616,7 +622,7 @@ impl From<galen_core::documents::Document> for DocumentSummaryDto {
             kind: d.body.kind().into(),
             signed: d.signed,
             signed_at: d.signed_at,
-            signer: d.signer.map(|s| SignerDto { name: s.name, licence: s.licence, fingerprint: s.fingerprint }),
+            signer: d.signer.map(Into::into),
             superseded_by: d.superseded_by,
             voided_by: d.voided_by,
         }
@@ -646,17 +652,15 @@ impl ReceivedDocumentDto {
     /// For the chart's list: everything but the body.
     pub fn summary(r: &galen_core::sync::ReceivedDocument) -> Self {
         let signed = r.contents.as_ref().ok();
+        // The kind the doctor signed, rather than the sending site's label, whenever it can be read.
+        let kind = signed.and_then(|s| s.body()).map_or_else(|| r.document.kind.clone(), |b| b.kind().into());
         Self {
             uuid: r.document.uuid.clone(),
-            kind: r.document.kind.clone(),
+            kind,
             received_at: r.received_at.clone(),
             problem: r.contents.as_ref().err().cloned(),
             clinic: signed.map(|s| s.clinic.clone()),
-            signer: signed.map(|s| SignerDto {
-                name: s.signer.name.clone(),
-                licence: s.signer.licence.clone(),
-                fingerprint: s.signer.fingerprint.clone(),
-            }),
+            signer: signed.map(|s| s.signer.clone().into()),
             signed_at: signed.map(|s| s.signed_at.clone()),
             patient_name: signed.map(|s| format!("{} {}", s.patient.given_names, s.patient.family_name)),
             body: None,
@@ -721,7 +725,7 @@ impl DocumentDto {
             supersedes: d.supersedes,
             superseded_by: d.superseded_by,
             voided_by: d.voided_by,
-            signer: d.signer.map(|s| SignerDto { name: s.name, licence: s.licence, fingerprint: s.fingerprint }),
+            signer: d.signer.map(Into::into),
             signed_at: d.signed_at,
             verification: verification.into(),
             verification_problem: problem,

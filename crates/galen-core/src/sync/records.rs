@@ -7,7 +7,7 @@ use super::{sync_error, Conflict, Context, Resolution};
 use crate::audit::{self, Actor, Outcome};
 use crate::clinic::Clinic;
 use crate::documents::{self, SharedDocument};
-use crate::error::Error;
+use crate::error::{Error, FieldError, FieldErrors};
 use crate::patients::shared::{self, SharedPatient};
 use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -348,6 +348,17 @@ pub(super) fn resolve(tx: &Connection, id: i64, resolution: Resolution, at: &str
     let chosen: SharedPatient =
         serde_json::from_str(if resolution == Resolution::KeepLocal { &local } else { &incoming })
             .map_err(sync_error)?;
+    if resolution == Resolution::TakeIncoming {
+        if let Some(holder) = shared::national_id_holder(tx, &chosen)? {
+            // The same person registered at both sites: taking theirs would make two records of one person.
+            let message = format!(
+                "{} {} (MRN {}) is already registered here with national ID {}. Keep ours, then correct that \
+                 record by hand if theirs was right.",
+                holder.given_names, holder.family_name, holder.mrn, holder.national_id
+            );
+            return Err(Error::Invalid(FieldErrors::one(FieldError::new("national_id", message))));
+        }
+    }
     if resolution == Resolution::TakeIncoming || shared::by_uuid(tx, &uuid)?.is_none() {
         shared::apply(tx, &chosen, at)?;
     }

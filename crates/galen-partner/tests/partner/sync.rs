@@ -167,6 +167,44 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
 }
 
 /// A site identity made by hand, as a partner would know it, with its OpenPGP key.
+/// One person registered at two clinics (same national ID, two records): the arrival is a conflict, and taking
+/// theirs is refused with a message naming the record here, rather than making two records of one person.
+#[test]
+fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_two_records() {
+    let partner = new_partner();
+    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
+    partner.pair(&sol.clinic, &sol.admin);
+    partner.pair(&mar.clinic, &mar.admin);
+    let serving = partner.serve(true);
+    sol.pair_with(&partner, &url(serving.addr));
+    mar.pair_with(&partner, &url(serving.addr));
+    let with_id = |c: &ClinicDir, given: &str| {
+        let p = c.register(given, "Lopes", true);
+        let mut d = p.demographics.clone();
+        d.national_id = "123456789".into();
+        patients::update_demographics(&c.clinic, &c.doctor, p.id, &d).expect("national ID")
+    };
+    with_id(&sol, "Rosa");
+    let ours = with_id(&mar, "Rosa Maria");
+    sol.sync();
+    assert_eq!(mar.sync().new_conflicts, 1);
+
+    let conflict = sync::conflicts(&mar.clinic, &mar.admin).expect("conflicts").remove(0);
+    let fields = match sync::resolve(&mar.clinic, &mar.admin, conflict.id, Resolution::TakeIncoming) {
+        Err(galen_core::Error::Invalid(fields)) => fields,
+        other => panic!("taking theirs must be refused with a field error, not {other:?}"),
+    };
+    let message = &fields.0[0];
+    assert_eq!(message.field, "national_id");
+    assert!(message.message.contains(&format!("MRN {}", ours.mrn)), "{message:?}");
+    assert_eq!(sync::conflicts(&mar.clinic, &mar.admin).expect("conflicts").len(), 1, "still open, nothing changed");
+    assert_eq!(patients::count(mar.clinic.store()).expect("count"), 1, "no second record");
+
+    sync::resolve(&mar.clinic, &mar.admin, conflict.id, Resolution::KeepLocal).expect("keep ours");
+    assert!(sync::conflicts(&mar.clinic, &mar.admin).expect("conflicts").is_empty());
+    assert_eq!(find(&mar, &ours.uuid).expect("ours").demographics.given_names, "Rosa Maria");
+}
+
 fn site_keys(name: &str) -> (PairingFile, OwnKey) {
     let issued =
         site::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
