@@ -1,5 +1,6 @@
-//! `galen bench sync`: push throughput from a real clinic to a real partner server over mTLS on loopback, against
-//! a baseline measured in the same run: sealing and opening the same number of envelopes in memory.
+//! `galen bench sync`: push throughput from a real clinic to a real partner server over mTLS on loopback, and
+//! pull throughput of a second clinic receiving all of it through the partner's relay, against a baseline
+//! measured in the same run: sealing and opening the same number of envelopes in memory.
 
 use anyhow::Result;
 use galen_core::site::{self, Leaf};
@@ -37,19 +38,22 @@ pub fn run(records: u64) -> Result<()> {
     store::init(&conn, "Bench partner", &issued.ca_cert)?;
     let clinic_file = site::pairing_file(&clinic, &admin)?;
     store::pair(&conn, &clinic_file, &clinic_file.safety_number)?;
+    // A second laptop of the same office, which receives everything through the relay.
+    let (reader, reader_admin, _) = bench::clinic_with_admin_and_doctor(&temp.path().join("reader"))?;
+    site::init(&reader, &reader_admin)?;
+    let reader_file = site::pairing_file(&reader, &reader_admin)?;
+    store::pair(&conn, &reader_file, &reader_file.safety_number)?;
     let partner_file = serde_json::to_string(&store::pairing_file(&conn)?)?;
-    let partner = Arc::new(store::Partner::load(conn, false)?);
-    let tls = tls::server_config(
-        issued.leaf_cert.as_bytes(),
-        issued.leaf_key.as_bytes(),
-        clinic_file.ca_certificate.as_bytes(),
-    )?;
+    let partner = Arc::new(store::Partner::load(conn, true)?);
+    let client_cas = format!("{}{}", clinic_file.ca_certificate, reader_file.ca_certificate);
+    let tls = tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), client_cas.as_bytes())?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.spawn(tls::serve(listener, tls, galen_partner::app(partner.clone())));
     let number = site::read_pairing_file(&partner_file)?.safety_number;
     sync::pair(&clinic, &admin, &partner_file, &url, &number)?;
+    sync::pair(&reader, &reader_admin, &partner_file, &url, &number)?;
 
     // Baseline: seal and open the same number of patient envelopes in memory, one after the other.
     let sample = serde_json::to_value(patients::seed::synthetic(1, 1, year).0.given_names)?;
@@ -84,16 +88,26 @@ pub fn run(records: u64) -> Result<()> {
     let (stored, _) = partner.counts()?;
     anyhow::ensure!(stored as u64 == records && report.pushed as u64 == records, "pushed {report:?}, stored {stored}");
 
+    let t = Instant::now();
+    let pulled = sync::run(&reader, sync::Trigger::Person(sync::permit(&reader, &reader_admin)?))?;
+    let pull = t.elapsed();
+    anyhow::ensure!(pulled.pulled as u64 == records, "pulled {pulled:?}");
+
     let rate = |d: std::time::Duration| records as f64 / d.as_secs_f64();
-    println!("Push of {records} consented patients to a partner over mTLS on 127.0.0.1 (batches of 200):");
-    println!("| | time | records/s |");
-    println!("|---|---|---|");
-    println!("| baseline: seal + open in memory, one core | {:.2} s | {:.0} |", baseline.as_secs_f64(), rate(baseline));
+    println!("{records} consented patients through a partner over mTLS on 127.0.0.1 (pages of 200):");
+    println!("| | time | records/s | × baseline time |");
+    println!("|---|---|---|---|");
     println!(
-        "| sync run: queue, seal, HTTPS, open, store, acknowledge | {:.2} s | {:.0} |",
-        full.as_secs_f64(),
-        rate(full)
+        "| baseline: seal + open in memory, one core | {:.2} s | {:.0} | 1 |",
+        baseline.as_secs_f64(),
+        rate(baseline)
     );
-    println!("Sync run / baseline time: {:.2}×", full.as_secs_f64() / baseline.as_secs_f64());
+    for (what, d) in [
+        ("push (`sync now`): queue, seal, HTTPS, open, store, acknowledge", full),
+        ("pull (`sync now` at a second clinic): HTTPS, open, apply", pull),
+    ] {
+        let ratio = d.as_secs_f64() / baseline.as_secs_f64();
+        println!("| {what} | {:.2} s | {:.0} | {ratio:.2} |", d.as_secs_f64(), rate(d));
+    }
     Ok(())
 }
