@@ -296,28 +296,28 @@ impl Partner {
         };
         let more = rows.len() > limit;
         let now = galen_core::clock::rfc3339(OffsetDateTime::now_utc());
-        let sealed = rows
-            .into_iter()
-            .take(limit)
-            .map(|(seq, kind, id, version, payload, origin)| {
+        // Sealing is CPU-bound: the page is sealed on every core, as pushes are opened.
+        let sealed =
+            galen_core::sync::par_map(&rows[..rows.len().min(limit)], |(seq, kind, id, version, payload, origin)| {
                 let plain = Plaintext {
                     meta: Meta {
                         format: envelope::FORMAT.into(),
-                        id,
-                        version,
+                        id: id.clone(),
+                        version: *version,
                         created_at: now.clone(),
                         nonce: envelope::new_nonce(),
                         sender: self.key.fingerprint(),
                         recipient: site.key.fingerprint(),
-                        origin,
-                        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
+                        origin: origin.clone(),
+                        kind: Kind::parse(kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
                     },
-                    payload: serde_json::from_str(&payload).map_err(|e| StoreError::Invalid(e.to_string()))?,
+                    payload: serde_json::from_str(payload).map_err(|e| StoreError::Invalid(e.to_string()))?,
                 };
                 let bytes =
                     envelope::seal(&self.key, &site.key, &plain).map_err(|e| StoreError::Invalid(e.to_string()))?;
-                Ok(Pulled { seq, envelope: galen_core::crypto::base64_encode(&bytes) })
+                Ok(Pulled { seq: *seq, envelope: galen_core::crypto::base64_encode(&bytes) })
             })
+            .into_iter()
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((sealed, more))
     }

@@ -457,8 +457,9 @@ fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
     loop {
         let cursor = db.with(|c| records::cursor(c.store().conn()))?;
         let page = transport.pull(cursor, BATCH)?;
-        for pulled in &page.envelopes {
-            let outcome = db.with(|c| records::receive(c, ctx, pulled))?;
+        let now = db.with(|c| Ok(c.now()))?;
+        let opened = par_map(&page.envelopes, |pulled| records::open_pulled(ctx, pulled, now));
+        for outcome in db.with(|c| records::receive_page(c, &page.envelopes, opened))? {
             match outcome {
                 records::Received::Applied => report.pulled += 1,
                 records::Received::Conflict => report.new_conflicts += 1,

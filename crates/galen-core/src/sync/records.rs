@@ -178,36 +178,67 @@ pub(super) enum Received {
     Rejected,
 }
 
-/// Opens one pulled envelope and applies it, moving the cursor past it in the same transaction. A refused
-/// envelope is logged in the audit trail with its reason, and the cursor moves on.
-pub(super) fn receive(clinic: &Clinic, ctx: &Context, pulled: &Pulled) -> Result<Received, Error> {
-    let now = clinic.now();
-    let at = clinic.now_rfc3339();
-    let opened = crate::crypto::base64_decode(&pulled.envelope)
+/// Opens one pulled envelope: CPU only, so a page is opened on every core with no lock held.
+pub(super) fn open_pulled(ctx: &Context, pulled: &Pulled, now: OffsetDateTime) -> Result<envelope::Opened, Rejection> {
+    crate::crypto::base64_decode(&pulled.envelope)
         .ok_or_else(|| Rejection::Malformed("not base64".into()))
-        .and_then(|bytes| envelope::open(&ctx.me, std::slice::from_ref(&ctx.partner), &bytes, now));
+        .and_then(|bytes| envelope::open(&ctx.me, std::slice::from_ref(&ctx.partner), &bytes, now))
+}
+
+/// Applies a page of opened envelopes in order, in one transaction that also moves the cursor past them. A
+/// refused envelope, or one whose contents cannot be applied, is logged in the audit trail with its reason and
+/// skipped; only a failure of the database itself stops the page (and it is pulled again next time).
+pub(super) fn receive_page(
+    clinic: &Clinic,
+    page: &[Pulled],
+    opened: Vec<Result<envelope::Opened, Rejection>>,
+) -> Result<Vec<Received>, Error> {
+    let at = clinic.now_rfc3339();
     clinic.store().write(|tx| {
-        tx.execute("UPDATE sync_partner SET cursor = max(cursor, ?1) WHERE id = 1", [pulled.seq])?;
-        let outcome = opened.clone().and_then(|o| {
-            let fresh = tx
-                .execute(
-                    "INSERT OR IGNORE INTO sync_nonces (nonce, seen_at) VALUES (?1, ?2)",
-                    (&o.plaintext.meta.nonce, &at),
-                )
-                .map_err(|e| Rejection::Malformed(e.to_string()))?;
-            if fresh == 0 {
-                return Err(Rejection::ReplayedNonce);
-            }
-            Ok(o)
-        });
-        match outcome {
-            Err(rejection) => {
-                let what = format!("envelope {} from the partner: {}", pulled.seq, rejection.code());
-                audit::record(tx, &at, &super::system_actor(), "sync.rejected", ("envelope", &what), Outcome::Failed)?;
-                Ok(Received::Rejected)
-            }
-            Ok(o) => apply(tx, &o.plaintext, &at),
+        let mut outcomes = Vec::with_capacity(page.len());
+        for (pulled, opened) in page.iter().zip(opened) {
+            tx.execute("UPDATE sync_partner SET cursor = max(cursor, ?1) WHERE id = 1", [pulled.seq])?;
+            let outcome = opened.and_then(|o| {
+                let fresh = tx
+                    .execute(
+                        "INSERT OR IGNORE INTO sync_nonces (nonce, seen_at) VALUES (?1, ?2)",
+                        (&o.plaintext.meta.nonce, &at),
+                    )
+                    .map_err(|e| Rejection::Malformed(e.to_string()))?;
+                if fresh == 0 {
+                    return Err(Rejection::ReplayedNonce);
+                }
+                Ok(o)
+            });
+            let received = match outcome {
+                Err(rejection) => Err(rejection.code().to_owned()),
+                Ok(o) => {
+                    // A savepoint, so contents that cannot be applied leave nothing half-written.
+                    tx.execute_batch("SAVEPOINT envelope")?;
+                    match apply(tx, &o.plaintext, &at) {
+                        Ok(received) => {
+                            tx.execute_batch("RELEASE envelope")?;
+                            Ok(received)
+                        }
+                        Err(Error::Sync { reason }) => {
+                            tx.execute_batch("ROLLBACK TO envelope; RELEASE envelope")?;
+                            Err(reason)
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            outcomes.push(match received {
+                Ok(received) => received,
+                Err(reason) => {
+                    let what = format!("envelope {} from the partner: {reason}", pulled.seq);
+                    let actor = super::system_actor();
+                    audit::record(tx, &at, &actor, "sync.rejected", ("envelope", &what), Outcome::Failed)?;
+                    Received::Rejected
+                }
+            });
         }
+        Ok(outcomes)
     })
 }
 

@@ -287,6 +287,58 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
     );
 }
 
+/// An authentic envelope whose contents cannot be applied (a buggy or hostile site) is logged and skipped at the
+/// clinic, once; it neither stops the sync nor holds back what came after it.
+#[test]
+fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
+    let partner = new_partner();
+    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
+    partner.pair(&sol.clinic, &sol.admin);
+    partner.pair(&mar.clinic, &mar.admin);
+    let (lab_file, lab) = site_keys("Lab");
+    let conn = store::open_db(&partner.db).expect("db");
+    store::pair(&conn, &lab_file, &lab_file.safety_number).expect("pair the lab");
+    let partner_key =
+        PeerKey::from_armored(&store::pairing_file(&conn).expect("file").openpgp_public_key).expect("key");
+    drop(conn);
+    let serving = partner.serve(true);
+    sol.pair_with(&partner, &url(serving.addr));
+    mar.pair_with(&partner, &url(serving.addr));
+
+    // The lab sends a "patient" that is no patient; then Sol shares a real one.
+    let plain = Plaintext {
+        meta: Meta {
+            format: envelope::FORMAT.into(),
+            id: uuid::Uuid::now_v7().to_string(),
+            version: 1,
+            created_at: galen_core::clock::rfc3339(time::OffsetDateTime::now_utc()),
+            nonce: envelope::new_nonce(),
+            sender: lab.fingerprint(),
+            recipient: partner_key.fingerprint(),
+            origin: lab.fingerprint(),
+            kind: Kind::Patient,
+        },
+        payload: serde_json::json!({ "given_names": "nobody" }),
+    };
+    let sealed = galen_core::crypto::base64_encode(&envelope::seal(&lab, &partner_key, &plain).expect("seal"));
+    let site = serving.partner.sites().into_iter().find(|s| s.name == "Lab").expect("the lab");
+    assert_eq!(serving.partner.receive(&site, &[sealed]).expect("receive")[0].status, PushStatus::Stored);
+    let muller = sol.register("Hans", "Müller", true);
+    sol.sync();
+
+    let report = mar.sync();
+    assert_eq!((report.pulled, report.rejected_here), (1, 1), "{report:?}");
+    assert!(find(&mar, &muller.uuid).is_some(), "what came after it arrived");
+    assert!(mar.status().last_error.is_none(), "the sync succeeded");
+    let log = audit::list(&mar.clinic, &mar.admin, &audit::Query { limit: 20, ..Default::default() }).expect("log");
+    assert!(
+        log.iter().any(|e| e.action == "sync.rejected" && e.entity_id.contains("missing field")),
+        "logged with its reason: {log:?}"
+    );
+    let again = mar.sync();
+    assert_eq!((again.pulled, again.rejected_here), (0, 0), "skipped once, not pulled again: {again:?}");
+}
+
 /// How the proxy treats each new connection, in turn.
 #[derive(Debug, Clone, Copy)]
 enum Cut {
