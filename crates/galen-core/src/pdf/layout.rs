@@ -2,21 +2,8 @@
 //! exactly what was signed), the patient ID card with labels, and the recovery-key sheet.
 
 use super::page::{wrap, Face, Running, Writer, MM};
-use crate::documents::{Body, PatientSnapshot, RxLine, SignerSnapshot};
+use crate::documents::{Body, PatientSnapshot, RxLine, Signed};
 use crate::settings::Settings;
-use serde::Deserialize;
-
-/// A signed document as its canonical JSON states it (`documents::Canonical`, read back).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Signed {
-    pub document: String,
-    pub clinic: String,
-    pub patient: PatientSnapshot,
-    pub signer: SignerSnapshot,
-    pub signed_at: String,
-    pub supersedes: Option<String>,
-    pub body: Body,
-}
 
 /// Printed above the title when the document is no longer current.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +124,7 @@ fn section(w: &mut Writer, heading: &str) {
     w.line(Face::Bold, 11.0, heading, 0.0);
 }
 
-fn body(w: &mut Writer, body: &Body) {
+fn contents(w: &mut Writer, body: &Body) {
     match body {
         Body::Prescription(rx) => {
             w.field("Issued on", &rx.issued_on);
@@ -270,8 +257,8 @@ fn signature_block(w: &mut Writer, s: &Signed, qr_text: Option<&str>) {
 }
 
 /// A signed document on paper. `qr_text` is its `GALEN1:` summary, if it has one.
-pub fn document(settings: &Settings, s: &Signed, standing: &Standing, qr_text: Option<&str>) -> Vec<u8> {
-    let title = title(&s.body);
+pub fn document(settings: &Settings, s: &Signed, body: &Body, standing: &Standing, qr_text: Option<&str>) -> Vec<u8> {
+    let title = title(body);
     let patient = format!("{} {}", s.patient.given_names, s.patient.family_name);
     let running = Running {
         header: format!("{} — {title} for {patient} (continued)", s.clinic),
@@ -294,7 +281,7 @@ pub fn document(settings: &Settings, s: &Signed, standing: &Standing, qr_text: O
         w.field("Replaces", &format!("document {old}, which it corrects"));
     }
     w.rule(0.5);
-    body(&mut w, &s.body);
+    contents(&mut w, body);
     signature_block(&mut w, s, qr_text);
     w.finish()
 }

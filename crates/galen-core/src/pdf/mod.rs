@@ -9,7 +9,7 @@ mod layout;
 mod page;
 pub mod print;
 
-pub use layout::{rx_line, Signed, Standing};
+pub use layout::{rx_line, Standing};
 
 use crate::audit::Actor;
 use crate::clinic::Clinic;
@@ -141,9 +141,10 @@ pub fn signed_document(
     qr: Option<&str>,
     standing: &Standing,
 ) -> Result<Vec<u8>, Error> {
-    let signed: Signed =
-        serde_json::from_str(canonical).map_err(|e| Error::Signing { reason: format!("unreadable document: {e}") })?;
-    let page = layout::document(settings, &signed, standing, qr);
+    let unreadable = |e: &dyn std::fmt::Display| Error::Signing { reason: format!("unreadable document: {e}") };
+    let signed: documents::Signed = serde_json::from_str(canonical).map_err(|e| unreadable(&e))?;
+    let body = signed.body().ok_or_else(|| unreadable(&"a body this version of Galen does not know"))?;
+    let page = layout::document(settings, &signed, &body, standing, qr);
     let attachments = [
         Attachment { name: format!("{}.json", signed.document), mime: "application/json", bytes: canonical.into() },
         Attachment {

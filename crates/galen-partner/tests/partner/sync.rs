@@ -46,6 +46,14 @@ fn signed_prescription(c: &ClinicDir, patient_id: i64) -> documents::Document {
     documents::sign(&c.clinic, doctor, draft.id, PASSWORD, true).expect("sign")
 }
 
+/// Clínica Sol and Clínica Mar, both paired at `partner` (before it serves, which loads its sites).
+fn sol_and_mar(partner: &PartnerDir) -> (ClinicDir, ClinicDir) {
+    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
+    partner.pair(&sol.clinic, &sol.admin);
+    partner.pair(&mar.clinic, &mar.admin);
+    (sol, mar)
+}
+
 fn find(c: &ClinicDir, uuid: &str) -> Option<patients::Patient> {
     let count = patients::count(c.clinic.store()).ok()?;
     (1..=count + 5).filter_map(|id| patients::get(&c.clinic, &c.doctor, id).ok()).find(|p| p.uuid == uuid)
@@ -54,9 +62,7 @@ fn find(c: &ClinicDir, uuid: &str) -> Option<patients::Patient> {
 #[test]
 fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides_of_a_conflict() {
     let partner = new_partner();
-    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
-    partner.pair(&sol.clinic, &sol.admin);
-    partner.pair(&mar.clinic, &mar.admin);
+    let (sol, mar) = sol_and_mar(&partner);
     let serving = partner.serve(true);
     sol.pair_with(&partner, &url(serving.addr));
     mar.pair_with(&partner, &url(serving.addr));
@@ -166,15 +172,12 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
     assert!(records >= 4 && rejections == 0, "{records} records, {rejections} refusals");
 }
 
-/// A site identity made by hand, as a partner would know it, with its OpenPGP key.
 /// One person registered at two clinics (same national ID, two records): the arrival is a conflict, and taking
 /// theirs is refused with a message naming the record here, rather than making two records of one person.
 #[test]
 fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_two_records() {
     let partner = new_partner();
-    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
-    partner.pair(&sol.clinic, &sol.admin);
-    partner.pair(&mar.clinic, &mar.admin);
+    let (sol, mar) = sol_and_mar(&partner);
     let serving = partner.serve(true);
     sol.pair_with(&partner, &url(serving.addr));
     mar.pair_with(&partner, &url(serving.addr));
@@ -205,6 +208,7 @@ fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_tw
     assert_eq!(find(&mar, &ours.uuid).expect("ours").demographics.given_names, "Rosa Maria");
 }
 
+/// A site identity made by hand, as a partner would know it, with its OpenPGP key.
 fn site_keys(name: &str) -> (PairingFile, OwnKey) {
     let issued =
         site::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
@@ -292,9 +296,7 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
 #[test]
 fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
     let partner = new_partner();
-    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
-    partner.pair(&sol.clinic, &sol.admin);
-    partner.pair(&mar.clinic, &mar.admin);
+    let (sol, mar) = sol_and_mar(&partner);
     let (lab_file, lab) = site_keys("Lab");
     let conn = store::open_db(&partner.db).expect("db");
     store::pair(&conn, &lab_file, &lab_file.safety_number).expect("pair the lab");
@@ -321,8 +323,8 @@ fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
         payload: serde_json::json!({ "given_names": "nobody" }),
     };
     let sealed = galen_core::crypto::base64_encode(&envelope::seal(&lab, &partner_key, &plain).expect("seal"));
-    let site = serving.partner.sites().into_iter().find(|s| s.name == "Lab").expect("the lab");
-    assert_eq!(serving.partner.receive(&site, &[sealed]).expect("receive")[0].status, PushStatus::Stored);
+    let site = serving.partner.sites().iter().find(|s| s.name == "Lab").expect("the lab");
+    assert_eq!(serving.partner.receive(site, &[sealed]).expect("receive")[0].status, PushStatus::Stored);
     let muller = sol.register("Hans", "Müller", true);
     sol.sync();
 
@@ -438,9 +440,7 @@ fn sync_until_done(c: &ClinicDir) -> (Vec<sync::Report>, usize) {
 #[test]
 fn connections_cut_mid_request_or_before_the_answer_lose_nothing_and_duplicate_nothing() {
     let partner = new_partner();
-    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
-    partner.pair(&sol.clinic, &sol.admin);
-    partner.pair(&mar.clinic, &mar.admin);
+    let (sol, mar) = sol_and_mar(&partner);
     let serving = partner.serve(true);
     let plan = vec![Cut::MidRequest(30_000), Cut::BeforeAnswer, Cut::Pass, Cut::BeforeAnswer, Cut::MidRequest(90_000)];
     let (sol_proxy, sol_connections) = cutting_proxy(serving.addr, plan.clone());
