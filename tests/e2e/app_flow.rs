@@ -130,7 +130,7 @@ async fn partner_sync_flow(d: &Driver) {
     )
     .expect("server certificate");
     let conn = store::open_db(&dir.path().join("partner.db")).expect("partner db");
-    store::init(&conn, "Hospital Central", &issued.ca_cert).expect("partner identity");
+    store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("partner identity");
     let text = std::fs::read_to_string(&clinic_file).expect("the dialog saved the pairing file");
     let file = galen_core::site::read_pairing_file(&text).expect("a pairing file");
     store::pair(&conn, &file, &site_number).expect("the number on screen matches the file");

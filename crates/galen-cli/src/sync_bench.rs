@@ -35,7 +35,7 @@ pub fn run(records: u64) -> Result<()> {
         clinic.now(),
     )?;
     let conn = store::open_db(&partner_db)?;
-    store::init(&conn, "Bench partner", &issued.ca_cert)?;
+    store::init(&conn, "Bench partner", &issued.ca_cert, &issued.ca_key)?;
     let clinic_file = site::pairing_file(&clinic, &admin)?;
     store::pair(&conn, &clinic_file, &clinic_file.safety_number)?;
     // A second laptop of the same office, which receives everything through the relay.

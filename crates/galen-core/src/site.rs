@@ -135,6 +135,13 @@ impl std::fmt::Debug for Issued {
     }
 }
 
+/// How long a CA and a certificate it issues are valid.
+const CA_YEARS: i64 = 10;
+const LEAF_YEARS: i64 = 2;
+/// A certificate with less than this left is renewed (a clinic's at its next sync; a partner's by
+/// `galen-partner renew-certificate`, which `serve` reminds of).
+pub const RENEW_WITHIN: time::Duration = time::Duration::days(60);
+
 /// Makes a CA (10 years, issues end-entity certificates only) and a leaf it signs (2 years): the clinic's site
 /// CA and client certificate, or a partner's server CA and certificate. ECDSA P-256.
 pub fn issue(ca_name: &str, leaf_name: &str, leaf: Leaf, now: time::OffsetDateTime) -> Result<Issued, rcgen::Error> {
@@ -144,11 +151,21 @@ pub fn issue(ca_name: &str, leaf_name: &str, leaf: Leaf, now: time::OffsetDateTi
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     ca_params.not_before = now - time::Duration::days(1);
-    ca_params.not_after = now + time::Duration::days(10 * 365);
+    ca_params.not_after = now + time::Duration::days(CA_YEARS * 365);
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
-    let leaf_key = KeyPair::generate()?;
+    let (leaf_cert, leaf_key) = sign_leaf(leaf_name, leaf, &issuer, now)?;
+    Ok(Issued { ca_cert: ca_cert.pem(), ca_key: issuer.key().serialize_pem(), leaf_cert, leaf_key })
+}
+
+/// Signs a leaf for these names and purpose with a new key, valid from yesterday for two years: (cert, key).
+fn sign_leaf(
+    leaf_name: &str,
+    leaf: Leaf,
+    issuer: &Issuer<'_, KeyPair>,
+    now: time::OffsetDateTime,
+) -> Result<(String, String), rcgen::Error> {
     let (names, usage) = match leaf {
         Leaf::Client => (Vec::new(), ExtendedKeyUsagePurpose::ClientAuth),
         Leaf::Server { hosts } => (hosts, ExtendedKeyUsagePurpose::ServerAuth),
@@ -158,14 +175,79 @@ pub fn issue(ca_name: &str, leaf_name: &str, leaf: Leaf, now: time::OffsetDateTi
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![usage];
     params.not_before = now - time::Duration::days(1);
-    params.not_after = now + time::Duration::days(2 * 365);
-    let leaf_cert = params.signed_by(&leaf_key, &issuer)?;
-    Ok(Issued {
-        ca_cert: ca_cert.pem(),
-        ca_key: issuer.key().serialize_pem(),
-        leaf_cert: leaf_cert.pem(),
-        leaf_key: leaf_key.serialize_pem(),
-    })
+    params.not_after = now + time::Duration::days(LEAF_YEARS * 365);
+    let key = KeyPair::generate()?;
+    Ok((params.signed_by(&key, issuer)?.pem(), key.serialize_pem()))
+}
+
+/// A new certificate (and key) for the same name, hosts and purpose as `old`, from the CA that issued it.
+/// Whoever trusts the CA accepts it, so nobody pairs again.
+pub fn renew(
+    ca_cert: &str,
+    ca_key: &str,
+    old: &str,
+    now: time::OffsetDateTime,
+) -> Result<(String, String), rcgen::Error> {
+    let issuer = Issuer::from_ca_cert_pem(ca_cert, KeyPair::from_pem(ca_key)?)?;
+    let (name, leaf) = describe(old).ok_or(rcgen::Error::CouldNotParseCertificate)?;
+    sign_leaf(&name, leaf, &issuer, now)
+}
+
+/// A PEM certificate from [`issue`], read back: its common name and what it is for.
+fn describe(cert: &str) -> Option<(String, Leaf)> {
+    use x509_parser::extensions::GeneralName;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(cert.as_bytes()).ok()?;
+    let x509 = pem.parse_x509().ok()?;
+    let name = x509.subject().iter_common_name().next()?.as_str().ok()?.to_owned();
+    if x509.extended_key_usage().ok()??.value.client_auth {
+        return Some((name, Leaf::Client));
+    }
+    let hosts = x509
+        .subject_alternative_name()
+        .ok()??
+        .value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(host) => Some((*host).to_owned()),
+            GeneralName::IPAddress(&[a, b, c, d]) => Some(std::net::Ipv4Addr::new(a, b, c, d).to_string()),
+            GeneralName::IPAddress(bytes) => {
+                <[u8; 16]>::try_from(*bytes).ok().map(|b| std::net::Ipv6Addr::from(b).to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    Some((name, Leaf::Server { hosts }))
+}
+
+/// When a PEM certificate stops being valid, if it can be read.
+pub fn expires_at(cert: &str) -> Option<time::OffsetDateTime> {
+    let (_, pem) = x509_parser::pem::parse_x509_pem(cert.as_bytes()).ok()?;
+    Some(pem.parse_x509().ok()?.validity().not_after.to_datetime())
+}
+
+/// Renews this clinic's client certificate if it is due (each sync calls this first). Returns whether it did.
+pub(crate) fn renew_if_due(clinic: &Clinic) -> Result<bool, Error> {
+    let now = clinic.now();
+    let row: Option<(String, String, String)> = clinic
+        .store()
+        .conn()
+        .query_row("SELECT ca_cert, ca_key, client_cert FROM site_identity WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((ca_cert, ca_key, client_cert)) = row else { return Ok(false) };
+    if expires_at(&client_cert).is_some_and(|at| at - now > RENEW_WITHIN) {
+        return Ok(false);
+    }
+    let (cert, key) = renew(&ca_cert, &ca_key, &client_cert, now).map_err(crypto)?;
+    let at = clinic.now_rfc3339();
+    clinic.store().write(|tx| {
+        tx.execute("UPDATE site_identity SET client_cert = ?1, client_key = ?2 WHERE id = 1", (&cert, &key))?;
+        let actor = crate::sync::system_actor();
+        crate::audit::record(tx, &at, &actor, "site.certificate_renewed", ("site", ""), Outcome::Ok)
+    })?;
+    Ok(true)
 }
 
 /// The secret parts, for the sync client only.

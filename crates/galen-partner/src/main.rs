@@ -52,6 +52,9 @@ enum Command {
     },
     /// List the paired clinics.
     Sites,
+    /// Replace the server certificate and key with new ones from this partner's CA (two more years). Clinics
+    /// trust the CA, so nobody pairs again; restart the server afterwards.
+    RenewCertificate,
 }
 
 fn main() -> Result<()> {
@@ -74,6 +77,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Pair { file, safety_number } => pair(&config, &file, safety_number),
+        Command::RenewCertificate => renew_certificate(&config),
         Command::Sites => {
             let conn = store::open_db(&config.database)?;
             for s in store::sites(&conn)? {
@@ -100,23 +104,44 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
         Leaf::Server { hosts },
         time::OffsetDateTime::now_utc(),
     )?;
-    store::init(&conn, name, &issued.ca_cert)?;
-    write_private(&config.private_key, &issued.leaf_key)?;
-    std::fs::write(&config.certificate, &issued.leaf_cert)
-        .with_context(|| format!("cannot write {}", config.certificate.display()))?;
-    // The CA key is not kept: a new server certificate means a new pairing, which people then confirm.
+    store::init(&conn, name, &issued.ca_cert, &issued.ca_key)?;
+    write_file(&config.private_key, &issued.leaf_key, 0o640)?;
+    write_file(&config.certificate, &issued.leaf_cert, 0o644)?;
     println!("Created the identity of {name}: {} and {}.", config.certificate.display(), config.private_key.display());
     println!("Next: `galen-partner pairing-file --out partner.galen-pairing` and give it to each clinic.");
     Ok(())
 }
 
-fn write_private(path: &Path, text: &str) -> Result<()> {
+fn renew_certificate(config: &Config) -> Result<()> {
+    let conn = store::open_db(&config.database)?;
+    let (ca_cert, ca_key) = store::server_ca(&conn)?;
+    let old = std::fs::read_to_string(&config.certificate)
+        .with_context(|| format!("cannot read {}", config.certificate.display()))?;
+    let (cert, key) = site::renew(&ca_cert, &ca_key, &old, time::OffsetDateTime::now_utc())?;
+    // The key first: a crash between the two leaves the old certificate with a key it does not match, which
+    // `--check` reports, rather than a certificate whose key is lost.
+    write_file(&config.private_key, &key, 0o640)?;
+    write_file(&config.certificate, &cert, 0o644)?;
+    println!("Renewed {}: valid until {}.", config.certificate.display(), expiry(&cert));
+    println!("Restart the server to use it:\n  systemctl restart galen-partner");
+    Ok(())
+}
+
+fn expiry(cert: &str) -> String {
+    site::expires_at(cert).map_or_else(|| "?".into(), |at| at.date().to_string())
+}
+
+/// Writes a file whole or not at all (a temporary file renamed over it), readable as `mode` says.
+fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
+    let temp = path.with_extension("new");
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
-    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    let mut file = options.open(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
     file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
@@ -153,12 +178,21 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     }
     let pems = config.read_pems()?;
     let tls = tls::server_config(&pems.certificate, &pems.private_key, cas.as_bytes())?;
+    let certificate = String::from_utf8_lossy(&pems.certificate);
+    let due = site::expires_at(&certificate).is_none_or(|at| at - time::OffsetDateTime::now_utc() < site::RENEW_WITHIN);
+    if due {
+        eprintln!(
+            "warning: the server certificate expires on {}: run `galen-partner renew-certificate`, then restart",
+            expiry(&certificate)
+        );
+    }
     if check {
         println!(
-            "ok: {} is valid; {} clinic(s) paired; the server would listen on {}",
+            "ok: {} is valid; {} clinic(s) paired; the server would listen on {}; its certificate is valid until {}",
             path.display(),
             partner.sites().len(),
-            config.listen
+            config.listen,
+            expiry(&certificate)
         );
         return Ok(());
     }

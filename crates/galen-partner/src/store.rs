@@ -18,6 +18,7 @@ const SCHEMA: &str = "
         id          INTEGER PRIMARY KEY CHECK (id = 1),
         name        TEXT NOT NULL,
         server_ca   TEXT NOT NULL,
+        server_ca_key TEXT,
         openpgp_key TEXT NOT NULL,
         created_at  TEXT NOT NULL
     ) STRICT;
@@ -119,20 +120,46 @@ pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
     }
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
+    // Databases made before the CA key was kept (so certificates could be renewed) lack its column.
+    let has_ca_key: bool =
+        conn.query_row("SELECT count(*) FROM pragma_table_info('identity') WHERE name = 'server_ca_key'", [], |r| {
+            r.get(0)
+        })?;
+    if !has_ca_key {
+        conn.execute_batch("ALTER TABLE identity ADD COLUMN server_ca_key TEXT")?;
+    }
     Ok(conn)
 }
 
-/// Creates the partner's identity: its OpenPGP key and the CA that issued its server certificate.
-pub fn init(conn: &Connection, name: &str, server_ca: &str) -> Result<(), StoreError> {
+/// Creates the partner's identity: its OpenPGP key and the CA that issued its server certificate, whose key is
+/// kept to renew that certificate (`server_ca`).
+pub fn init(conn: &Connection, name: &str, server_ca: &str, server_ca_key: &str) -> Result<(), StoreError> {
     if identity(conn)?.is_some() {
         return Err(StoreError::Invalid("this partner already has an identity; clinics trust it".into()));
     }
     let key = OwnKey::generate(&format!("{name} (Galen partner)")).map_err(|e| StoreError::Invalid(e.to_string()))?;
     conn.execute(
-        "INSERT INTO identity (id, name, server_ca, openpgp_key, created_at) VALUES (1, ?1, ?2, ?3, ?4)",
-        (name, server_ca, key, now_rfc3339()),
+        "INSERT INTO identity (id, name, server_ca, server_ca_key, openpgp_key, created_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+        (name, server_ca, server_ca_key, key, now_rfc3339()),
     )?;
     Ok(())
+}
+
+/// The server CA and its key, to renew the server certificate.
+pub fn server_ca(conn: &Connection) -> Result<(String, String), StoreError> {
+    let row: (String, Option<String>) = conn
+        .query_row("SELECT server_ca, server_ca_key FROM identity WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(not_initialised)?;
+    match row {
+        (ca, Some(key)) => Ok((ca, key)),
+        (_, None) => Err(StoreError::Invalid(
+            "this partner was set up before its CA key was kept, so its certificate cannot be renewed: make a new \
+             identity (`galen-partner init` on a new database) and pair the clinics again"
+                .into(),
+        )),
+    }
 }
 
 /// (name, server CA PEM, secret key) if `init` has run.

@@ -410,6 +410,7 @@ const BATCH: usize = 200;
 /// pairing.
 pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
     let ctx = db.with(|clinic| {
+        site::renew_if_due(clinic)?;
         let ctx = context(clinic)?;
         let now = clinic.now_rfc3339();
         clinic.store().write(|tx| {

@@ -2,6 +2,7 @@
 //! real clinics (SQLCipher files, the real keyring) syncing with the real server on 127.0.0.1 over mTLS.
 
 mod mtls;
+mod renewal;
 mod routes;
 mod support;
 mod sync;

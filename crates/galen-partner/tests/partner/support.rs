@@ -32,7 +32,7 @@ pub fn new_partner() -> PartnerDir {
     )
     .expect("issue");
     let conn = store::open_db(&db).expect("db");
-    store::init(&conn, "Hospital Central", &issued.ca_cert).expect("init");
+    store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("init");
     PartnerDir { _dir: dir, db, server_cert: issued.leaf_cert, server_key: issued.leaf_key }
 }
 
@@ -79,6 +79,11 @@ pub struct ClinicDir {
 
 /// A new clinic with a site identity, its admin signed in.
 pub fn new_clinic(name: &str) -> ClinicDir {
+    new_clinic_with_clock(name, Arc::new(galen_core::clock::SystemClock))
+}
+
+/// The same, on a clock of the test's choosing (its site identity is made at that clock's time).
+pub fn new_clinic_with_clock(name: &str, clock: Arc<dyn galen_core::clock::Clock>) -> ClinicDir {
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "these tests need a real Secret Service: run them via scripts/with-test-keyring (see README)"
@@ -90,9 +95,10 @@ pub fn new_clinic(name: &str) -> ClinicDir {
         admin_display_name: "Ana Admin".into(),
         admin_password: PASSWORD.into(),
     };
-    let created = Clinic::create(Vault::new(dir.path().join("clinic")), &setup).expect("clinic");
-    let admin = created.clinic.login("ana", PASSWORD).expect("admin");
-    site::init(&created.clinic, &admin).expect("site identity");
+    let clinic =
+        Clinic::create(Vault::new(dir.path().join("clinic")), &setup).expect("clinic").clinic.with_clock(clock);
+    let admin = clinic.login("ana", PASSWORD).expect("admin");
+    site::init(&clinic, &admin).expect("site identity");
     let new = NewStaff {
         username: "rui".into(),
         display_name: "Dr Rui Costa".into(),
@@ -100,9 +106,9 @@ pub fn new_clinic(name: &str) -> ClinicDir {
         licence_number: Some("CRM-12345".into()),
         password: PASSWORD.into(),
     };
-    staff::add(&created.clinic, &admin, &new).expect("doctor");
-    let doctor = created.clinic.login("rui", PASSWORD).expect("doctor signs in");
-    ClinicDir { _dir: dir, clinic: created.clinic, admin, doctor }
+    staff::add(&clinic, &admin, &new).expect("doctor");
+    let doctor = clinic.login("rui", PASSWORD).expect("doctor signs in");
+    ClinicDir { _dir: dir, clinic, admin, doctor }
 }
 
 impl ClinicDir {
