@@ -133,7 +133,9 @@ fn expiry(cert: &str) -> String {
 
 /// Writes a file whole or not at all (a temporary file renamed over it), readable as `mode` says.
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
-    let temp = path.with_extension("new");
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".new");
+    let temp = PathBuf::from(temp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
