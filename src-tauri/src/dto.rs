@@ -798,11 +798,18 @@ pub struct SiteIdentityDto {
     pub name: String,
     pub openpgp_fingerprint: String,
     pub safety_number: String,
+    /// The day the client certificate expires (YYYY-MM-DD).
+    pub certificate_valid_until: Option<String>,
 }
 
 impl From<galen_core::site::SiteIdentity> for SiteIdentityDto {
     fn from(s: galen_core::site::SiteIdentity) -> Self {
-        SiteIdentityDto { name: s.name, openpgp_fingerprint: s.openpgp_fingerprint, safety_number: s.safety_number }
+        SiteIdentityDto {
+            certificate_valid_until: s.certificate_expires().map(|at| at.date().to_string()),
+            name: s.name,
+            openpgp_fingerprint: s.openpgp_fingerprint,
+            safety_number: s.safety_number,
+        }
     }
 }
 

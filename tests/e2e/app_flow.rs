@@ -114,6 +114,11 @@ async fn partner_sync_flow(d: &Driver) {
     d.wait_for_text("no site identity yet", Duration::from_secs(10)).await;
     d.click_button("Create the site identity").await;
     let site_number = d.find("[data-testid=site-safety-number]").await.text().await.expect("number");
+    let certificate = d.find("[data-testid=site-certificate]").await.text().await.expect("certificate");
+    let until = certificate.strip_prefix("Valid until ").and_then(|rest| rest.get(..10)).expect("a date");
+    // Two years (730 days) from its making, a moment ago.
+    let day = |days| (time::OffsetDateTime::now_utc() + time::Duration::days(days)).date().to_string();
+    assert!((day(729).as_str()..=day(730).as_str()).contains(&until), "{certificate}");
     // Not a hidden folder: the GTK open dialog hides those.
     let dir = tempfile::Builder::new().prefix("galen-e2e-sync").tempdir().expect("tmp");
     let clinic_file = dir.path().join("clinic.galen-pairing");

@@ -411,6 +411,9 @@ fn site_command(clinic: &Clinic, session: &Session, command: SiteCommand) -> Res
         println!("Site:          {}", me.name);
         println!("OpenPGP key:   {}", me.openpgp_fingerprint);
         println!("Safety number: {}", me.safety_number);
+        if let Some(at) = me.certificate_expires() {
+            println!("Certificate:   valid until {} (a sync in its last 60 days renews it)", at.date());
+        }
     };
     match command {
         SiteCommand::Init => {

@@ -60,6 +60,13 @@ pub struct SiteIdentity {
     pub safety_number: String,
 }
 
+impl SiteIdentity {
+    /// When the client certificate expires (a sync in its last 60 days renews it).
+    pub fn certificate_expires(&self) -> Option<time::OffsetDateTime> {
+        expires_at(&self.client_certificate)
+    }
+}
+
 fn crypto(e: impl std::fmt::Display) -> Error {
     Error::Signing { reason: e.to_string() }
 }

@@ -429,6 +429,8 @@ export type SiteIdentityDto = {
 	name: string,
 	openpgpFingerprint: string,
 	safetyNumber: string,
+	/**  The day the client certificate expires (YYYY-MM-DD). */
+	certificateValidUntil: string | null,
 };
 
 export type StaffDto = {
