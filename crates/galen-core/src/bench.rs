@@ -145,15 +145,12 @@ pub struct SignReport {
     pub with_kdf: Stats,
 }
 
-pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
-    use crate::documents::{self, Body, Prescription, RxLine, SignerSnapshot};
-    let (clinic, doctor) = clinic_with(dir, "bench-doc", Role::Doctor)?;
-    let pw = STAFF_PASSWORD;
-    let (d, _) = seed::synthetic(1, 1, clinic.now().year());
-    let patient = patients::register(&clinic, &doctor, &NewPatient { demographics: d, clinical: None }, true)?;
-    let today = clinic.now().date().to_string();
-    let line = |m: &str| RxLine {
-        medicament: m.into(),
+/// A ready-to-sign prescription issued on `today`: one line per medicine, 500 mg by mouth every 8 hours for 7
+/// days (the benchmarks sign it; tests elsewhere use it as a typical prescription).
+pub fn prescription(today: &str, medicines: &[&str]) -> crate::documents::Body {
+    use crate::documents::{Body, Prescription, RxLine};
+    let line = |m: &&str| RxLine {
+        medicament: (*m).into(),
         dose: "500".into(),
         dose_unit: "mg".into(),
         route: "by mouth".into(),
@@ -162,14 +159,24 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
         frequency_unit: "hours".into(),
         duration: 7,
         duration_period: "days".into(),
-        valid_until: today.clone(),
+        valid_until: today.into(),
         ..Default::default()
     };
-    let body = Body::Prescription(Prescription {
-        issued_on: today.clone(),
-        lines: vec![line("Amoxicillin"), line("Paracetamol"), line("Ibuprofen")],
+    Body::Prescription(Prescription {
+        issued_on: today.into(),
+        lines: medicines.iter().map(line).collect(),
         ..Default::default()
-    });
+    })
+}
+
+pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
+    use crate::documents::{self, SignerSnapshot};
+    let (clinic, doctor) = clinic_with(dir, "bench-doc", Role::Doctor)?;
+    let pw = STAFF_PASSWORD;
+    let (d, _) = seed::synthetic(1, 1, clinic.now().year());
+    let patient = patients::register(&clinic, &doctor, &NewPatient { demographics: d, clinical: None }, true)?;
+    let today = clinic.now().date().to_string();
+    let body = prescription(&today, &["Amoxicillin", "Paracetamol", "Ibuprofen"]);
     let mut with_kdf = Vec::new();
     for _ in 0..samples.min(50) {
         let draft = documents::create_draft(&clinic, &doctor, patient.id, body.clone())?;

@@ -249,16 +249,10 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
     match meta.kind {
         Kind::Document => {
             let doc: SharedDocument = serde_json::from_value(plain.payload.clone()).map_err(sync_error)?;
-            if doc.uuid != meta.id || check(&doc).map_or(true, |signed| signed.document != doc.uuid) {
-                audit::record(
-                    tx,
-                    at,
-                    &super::system_actor(),
-                    "sync.rejected",
-                    ("document", &doc.uuid),
-                    Outcome::Failed,
-                )?;
-                return Ok(Received::Rejected);
+            // Refused like any contents that cannot be applied (`receive_page` logs the reason and skips it).
+            let signed = check(&doc).map_err(|e| sync_error(format!("document {}: {}", doc.uuid, e.0)))?;
+            if doc.uuid != meta.id || signed.document != doc.uuid {
+                return Err(sync_error(format!("document {}: not the document its envelope names", doc.uuid)));
             }
             let added = tx.execute(
                 "INSERT OR IGNORE INTO received_documents

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use galen_core::audit;
-use galen_core::documents::{self, Body, Prescription, RxLine};
+use galen_core::documents::{self, Body};
 use galen_core::patients;
 use galen_core::site::{self, Leaf, PairingFile};
 use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
@@ -21,29 +21,9 @@ fn url(addr: SocketAddr) -> String {
 }
 
 fn signed_prescription(c: &ClinicDir, patient_id: i64) -> documents::Document {
-    let doctor = &c.doctor;
-    let today = c.clinic.now().date().to_string();
-    let body = Body::Prescription(Prescription {
-        issued_on: today.clone(),
-        lines: vec![RxLine {
-            medicament: "Amoxicillin 500 mg capsule".into(),
-            indication: "Infection".into(),
-            dose: "500".into(),
-            dose_unit: "mg".into(),
-            route: "by mouth".into(),
-            form: "capsule".into(),
-            quantity: 21,
-            frequency: 8,
-            frequency_unit: "hours".into(),
-            duration: 7,
-            duration_period: "days".into(),
-            valid_until: today,
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
-    let draft = documents::create_draft(&c.clinic, doctor, patient_id, body).expect("draft");
-    documents::sign(&c.clinic, doctor, draft.id, PASSWORD, true).expect("sign")
+    let body = galen_core::bench::prescription(&c.clinic.now().date().to_string(), &["Amoxicillin 500 mg capsule"]);
+    let draft = documents::create_draft(&c.clinic, &c.doctor, patient_id, body).expect("draft");
+    documents::sign(&c.clinic, &c.doctor, draft.id, PASSWORD, true).expect("sign")
 }
 
 /// Clínica Sol and Clínica Mar, both paired at `partner` (before it serves, which loads its sites).
