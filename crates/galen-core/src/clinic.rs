@@ -71,7 +71,7 @@ impl Clinic {
         };
         // Validate against an empty in-memory schema, so nothing touches disk before the form is right.
         let scratch = rusqlite::Connection::open_in_memory()?;
-        scratch.execute_batch(staff::MIGRATIONS[0].sql)?;
+        crate::store::migrate::run(&scratch)?;
         let mut errors = FieldErrors::default();
         errors.absorb(text::check_required("site_name", &site_name, SITE_NAME_MAX));
         let admin = match staff::validate(&scratch, &admin) {

@@ -15,43 +15,9 @@ use crate::clinic::Clinic;
 use crate::error::{Error, FieldError, FieldErrors};
 use crate::permissions::{Action, Role};
 use crate::session::Session;
-use crate::store::migrate::Migration;
 use crate::{password, patients, settings, signing, staff};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 9,
-    sql: "CREATE TABLE documents (
-            id                 INTEGER PRIMARY KEY,
-            uuid               TEXT NOT NULL UNIQUE,
-            kind               TEXT NOT NULL CHECK (kind IN ('prescription', 'birth', 'death', 'sick_leave', 'void')),
-            patient_id         INTEGER NOT NULL REFERENCES patients (id),
-            author_id          INTEGER NOT NULL REFERENCES staff (id),
-            status             TEXT NOT NULL CHECK (status IN ('draft', 'signed')),
-            body               TEXT NOT NULL,
-            supersedes         INTEGER REFERENCES documents (id),
-            superseded_by      INTEGER REFERENCES documents (id),
-            voided_by          INTEGER REFERENCES documents (id),
-            clinic_name        TEXT,
-            patient_snapshot   TEXT,
-            signer_id          INTEGER REFERENCES staff (id),
-            signer_name        TEXT,
-            signer_licence     TEXT,
-            signer_fingerprint TEXT,
-            signed_at          TEXT,
-            canonical          TEXT,
-            signature          TEXT,
-            created_at         TEXT NOT NULL,
-            updated_at         TEXT NOT NULL
-          ) STRICT;
-          CREATE INDEX documents_patient ON documents (patient_id);",
-    post: None,
-}];
-
-/// The signature of the printed QR's summary (see qr.rs), added with the printed documents.
-pub(crate) const MIGRATIONS_V11: &[Migration] =
-    &[Migration { version: 11, sql: "ALTER TABLE documents ADD COLUMN qr_signature TEXT;", post: None }];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {

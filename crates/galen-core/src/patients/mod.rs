@@ -21,75 +21,9 @@ use crate::clinic::Clinic;
 use crate::error::{Error, FieldError, FieldErrors, Result as StoreResult};
 use crate::permissions::Action;
 use crate::session::Session;
-use crate::store::{migrate::Migration, Store};
+use crate::store::Store;
 use crate::{mrn, settings};
 use rusqlite::{Connection, OptionalExtension};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 3,
-    sql: "CREATE TABLE patients (
-            id            INTEGER PRIMARY KEY,
-            uuid          TEXT NOT NULL UNIQUE,
-            given_names   TEXT NOT NULL,
-            family_name   TEXT NOT NULL,
-            date_of_birth TEXT,
-            notes         TEXT NOT NULL DEFAULT '',
-            created_at    TEXT NOT NULL,
-            updated_at    TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
-
-/// The full record: identifiers, demographics and clinical fields, plus the lookup and search tables.
-pub(crate) const MIGRATIONS_V8: &[Migration] = &[Migration {
-    version: 8,
-    sql: "ALTER TABLE patients ADD COLUMN mrn TEXT;
-          ALTER TABLE patients ADD COLUMN sex TEXT NOT NULL DEFAULT 'unknown'
-              CHECK (sex IN ('female', 'male', 'other', 'unknown'));
-          ALTER TABLE patients ADD COLUMN dob_estimated INTEGER NOT NULL DEFAULT 0;
-          ALTER TABLE patients ADD COLUMN national_id TEXT;
-          ALTER TABLE patients ADD COLUMN phones TEXT NOT NULL DEFAULT '[]';
-          ALTER TABLE patients ADD COLUMN email TEXT NOT NULL DEFAULT '';
-          ALTER TABLE patients ADD COLUMN address TEXT NOT NULL DEFAULT '';
-          ALTER TABLE patients ADD COLUMN emergency_contact TEXT NOT NULL DEFAULT '{}';
-          ALTER TABLE patients ADD COLUMN consent_share INTEGER NOT NULL DEFAULT 0;
-          ALTER TABLE patients ADD COLUMN blood_type TEXT NOT NULL DEFAULT '';
-          ALTER TABLE patients ADD COLUMN allergies TEXT NOT NULL DEFAULT '[]';
-          ALTER TABLE patients ADD COLUMN conditions TEXT NOT NULL DEFAULT '[]';
-          ALTER TABLE patients ADD COLUMN pregnancy_status TEXT NOT NULL DEFAULT 'unknown';
-          ALTER TABLE patients ADD COLUMN pregnancy_as_of TEXT NOT NULL DEFAULT '';
-          ALTER TABLE patients ADD COLUMN deceased INTEGER NOT NULL DEFAULT 0;
-          ALTER TABLE patients ADD COLUMN merged_into INTEGER REFERENCES patients (id);
-          CREATE UNIQUE INDEX patients_mrn ON patients (mrn);
-          CREATE UNIQUE INDEX patients_national_id ON patients (national_id)
-              WHERE national_id IS NOT NULL AND merged_into IS NULL;
-          CREATE INDEX patients_dob ON patients (date_of_birth);
-          CREATE TABLE patient_identifiers (
-              kind       TEXT NOT NULL CHECK (kind IN ('mrn', 'phone')),
-              value      TEXT NOT NULL,
-              patient_id INTEGER NOT NULL REFERENCES patients (id),
-              PRIMARY KEY (kind, value, patient_id)
-          ) STRICT, WITHOUT ROWID;
-          CREATE INDEX patient_identifiers_patient ON patient_identifiers (patient_id);
-          CREATE VIRTUAL TABLE patient_search USING fts5 (
-              names, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
-          );",
-    post: Some(backfill_v8),
-}];
-
-/// Patients from before version 8 get an MRN and their search entry.
-fn backfill_v8(conn: &Connection) -> StoreResult<()> {
-    let ids: Vec<(i64, String, String)> = conn
-        .prepare("SELECT id, given_names, family_name FROM patients WHERE mrn IS NULL ORDER BY id")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (id, given, family) in ids {
-        let code = next_mrn(conn)?;
-        conn.execute("UPDATE patients SET mrn = ?2 WHERE id = ?1", (id, &code))?;
-        index(conn, id, &code, &given, &family, &[])?;
-    }
-    Ok(())
-}
 
 /// The clinic's MRN prefix: the setting, else up to three letters of the clinic's name.
 pub fn mrn_prefix(conn: &Connection) -> StoreResult<String> {

@@ -1,19 +1,7 @@
 //! `galen_meta`: one row that marks a file as a Galen database and names it.
 
-use super::migrate::Migration;
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: "CREATE TABLE galen_meta (
-            singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
-            app        TEXT NOT NULL CHECK (app = 'galen'),
-            db_id      TEXT NOT NULL,
-            created_at TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
 
 pub(crate) fn init(conn: &Connection, db_id: &str) -> Result<()> {
     conn.execute(

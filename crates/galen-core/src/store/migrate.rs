@@ -1,41 +1,22 @@
-//! Versioned migrations. Each table's module declares its own migrations; this runner applies them in order,
-//! one transaction each, and records the version in `PRAGMA user_version`.
+//! Versioned migrations, read as data: each table's SQL lives beside the module that owns it
+//! (`src/<module>/migrations/NNNN_<what>.sql`) and `build.rs` lists the files, so this runner imports no domain
+//! module. It applies them in order, one transaction each, and records the version in `PRAGMA user_version`.
 //!
-//! A shipped migration is never edited: `shipped_migrations_are_never_edited` pins each one's hash.
+//! A shipped migration is never edited: `shipped_migrations_are_never_edited` pins each one's hash. The one data
+//! step SQL alone could not do (version 8) is frozen here with it, in `backfill.rs`.
 
 use crate::error::Result;
 use rusqlite::Connection;
 
 #[derive(Debug)]
 pub(crate) struct Migration {
-    /// Global, strictly increasing across all tables.
+    /// Global, strictly increasing across all tables: the number the file name starts with.
     pub version: u32,
     pub sql: &'static str,
-    /// Data work SQL alone cannot do (e.g. computing check characters), run in the same transaction.
-    pub post: Option<fn(&Connection) -> Result<()>>,
 }
 
-/// Every table's migrations. Add a module's list here when it gains a table.
-fn all() -> Vec<&'static Migration> {
-    let tables = [
-        super::meta::MIGRATIONS,
-        crate::settings::MIGRATIONS,
-        crate::patients::MIGRATIONS,
-        crate::staff::MIGRATIONS,
-        crate::throttle::MIGRATIONS,
-        crate::audit::MIGRATIONS,
-        crate::breakglass::MIGRATIONS,
-        crate::patients::MIGRATIONS_V8,
-        crate::documents::MIGRATIONS,
-        crate::signing::MIGRATIONS,
-        crate::documents::MIGRATIONS_V11,
-        crate::site::MIGRATIONS,
-        crate::sync::MIGRATIONS,
-    ];
-    let mut all: Vec<&'static Migration> = tables.into_iter().flatten().collect();
-    all.sort_by_key(|m| m.version);
-    all
-}
+/// Every table's migrations, by version.
+pub(crate) static ALL: &[Migration] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 pub const LATEST_SCHEMA: u32 = 13;
 
@@ -43,13 +24,18 @@ pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }
 
+/// Brings `conn` up to [`LATEST_SCHEMA`].
 pub(crate) fn run(conn: &Connection) -> Result<()> {
+    run_to(conn, LATEST_SCHEMA)
+}
+
+fn run_to(conn: &Connection, target: u32) -> Result<()> {
     let current = schema_version(conn)?;
-    for m in all().into_iter().filter(|m| m.version > current) {
+    for m in ALL.iter().filter(|m| m.version > current && m.version <= target) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(m.sql)?;
-        if let Some(post) = m.post {
-            post(&tx)?;
+        if m.version == 8 {
+            super::backfill::mrns_and_search_v8(&tx)?;
         }
         tx.pragma_update(None, "user_version", m.version)?;
         tx.commit()?;
@@ -64,9 +50,33 @@ mod tests {
 
     #[test]
     fn versions_are_unique_contiguous_and_end_at_latest() {
-        let versions: Vec<u32> = all().iter().map(|m| m.version).collect();
+        let versions: Vec<u32> = ALL.iter().map(|m| m.version).collect();
         let expected: Vec<u32> = (1..=LATEST_SCHEMA).collect();
         assert_eq!(versions, expected, "migration versions must run 1..=LATEST_SCHEMA with no gaps or repeats");
+    }
+
+    #[test]
+    fn patients_from_before_version_8_get_an_mrn_and_a_search_entry() {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        run_to(&conn, 7).expect("migrate to 7");
+        conn.execute("INSERT INTO settings (key, value) VALUES ('site.name', 'Clínica Sol')", []).expect("site");
+        for (given, family) in [("Ana", "Albuquerque"), ("Jürgen", "Müller")] {
+            conn.execute(
+                "INSERT INTO patients (uuid, given_names, family_name, created_at, updated_at) VALUES (?1, ?2, ?3, '', '')",
+                (format!("{given}-uuid"), given, family),
+            )
+            .expect("old patient");
+        }
+        run(&conn).expect("migrate to the latest");
+        let mrns: Vec<String> = conn
+            .prepare("SELECT mrn FROM patients ORDER BY id")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .expect("mrns");
+        assert_eq!(mrns, [crate::mrn::format("CLI", 1), crate::mrn::format("CLI", 2)], "prefix from the name");
+        let found: i64 = conn
+            .query_row("SELECT rowid FROM patient_search WHERE patient_search MATCH 'muller'", [], |r| r.get(0))
+            .expect("Müller is searchable without the accent");
+        assert_eq!(found, 2);
     }
 
     #[test]
@@ -90,7 +100,7 @@ mod tests {
         ];
         assert_eq!(pinned.len(), LATEST_SCHEMA as usize, "pin every migration here as it ships");
         for (version, prefix) in pinned {
-            let m = all().into_iter().find(|m| m.version == version).expect("pinned migration exists");
+            let m = ALL.iter().find(|m| m.version == version).expect("pinned migration exists");
             let hash = data_encoding::HEXLOWER.encode(&Sha256::digest(m.sql.as_bytes()));
             assert!(hash.starts_with(prefix), "migration {version} was edited (hash {hash}); add a new one instead");
         }

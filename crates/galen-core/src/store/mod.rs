@@ -3,6 +3,7 @@
 //! Opening classifies every failure (not a Galen file, damaged pages, newer schema) into a [`StoreError`]
 //! that says what to do next, and then brings the schema up to date.
 
+mod backfill;
 mod meta;
 pub(crate) mod migrate;
 

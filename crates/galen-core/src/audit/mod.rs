@@ -10,29 +10,9 @@ use crate::clinic::Clinic;
 use crate::error::{Error, Result as StoreResult};
 use crate::permissions::{Action, Role};
 use crate::session::Session;
-use crate::store::migrate::Migration;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 6,
-    sql: "CREATE TABLE audit_log (
-            id          INTEGER PRIMARY KEY,
-            at          TEXT NOT NULL,
-            user_id     INTEGER,
-            username    TEXT NOT NULL,
-            role        TEXT NOT NULL,
-            action      TEXT NOT NULL,
-            entity_type TEXT NOT NULL,
-            entity_id   TEXT NOT NULL,
-            outcome     TEXT NOT NULL,
-            break_glass INTEGER NOT NULL CHECK (break_glass IN (0, 1)),
-            prev_hash   TEXT NOT NULL,
-            hash        TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -6,20 +6,9 @@
 //! must not sit in the table.
 
 use crate::error::Result;
-use crate::store::migrate::Migration;
 use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 5,
-    sql: "CREATE TABLE login_throttle (
-            username_hash TEXT PRIMARY KEY NOT NULL,
-            failures      INTEGER NOT NULL,
-            locked_until  TEXT
-          ) STRICT;",
-    post: None,
-}];
 
 pub const FREE_ATTEMPTS: u32 = 5;
 pub const FIRST_DELAY: Duration = Duration::seconds(30);

@@ -8,26 +8,8 @@ use crate::error::{Error, FieldErrors};
 use crate::permissions::{Action, Role};
 use crate::sensitive::Sensitive;
 use crate::session::Session;
-use crate::store::migrate::Migration;
 use crate::{password, text};
 use rusqlite::{Connection, OptionalExtension};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 4,
-    sql: "CREATE TABLE staff (
-            id                   INTEGER PRIMARY KEY,
-            username             TEXT NOT NULL UNIQUE,
-            display_name         TEXT NOT NULL,
-            role                 TEXT NOT NULL CHECK (role IN ('admin', 'doctor', 'nurse', 'receptionist')),
-            licence_number       TEXT,
-            active               INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
-            password_hash        TEXT NOT NULL,
-            must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1)),
-            created_at           TEXT NOT NULL,
-            updated_at           TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {

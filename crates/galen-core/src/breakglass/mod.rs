@@ -7,21 +7,7 @@ use crate::clinic::{actor_of, Clinic};
 use crate::error::{Error, FieldError, FieldErrors};
 use crate::permissions::Action;
 use crate::session::{Grant, Session, BREAK_GLASS_FOR};
-use crate::store::migrate::Migration;
 use crate::{staff, text};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 7,
-    sql: "CREATE TABLE break_glass (
-            id         INTEGER PRIMARY KEY,
-            user_id    INTEGER NOT NULL REFERENCES staff (id),
-            patient_id INTEGER NOT NULL REFERENCES patients (id),
-            reason     TEXT NOT NULL,
-            at         TEXT NOT NULL,
-            until      TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
 
 pub const REASON_MIN: usize = 10;
 pub const REASON_MAX: usize = 500;

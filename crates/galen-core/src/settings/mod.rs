@@ -5,19 +5,10 @@ use crate::clinic::Clinic;
 use crate::error::{Error, FieldErrors, Result};
 use crate::permissions::Action;
 use crate::session::Session;
-use crate::store::{migrate::Migration, Store};
+use crate::store::Store;
 use crate::text;
 use rusqlite::{Connection, OptionalExtension};
 use time::Duration;
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 2,
-    sql: "CREATE TABLE settings (
-            key   TEXT PRIMARY KEY NOT NULL,
-            value TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
 
 pub(crate) const SITE_NAME: &str = "site.name";
 const SITE_ADDRESS: &str = "site.address";

@@ -5,7 +5,6 @@
 //! next signature gets a new key); old keys stay here so their signatures still verify.
 
 use crate::error::{Error, Result as StoreResult};
-use crate::store::migrate::Migration;
 use openpgp::cert::prelude::*;
 use openpgp::crypto::Password;
 use openpgp::parse::stream::{DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper};
@@ -16,20 +15,6 @@ use openpgp::serialize::SerializeInto;
 use rusqlite::{Connection, OptionalExtension};
 use sequoia_openpgp as openpgp;
 use std::io::Write;
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 10,
-    sql: "CREATE TABLE doctor_keys (
-            id          INTEGER PRIMARY KEY,
-            staff_id    INTEGER NOT NULL REFERENCES staff (id),
-            fingerprint TEXT NOT NULL UNIQUE,
-            secret_key  TEXT NOT NULL,
-            active      INTEGER NOT NULL CHECK (active IN (0, 1)),
-            created_at  TEXT NOT NULL
-          ) STRICT;
-          CREATE INDEX doctor_keys_staff ON doctor_keys (staff_id);",
-    post: None,
-}];
 
 static POLICY: StandardPolicy<'static> = StandardPolicy::new();
 

@@ -10,28 +10,12 @@ use crate::error::{Error, FieldError, FieldErrors};
 use crate::permissions::Action;
 use crate::session::Session;
 use crate::settings;
-use crate::store::migrate::Migration;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 12,
-    sql: "CREATE TABLE site_identity (
-            id          INTEGER PRIMARY KEY CHECK (id = 1),
-            name        TEXT NOT NULL,
-            ca_cert     TEXT NOT NULL,
-            ca_key      TEXT NOT NULL,
-            client_cert TEXT NOT NULL,
-            client_key  TEXT NOT NULL,
-            openpgp_key TEXT NOT NULL,
-            created_at  TEXT NOT NULL
-          ) STRICT;",
-    post: None,
-}];
 
 /// The version tag of a pairing file; readers refuse others.
 pub const PAIRING_FORMAT: &str = "galen-pairing-1";
