@@ -658,7 +658,7 @@ impl ReceivedDocumentDto {
             uuid: r.document.uuid.clone(),
             kind,
             received_at: r.received_at.clone(),
-            problem: r.contents.as_ref().err().cloned(),
+            problem: r.contents.as_ref().err().map(ToString::to_string),
             clinic: signed.map(|s| s.clinic.clone()),
             signer: signed.map(|s| s.signer.clone().into()),
             signed_at: signed.map(|s| s.signed_at.clone()),
@@ -696,26 +696,15 @@ pub struct DocumentDto {
     pub qr_data_url: Option<String>,
 }
 
-impl DocumentDto {
-    /// Adds the QR image for a signed document's QR text.
-    pub fn with_qr(mut self, text: Option<String>) -> Self {
-        self.qr_data_url = text
-            .and_then(|t| galen_core::documents::qr::svg(&t, 4))
-            .map(|svg| format!("data:image/svg+xml;base64,{}", galen_core::crypto::base64_encode(svg.as_bytes())));
-        self
-    }
-
-    pub fn new(
-        d: galen_core::documents::Document,
-        v: galen_core::documents::Verification,
-        warnings: Vec<String>,
-    ) -> Self {
+impl From<galen_core::documents::DocumentView> for DocumentDto {
+    fn from(v: galen_core::documents::DocumentView) -> Self {
         use galen_core::documents::Verification;
-        let (verification, problem) = match v {
+        let (verification, problem) = match v.verification {
             Verification::Valid { .. } => ("valid", None),
             Verification::Unsigned => ("unsigned", None),
-            Verification::Invalid { problem } => ("invalid", Some(problem)),
+            Verification::Invalid { problem } => ("invalid", Some(problem.to_string())),
         };
+        let d = v.document;
         Self {
             id: d.id,
             uuid: d.uuid,
@@ -729,8 +718,11 @@ impl DocumentDto {
             signed_at: d.signed_at,
             verification: verification.into(),
             verification_problem: problem,
-            warnings,
-            qr_data_url: None,
+            warnings: v.warnings.iter().map(ToString::to_string).collect(),
+            qr_data_url: v
+                .qr_text
+                .and_then(|t| galen_core::documents::qr::svg(&t, 4))
+                .map(|svg| format!("data:image/svg+xml;base64,{}", galen_core::crypto::base64_encode(svg.as_bytes()))),
         }
     }
 }

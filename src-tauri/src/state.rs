@@ -47,7 +47,7 @@ impl AppState {
 impl galen_core::sync::Db for AppState {
     fn with<T>(&self, f: impl FnOnce(&Clinic) -> Result<T, Error>) -> Result<T, Error> {
         let inner = self.lock();
-        let clinic = inner.clinic.as_ref().ok_or_else(|| Error::Sync { reason: "the clinic is not open".into() })?;
+        let clinic = inner.clinic.as_ref().ok_or_else(|| Error::Sync(galen_core::error::SyncFailure::ClinicClosed))?;
         f(clinic)
     }
 }

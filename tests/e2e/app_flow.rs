@@ -127,17 +127,17 @@ async fn partner_sync_flow(d: &Driver) {
     d.wait_for_text("Saved ", Duration::from_secs(20)).await;
 
     // The partner's operator pairs the clinic with the number the clinic's screen shows, and starts serving.
-    let issued = galen_core::site::issue(
+    let issued = galen_proto::certs::issue(
         "Hospital Central CA",
         "Hospital Central",
-        galen_core::site::Leaf::Server { hosts: vec!["127.0.0.1".into()] },
+        galen_proto::certs::Leaf::Server { hosts: vec!["127.0.0.1".into()] },
         time::OffsetDateTime::now_utc(),
     )
     .expect("server certificate");
     let conn = store::open_db(&dir.path().join("partner.db")).expect("partner db");
     store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("partner identity");
     let text = std::fs::read_to_string(&clinic_file).expect("the dialog saved the pairing file");
-    let file = galen_core::site::read_pairing_file(&text).expect("a pairing file");
+    let file = galen_proto::pairing::PairingFile::read(&text).expect("a pairing file");
     store::pair(&conn, &file, &site_number).expect("the number on screen matches the file");
     let partner_file = dir.path().join("partner.galen-pairing");
     let partner_pairing = store::pairing_file(&conn).expect("partner pairing file");
@@ -152,7 +152,7 @@ async fn partner_sync_flow(d: &Driver) {
         let theirs = galen_core::site::pairing_file(&other.clinic, &other.admin).expect("their file");
         store::pair(&conn, &theirs, &theirs.safety_number).expect("pair");
         cas.push_str(&theirs.ca_certificate);
-        let number = galen_core::site::read_pairing_file(&serde_json::to_string(&partner_pairing).expect("json"))
+        let number = galen_proto::pairing::PairingFile::read(&serde_json::to_string(&partner_pairing).expect("json"))
             .expect("read")
             .safety_number;
         let text = serde_json::to_string(&partner_pairing).expect("json");

@@ -11,7 +11,7 @@
 //! HMAC-SHA256 under a key derived from the database key, over everything before it: a truncated, padded or
 //! altered backup is refused before anything is replaced.
 
-use crate::audit::{self, Actor, Outcome};
+use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;
 use crate::crypto::{self, Dek};
 use crate::error::{io, Result, StoreError};

@@ -1,17 +1,18 @@
 //! `Clinic`: an open clinic (its data folder, its unlocked store and a clock) and the front door to every
 //! operation: sign-in, locking, and `authorize`, which applies the permission table to each call.
 
-use crate::audit::{self, Actor, Outcome};
+use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, FieldErrors, StoreError};
 use crate::permissions::{self, Action, Role};
 use crate::recovery::RecoveryKey;
 use crate::sensitive::Sensitive;
 use crate::session::{Session, DEFAULT_IDLE_TIMEOUT};
-use crate::staff::{self, NewStaff};
+use crate::settings::table as settings;
+use crate::staff::table::{self as staff, NewStaff};
 use crate::store::Store;
 use crate::vault::Vault;
-use crate::{password, settings, text, throttle};
+use crate::{password, text, throttle};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -44,7 +45,7 @@ pub const SITE_NAME_MAX: usize = 200;
 
 impl Clinic {
     pub fn new(vault: Vault, store: Store) -> Self {
-        crate::pdf::print::sweep(&crate::pdf::print::spool_dir(vault.dir()));
+        vault.sweep_printouts();
         Self { vault, store, clock: Arc::new(SystemClock) }
     }
 

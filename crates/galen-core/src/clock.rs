@@ -43,13 +43,8 @@ pub(crate) fn now_rfc3339() -> String {
     rfc3339(OffsetDateTime::now_utc())
 }
 
-/// RFC 3339 in UTC to the millisecond, e.g. `2026-11-21T09:42:43.242Z`.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let t = t.replace_nanosecond(t.millisecond() as u32 * 1_000_000).unwrap_or(t);
-    // Any UTC timestamp in range formats as RFC 3339.
-    t.format(&Rfc3339).unwrap_or_default()
-}
+/// RFC 3339 in UTC to the millisecond, e.g. `2026-11-21T09:42:43.242Z`, as the partner writes times too.
+pub use galen_proto::rfc3339;
 
 pub(crate) fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()

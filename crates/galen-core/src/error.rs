@@ -152,29 +152,109 @@ pub enum Error {
     #[error("Please correct: {0}")]
     Invalid(FieldErrors),
 
-    #[error("{what} was not found.")]
-    NotFound { what: String },
+    #[error("{0} was not found.")]
+    NotFound(Missing),
 
-    #[error("The document could not be signed: {reason}")]
-    Signing { reason: String },
+    /// The OpenPGP or X.509 library refused a key or a signature it was given to make (not a verification: that
+    /// is `DoesNotVerify`).
+    #[error("A key or signature could not be made: {0}. Nothing was saved; try again, and tell the clinic's admin if it persists.")]
+    Crypto(CryptoFailure),
 
-    #[error("Acknowledge these warnings before signing: {}", .0.join("; "))]
-    WarningsNotAcknowledged(Vec<String>),
+    #[error("Acknowledge these warnings before signing: {}", join(.0))]
+    WarningsNotAcknowledged(Vec<crate::documents::model::Warning>),
+
+    /// A signed document that fails its check never leaves the clinic (printed, exported or shared).
+    #[error("Document {document} does not verify ({problem}), so it is not printed or exported. Nothing was changed; tell the clinic's admin.")]
+    DoesNotVerify { document: String, problem: crate::documents::model::Problem },
 
     #[error("Document {id} has been signed and can no longer change. Write a correction, or void it.")]
     AlreadySigned { id: i64 },
 
     #[error("This may be a patient who is already registered ({} possible match(es)). Check the list; register anyway only if it is a different person.", .0.len())]
-    PossibleDuplicates(Vec<crate::patients::Candidate>),
+    PossibleDuplicates(Vec<crate::patients::model::Candidate>),
 
-    #[error("Sync with the partner did not finish: {reason}. Nothing was lost: what was not sent stays queued and is sent at the next sync.")]
-    Sync { reason: String },
+    #[error("Sync with the partner did not finish: {0}. Nothing was lost: what was not sent stays queued and is sent at the next sync.")]
+    Sync(SyncFailure),
+
+    /// A printout could not be assembled (the PDF library's own words).
+    #[error("The PDF could not be made: {0}. Nothing was printed or saved.")]
+    Printout(String),
+}
+
+/// What was looked for and not found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    #[error("Patient {0}")]
+    Patient(i64),
+    #[error("MRN {0}")]
+    Mrn(String),
+    #[error("Document {0}")]
+    Document(i64),
+    #[error("User {0:?}")]
+    User(String),
+    #[error("Signing key {0}")]
+    Key(String),
+    #[error("A signing key for {0} (it is created at their first signature)")]
+    SigningKeyOf(String),
+    #[error("A site identity (run `galen site init` first)")]
+    SiteIdentity,
+    #[error("A partner (pair with one first)")]
+    Partner,
+    #[error("Open conflict {0}")]
+    Conflict(i64),
+    #[error("The received document")]
+    ReceivedDocument,
+}
+
+/// Why the OpenPGP or X.509 library could not make a key or a signature (its own words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoFailure {
+    #[error("OpenPGP: {0}")]
+    OpenPgp(String),
+    #[error("certificate: {0}")]
+    Certificate(String),
+    #[error("the new signing key does not unlock with this password")]
+    NewKeyLocked,
+}
+
+/// Why a sync run stopped, or why one received record was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncFailure {
+    /// The network or TLS failed (their own words name the cause: refused, timed out, certificate…).
+    #[error("the partner at {url} could not be reached ({cause})")]
+    Unreachable { url: String, cause: String },
+    /// The partner answered with an error.
+    #[error("the partner answered {status}: {message}")]
+    Refused { status: String, message: String },
+    /// The partner's answer does not fit what was asked.
+    #[error("the partner's answer makes no sense: {0}")]
+    BadAnswer(String),
+    /// This clinic's site identity, or the paired partner's certificate or key, cannot be used.
+    #[error("the keys for sync cannot be used: {0}")]
+    Keys(String),
+    /// The clinic was closed (locked away, restored) while sync was running.
+    #[error("the clinic was closed while it ran")]
+    ClinicClosed,
+    /// A received record whose contents cannot be applied here; it is logged and skipped.
+    #[error("{0}")]
+    Contents(String),
+}
+
+impl Error {
+    /// One field's error: how an operation refuses a form, so the screen shows it next to that field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid(FieldErrors::one(FieldError::new(field, message)))
+    }
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Store(StoreError::Sqlite(e))
     }
+}
+
+fn join(items: &[impl std::fmt::Display]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 pub(crate) fn human_duration(secs: u64) -> String {

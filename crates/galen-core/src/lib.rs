@@ -32,11 +32,12 @@
 
 pub mod audit;
 pub mod backup;
-pub mod bench;
 pub mod breakglass;
 pub mod clinic;
 pub mod clock;
 pub mod crypto;
+#[cfg(feature = "dev")]
+pub mod dev;
 pub mod documents;
 pub mod error;
 pub mod keyfile;
@@ -57,6 +58,7 @@ pub mod store;
 pub mod sync;
 pub mod text;
 pub mod throttle;
+mod value_list;
 pub mod vault;
 
 pub use clinic::Clinic;

@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 pub const DB_FILE: &str = "galen.db";
 pub const KEY_FILE: &str = "galen.keys";
 
+/// Printouts left for a viewer are deleted after this long.
+pub const PRINTOUTS_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The default data folder: the OS data directory (e.g. `~/.local/share/galen` on Linux).
 pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "Galen", "galen").map(|d| d.data_dir().to_owned())
@@ -65,6 +68,28 @@ impl Vault {
 
     pub fn db_path(&self) -> PathBuf {
         self.dir.join(DB_FILE)
+    }
+
+    /// Printouts sent down the print path wait here for a viewer (owner-only, like the data).
+    pub fn printouts_dir(&self) -> PathBuf {
+        self.dir.join("printouts")
+    }
+
+    /// Deletes printouts older than [`PRINTOUTS_KEPT`], so the folder does not collect patient data. Runs at every
+    /// print and whenever a clinic is opened.
+    pub(crate) fn sweep_printouts(&self) {
+        let Ok(entries) = std::fs::read_dir(self.printouts_dir()) else { return };
+        let now = std::time::SystemTime::now();
+        for entry in entries.flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| now.duration_since(t).unwrap_or_default() > PRINTOUTS_KEPT)
+                .unwrap_or(false);
+            if old {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     pub fn key_file_path(&self) -> PathBuf {

@@ -6,7 +6,7 @@
 //! - HTTPS on rustls where every connection must present a client certificate from a paired clinic's CA
 //!   (`tls.rs`, `WebPkiClientVerifier`, never unauthenticated).
 //! - Versioned routes under `/api/v1`; request bodies size-limited; JSON errors that never leak internals.
-//! - Envelopes (`galen_core::sync::envelope`) are accepted only when signed by the OpenPGP key of the same site
+//! - Envelopes (`galen_proto::envelope`) are accepted only when signed by the OpenPGP key of the same site
 //!   whose certificate made the connection; each refusal is logged with its own reason (`store.rs`).
 //! - One SQLite file holds its identity, the paired sites and what they sent, unique on (site, id, version).
 //!
@@ -31,7 +31,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use galen_core::sync::wire::{PullResponse, PushRequest, PushResponse, MAX_BATCH, MAX_BODY_BYTES};
+use galen_proto::wire::{PullResponse, PushRequest, PushResponse, MAX_BATCH, MAX_BODY_BYTES};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;

@@ -2,8 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use galen_core::site::{self, Leaf};
 use galen_partner::{config::Config, store, tls};
+use galen_proto::certs::{self, Leaf};
+use galen_proto::pairing::PairingFile;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,7 +99,7 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
             );
         }
     }
-    let issued = site::issue(
+    let issued = certs::issue(
         &format!("{name} — Galen partner CA"),
         name,
         Leaf::Server { hosts },
@@ -117,7 +118,7 @@ fn renew_certificate(config: &Config) -> Result<()> {
     let (ca_cert, ca_key) = store::server_ca(&conn)?;
     let old = std::fs::read_to_string(&config.certificate)
         .with_context(|| format!("cannot read {}", config.certificate.display()))?;
-    let (cert, key) = site::renew(&ca_cert, &ca_key, &old, time::OffsetDateTime::now_utc())?;
+    let (cert, key) = certs::renew(&ca_cert, &ca_key, &old, time::OffsetDateTime::now_utc())?;
     // The key first: a crash between the two leaves the old certificate with a key it does not match, which
     // `--check` reports, rather than a certificate whose key is lost.
     write_file(&config.private_key, &key, 0o640)?;
@@ -128,7 +129,7 @@ fn renew_certificate(config: &Config) -> Result<()> {
 }
 
 fn expiry(cert: &str) -> String {
-    site::expires_at(cert).map_or_else(|| "?".into(), |at| at.date().to_string())
+    certs::expires_at(cert).map_or_else(|| "?".into(), |at| at.date().to_string())
 }
 
 /// Writes a file whole or not at all (a temporary file renamed over it), readable as `mode` says.
@@ -149,7 +150,7 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
 
 fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let pairing = site::read_pairing_file(&text)?;
+    let pairing = PairingFile::read(&text)?;
     println!("Clinic: {}", pairing.site);
     println!("Safety number: {}", pairing.safety_number);
     let confirmed = match safety_number {
@@ -181,7 +182,8 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     let pems = config.read_pems()?;
     let tls = tls::server_config(&pems.certificate, &pems.private_key, cas.as_bytes())?;
     let certificate = String::from_utf8_lossy(&pems.certificate);
-    let due = site::expires_at(&certificate).is_none_or(|at| at - time::OffsetDateTime::now_utc() < site::RENEW_WITHIN);
+    let due =
+        certs::expires_at(&certificate).is_none_or(|at| at - time::OffsetDateTime::now_utc() < certs::RENEW_WITHIN);
     if due {
         eprintln!(
             "warning: the server certificate expires on {}: run `galen-partner renew-certificate`, then restart",

@@ -1,9 +1,9 @@
 //! The partner's own database: one SQLite file. Its identity (OpenPGP key, server CA), the paired sites, the
 //! records they sent (unique on site, id and version), the nonces seen, and a log of every refused envelope.
 
-use galen_core::site::PairingFile;
-use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
-use galen_core::sync::wire::{Pulled, PushResult, PushStatus};
+use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
+use galen_proto::pairing::PairingFile;
+use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
 use rusqlite::{Connection, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -91,7 +91,7 @@ impl Site {
 }
 
 fn now_rfc3339() -> String {
-    galen_core::clock::rfc3339(OffsetDateTime::now_utc())
+    galen_proto::rfc3339(OffsetDateTime::now_utc())
 }
 
 /// The partner's database, its key and its paired sites, shared by every request.
@@ -258,9 +258,8 @@ impl Partner {
         let now = OffsetDateTime::now_utc();
         let candidates: Vec<PeerKey> = self.sites.iter().map(|s| s.key.clone()).collect();
         // The crypto runs before the database lock is taken.
-        let opened: Vec<Result<Plaintext, Rejection>> = galen_core::sync::par_map(envelopes, |b64| {
-            let bytes =
-                galen_core::crypto::base64_decode(b64).ok_or_else(|| Rejection::Malformed("not base64".into()))?;
+        let opened: Vec<Result<Plaintext, Rejection>> = par_map(envelopes, |b64| {
+            let bytes = decode_envelope(b64).ok_or_else(|| Rejection::Malformed("not base64".into()))?;
             let o = envelope::open(&self.key, &candidates, &bytes, now)?;
             if o.signer != site.key.fingerprint() {
                 return Err(Rejection::WrongSigner);
@@ -296,7 +295,7 @@ impl Partner {
             });
         }
         // A nonce older than twice the window can only come back in an envelope refused as stale.
-        let cutoff = galen_core::clock::rfc3339(now - envelope::WINDOW * 2);
+        let cutoff = galen_proto::rfc3339(now - envelope::WINDOW * 2);
         tx.execute("DELETE FROM nonces WHERE seen_at < ?1", [cutoff])?;
         tx.commit()?;
         Ok(results)
@@ -322,30 +321,28 @@ impl Partner {
             rows
         };
         let more = rows.len() > limit;
-        let now = galen_core::clock::rfc3339(OffsetDateTime::now_utc());
+        let now = galen_proto::rfc3339(OffsetDateTime::now_utc());
         // Sealing is CPU-bound: the page is sealed on every core, as pushes are opened.
-        let sealed =
-            galen_core::sync::par_map(&rows[..rows.len().min(limit)], |(seq, kind, id, version, payload, origin)| {
-                let plain = Plaintext {
-                    meta: Meta {
-                        format: envelope::FORMAT.into(),
-                        id: id.clone(),
-                        version: *version,
-                        created_at: now.clone(),
-                        nonce: envelope::new_nonce(),
-                        sender: self.key.fingerprint(),
-                        recipient: site.key.fingerprint(),
-                        origin: origin.clone(),
-                        kind: Kind::parse(kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
-                    },
-                    payload: serde_json::from_str(payload).map_err(|e| StoreError::Invalid(e.to_string()))?,
-                };
-                let bytes =
-                    envelope::seal(&self.key, &site.key, &plain).map_err(|e| StoreError::Invalid(e.to_string()))?;
-                Ok(Pulled { seq: *seq, envelope: galen_core::crypto::base64_encode(&bytes) })
-            })
-            .into_iter()
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let sealed = par_map(&rows[..rows.len().min(limit)], |(seq, kind, id, version, payload, origin)| {
+            let plain = Plaintext {
+                meta: Meta {
+                    format: envelope::FORMAT.into(),
+                    id: id.clone(),
+                    version: *version,
+                    created_at: now.clone(),
+                    nonce: envelope::new_nonce(),
+                    sender: self.key.fingerprint(),
+                    recipient: site.key.fingerprint(),
+                    origin: origin.clone(),
+                    kind: Kind::parse(kind).ok_or_else(|| StoreError::Invalid(format!("kind {kind}")))?,
+                },
+                payload: serde_json::from_str(payload).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            };
+            let bytes = envelope::seal(&self.key, &site.key, &plain).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            Ok(Pulled { seq: *seq, envelope: encode_envelope(&bytes) })
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((sealed, more))
     }
 
@@ -379,8 +376,7 @@ fn store_one(
         return Ok(Err(Rejection::ReplayedNonce));
     }
     let json = serde_json::to_string(&plain.payload).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let h =
-        galen_core::sync::content_hash(meta.kind, &plain.payload).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let h = content_hash(meta.kind, &plain.payload);
     let existing: Option<String> = tx
         .query_row(
             "SELECT hash FROM records WHERE site_id = ?1 AND record_id = ?2 AND version = ?3",

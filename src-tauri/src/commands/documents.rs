@@ -7,12 +7,6 @@ use galen_core::documents::{self, formulary};
 use galen_core::sync;
 use tauri::State;
 
-/// A draft as the editor and viewer need it: unsigned, with the warnings a signer must acknowledge.
-fn draft_dto(c: &galen_core::Clinic, doc: documents::Document) -> Result<DocumentDto, galen_core::Error> {
-    let warnings = documents::warnings(c, &doc)?;
-    Ok(DocumentDto::new(doc, documents::Verification::Unsigned, warnings))
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn document_list(state: State<'_, AppState>, patient_id: i64) -> Result<Vec<DocumentSummaryDto>, ApiError> {
@@ -43,13 +37,7 @@ pub async fn received_get(
 #[tauri::command]
 #[specta::specta]
 pub async fn document_get(state: State<'_, AppState>, id: i64) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| {
-        let doc = documents::get(c, s, id)?;
-        let verification = documents::verify(c, s, id)?;
-        let warnings = if doc.signed { Vec::new() } else { documents::warnings(c, &doc)? };
-        let qr = documents::qr_text(c, s, id)?;
-        Ok(DocumentDto::new(doc, verification, warnings).with_qr(qr))
-    })
+    state.with_session(|c, s| Ok(documents::open(c, s, id)?.into()))
 }
 
 #[tauri::command]
@@ -59,13 +47,19 @@ pub async fn document_create(
     patient_id: i64,
     body: BodyDto,
 ) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| draft_dto(c, documents::create_draft(c, s, patient_id, body.into())?))
+    state.with_session(|c, s| {
+        let draft = documents::create_draft(c, s, patient_id, body.into())?;
+        Ok(documents::open(c, s, draft.id)?.into())
+    })
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn document_update(state: State<'_, AppState>, id: i64, body: BodyDto) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| draft_dto(c, documents::update_draft(c, s, id, body.into())?))
+    state.with_session(|c, s| {
+        documents::update_draft(c, s, id, body.into())?;
+        Ok(documents::open(c, s, id)?.into())
+    })
 }
 
 /// Signs with the doctor's password, typed again; the warnings must have been acknowledged.
@@ -79,8 +73,7 @@ pub async fn document_sign(
 ) -> Result<DocumentDto, ApiError> {
     state.with_session(|c, s| {
         documents::sign(c, s, id, &password, warnings_acknowledged)?;
-        let qr = documents::qr_text(c, s, id)?;
-        Ok(DocumentDto::new(documents::get(c, s, id)?, documents::verify(c, s, id)?, Vec::new()).with_qr(qr))
+        Ok(documents::open(c, s, id)?.into())
     })
 }
 
@@ -94,7 +87,7 @@ pub async fn document_void(
 ) -> Result<DocumentDto, ApiError> {
     state.with_session(|c, s| {
         documents::void(c, s, id, &reason, &password)?;
-        Ok(DocumentDto::new(documents::get(c, s, id)?, documents::verify(c, s, id)?, Vec::new()))
+        Ok(documents::open(c, s, id)?.into())
     })
 }
 
@@ -102,7 +95,10 @@ pub async fn document_void(
 #[tauri::command]
 #[specta::specta]
 pub async fn document_correct(state: State<'_, AppState>, id: i64) -> Result<DocumentDto, ApiError> {
-    state.with_session(|c, s| draft_dto(c, documents::correct(c, s, id)?))
+    state.with_session(|c, s| {
+        let draft = documents::correct(c, s, id)?;
+        Ok(documents::open(c, s, draft.id)?.into())
+    })
 }
 
 /// Medicines from the bundled formulary whose name starts with `prefix` (for autocomplete).

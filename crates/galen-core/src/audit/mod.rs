@@ -1,260 +1,28 @@
-//! `audit_log`: the tamper-evident audit trail. Each row's hash is SHA-256 over the row's canonical bytes plus
-//! the previous row's hash, so editing, deleting, inserting or reordering rows breaks the chain at a row that
-//! `verify` names. Rows hold ids, never clinical text.
-//!
-//! The chain proves the log was not altered by someone without the ability to recompute it; a person holding
-//! the database key could rewrite the whole tail consistently. An outside anchor (the partner server, a printed
-//! head hash) closes that gap later.
+//! The audit trail as admins read it: the newest rows first, and a check of the whole hash chain. What is
+//! recorded, and how rows are chained, is `table.rs`.
+
+pub(crate) mod table;
+
+pub use table::{Actor, Break, Entry, Outcome, Query, Verified};
 
 use crate::clinic::Clinic;
-use crate::error::{Error, Result as StoreResult};
-use crate::permissions::{Action, Role};
+use crate::error::Error;
+use crate::permissions::Action;
 use crate::session::Session;
-use rusqlite::{Connection, OptionalExtension};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Who did something: a signed-in user, or the system itself (setup, a restore from the recovery key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: Option<i64>,
-    pub username: String,
-    pub role: Option<Role>,
-    pub break_glass: bool,
-}
-
-impl Actor {
-    pub fn system() -> Self {
-        Self { user_id: None, username: "(system)".into(), role: None, break_glass: false }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    Failed,
-    Denied,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Failed => "failed",
-            Outcome::Denied => "denied",
-        }
-    }
-}
-
-/// One row as stored. Do not change the fields or their order in `canonical`: they are hashed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    pub id: i64,
-    pub at: String,
-    pub user_id: Option<i64>,
-    pub username: String,
-    pub role: String,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
-    pub outcome: String,
-    pub break_glass: bool,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl Entry {
-    /// The bytes that are hashed: a JSON array in fixed order, then the previous row's hash.
-    fn chained_hash(&self) -> String {
-        let fields = (
-            &self.at,
-            self.user_id,
-            &self.username,
-            &self.role,
-            &self.action,
-            &self.entity_type,
-            &self.entity_id,
-            &self.outcome,
-            self.break_glass,
-        );
-        // A tuple of strings, integers and booleans always serializes.
-        #[allow(clippy::expect_used)]
-        let mut bytes = serde_json::to_vec(&fields).expect("audit row serializes");
-        bytes.extend_from_slice(self.prev_hash.as_bytes());
-        data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes))
-    }
-}
-
-/// Appends one row, chained to the last. Call it inside the transaction of the action it records.
-pub(crate) fn record(
-    conn: &Connection,
-    at: &str,
-    actor: &Actor,
-    action: &str,
-    entity: (&str, &str),
-    outcome: Outcome,
-) -> Result<(), Error> {
-    let prev_hash: String = conn
-        .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned());
-    let mut e = Entry {
-        id: 0,
-        at: at.to_owned(),
-        user_id: actor.user_id,
-        username: actor.username.clone(),
-        role: actor.role.map(Role::as_str).unwrap_or_default().to_owned(),
-        action: action.to_owned(),
-        entity_type: entity.0.to_owned(),
-        entity_id: entity.1.to_owned(),
-        outcome: outcome.as_str().to_owned(),
-        break_glass: actor.break_glass,
-        prev_hash,
-        hash: String::new(),
-    };
-    e.hash = e.chained_hash();
-    conn.execute(
-        "INSERT INTO audit_log (at, user_id, username, role, action, entity_type, entity_id, outcome, break_glass,
-                                prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        rusqlite::params![
-            e.at,
-            e.user_id,
-            e.username,
-            e.role,
-            e.action,
-            e.entity_type,
-            e.entity_id,
-            e.outcome,
-            e.break_glass,
-            e.prev_hash,
-            e.hash
-        ],
-    )?;
-    Ok(())
-}
-
-fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
-    Ok(Entry {
-        id: r.get(0)?,
-        at: r.get(1)?,
-        user_id: r.get(2)?,
-        username: r.get(3)?,
-        role: r.get(4)?,
-        action: r.get(5)?,
-        entity_type: r.get(6)?,
-        entity_id: r.get(7)?,
-        outcome: r.get(8)?,
-        break_glass: r.get(9)?,
-        prev_hash: r.get(10)?,
-        hash: r.get(11)?,
-    })
-}
-
-const SELECT: &str = "SELECT id, at, user_id, username, role, action, entity_type, entity_id, outcome, break_glass,
-                             prev_hash, hash FROM audit_log";
-
-/// Where the chain first breaks, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Break {
-    /// The row's content no longer matches its own hash.
-    Edited { row: i64 },
-    /// Rows `from..=to` are missing before the next surviving row.
-    Deleted { from: i64, to: i64 },
-    /// A row that the chain never linked was put in.
-    Inserted { row: i64 },
-    /// The row is intact but in the wrong place: it belongs after row `belongs_after`.
-    Reordered { row: i64, belongs_after: i64 },
-}
-
-impl std::fmt::Display for Break {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Break::Edited { row } => write!(f, "row {row} was edited: its contents no longer match its hash"),
-            Break::Deleted { from, to } if from == to => write!(f, "row {from} was deleted"),
-            Break::Deleted { from, to } => write!(f, "rows {from} to {to} were deleted"),
-            Break::Inserted { row } => write!(f, "row {row} was inserted: the chain never included it"),
-            Break::Reordered { row, belongs_after } => {
-                write!(f, "row {row} was moved: it belongs after row {belongs_after}")
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    pub rows: u64,
-    pub head: String,
-}
-
-/// Walks the whole chain and names the first row that was edited, deleted, inserted or reordered.
-pub(crate) fn verify_chain(conn: &Connection) -> StoreResult<Result<Verified, Break>> {
-    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY id"))?;
-    let rows: Vec<Entry> = stmt.query_map([], read_entry)?.collect::<rusqlite::Result<_>>()?;
-    let by_hash: std::collections::HashMap<&str, i64> = rows.iter().map(|e| (e.hash.as_str(), e.id)).collect();
-    let mut prev: Option<&Entry> = None;
-    for (i, e) in rows.iter().enumerate() {
-        let expected_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
-        let prev_id = prev.map_or(0, |p| p.id);
-        if e.prev_hash != expected_prev {
-            // The link is broken; work out why from what the row does link to.
-            let linked = by_hash.get(e.prev_hash.as_str()).copied();
-            let before_prev = i.checked_sub(2).map(|j| rows[j].id);
-            let brk = if e.id != prev_id + 1 && e.chained_hash() == e.hash {
-                Break::Deleted { from: prev_id + 1, to: e.id - 1 }
-            } else if linked.is_some() && linked == before_prev {
-                // This row links past its predecessor, so the predecessor was slipped in.
-                Break::Inserted { row: prev_id }
-            } else if let Some(after) = linked {
-                Break::Reordered { row: e.id, belongs_after: after }
-            } else if e.prev_hash == GENESIS && e.chained_hash() == e.hash && prev.is_some() {
-                Break::Reordered { row: e.id, belongs_after: 0 }
-            } else if e.chained_hash() != e.hash {
-                Break::Edited { row: e.id }
-            } else {
-                Break::Inserted { row: e.id }
-            };
-            return Ok(Err(brk));
-        }
-        if e.chained_hash() != e.hash {
-            return Ok(Err(Break::Edited { row: e.id }));
-        }
-        prev = Some(e);
-    }
-    Ok(Ok(Verified { rows: rows.len() as u64, head: prev.map_or(GENESIS.to_owned(), |p| p.hash.clone()) }))
-}
 
 /// Verifies the chain (admins only) and records that it was checked.
 pub fn verify(clinic: &Clinic, session: &Session) -> Result<Result<Verified, Break>, Error> {
     let actor = clinic.authorize(session, Action::AuditRead, None)?;
-    let result = verify_chain(clinic.store().conn())?;
+    let result = table::verify_chain(clinic.store().conn())?;
     let outcome = if result.is_ok() { Outcome::Ok } else { Outcome::Failed };
-    clinic.store().write(|tx| record(tx, &clinic.now_rfc3339(), &actor, "audit.verify", ("audit_log", ""), outcome))?;
+    clinic
+        .store()
+        .write(|tx| table::record(tx, &clinic.now_rfc3339(), &actor, "audit.verify", ("audit_log", ""), outcome))?;
     Ok(result)
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Query {
-    /// Rows with ids below this (for paging backwards); `None` starts from the newest.
-    pub before_id: Option<i64>,
-    pub limit: u32,
-    pub only_break_glass: bool,
 }
 
 /// The newest rows first (admins only).
 pub fn list(clinic: &Clinic, session: &Session, q: &Query) -> Result<Vec<Entry>, Error> {
     clinic.authorize(session, Action::AuditRead, None)?;
-    let mut stmt = clinic
-        .store()
-        .conn()
-        .prepare(&format!("{SELECT} WHERE id < ?1 AND (?2 = 0 OR break_glass = 1) ORDER BY id DESC LIMIT ?3"))?;
-    let rows = stmt
-        .query_map(
-            rusqlite::params![q.before_id.unwrap_or(i64::MAX), q.only_break_glass, q.limit.clamp(1, 1000)],
-            read_entry,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    Ok(table::page(clinic.store().conn(), q)?)
 }

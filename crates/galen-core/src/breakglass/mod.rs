@@ -1,13 +1,16 @@
 //! `break_glass`: emergency access. A clinician may open one patient's record beyond their role by giving a
 //! reason. The grant lasts an hour or until the session locks; every action under it is flagged in the audit
-//! trail, and the reasons are kept here (not in the audit rows) for an admin to review.
+//! trail, and the reasons are kept in `table.rs` (not in the audit rows) for an admin to review.
 
-use crate::audit::{self, Outcome};
+mod table;
+
+use crate::audit::table::{self as audit, Outcome};
 use crate::clinic::{actor_of, Clinic};
 use crate::error::{Error, FieldError, FieldErrors};
 use crate::permissions::Action;
 use crate::session::{Grant, Session, BREAK_GLASS_FOR};
-use crate::{staff, text};
+use crate::staff::table as staff;
+use crate::text;
 
 pub const REASON_MIN: usize = 10;
 pub const REASON_MAX: usize = 500;
@@ -39,18 +42,14 @@ pub fn invoke(clinic: &Clinic, session: &Session, patient_id: i64, reason: &str)
         errors.0.push(FieldError::new("reason", format!("Give a reason of at least {REASON_MIN} characters.")));
     }
     errors.into_result()?;
-    crate::patients::require_exists(clinic, patient_id)?;
+    crate::patients::table::require(conn, patient_id)?;
     let now = clinic.now();
     let until = now + BREAK_GLASS_FOR;
     let (at, until_s) = (crate::clock::rfc3339(now), crate::clock::rfc3339(until));
     let mut actor = actor_of(&member);
     actor.break_glass = true;
     clinic.store().write(|tx| {
-        tx.execute(
-            "INSERT INTO break_glass (user_id, patient_id, reason, at, until) VALUES (?1, ?2, ?3, ?4, ?5)",
-            (member.id, patient_id, &reason, &at, &until_s),
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = table::insert(tx, member.id, patient_id, &reason, &at, &until_s)?;
         audit::record(tx, &at, &actor, "breakglass.invoke", ("break_glass", &id.to_string()), Outcome::Ok)
     })?;
     session.state().break_glass.push(Grant { patient_id, until });
@@ -60,20 +59,12 @@ pub fn invoke(clinic: &Clinic, session: &Session, patient_id: i64, reason: &str)
 /// Every emergency access with its reason, newest first, for the admin's review.
 pub fn review(clinic: &Clinic, session: &Session) -> Result<Vec<Invocation>, Error> {
     clinic.authorize(session, Action::AuditRead, None)?;
-    let mut stmt = clinic.store().conn().prepare(
-        "SELECT b.id, s.username, b.patient_id, b.reason, b.at FROM break_glass b JOIN staff s ON s.id = b.user_id
-         ORDER BY b.id DESC",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Invocation {
-                id: r.get(0)?,
-                username: r.get(1)?,
-                patient_id: r.get(2)?,
-                reason: r.get(3)?,
-                at: r.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let conn = clinic.store().conn();
+    table::all(conn)?
+        .into_iter()
+        .map(|row| {
+            let username = staff::by_id(conn, row.user_id)?.map(|m| m.username).unwrap_or_default();
+            Ok(Invocation { id: row.id, username, patient_id: row.patient_id, reason: row.reason, at: row.at })
+        })
+        .collect()
 }

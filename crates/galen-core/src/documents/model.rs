@@ -1,6 +1,7 @@
 //! The documents' fields (after GNU Health 5). These structs are serialized into the signed canonical bytes:
 //! do not change: it is signed. Add a new schema version instead.
 
+use crate::value_list::value_list;
 use serde::{Deserialize, Serialize};
 
 /// Do not change: it is signed.
@@ -101,9 +102,9 @@ pub struct DeathCertificate {
     pub died_at: String,
     pub immediate_cause: String,
     pub underlying_conditions: Vec<UnderlyingCondition>,
-    /// One of `MANNERS`.
+    /// A [`Manner`].
     pub manner: String,
-    /// One of `PLACES`.
+    /// A [`Place`].
     pub place: String,
     pub place_details: String,
     pub autopsy: bool,
@@ -132,12 +133,108 @@ pub struct VoidNotice {
     pub reason: String,
 }
 
-pub const DOSE_UNITS: [&str; 10] = ["mg", "g", "mcg", "mL", "IU", "tablet", "capsule", "drop", "puff", "unit"];
-pub const FREQUENCY_UNITS: [&str; 3] = ["hours", "days", "weeks"];
-pub const DURATION_PERIODS: [&str; 3] = ["days", "weeks", "months"];
-pub const MANNERS: [&str; 5] = ["natural", "suicide", "homicide", "undetermined", "pending_investigation"];
-pub const PLACES: [&str; 4] = ["home", "work", "public_place", "health_center"];
-pub const INTERVAL_UNITS: [&str; 6] = ["minutes", "hours", "days", "weeks", "months", "years"];
+value_list! {
+    /// A prescription line's dose unit.
+    pub enum DoseUnit {
+        Mg = "mg", G = "g", Mcg = "mcg", Ml = "mL", Iu = "IU", Tablet = "tablet", Capsule = "capsule", Drop = "drop",
+        Puff = "puff", Unit = "unit",
+    }
+}
+
+value_list! {
+    /// "Every N hours/days/weeks".
+    pub enum FrequencyUnit { Hours = "hours", Days = "days", Weeks = "weeks" }
+}
+
+value_list! {
+    /// "For N days/weeks/months".
+    pub enum DurationPeriod { Days = "days", Weeks = "weeks", Months = "months" }
+}
+
+value_list! {
+    /// The manner of death (after GNU Health).
+    pub enum Manner {
+        Natural = "natural", Suicide = "suicide", Homicide = "homicide", Undetermined = "undetermined",
+        PendingInvestigation = "pending_investigation",
+    }
+}
+
+value_list! {
+    /// Where a death happened.
+    pub enum Place { Home = "home", Work = "work", PublicPlace = "public_place", HealthCenter = "health_center" }
+}
+
+value_list! {
+    /// How long an underlying condition had lasted.
+    pub enum IntervalUnit {
+        Minutes = "minutes", Hours = "hours", Days = "days", Weeks = "weeks", Months = "months", Years = "years",
+    }
+}
+
+/// Something a doctor must acknowledge before signing a prescription. The front ends word it (the CLI through
+/// `Display`, the app in the reader's language).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// A recorded allergy matches a prescribed medicine by name or by drug class.
+    Allergy { substance: String, severity: String, medicament: String },
+    /// The patient is recorded as pregnant.
+    Pregnancy,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::Allergy { substance, severity, medicament } => {
+                write!(f, "Allergy: the patient is allergic to {substance} ({severity}); {medicament} is prescribed.")
+            }
+            Warning::Pregnancy => f.write_str(
+                "Pregnancy: the patient is recorded as pregnant; check each medicine's safety in pregnancy.",
+            ),
+        }
+    }
+}
+
+/// Why a signed document does not verify. The front ends word it (the CLI through `Display`, the app in the
+/// reader's language).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// It is marked signed, but its signature data is missing.
+    SignatureMissing,
+    /// Its stored fields cannot be read back.
+    Unreadable,
+    /// Its kind was changed after signing.
+    KindChanged,
+    /// It is attached to a different patient than the one it was signed for.
+    OtherPatient,
+    /// Its stored fields no longer match the bytes that were signed.
+    FieldsChanged,
+    /// The signer's key is not on file.
+    KeyMissing,
+    /// The signed bytes are not a Galen document.
+    NotAGalenDocument,
+    /// The signed bytes name another signing key than the one that signed them.
+    OtherSigner,
+    /// The signature does not match the bytes (the OpenPGP library's own words follow).
+    BadSignature(String),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::SignatureMissing => f.write_str("signed, but its signature data is missing"),
+            Problem::Unreadable => f.write_str("its stored fields cannot be read"),
+            Problem::KindChanged => f.write_str("its kind was changed after signing"),
+            Problem::OtherPatient => {
+                f.write_str("it is attached to a different patient than the one it was signed for")
+            }
+            Problem::FieldsChanged => f.write_str("its stored fields no longer match the bytes that were signed"),
+            Problem::KeyMissing => f.write_str("the signer's key is not on file"),
+            Problem::NotAGalenDocument => f.write_str("the signed file is not a Galen document"),
+            Problem::OtherSigner => f.write_str("the document names a different signing key"),
+            Problem::BadSignature(why) => f.write_str(why),
+        }
+    }
+}
 
 /// What the signed bytes say about the patient, taken at signing. Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,7 +253,8 @@ pub struct SignerSnapshot {
     pub fingerprint: String,
 }
 
-/// Everything a signature covers, serialized as RFC 8785 (JCS) canonical JSON. Do not change: it is signed.
+/// Everything a signature covers, serialized as RFC 8785 (JCS) canonical JSON ([`Canonical::bytes`]). Do not
+/// change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Canonical<'a> {
     pub schema: &'static str,
@@ -167,6 +265,14 @@ pub struct Canonical<'a> {
     pub signed_at: &'a str,
     pub supersedes: Option<&'a str>,
     pub body: &'a Body,
+}
+
+impl Canonical<'_> {
+    /// The RFC 8785 canonical JSON that a signature covers.
+    pub fn bytes(&self) -> Vec<u8> {
+        // Strings, numbers, booleans and lists of them always serialize.
+        serde_jcs::to_vec(self).unwrap_or_default()
+    }
 }
 
 /// A signed document read back from its canonical JSON, as someone holding only the bytes, the signature and

@@ -75,10 +75,10 @@ pub fn body(body: &mut Body, today: Date, patient_dob: &str, dob_estimated: bool
             }
             for (i, c) in d.underlying_conditions.iter_mut().enumerate() {
                 required(&mut e, &format!("underlying_conditions.{i}.condition"), &mut c.condition, 200);
-                one_of(&mut e, &format!("underlying_conditions.{i}.unit"), &mut c.unit, &INTERVAL_UNITS);
+                one_of(&mut e, &format!("underlying_conditions.{i}.unit"), &mut c.unit, IntervalUnit::NAMES);
             }
-            one_of(&mut e, "manner", &mut d.manner, &MANNERS);
-            one_of(&mut e, "place", &mut d.place, &PLACES);
+            one_of(&mut e, "manner", &mut d.manner, Manner::NAMES);
+            one_of(&mut e, "place", &mut d.place, Place::NAMES);
             optional(&mut e, "place_details", &mut d.place_details, 200);
             required(&mut e, "country", &mut d.country, 60);
             optional(&mut e, "subdivision", &mut d.subdivision, 60);
@@ -131,7 +131,7 @@ fn prescription(e: &mut FieldErrors, p: &mut Prescription, today: Date) {
         if !l.dose.parse::<f64>().is_ok_and(|d| d > 0.0 && d < 1e6) || l.dose.contains(['e', 'E']) {
             e.push(&f("dose"), "Enter the dose as a number, e.g. 500 or 2.5.");
         }
-        one_of(e, &f("dose_unit"), &mut l.dose_unit, &DOSE_UNITS);
+        one_of(e, &f("dose_unit"), &mut l.dose_unit, DoseUnit::NAMES);
         required(e, &f("route"), &mut l.route, 40);
         optional(e, &f("form"), &mut l.form, 40);
         if !(1..=10_000).contains(&l.quantity) {
@@ -141,12 +141,12 @@ fn prescription(e: &mut FieldErrors, p: &mut Prescription, today: Date) {
             if !(1..=1000).contains(&l.frequency) {
                 e.push(&f("frequency"), "Enter how often (e.g. every 8 hours), or tick 'as needed'.");
             }
-            one_of(e, &f("frequency_unit"), &mut l.frequency_unit, &FREQUENCY_UNITS);
+            one_of(e, &f("frequency_unit"), &mut l.frequency_unit, FrequencyUnit::NAMES);
         }
         if !(1..=3650).contains(&l.duration) {
             e.push(&f("duration"), "Enter a duration from 1 to 3650.");
         }
-        one_of(e, &f("duration_period"), &mut l.duration_period, &DURATION_PERIODS);
+        one_of(e, &f("duration_period"), &mut l.duration_period, DurationPeriod::NAMES);
         if l.refills > 12 {
             e.push(&f("refills"), "At most 12 refills.");
         }

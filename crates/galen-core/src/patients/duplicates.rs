@@ -1,24 +1,11 @@
 //! Likely duplicates: a similar name (accent- and case-insensitive, tolerant of a typo or a swapped pair of
 //! letters, in either name order) with the same date of birth, or the same phone number.
 
-use super::model::{Demographics, Summary};
-use super::{phone_key, search};
+use super::model::{Candidate, Demographics, Reason};
+use super::table;
 use crate::error::Error;
 use crate::text::fold;
 use rusqlite::Connection;
-
-/// A patient who might be the one being registered, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub patient: Summary,
-    pub reason: Reason,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    SimilarNameSameBirthDate,
-    SamePhone,
-}
 
 /// How alike two names must be (Damerau–Levenshtein, normalised) to count as "similar".
 const SIMILAR: f64 = 0.8;
@@ -37,10 +24,7 @@ pub(crate) fn find(
     let full = fold(&format!("{} {}", d.given_names, d.family_name));
     let reversed = fold(&format!("{} {}", d.family_name, d.given_names));
     if !dob.is_empty() {
-        let mut stmt =
-            conn.prepare(&format!("{} WHERE date_of_birth = ?1 AND merged_into IS NULL", search::SUMMARY))?;
-        for s in stmt.query_map([dob], search::read_summary)? {
-            let s = s?;
+        for s in table::born_on(conn, dob, u32::MAX)? {
             let theirs = fold(&format!("{} {}", s.given_names, s.family_name));
             if Some(s.id) != except && (similar(&full, &theirs) || similar(&reversed, &theirs)) {
                 out.push(Candidate { patient: s, reason: Reason::SimilarNameSameBirthDate });
@@ -48,13 +32,7 @@ pub(crate) fn find(
         }
     }
     for phone in &d.phones {
-        let mut stmt = conn.prepare(&format!(
-            "{} WHERE id IN (SELECT patient_id FROM patient_identifiers WHERE kind = 'phone' AND value = ?1)
-               AND merged_into IS NULL",
-            search::SUMMARY
-        ))?;
-        for s in stmt.query_map([phone_key(phone)], search::read_summary)? {
-            let s = s?;
+        for s in table::with_identifier(conn, "phone", &table::phone_key(phone))? {
             if Some(s.id) != except && !out.iter().any(|c| c.patient.id == s.id) {
                 out.push(Candidate { patient: s, reason: Reason::SamePhone });
             }

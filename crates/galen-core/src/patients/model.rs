@@ -114,3 +114,16 @@ pub struct Summary {
     pub phones: Vec<String>,
     pub deceased: bool,
 }
+
+/// A patient who might be the one being registered, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub patient: Summary,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    SimilarNameSameBirthDate,
+    SamePhone,
+}

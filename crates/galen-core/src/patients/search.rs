@@ -2,31 +2,14 @@
 //! any name in any order, by prefix, accent- and case-insensitively (FTS5 with `remove_diacritics`).
 //! An MRN whose check character fails finds nothing: never the wrong patient.
 
-use super::model::{Sex, Summary};
-use super::{phone_key, validate};
+use super::model::Summary;
+use super::{table, validate};
 use crate::clinic::Clinic;
 use crate::error::Error;
 use crate::mrn;
 use crate::permissions::Action;
 use crate::session::Session;
 use rusqlite::Connection;
-
-pub(crate) const SUMMARY: &str = "SELECT id, coalesce(mrn, ''), given_names, family_name, coalesce(date_of_birth, ''),
-        dob_estimated, sex, phones, deceased FROM patients";
-
-pub(crate) fn read_summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
-    Ok(Summary {
-        id: r.get(0)?,
-        mrn: r.get(1)?,
-        given_names: r.get(2)?,
-        family_name: r.get(3)?,
-        date_of_birth: r.get(4)?,
-        dob_estimated: r.get(5)?,
-        sex: Sex::parse(&r.get::<_, String>(6)?).unwrap_or_default(),
-        phones: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
-        deceased: r.get(8)?,
-    })
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Page {
@@ -55,7 +38,7 @@ pub fn run(conn: &Connection, query: &str, page: u32, page_size: u32) -> Result<
     }
     if mrn::looks_like_mrn(q) {
         let Ok(code) = mrn::parse(q) else { return Ok(Page { mrn_check_failed: true, ..Page::default() }) };
-        let found = by_identifier(conn, "mrn", &mrn::normalize(&code))?;
+        let found = table::with_identifier(conn, "mrn", &mrn::normalize(&code))?;
         return Ok(Page { results: found, ..Page::default() });
     }
 
@@ -63,20 +46,16 @@ pub fn run(conn: &Connection, query: &str, page: u32, page_size: u32) -> Result<
     let national_id = validate::normalize_national_id(q);
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
     if national_id.len() >= 4 && q.chars().all(|c| c.is_ascii_alphanumeric() || " .-/".contains(c)) {
-        let mut stmt = conn.prepare(&format!("{SUMMARY} WHERE national_id = ?1 AND merged_into IS NULL"))?;
-        exact.extend(stmt.query_map([&national_id], read_summary)?.collect::<rusqlite::Result<Vec<_>>>()?);
+        exact.extend(table::with_national_id(conn, &national_id)?);
     }
     if digits.len() >= 7 && q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)) {
-        for s in by_identifier(conn, "phone", &phone_key(q))? {
+        for s in table::with_identifier(conn, "phone", &table::phone_key(q))? {
             push_unique(&mut exact, s);
         }
     }
     if let Some(date) = validate::parse_date(q) {
-        let mut stmt = conn.prepare(&format!(
-            "{SUMMARY} WHERE date_of_birth = ?1 AND merged_into IS NULL ORDER BY family_name, given_names LIMIT 500"
-        ))?;
-        for s in stmt.query_map([date.to_string()], read_summary)? {
-            push_unique(&mut exact, s?);
+        for s in table::born_on(conn, &date.to_string(), 500)? {
+            push_unique(&mut exact, s);
         }
     }
 
@@ -87,12 +66,8 @@ pub fn run(conn: &Connection, query: &str, page: u32, page_size: u32) -> Result<
     let fts = fts_query(q);
     let wanted = skip + size + 1;
     if !fts.is_empty() && all.len() < wanted {
-        let mut stmt = conn.prepare(&format!(
-            "{SUMMARY} WHERE id IN (SELECT rowid FROM patient_search WHERE patient_search MATCH ?1 LIMIT ?2)
-               AND merged_into IS NULL ORDER BY id"
-        ))?;
-        for s in stmt.query_map(rusqlite::params![fts, wanted as i64], read_summary)? {
-            push_unique(&mut all, s?);
+        for s in table::names_matching(conn, &fts, wanted)? {
+            push_unique(&mut all, s);
         }
     }
     let more = all.len() > skip + size;
@@ -110,15 +85,6 @@ fn push_unique(into: &mut Vec<Summary>, s: Summary) {
     if !into.iter().any(|x| x.id == s.id) {
         into.push(s);
     }
-}
-
-fn by_identifier(conn: &Connection, kind: &str, value: &str) -> Result<Vec<Summary>, Error> {
-    let mut stmt = conn.prepare(&format!(
-        "{SUMMARY} WHERE id IN (SELECT patient_id FROM patient_identifiers WHERE kind = ?1 AND value = ?2)
-           AND merged_into IS NULL"
-    ))?;
-    let rows = stmt.query_map([kind, value], read_summary)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
 }
 
 /// Each typed word becomes a quoted prefix term, all required: `ana alb` → `"ana"* "alb"*`. Quoting keeps

@@ -8,17 +8,20 @@ pub mod attach;
 mod layout;
 mod page;
 pub mod print;
+mod verify;
 
 pub use layout::{rx_line, Standing};
+pub use verify::{verify_file, FileVerified, MAX_PDF_BYTES};
 
-use crate::audit::Actor;
+use crate::audit::table::Actor;
 use crate::clinic::Clinic;
-use crate::documents::{self, Verification};
-use crate::error::{Error, FieldError, FieldErrors};
+use crate::documents::{self, SignedParts};
+use crate::error::Error;
+use crate::patients;
 use crate::permissions::Action;
+use crate::recovery::RecoveryKey;
 use crate::session::Session;
-use crate::signing::{self, BadSignature};
-use crate::{patients, settings, RecoveryKey};
+use crate::settings::{self, Settings};
 use attach::Attachment;
 use std::path::{Path, PathBuf};
 
@@ -49,7 +52,7 @@ impl std::fmt::Debug for Pdf {
 }
 
 fn invalid(field: &str, message: &str) -> Error {
-    Error::Invalid(FieldErrors::one(FieldError::new(field, message)))
+    Error::invalid(field, message)
 }
 
 /// Checks the permission and renders, without recording anything (callers audit what they do with it).
@@ -57,34 +60,19 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
     let settings = settings::load(clinic.store())?;
     match what {
         Printout::Document(id) => {
-            let doc = documents::load(clinic.store().conn(), *id)?;
+            let conn = clinic.store().conn();
+            let doc = documents::table::load(conn, *id)?;
             let actor = clinic.authorize(session, Action::DocumentPrint, Some(doc.patient_id))?;
             if !doc.signed {
                 return Err(invalid("document", "Only signed documents can be printed. Sign it first."));
             }
-            if let Verification::Invalid { problem } = documents::verify_stored(clinic.store().conn(), *id)? {
-                return Err(Error::Signing {
-                    reason: format!("refusing to print a document that does not verify: {problem}"),
-                });
-            }
-            let conn = clinic.store().conn();
-            let (canonical, signature, fpr): (String, String, String) = conn.query_row(
-                "SELECT canonical, signature, signer_fingerprint FROM documents WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
-            let key = signing::public_key(conn, &fpr)?;
-            // None for documents signed before the QR existed (schema 10); they print without one.
-            let qr = documents::stored_qr_text(conn, &doc)?;
-            let uuid_of = |other: i64| -> Result<String, Error> {
-                Ok(conn.query_row("SELECT uuid FROM documents WHERE id = ?1", [other], |r| r.get(0))?)
-            };
+            let parts = documents::signed_parts(conn, &doc)?;
             let standing = match (doc.voided_by, doc.superseded_by) {
-                (Some(v), _) => Standing::Voided { by: uuid_of(v)? },
-                (None, Some(s)) => Standing::Superseded { by: uuid_of(s)? },
+                (Some(v), _) => Standing::Voided { by: documents::table::uuid_of(conn, v)? },
+                (None, Some(s)) => Standing::Superseded { by: documents::table::uuid_of(conn, s)? },
                 (None, None) => Standing::Current,
             };
-            let bytes = signed_document(&settings, &canonical, &signature, &key, qr.as_deref(), &standing)?;
+            let bytes = signed_document(&settings, &parts, &standing)?;
             let kind = doc.body.kind().replace('_', "-");
             Ok(Pdf {
                 file_name: format!("{kind}-{}.pdf", doc.uuid),
@@ -131,35 +119,33 @@ pub fn recovery_sheet(clinic: &Clinic, key: &RecoveryKey) -> Result<Pdf, Error> 
     })
 }
 
-/// A signed document's PDF from its stored parts: the page drawn from `canonical`, plus the three attachments.
-/// Public for the benchmark; `render` is the checked way in.
-pub fn signed_document(
-    settings: &settings::Settings,
-    canonical: &str,
-    signature: &str,
-    public_key: &str,
-    qr: Option<&str>,
-    standing: &Standing,
-) -> Result<Vec<u8>, Error> {
-    let unreadable = |e: &dyn std::fmt::Display| Error::Signing { reason: format!("unreadable document: {e}") };
-    let signed: documents::Signed = serde_json::from_str(canonical).map_err(|e| unreadable(&e))?;
-    let body = signed.body().ok_or_else(|| unreadable(&"a body this version of Galen does not know"))?;
-    let page = layout::document(settings, &signed, &body, standing, qr);
+/// A signed document's PDF from its verified parts: the page drawn from the signed JSON, plus the three
+/// attachments. `render` is the checked way in (the benchmark calls this directly).
+pub(crate) fn signed_document(settings: &Settings, parts: &SignedParts, standing: &Standing) -> Result<Vec<u8>, Error> {
+    let SignedParts { canonical, signature, public_key, qr_text } = parts;
+    let unreadable = || Error::Printout("the signed document is of a kind this version of Galen cannot print".into());
+    let signed: documents::Signed = serde_json::from_str(canonical).map_err(|_| unreadable())?;
+    let body = signed.body().ok_or_else(unreadable)?;
+    let page = layout::document(settings, &signed, &body, standing, qr_text.as_deref());
     let attachments = [
-        Attachment { name: format!("{}.json", signed.document), mime: "application/json", bytes: canonical.into() },
+        Attachment {
+            name: format!("{}.json", signed.document),
+            mime: "application/json",
+            bytes: canonical.as_bytes().into(),
+        },
         Attachment {
             name: format!("{}.json.asc", signed.document),
             mime: "application/pgp-signature",
-            bytes: signature.into(),
+            bytes: signature.as_bytes().into(),
         },
         Attachment {
             name: format!("doctor-{}.asc", signed.signer.fingerprint),
             mime: "application/pgp-keys",
-            bytes: public_key.into(),
+            bytes: public_key.as_bytes().into(),
         },
     ];
     attach::embed(&page, &attachments)
-        .map_err(|e| Error::Signing { reason: format!("cannot attach the signature: {e}") })
+        .map_err(|e| Error::Printout(format!("the signature could not be attached ({e})")))
 }
 
 /// Writes a rendered PDF to `path` (owner-only), and audits it as `pdf.save.<what>`.
@@ -176,7 +162,7 @@ impl Pdf {
     /// Audits what was done with this printout, e.g. `pdf.print.document`.
     pub(crate) fn record(&self, clinic: &Clinic, verb: &str) -> Result<(), Error> {
         let (what, entity, id) = &self.audit;
-        clinic.audit(&self.actor, &format!("pdf.{verb}.{what}"), (entity, id), crate::audit::Outcome::Ok)
+        clinic.audit(&self.actor, &format!("pdf.{verb}.{what}"), (entity, id), crate::audit::table::Outcome::Ok)
     }
 }
 
@@ -190,45 +176,4 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut file = options.open(path).map_err(crate::error::io("write", path))?;
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(crate::error::io("write", path))?;
     Ok(())
-}
-
-/// What `verify_file` found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileVerified {
-    /// Who signed what and when.
-    pub summary: String,
-    /// True when checked against the key the caller supplied; false when only against the key inside the PDF,
-    /// which proves the file is intact but not who made it until the fingerprint is compared.
-    pub trusted_key: bool,
-    pub fingerprint: String,
-}
-
-/// Largest PDF `verify_file` reads.
-pub const MAX_PDF_BYTES: usize = 20 * 1024 * 1024;
-
-/// Checks a Galen PDF offline from its attachments: the canonical JSON against its detached signature, with
-/// `key` (the doctor's published public key) or, without one, the key embedded in the file.
-pub fn verify_file(pdf: &[u8], key: Option<&str>) -> Result<FileVerified, BadSignature> {
-    let bad = |why: String| BadSignature(why);
-    if pdf.len() > MAX_PDF_BYTES {
-        return Err(bad("the file is too large to be a Galen document".into()));
-    }
-    let files = attach::extract(pdf).map_err(bad)?;
-    let find = |pred: &dyn Fn(&str) -> bool| files.iter().find(|(n, _)| pred(n)).map(|(_, b)| b.clone());
-    let json = find(&|n| n.ends_with(".json"))
-        .ok_or_else(|| bad("the PDF carries no signed document (no .json attachment)".into()))?;
-    let signature = find(&|n| n.ends_with(".json.asc"))
-        .ok_or_else(|| bad("the PDF carries no signature (no .json.asc attachment)".into()))?;
-    let embedded = find(&|n| n.starts_with("doctor-") && n.ends_with(".asc"));
-    let key_text = match (key, &embedded) {
-        (Some(k), _) => k.to_owned(),
-        (None, Some(k)) => String::from_utf8_lossy(k).into_owned(),
-        (None, None) => return Err(bad("the PDF carries no public key; pass the doctor's key with --key".into())),
-    };
-    let summary = documents::verify_files(&json, &String::from_utf8_lossy(&signature), &key_text)?;
-    Ok(FileVerified {
-        summary,
-        trusted_key: key.is_some(),
-        fingerprint: signing::fingerprint_of(&key_text).unwrap_or_default(),
-    })
 }

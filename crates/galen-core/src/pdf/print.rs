@@ -6,10 +6,6 @@ use crate::clinic::Clinic;
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, SystemTime};
-
-/// Printouts left for a viewer are deleted at the next print after this long.
-const KEEP: Duration = Duration::from_secs(3600);
 
 /// How a printout left Galen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,16 +45,11 @@ impl Tools {
     }
 }
 
-/// The printouts folder inside the data folder (owner-only, like the data).
-pub fn spool_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("printouts")
-}
-
 /// Sends a rendered PDF down the print path and audits it as `pdf.print.<what>`.
 pub fn print(clinic: &Clinic, pdf: &Pdf, tools: &Tools) -> Result<Printed, Error> {
-    let dir = spool_dir(clinic.vault().dir());
+    let dir = clinic.vault().printouts_dir();
     crate::vault::create_private_dir(&dir)?;
-    sweep(&dir);
+    clinic.vault().sweep_printouts();
     let path = dir.join(&pdf.file_name);
     write_private(&path, &pdf.bytes)?;
     let route = send(&path, tools);
@@ -102,22 +93,5 @@ fn send(path: &Path, tools: &Tools) -> Route {
              xdg-open). The PDF is saved at {}; open it and print it from there.",
             path.display()
         ),
-    }
-}
-
-/// Deletes printouts older than `KEEP`, so the folder does not collect patient data. Runs at every print and
-/// whenever a clinic is opened.
-pub(crate) fn sweep(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let now = SystemTime::now();
-    for entry in entries.flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .map(|t| now.duration_since(t).unwrap_or_default() > KEEP)
-            .unwrap_or(false);
-        if old {
-            let _ = std::fs::remove_file(entry.path());
-        }
     }
 }

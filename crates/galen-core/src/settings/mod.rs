@@ -1,109 +1,19 @@
-//! `settings`: clinic-wide settings as key/value rows (site name now; letterhead, paper size, idle timeout later).
+//! Clinic-wide settings as an admin changes them, every field checked. Reading them is `table.rs`: the
+//! letterhead is printed on every document, so anyone may read the settings; only admins change them.
 
-use crate::audit::{self, Outcome};
+pub(crate) mod table;
+
+pub use table::{
+    idle_timeout, load, site_name, Logo, PaperSize, Settings, ADDRESS_MAX, IDLE_MINUTES_RANGE, LANGUAGES,
+    LOGO_MAX_BYTES, PHONE_MAX,
+};
+
+use crate::audit::table::{self as audit, Outcome};
 use crate::clinic::Clinic;
-use crate::error::{Error, FieldErrors, Result};
+use crate::error::{Error, FieldErrors};
 use crate::permissions::Action;
 use crate::session::Session;
-use crate::store::Store;
 use crate::text;
-use rusqlite::{Connection, OptionalExtension};
-use time::Duration;
-
-pub(crate) const SITE_NAME: &str = "site.name";
-const SITE_ADDRESS: &str = "site.address";
-const SITE_PHONE: &str = "site.phone";
-const SITE_LOGO: &str = "site.logo";
-const PAPER_SIZE: &str = "print.paper_size";
-const IDLE_TIMEOUT_SECS: &str = "session.idle_timeout_secs";
-const LANGUAGE: &str = "ui.language";
-const MRN_PREFIX: &str = "mrn.prefix";
-
-pub const IDLE_MINUTES_RANGE: std::ops::RangeInclusive<i64> = 1..=240;
-pub const ADDRESS_MAX: usize = 300;
-pub const PHONE_MAX: usize = 40;
-pub const LOGO_MAX_BYTES: usize = 256 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PaperSize {
-    #[default]
-    A4,
-    Letter,
-}
-
-impl PaperSize {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaperSize::A4 => "a4",
-            PaperSize::Letter => "letter",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [PaperSize::A4, PaperSize::Letter].into_iter().find(|p| p.as_str() == s)
-    }
-}
-
-/// The interface languages with message catalogs.
-pub const LANGUAGES: [&str; 3] = ["en", "pt", "es"];
-
-/// A logo image for the letterhead: PNG or JPEG, checked by its magic bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logo {
-    pub mime: String,
-    pub bytes: Vec<u8>,
-}
-
-/// Clinic-wide settings: the letterhead, printing, the idle lock and the interface language. The letterhead
-/// is printed on every document, so it is not secret: anyone may read these, only admins change them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    pub site_name: String,
-    pub address: String,
-    pub phone: String,
-    pub logo: Option<Logo>,
-    pub paper_size: PaperSize,
-    pub idle_timeout_minutes: i64,
-    pub language: String,
-    /// Starts every new MRN, e.g. `SOL` in `SOL-0000042K`. Changing it affects new patients only.
-    pub mrn_prefix: String,
-}
-
-/// The clinic's name, as printed on documents. Not secret: shown before sign-in.
-pub fn site_name(store: &Store) -> Result<Option<String>> {
-    site_name_conn(store.conn())
-}
-
-pub(crate) fn site_name_conn(conn: &Connection) -> Result<Option<String>> {
-    get(conn, SITE_NAME)
-}
-
-pub(crate) fn mrn_prefix(conn: &Connection) -> Result<Option<String>> {
-    Ok(get(conn, MRN_PREFIX)?.filter(|p| !p.is_empty()))
-}
-
-pub fn idle_timeout(store: &Store) -> Result<Option<Duration>> {
-    Ok(get(store.conn(), IDLE_TIMEOUT_SECS)?.and_then(|s| s.parse().ok()).map(Duration::seconds))
-}
-
-pub fn load(store: &Store) -> Result<Settings> {
-    let c = store.conn();
-    let text = |key| -> Result<String> { Ok(get(c, key)?.unwrap_or_default()) };
-    let logo = get(c, SITE_LOGO)?
-        .and_then(|encoded| crate::crypto::base64_decode(&encoded))
-        .and_then(|bytes| image_mime(&bytes).map(|mime| Logo { mime: mime.to_owned(), bytes }));
-    Ok(Settings {
-        site_name: text(SITE_NAME)?,
-        address: text(SITE_ADDRESS)?,
-        phone: text(SITE_PHONE)?,
-        logo,
-        paper_size: get(c, PAPER_SIZE)?.and_then(|p| PaperSize::parse(&p)).unwrap_or_default(),
-        idle_timeout_minutes: idle_timeout(store)?
-            .map_or(crate::session::DEFAULT_IDLE_TIMEOUT.whole_minutes(), |d| d.whole_minutes()),
-        language: get(c, LANGUAGE)?.filter(|l| LANGUAGES.contains(&l.as_str())).unwrap_or_else(|| "en".into()),
-        mrn_prefix: crate::patients::mrn_prefix(c)?,
-    })
-}
 
 /// Replaces every setting at once (admins only), after checking each field.
 pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), Error> {
@@ -118,7 +28,7 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
     if let Some(logo) = &new.logo {
         if logo.bytes.len() > LOGO_MAX_BYTES {
             errors.push("logo", format!("Use an image of at most {} KiB.", LOGO_MAX_BYTES / 1024));
-        } else if image_mime(&logo.bytes).is_none() {
+        } else if table::image_mime(&logo.bytes).is_none() {
             errors.push("logo", "Use a PNG or JPEG image.");
         }
     }
@@ -139,42 +49,20 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
     let idle = (new.idle_timeout_minutes * 60).to_string();
     clinic.store().write(|tx| {
         for (key, value) in [
-            (SITE_NAME, site_name.as_str()),
-            (SITE_ADDRESS, &address),
-            (SITE_PHONE, &phone),
-            (SITE_LOGO, &logo),
-            (PAPER_SIZE, new.paper_size.as_str()),
-            (IDLE_TIMEOUT_SECS, &idle),
-            (LANGUAGE, &new.language),
-            (MRN_PREFIX, &prefix),
+            (table::SITE_NAME, site_name.as_str()),
+            (table::SITE_ADDRESS, &address),
+            (table::SITE_PHONE, &phone),
+            (table::SITE_LOGO, &logo),
+            (table::PAPER_SIZE, new.paper_size.as_str()),
+            (table::IDLE_TIMEOUT_SECS, &idle),
+            (table::LANGUAGE, &new.language),
+            (table::MRN_PREFIX, &prefix),
         ] {
-            if get(tx, key)?.unwrap_or_default() != value {
-                put(tx, key, value)?;
+            if table::get(tx, key)?.unwrap_or_default() != value {
+                table::put(tx, key, value)?;
                 audit::record(tx, &now, &actor, "settings.update", ("setting", key), Outcome::Ok)?;
             }
         }
         Ok(())
     })
-}
-
-fn image_mime(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("image/jpeg")
-    } else {
-        None
-    }
-}
-
-fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-}
-
-pub(crate) fn put(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )?;
-    Ok(())
 }

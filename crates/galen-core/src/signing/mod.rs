@@ -1,10 +1,10 @@
-//! `doctor_keys`: each doctor's OpenPGP key (Ed25519, via sequoia), created on first use, its secret part
-//! encrypted with the doctor's password. Detached signatures over canonical bytes, verifiable by stock GnuPG.
+//! Doctors' OpenPGP keys (Ed25519, via sequoia), created on first use, their secret parts encrypted with the
+//! doctor's password (stored in `table.rs`). Detached signatures over canonical bytes, verifiable by stock GnuPG.
 //!
 //! A doctor may have several keys over time (a password reset by an admin makes the old secret unusable, so the
 //! next signature gets a new key); old keys stay here so their signatures still verify.
 
-use crate::error::{Error, Result as StoreResult};
+use crate::error::{CryptoFailure, Error, Missing, Result as StoreResult};
 use openpgp::cert::prelude::*;
 use openpgp::crypto::Password;
 use openpgp::parse::stream::{DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper};
@@ -12,25 +12,28 @@ use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Armorer, Message, Signer};
 use openpgp::serialize::SerializeInto;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use sequoia_openpgp as openpgp;
+
+pub(crate) mod table;
 use std::io::Write;
 
 static POLICY: StandardPolicy<'static> = StandardPolicy::new();
 
 /// Sequoia's errors describe packets and algorithms, never secret material.
 fn crypto_error(e: impl std::fmt::Display) -> Error {
-    Error::Signing { reason: e.to_string() }
+    Error::Crypto(CryptoFailure::OpenPgp(e.to_string()))
 }
 
-/// Creates a new signing key for a doctor, its secret encrypted with `password`; returns the fingerprint.
+/// Creates a new signing key for a doctor, its secret encrypted with `password`, as their active key; returns
+/// its fingerprint and the armored (encrypted) secret key.
 pub(crate) fn create_key(
     conn: &Connection,
     staff_id: i64,
     user_id: &str,
     password: &str,
     now: &str,
-) -> Result<String, Error> {
+) -> Result<(String, String), Error> {
     let (cert, _revocation) = CertBuilder::new()
         .set_cipher_suite(CipherSuite::Cv25519)
         .add_userid(user_id)
@@ -40,23 +43,13 @@ pub(crate) fn create_key(
         .map_err(crypto_error)?;
     let armored = String::from_utf8(cert.as_tsk().armored().to_vec().map_err(crypto_error)?).unwrap_or_default();
     let fingerprint = cert.fingerprint().to_hex();
-    conn.execute("UPDATE doctor_keys SET active = 0 WHERE staff_id = ?1", [staff_id])?;
-    conn.execute(
-        "INSERT INTO doctor_keys (staff_id, fingerprint, secret_key, active, created_at) VALUES (?1, ?2, ?3, 1, ?4)",
-        (staff_id, &fingerprint, armored, now),
-    )?;
-    Ok(fingerprint)
+    table::insert_active(conn, staff_id, &fingerprint, &armored, now)?;
+    Ok((fingerprint, armored))
 }
 
 /// The doctor's current key (fingerprint and armored secret key), if any.
 pub(crate) fn active_key(conn: &Connection, staff_id: i64) -> StoreResult<Option<(String, String)>> {
-    Ok(conn
-        .query_row(
-            "SELECT fingerprint, secret_key FROM doctor_keys WHERE staff_id = ?1 AND active = 1",
-            [staff_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+    table::active(conn, staff_id)
 }
 
 fn load_cert(armored: &str) -> Result<Cert, Error> {
@@ -65,10 +58,8 @@ fn load_cert(armored: &str) -> Result<Cert, Error> {
 
 /// The armored public key for a fingerprint (any key Galen ever issued).
 pub fn public_key(conn: &Connection, fingerprint: &str) -> Result<String, Error> {
-    let armored: String = conn
-        .query_row("SELECT secret_key FROM doctor_keys WHERE fingerprint = ?1", [fingerprint], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| Error::NotFound { what: format!("Key {fingerprint}") })?;
+    let armored = table::by_fingerprint(conn, fingerprint)?
+        .ok_or_else(|| Error::NotFound(Missing::Key(fingerprint.to_owned())))?;
     let cert = load_cert(&armored)?;
     let bytes = cert.armored().to_vec().map_err(crypto_error)?;
     Ok(String::from_utf8(bytes).unwrap_or_default())
@@ -87,7 +78,7 @@ pub(crate) fn unlock(armored: &str, password: &str) -> Result<Option<openpgp::cr
         .revoked(false)
         .for_signing()
         .next()
-        .ok_or_else(|| Error::NotFound { what: "A signing key".into() })?
+        .ok_or(Error::Crypto(CryptoFailure::OpenPgp("the key has no usable signing subkey".into())))?
         .key()
         .clone();
     let Ok(unlocked) = key.decrypt_secret(&Password::from(password)) else { return Ok(None) };
@@ -131,7 +122,7 @@ pub(crate) fn reencrypt(conn: &Connection, staff_id: i64, old: &str, new: &str) 
             Ok(k) => k,
             Err(_) => {
                 // Not unlockable with the old password (e.g. after an admin reset): retire it instead.
-                conn.execute("UPDATE doctor_keys SET active = 0 WHERE fingerprint = ?1", [&fingerprint])?;
+                table::retire(conn, &fingerprint)?;
                 return Ok(());
             }
         };
@@ -144,7 +135,7 @@ pub(crate) fn reencrypt(conn: &Connection, staff_id: i64, old: &str, new: &str) 
     }
     let (cert, _) = cert.insert_packets(packets).map_err(crypto_error)?;
     let armored = String::from_utf8(cert.as_tsk().armored().to_vec().map_err(crypto_error)?).unwrap_or_default();
-    conn.execute("UPDATE doctor_keys SET secret_key = ?2 WHERE fingerprint = ?1", (&fingerprint, armored))?;
+    table::replace_secret(conn, &fingerprint, &armored)?;
     Ok(())
 }
 

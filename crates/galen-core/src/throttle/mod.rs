@@ -15,7 +15,7 @@ pub const FIRST_DELAY: Duration = Duration::seconds(30);
 pub const MAX_DELAY: Duration = Duration::hours(1);
 
 fn key(username: &str) -> String {
-    let normalized = crate::staff::normalize_username(username);
+    let normalized = crate::staff::table::normalize_username(username);
     data_encoding::HEXLOWER.encode(&Sha256::digest(format!("galen throttle v1|{normalized}").as_bytes()))
 }
 

@@ -201,9 +201,9 @@ fn merging_keeps_an_audit_trail_and_the_old_mrn_still_resolves() {
 fn seeding_is_deterministic_and_fast_enough_to_search() {
     let (_fx, clinic, admin) = new_clinic();
     let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
-    assert_eq!(patients::seed::seed(&clinic, &rec, 2_000, 7).expect("seed"), 2_000);
+    assert_eq!(galen_core::dev::seed::seed(&clinic, &rec, 2_000, 7).expect("seed"), 2_000);
     assert_eq!(patients::count(clinic.store()).expect("count"), 2_000);
-    let (d, _) = patients::seed::synthetic(7, 1234, clinic.now().year());
+    let (d, _) = galen_core::dev::seed::synthetic(7, 1234, clinic.now().year());
     let q = format!("{} {}", d.family_name, d.given_names);
     let page = search::search(&clinic, &rec, &q, 0, 20).expect("search");
     assert!(page.results.iter().any(|s| s.family_name == d.family_name && s.given_names == d.given_names), "{q}");

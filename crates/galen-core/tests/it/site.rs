@@ -47,14 +47,14 @@ fn an_admin_creates_the_site_identity_once_and_its_parts_check_out_with_openssl_
     // The reader recomputes the safety number from the keys; a forged number in the file changes nothing.
     let mut forged = file.clone();
     forged.safety_number = "00000 00000 00000 00000".into();
-    let read = site::read_pairing_file(&serde_json::to_string(&forged).expect("json")).expect("reads");
+    let read = site::PairingFile::read(&serde_json::to_string(&forged).expect("json")).expect("reads");
     assert_eq!(read.safety_number, me.safety_number);
     assert_eq!(me.safety_number.len(), 23, "four groups of five digits: {}", me.safety_number);
     // Swapping in another certificate (a man in the middle's) gives another number: that is what people compare.
     let mut swapped = file.clone();
     swapped.ca_certificate = me.client_certificate.clone();
-    let read = site::read_pairing_file(&serde_json::to_string(&swapped).expect("json")).expect("reads");
+    let read = site::PairingFile::read(&serde_json::to_string(&swapped).expect("json")).expect("reads");
     assert_ne!(read.safety_number, me.safety_number);
-    assert!(site::read_pairing_file("{\"format\": \"galen-pairing-9\"}").is_err());
-    assert!(site::read_pairing_file("not json").is_err());
+    assert!(site::PairingFile::read("{\"format\": \"galen-pairing-9\"}").is_err());
+    assert!(site::PairingFile::read("not json").is_err());
 }

@@ -27,7 +27,7 @@ fn an_expired_clinic_certificate_is_renewed_at_the_next_sync_and_the_partner_acc
 
     clock.advance(Duration::days(740));
     let now = OffsetDateTime::now_utc();
-    assert!(site::expires_at(&old).expect("readable") < now, "the old certificate has expired");
+    assert!(galen_proto::certs::expires_at(&old).expect("readable") < now, "the old certificate has expired");
     // Two years later the old sessions have long gone idle: the admin signs in again.
     mar.admin = mar.clinic.login("ana", PASSWORD).expect("admin");
     mar.doctor = mar.clinic.login("rui", PASSWORD).expect("doctor");
@@ -37,7 +37,7 @@ fn an_expired_clinic_certificate_is_renewed_at_the_next_sync_and_the_partner_acc
 
     let new = client_certificate(&mar);
     assert_ne!(new, old);
-    let until = site::expires_at(&new).expect("readable");
+    let until = galen_proto::certs::expires_at(&new).expect("readable");
     assert!(until - now > Duration::days(700), "valid for two more years: {until}");
     let log = audit::list(&mar.clinic, &mar.admin, &audit::Query { limit: 20, ..Default::default() }).expect("log");
     assert!(log.iter().any(|e| e.action == "site.certificate_renewed"), "{log:?}");
@@ -113,7 +113,7 @@ fn the_partner_renews_its_certificate_and_clinics_paired_before_keep_syncing() {
     std::fs::write(&clinic_file, serde_json::to_string(&file).expect("json")).expect("write");
     partner_binary(&config, &["pair", &clinic_file.display().to_string(), "--safety-number", &file.safety_number]);
     let partner_file = partner_binary(&config, &["pairing-file"]);
-    let number = site::read_pairing_file(&partner_file).expect("read").safety_number;
+    let number = galen_proto::pairing::PairingFile::read(&partner_file).expect("read").safety_number;
     let url = format!("https://127.0.0.1:{port}");
     sync::pair(&clinic.clinic, &clinic.admin, &partner_file, &url, &number).expect("pair");
 

@@ -45,7 +45,7 @@ async fn envelopes_need_a_paired_client_and_bad_bodies_get_json_errors_without_i
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 
     // A body over the limit is refused unread; garbage is refused; neither answer names a library.
-    let huge = format!(r#"{{"envelopes": ["{}"]}}"#, "A".repeat(galen_core::sync::wire::MAX_BODY_BYTES + 1));
+    let huge = format!(r#"{{"envelopes": ["{}"]}}"#, "A".repeat(galen_proto::wire::MAX_BODY_BYTES + 1));
     let (status, body) = call(post(huge)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert!(body.contains("\"error\":\"too_large\""), "{body}");

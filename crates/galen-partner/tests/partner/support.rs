@@ -2,10 +2,11 @@
 
 use galen_core::clinic::Setup;
 use galen_core::patients::{self, Demographics, NewPatient};
-use galen_core::site::{self, Leaf};
+use galen_core::site;
 use galen_core::staff::{self, NewStaff};
 use galen_core::{sync, Clinic, Role, Session, Vault};
 use galen_partner::{store, tls};
+use galen_proto::certs::{self, Leaf};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,7 +25,7 @@ pub struct PartnerDir {
 pub fn new_partner() -> PartnerDir {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("partner.db");
-    let issued = site::issue(
+    let issued = certs::issue(
         "Hospital Central — Galen partner CA",
         "Hospital Central",
         Leaf::Server { hosts: vec!["localhost".into(), "127.0.0.1".into()] },
@@ -115,7 +116,7 @@ impl ClinicDir {
     /// Pairs this clinic with the partner at `url`, confirming the number the partner's people read out.
     pub fn pair_with(&self, partner: &PartnerDir, url: &str) {
         let file = partner.pairing_file();
-        let number = site::read_pairing_file(&file).expect("read").safety_number;
+        let number = galen_proto::pairing::PairingFile::read(&file).expect("read").safety_number;
         sync::pair(&self.clinic, &self.admin, &file, url, &number).expect("clinic pairs the partner");
     }
 

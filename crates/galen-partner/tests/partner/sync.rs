@@ -5,11 +5,12 @@ use crate::support::*;
 use galen_core::audit;
 use galen_core::documents::{self, Body};
 use galen_core::patients;
-use galen_core::site::{self, Leaf, PairingFile};
-use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
-use galen_core::sync::wire::PushStatus;
+use galen_core::site::PairingFile;
 use galen_core::sync::{self, Resolution};
 use galen_partner::store;
+use galen_proto::certs::{self, Leaf};
+use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
+use galen_proto::wire::PushStatus;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
@@ -21,7 +22,8 @@ fn url(addr: SocketAddr) -> String {
 }
 
 fn signed_prescription(c: &ClinicDir, patient_id: i64) -> documents::Document {
-    let body = galen_core::bench::prescription(&c.clinic.now().date().to_string(), &["Amoxicillin 500 mg capsule"]);
+    let body =
+        galen_core::dev::bench::prescription(&c.clinic.now().date().to_string(), &["Amoxicillin 500 mg capsule"]);
     let draft = documents::create_draft(&c.clinic, &c.doctor, patient_id, body).expect("draft");
     documents::sign(&c.clinic, &c.doctor, draft.id, PASSWORD, true).expect("sign")
 }
@@ -191,7 +193,7 @@ fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_tw
 /// A site identity made by hand, as a partner would know it, with its OpenPGP key.
 fn site_keys(name: &str) -> (PairingFile, OwnKey) {
     let issued =
-        site::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
+        certs::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
     let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
     (PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file"), key)
 }
@@ -222,7 +224,7 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
             format: envelope::FORMAT.into(),
             id: id.clone(),
             version: 1,
-            created_at: galen_core::clock::rfc3339(at),
+            created_at: galen_proto::rfc3339(at),
             nonce: envelope::new_nonce(),
             sender: by.fingerprint(),
             recipient: me.fingerprint(),
@@ -233,14 +235,14 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
     };
     let now = time::OffsetDateTime::now_utc();
     let b64 =
-        |by: &OwnKey, p: &Plaintext| galen_core::crypto::base64_encode(&envelope::seal(by, &me, p).expect("seal"));
+        |by: &OwnKey, p: &Plaintext| galen_proto::wire::encode_envelope(&envelope::seal(by, &me, p).expect("seal"));
     let original = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now));
     let resent = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now));
     let changed = b64(&sol, &plain(&sol, serde_json::json!({"v": 2}), now));
-    let mut bytes = galen_core::crypto::base64_decode(&original).expect("b64");
+    let mut bytes = galen_proto::wire::decode_envelope(&original).expect("b64");
     let i = bytes.len() - 30;
     bytes[i] ^= 0x40;
-    let tampered = galen_core::crypto::base64_encode(&bytes);
+    let tampered = galen_proto::wire::encode_envelope(&bytes);
     let by_mar = b64(&mar, &plain(&mar, serde_json::json!({"v": 1}), now));
     let by_stranger = b64(&stranger, &plain(&stranger, serde_json::json!({"v": 1}), now));
     let stale = b64(&sol, &plain(&sol, serde_json::json!({"v": 1}), now - time::Duration::hours(1)));
@@ -293,7 +295,7 @@ fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
             format: envelope::FORMAT.into(),
             id: uuid::Uuid::now_v7().to_string(),
             version: 1,
-            created_at: galen_core::clock::rfc3339(time::OffsetDateTime::now_utc()),
+            created_at: galen_proto::rfc3339(time::OffsetDateTime::now_utc()),
             nonce: envelope::new_nonce(),
             sender: lab.fingerprint(),
             recipient: partner_key.fingerprint(),
@@ -302,7 +304,7 @@ fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
         },
         payload: serde_json::json!({ "given_names": "nobody" }),
     };
-    let sealed = galen_core::crypto::base64_encode(&envelope::seal(&lab, &partner_key, &plain).expect("seal"));
+    let sealed = galen_proto::wire::encode_envelope(&envelope::seal(&lab, &partner_key, &plain).expect("seal"));
     let site = serving.partner.sites().iter().find(|s| s.name == "Lab").expect("the lab");
     assert_eq!(serving.partner.receive(site, &[sealed]).expect("receive")[0].status, PushStatus::Stored);
     let muller = sol.register("Hans", "Müller", true);
@@ -428,9 +430,9 @@ fn connections_cut_mid_request_or_before_the_answer_lose_nothing_and_duplicate_n
     sol.pair_with(&partner, &url(sol_proxy));
     mar.pair_with(&partner, &url(mar_proxy));
 
-    patients::seed::seed(&sol.clinic, &sol.doctor, 900, 7).expect("seed");
+    galen_core::dev::seed::seed(&sol.clinic, &sol.doctor, 900, 7).expect("seed");
     let year = sol.clinic.now().year();
-    let queued = (1..=900).filter(|&i| patients::seed::synthetic(7, i, year).0.consent_share).count();
+    let queued = (1..=900).filter(|&i| galen_core::dev::seed::synthetic(7, i, year).0.consent_share).count();
 
     let (reports, failures) = sync_until_done(&sol);
     let stored: usize = reports.iter().map(|r| r.pushed).sum();

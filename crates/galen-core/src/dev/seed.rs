@@ -1,12 +1,12 @@
 //! Synthetic patients for demos and benchmarks: names from several locales, plausible dates of birth and
 //! phone numbers, deterministic for a given seed. Batched in large transactions, so a million takes minutes.
 
-use super::model::{Allergy, Clinical, Demographics, Sex};
-use super::{insert, last_sequence, mrn_prefix};
-use crate::audit::{self, Outcome};
+use crate::audit::table::{self as audit, Outcome};
 use crate::clinic::Clinic;
 use crate::error::Error;
 use crate::mrn;
+use crate::patients::model::{Allergy, Clinical, Demographics, Sex};
+use crate::patients::{table, validate};
 use crate::permissions::Action;
 use crate::session::Session;
 
@@ -185,18 +185,17 @@ pub fn seed(clinic: &Clinic, session: &Session, count: u64, seed: u64) -> Result
     let actor = clinic.authorize(session, Action::PatientCreate, None)?;
     let year = clinic.now().year();
     let now = clinic.now_rfc3339();
-    let prefix = mrn_prefix(clinic.store().conn())?;
-    let seq = last_sequence(clinic.store().conn(), &prefix)?;
+    let prefix = crate::settings::table::mrn_prefix(clinic.store().conn())?;
+    let seq = table::last_sequence(clinic.store().conn(), &prefix)?;
     let mut done = 0;
     while done < count {
         let batch = (count - done).min(10_000);
         clinic.store().write(|tx| {
             for i in done..done + batch {
                 let (d, c) = synthetic(seed, seq + i + 1, year);
-                let (d, dob, estimated) =
-                    super::validate::demographics(&d, clinic.now().date()).map_err(Error::Invalid)?;
+                let (d, dob, estimated) = validate::demographics(&d, clinic.now().date()).map_err(Error::Invalid)?;
                 let code = mrn::format(&prefix, seq + i + 1);
-                insert(tx, &code, &d, &dob, estimated, &c, &now)?;
+                table::insert(tx, &code, &d, &dob, estimated, &c, &now)?;
             }
             Ok(())
         })?;
@@ -221,7 +220,7 @@ mod tests {
         assert_ne!(a, c);
         let today = time::macros::date!(2026 - 11 - 21);
         for d in &a {
-            super::super::validate::demographics(d, today).expect("every synthetic patient is valid");
+            validate::demographics(d, today).expect("every synthetic patient is valid");
         }
     }
 }

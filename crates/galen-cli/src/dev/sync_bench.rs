@@ -3,10 +3,12 @@
 //! measured in the same run: sealing and opening the same number of envelopes in memory.
 
 use anyhow::Result;
-use galen_core::site::{self, Leaf};
-use galen_core::sync::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
-use galen_core::{bench, patients, sync};
+use galen_core::dev::{bench, seed};
+use galen_core::{site, sync};
 use galen_partner::{store, tls};
+use galen_proto::certs::{self, Leaf};
+use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
+use galen_proto::pairing::PairingFile;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,14 +23,14 @@ pub fn run(records: u64) -> Result<()> {
     let mut consented = 0;
     while consented < records {
         needed += 1;
-        consented += u64::from(patients::seed::synthetic(1, needed, year).0.consent_share);
+        consented += u64::from(seed::synthetic(1, needed, year).0.consent_share);
     }
     eprintln!("Seeding {needed} patients ({records} consented) …");
-    patients::seed::seed(&clinic, &doctor, needed, 1)?;
+    seed::seed(&clinic, &doctor, needed, 1)?;
 
     // The partner, paired both ways, serving on 127.0.0.1.
     let partner_db = temp.path().join("partner.db");
-    let issued = site::issue(
+    let issued = certs::issue(
         "Bench partner CA",
         "Bench partner",
         Leaf::Server { hosts: vec!["127.0.0.1".into()] },
@@ -51,12 +53,12 @@ pub fn run(records: u64) -> Result<()> {
     let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.spawn(tls::serve(listener, tls, galen_partner::app(partner.clone())));
-    let number = site::read_pairing_file(&partner_file)?.safety_number;
+    let number = PairingFile::read(&partner_file)?.safety_number;
     sync::pair(&clinic, &admin, &partner_file, &url, &number)?;
     sync::pair(&reader, &reader_admin, &partner_file, &url, &number)?;
 
     // Baseline: seal and open the same number of patient envelopes in memory, one after the other.
-    let sample = serde_json::to_value(patients::seed::synthetic(1, 1, year).0.given_names)?;
+    let sample = serde_json::to_value(seed::synthetic(1, 1, year).0.given_names)?;
     let (me, them) = (OwnKey::from_armored(&OwnKey::generate("a")?)?, OwnKey::from_armored(&OwnKey::generate("b")?)?);
     let (me_pub, them_pub) =
         (PeerKey::from_armored(&me.public_armored())?, PeerKey::from_armored(&them.public_armored())?);
@@ -68,7 +70,7 @@ pub fn run(records: u64) -> Result<()> {
                 format: envelope::FORMAT.into(),
                 id: uuid::Uuid::now_v7().to_string(),
                 version: 1,
-                created_at: galen_core::clock::rfc3339(now),
+                created_at: galen_proto::rfc3339(now),
                 nonce: envelope::new_nonce(),
                 sender: me.fingerprint(),
                 recipient: them.fingerprint(),

@@ -19,6 +19,7 @@ use openpgp::serialize::SerializeInto;
 use openpgp::types::SymmetricAlgorithm;
 use sequoia_openpgp as openpgp;
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::io::{Read, Write};
 use time::OffsetDateTime;
 
@@ -223,7 +224,11 @@ impl PeerKey {
 
 /// 128 random bits as hex.
 pub fn new_nonce() -> String {
-    data_encoding::HEXLOWER.encode(&crate::crypto::random::<16>())
+    let mut bytes = [0u8; 16];
+    // Without the OS's randomness no envelope can be sealed safely; there is nothing to fall back to.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator is unavailable");
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 /// Signs `plaintext` with `me` and encrypts it to `to`. The result is a binary OpenPGP message.
@@ -367,6 +372,32 @@ pub fn open(me: &OwnKey, candidates: &[PeerKey], bytes: &[u8], now: OffsetDateTi
     Ok(Opened { plaintext, signer })
 }
 
+/// What counts as a change, at the clinic and at the partner: the hash of a record's contents. A patient's MRN is
+/// each clinic's own label (a received patient may get a new one), so it is left out: otherwise two clinics would
+/// keep re-sharing the same patient under their two MRNs.
+pub fn content_hash(kind: Kind, payload: &serde_json::Value) -> String {
+    let mut v = payload.clone();
+    if let (Kind::Patient, Some(mrn)) = (kind, v.get_mut("mrn")) {
+        *mrn = serde_json::Value::String(String::new());
+    }
+    // A JSON value always serializes.
+    let json = serde_json::to_vec(&v).unwrap_or_default();
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&json))
+}
+
+/// `f` over `items` on every core, results in order: sealing and opening envelopes is CPU-bound, and both the
+/// clinic and the partner do a batch at a time.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let parts: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,7 +415,7 @@ mod tests {
             format: FORMAT.into(),
             id: uuid::Uuid::now_v7().to_string(),
             version: 1,
-            created_at: crate::clock::rfc3339(at),
+            created_at: crate::rfc3339(at),
             nonce: new_nonce(),
             sender: from.fingerprint(),
             recipient: to.fingerprint(),

@@ -28,7 +28,7 @@ pub enum PushStatus {
     Stored,
     /// This (site, id, version) was already stored with the same contents: a re-send, stored nothing.
     Duplicate,
-    /// Refused; `reason` is a [`super::envelope::Rejection`] code.
+    /// Refused; `reason` is a [`crate::envelope::Rejection`] code.
     Rejected,
 }
 
@@ -52,4 +52,14 @@ pub struct Pulled {
     /// The partner's sequence number: the caller's cursor moves past it once it is applied.
     pub seq: i64,
     pub envelope: String,
+}
+
+/// An envelope as it travels in a JSON body: base64 of the binary OpenPGP message.
+pub fn encode_envelope(bytes: &[u8]) -> String {
+    data_encoding::BASE64.encode(bytes)
+}
+
+/// The binary OpenPGP message inside a body's envelope string, if it is base64.
+pub fn decode_envelope(text: &str) -> Option<Vec<u8>> {
+    data_encoding::BASE64.decode(text.as_bytes()).ok()
 }

@@ -1,9 +1,10 @@
 //! `galen bench search`: registry search latency on a seeded clinic, against an unencrypted copy of the same
 //! data in the same run (so the ratio is fair on a noisy machine), and registration commit latency.
 
+use super::seed;
 use crate::clinic::{Clinic, Setup};
 use crate::error::Error;
-use crate::patients::{self, search, seed, NewPatient};
+use crate::patients::{self, search, NewPatient};
 use crate::staff::{self, NewStaff};
 use crate::{Role, Vault};
 use std::path::Path;
@@ -96,7 +97,7 @@ pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error
     // Queries drawn from the seeded people themselves, spread over the whole table.
     let year = clinic.now().year();
     let step = (patients / samples as u64).max(1);
-    let prefix = patients::mrn_prefix(encrypted)?;
+    let prefix = crate::settings::table::mrn_prefix(encrypted)?;
     let (mut names, mut mrns, mut phones) = (Vec::new(), Vec::new(), Vec::new());
     for k in 0..samples as u64 {
         let i = (k * step) % patients + 1;
@@ -116,7 +117,7 @@ pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error
                 let page = search::run(conn, q, 0, 20)?;
                 into.push(t.elapsed());
                 if page.results.is_empty() {
-                    return Err(Error::NotFound { what: format!("benchmark query {q:?} ({kind})") });
+                    return Err(Error::invalid("benchmark", format!("the query {q:?} ({kind}) found nobody")));
                 }
             }
         }
@@ -185,9 +186,9 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
         with_kdf.push(t.elapsed());
     }
     let conn = clinic.store().conn();
-    let staff_id = staff::find(conn, "bench-doc")?.map(|m| m.id).unwrap_or_default();
+    let staff_id = crate::staff::table::find(conn, "bench-doc")?.map(|m| m.id).unwrap_or_default();
     let (fingerprint, armored) = crate::signing::active_key(conn, staff_id)?
-        .ok_or_else(|| Error::NotFound { what: "the benchmark doctor's key".into() })?;
+        .ok_or_else(|| Error::invalid("benchmark", "the benchmark doctor has no key after signing"))?;
     let snapshot = crate::documents::PatientSnapshot {
         mrn: patient.mrn.clone(),
         given_names: patient.demographics.given_names.clone(),
@@ -199,25 +200,33 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
     let public_key = crate::signing::public_key(conn, &signer.fingerprint)?;
     let (mut signing, mut sign_and_render) = (Vec::new(), Vec::new());
     for i in 0..samples {
-        let keypair =
-            crate::signing::unlock(&armored, pw)?.ok_or_else(|| Error::Signing { reason: "benchmark key".into() })?;
+        let keypair = crate::signing::unlock(&armored, pw)?
+            .ok_or_else(|| Error::invalid("benchmark", "the benchmark doctor's key did not unlock"))?;
         let t = Instant::now();
         let uuid = format!("bench-{i}");
-        let bytes = documents::canonical_bytes("Benchmark Clinic", &uuid, &snapshot, &signer, &today, None, &body)?;
+        let bytes = documents::Canonical {
+            schema: body.schema(),
+            document: &uuid,
+            clinic: "Benchmark Clinic",
+            patient: &snapshot,
+            signer: &signer,
+            signed_at: &today,
+            supersedes: None,
+            body: &body,
+        }
+        .bytes();
         let signature = crate::signing::sign_with(keypair.clone(), &bytes)?;
         signing.push(t.elapsed());
         let summary = documents::qr_summary(&uuid, body.kind(), &snapshot, &signer, &today, &bytes);
         let qr_signature = crate::signing::sign_raw(keypair, &documents::qr::summary_bytes(&summary))?;
         let qr = documents::qr::encode(&summary, &qr_signature);
-        let canonical = String::from_utf8_lossy(&bytes);
-        let pdf = crate::pdf::signed_document(
-            &settings,
-            &canonical,
-            &signature,
-            &public_key,
-            Some(&qr),
-            &crate::pdf::Standing::Current,
-        )?;
+        let parts = documents::SignedParts {
+            canonical: String::from_utf8_lossy(&bytes).into_owned(),
+            signature,
+            public_key: public_key.clone(),
+            qr_text: Some(qr),
+        };
+        let pdf = crate::pdf::signed_document(&settings, &parts, &crate::pdf::Standing::Current)?;
         sign_and_render.push(t.elapsed());
         std::hint::black_box(pdf);
     }

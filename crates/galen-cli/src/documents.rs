@@ -1,12 +1,175 @@
-//! `galen rx …`, `galen cert …`, `galen document …`, `galen verify` and `galen key export-public`.
+//! `galen rx …`, `galen cert …` and `galen document …`: prescriptions and certificates, from draft to signed,
+//! shown with their signature checked, exported, corrected.
 
 use crate::prompt::Input;
-use crate::{CertCommand, DocumentCommand, LineCommand, RxCommand};
+use crate::session::Ctx;
 use anyhow::{bail, Context, Result};
 use galen_core::documents::{self, Body, Document, Verification};
-use galen_core::pdf::{self, print::Route};
 use galen_core::{patients, Clinic, Session};
-use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RxCommand {
+    /// Start a prescription for a patient (by MRN); prints its document number.
+    New {
+        #[arg(long)]
+        patient: String,
+        #[arg(long, default_value = "")]
+        pharmacy: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+    /// Add or change lines on a draft prescription.
+    Line {
+        #[command(subcommand)]
+        command: LineCommand,
+    },
+    /// Sign a draft prescription (asks for your password again).
+    Sign {
+        id: i64,
+        /// Confirm that you have read the allergy and pregnancy warnings.
+        #[arg(long)]
+        acknowledge_warnings: bool,
+    },
+    /// Show a prescription and whether its signature verifies.
+    Show { id: i64 },
+    /// Void a signed prescription with a signed notice (asks for your password).
+    Void {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LineCommand {
+    /// Add a medicine to a draft prescription.
+    Add {
+        id: i64,
+        #[arg(long)]
+        medicament: String,
+        #[arg(long)]
+        dose: String,
+        /// mg, g, mcg, mL, IU, tablet, capsule, drop, puff or unit.
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value = "by mouth")]
+        route: String,
+        #[arg(long, default_value = "")]
+        form: String,
+        #[arg(long)]
+        quantity: u32,
+        /// Every N (see --every-unit); omit with --prn.
+        #[arg(long, default_value_t = 0)]
+        every: u32,
+        #[arg(long, default_value = "hours")]
+        every_unit: String,
+        /// As needed.
+        #[arg(long)]
+        prn: bool,
+        #[arg(long)]
+        duration: u32,
+        #[arg(long, default_value = "days")]
+        period: String,
+        #[arg(long, default_value_t = 0)]
+        refills: u32,
+        /// YYYY-MM-DD (default: 30 days after the prescription date).
+        #[arg(long)]
+        valid_until: Option<String>,
+        #[arg(long, default_value = "")]
+        indication: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Do not allow the pharmacy to substitute a generic.
+        #[arg(long)]
+        no_substitution: bool,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CertCommand {
+    /// Start a birth certificate for a patient (by MRN).
+    Birth {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        mother: String,
+        #[arg(long, default_value = "")]
+        father: String,
+        #[arg(long)]
+        country: String,
+        #[arg(long, default_value = "")]
+        subdivision: String,
+        #[arg(long, default_value = "")]
+        institution: String,
+        #[arg(long, default_value = "")]
+        observations: String,
+    },
+    /// Start a death certificate for a patient (by MRN).
+    Death {
+        #[arg(long)]
+        patient: String,
+        /// YYYY-MM-DDTHH:MM.
+        #[arg(long)]
+        died_at: String,
+        #[arg(long)]
+        cause: String,
+        /// An underlying condition as CONDITION:INTERVAL:UNIT, e.g. "COPD:10:years" (repeatable).
+        #[arg(long)]
+        underlying: Vec<String>,
+        /// natural, suicide, homicide, undetermined or pending_investigation.
+        #[arg(long)]
+        manner: String,
+        /// home, work, public_place or health_center.
+        #[arg(long)]
+        place: String,
+        #[arg(long, default_value = "")]
+        place_details: String,
+        #[arg(long)]
+        autopsy: bool,
+        #[arg(long)]
+        country: String,
+        #[arg(long, default_value = "")]
+        subdivision: String,
+        #[arg(long, default_value = "")]
+        institution: String,
+        #[arg(long, default_value = "")]
+        observations: String,
+    },
+    /// Start a sick-leave certificate for a patient (by MRN).
+    SickLeave {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "")]
+        restrictions: String,
+        /// Printed only with --diagnosis-consent (the patient agreed).
+        #[arg(long, default_value = "")]
+        diagnosis: String,
+        #[arg(long)]
+        diagnosis_consent: bool,
+    },
+    /// Sign a draft certificate (asks for your password again).
+    Sign { id: i64 },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DocumentCommand {
+    /// Show any document and whether its signature verifies.
+    Show { id: i64 },
+    /// Write UUID.json (the signed bytes), UUID.json.asc (the signature) and the doctor's public key to DIR.
+    Export { id: i64, dir: std::path::PathBuf },
+    /// Start a correction of a signed document: a new draft that supersedes it once signed.
+    Correct { id: i64 },
+    /// Print the text of a signed document's QR, and optionally write the QR as SVG.
+    Qr {
+        id: i64,
+        #[arg(long)]
+        svg: Option<std::path::PathBuf>,
+    },
+}
 
 fn patient_id(clinic: &Clinic, session: &Session, mrn: &str) -> Result<i64> {
     Ok(patients::find_by_mrn(clinic, session, mrn)?.id)
@@ -17,8 +180,7 @@ fn today(clinic: &Clinic) -> String {
 }
 
 fn sign(clinic: &Clinic, session: &Session, input: &mut Input, id: i64, acknowledge: bool) -> Result<()> {
-    let doc = documents::get(clinic, session, id)?;
-    let warnings = documents::warnings(clinic, &doc)?;
+    let warnings = documents::open(clinic, session, id)?.warnings;
     for w in &warnings {
         eprintln!("WARNING: {w}");
     }
@@ -40,9 +202,9 @@ fn sign(clinic: &Clinic, session: &Session, input: &mut Input, id: i64, acknowle
 }
 
 fn show(clinic: &Clinic, session: &Session, id: i64) -> Result<()> {
-    let d = documents::get(clinic, session, id)?;
-    print_document(&d);
-    match documents::verify(clinic, session, id)? {
+    let view = documents::open(clinic, session, id)?;
+    print_document(&view.document);
+    match view.verification {
         Verification::Valid { signer, signed_at } => {
             println!(
                 "Signature: VALID — signed by {} (licence {}) at {signed_at}; key {}",
@@ -50,7 +212,7 @@ fn show(clinic: &Clinic, session: &Session, id: i64) -> Result<()> {
             )
         }
         Verification::Unsigned => println!("Signature: none yet (draft)"),
-        Verification::Invalid { problem } => println!("Signature: INVALID — {problem}"),
+        Verification::Invalid { problem } => println!("Signature: INVALID — document {id}: {problem}"),
     }
     Ok(())
 }
@@ -94,7 +256,9 @@ fn print_document(d: &Document) {
     }
 }
 
-pub fn rx(clinic: &Clinic, session: &Session, input: &mut Input, command: RxCommand) -> Result<()> {
+pub fn rx(ctx: &mut Ctx, command: RxCommand) -> Result<()> {
+    let (clinic, session) = ctx.signed_in()?;
+    let (clinic, session, input) = (&clinic, &session, &mut ctx.input);
     match command {
         RxCommand::New { patient, pharmacy, notes } => {
             let pid = patient_id(clinic, session, &patient)?;
@@ -129,7 +293,7 @@ pub fn rx(clinic: &Clinic, session: &Session, input: &mut Input, command: RxComm
                     no_substitution,
                 },
         } => {
-            let d = documents::get(clinic, session, id)?;
+            let d = documents::open(clinic, session, id)?.document;
             let Body::Prescription(mut p) = d.body else { bail!("document {id} is not a prescription") };
             let valid_until = match valid_until {
                 Some(v) => v,
@@ -171,7 +335,9 @@ pub fn rx(clinic: &Clinic, session: &Session, input: &mut Input, command: RxComm
     Ok(())
 }
 
-pub fn cert(clinic: &Clinic, session: &Session, input: &mut Input, command: CertCommand) -> Result<()> {
+pub fn cert(ctx: &mut Ctx, command: CertCommand) -> Result<()> {
+    let (clinic, session) = ctx.signed_in()?;
+    let (clinic, session, input) = (&clinic, &session, &mut ctx.input);
     let (patient, body) = match command {
         CertCommand::Sign { id } => return sign(clinic, session, input, id, true),
         CertCommand::Birth { patient, mother, father, country, subdivision, institution, observations } => {
@@ -254,7 +420,9 @@ pub fn cert(clinic: &Clinic, session: &Session, input: &mut Input, command: Cert
     Ok(())
 }
 
-pub fn document(clinic: &Clinic, session: &Session, command: DocumentCommand) -> Result<()> {
+pub fn document(ctx: &mut Ctx, command: DocumentCommand) -> Result<()> {
+    let (clinic, session) = ctx.signed_in()?;
+    let (clinic, session) = (&clinic, &session);
     match command {
         DocumentCommand::Show { id } => show(clinic, session, id)?,
         DocumentCommand::Export { id, dir } => {
@@ -268,7 +436,9 @@ pub fn document(clinic: &Clinic, session: &Session, command: DocumentCommand) ->
             );
         }
         DocumentCommand::Qr { id, svg } => {
-            let Some(text) = documents::qr_text(clinic, session, id)? else { bail!("document {id} is not signed yet") };
+            let Some(text) = documents::open(clinic, session, id)?.qr_text else {
+                bail!("document {id} is not signed yet")
+            };
             println!("{text}");
             if let Some(path) = svg {
                 let Some(image) = documents::qr::svg(&text, 4) else { bail!("the QR could not be encoded") };
@@ -280,74 +450,6 @@ pub fn document(clinic: &Clinic, session: &Session, command: DocumentCommand) ->
             let d = documents::correct(clinic, session, id)?;
             println!("Started correction {} of document {id}; edit it, then sign it to supersede {id}.", d.id);
         }
-    }
-    Ok(())
-}
-
-pub fn export_public(clinic: &Clinic, session: &Session, doctor: &str, out: Option<&Path>) -> Result<()> {
-    let key = documents::doctor_public_key(clinic, session, doctor)?;
-    match out {
-        Some(path) => {
-            std::fs::write(path, key)?;
-            println!("Wrote {doctor}'s public key to {}.", path.display());
-        }
-        None => print!("{key}"),
-    }
-    Ok(())
-}
-
-/// `galen verify`: a PDF, exported files, or QR text. Prints who signed what and when, or why it failed.
-pub fn verify(qr: Option<&str>, files: &[PathBuf], key: Option<&Path>) -> Result<()> {
-    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-    let key_text = key.map(|k| read(k).map(|b| String::from_utf8_lossy(&b).into_owned())).transpose()?;
-    let need_key = || key_text.clone().context("give the doctor's public key with --key doctor.asc");
-    let outcome = match (qr, files) {
-        (Some(text), _) => documents::qr::verify(text, &need_key()?).map(|s| {
-            format!(
-                "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
-                s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
-            )
-        }),
-        (None, [pdf_file]) => pdf::verify_file(&read(pdf_file)?, key_text.as_deref()).map(|v| {
-            if v.trusted_key {
-                v.summary
-            } else {
-                format!(
-                    "{}\nChecked with the key inside the PDF: the file is intact and signed by key {}. Compare that \
-                     fingerprint with the doctor's published key, or pass it with --key, before trusting who signed.",
-                    v.summary, v.fingerprint
-                )
-            }
-        }),
-        (None, [json, signature]) => {
-            let (j, s) = (read(json)?, read(signature)?);
-            documents::verify_files(&j, &String::from_utf8_lossy(&s), &need_key()?)
-        }
-        _ => bail!("give a PDF, or UUID.json and UUID.json.asc, or --qr TEXT"),
-    };
-    match outcome {
-        Ok(message) => {
-            println!("{message}");
-            Ok(())
-        }
-        Err(e) => bail!("verification FAILED: {}", e.0),
-    }
-}
-
-/// `galen print`: saves the PDF with --out, else sends it down the system print path.
-pub fn print(clinic: &Clinic, pdf: &pdf::Pdf, out: Option<&Path>) -> Result<()> {
-    if let Some(path) = out {
-        pdf::save(clinic, pdf, path)?;
-        println!("Saved {}.", path.display());
-        return Ok(());
-    }
-    let printed = pdf::print::print(clinic, pdf, &pdf::print::Tools::from_path())?;
-    match printed.route {
-        Route::Printer { answer } => println!("Sent to the printer: {answer}"),
-        Route::Viewer { program } => {
-            println!("Opened {} with {program}; print it from there.", printed.path.display())
-        }
-        Route::Saved { message } => println!("{message}"),
     }
     Ok(())
 }

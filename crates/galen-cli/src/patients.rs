@@ -1,9 +1,80 @@
-//! `galen patient …`, `galen dev seed` and `galen bench search`.
+//! `galen patient …`: register, find, show, edit and merge patients.
 
-use crate::{BenchCommand, PatientCommand, PatientFields};
+use crate::session::Ctx;
 use anyhow::{bail, Result};
 use galen_core::patients::{self, search, Demographics, NewPatient, Patient, Sex, Summary};
-use galen_core::{bench, Clinic, Error, Session};
+use galen_core::Error;
+
+/// Demographic fields, shared by `patient add` and `patient edit`.
+#[derive(Debug, clap::Args)]
+pub struct PatientFields {
+    /// Given name(s).
+    #[arg(long)]
+    pub given: Option<String>,
+    /// Family name(s).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// female, male, other or unknown.
+    #[arg(long)]
+    pub sex: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    pub dob: Option<String>,
+    /// Estimated age in years, when the date of birth is not known.
+    #[arg(long, conflicts_with = "dob")]
+    pub age: Option<u32>,
+    #[arg(long)]
+    pub national_id: Option<String>,
+    /// A phone number (repeat for more).
+    #[arg(long)]
+    pub phone: Vec<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+    /// The patient consents to sharing their record with the clinic's partner.
+    #[arg(long)]
+    pub consent_share: Option<bool>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PatientCommand {
+    /// Register a patient; prints the new MRN.
+    Add {
+        #[command(flatten)]
+        fields: PatientFields,
+        /// Register even though likely duplicates were found (the override is logged).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Search by name (any part, any order), MRN, national ID, phone or date of birth.
+    Search {
+        query: String,
+        /// Page number, from 0.
+        #[arg(long, default_value_t = 0)]
+        page: u32,
+    },
+    /// Show one patient by MRN (clinical fields only if your role may see them).
+    Show {
+        mrn: String,
+        /// Also write the MRN as a Code 128 barcode (SVG) to this file.
+        #[arg(long)]
+        barcode: Option<std::path::PathBuf>,
+    },
+    /// Change a patient's demographics; only the fields given change.
+    Edit {
+        mrn: String,
+        #[command(flatten)]
+        fields: PatientFields,
+    },
+    /// Merge a duplicate into the record to keep (doctors and admins); the duplicate's MRN keeps resolving.
+    Merge {
+        /// The MRN of the record to keep.
+        keep: String,
+        /// The MRN of the duplicate to merge into it.
+        duplicate: String,
+    },
+}
 
 fn apply(fields: PatientFields, d: &mut Demographics) -> Result<()> {
     if let Some(v) = fields.given {
@@ -85,7 +156,9 @@ fn print_patient(p: &Patient) {
     }
 }
 
-pub fn run(clinic: &Clinic, session: &Session, command: PatientCommand) -> Result<()> {
+pub fn run(ctx: &mut Ctx, command: PatientCommand) -> Result<()> {
+    let (clinic, session) = ctx.signed_in()?;
+    let (clinic, session) = (&clinic, &session);
     match command {
         PatientCommand::Add { fields, force } => {
             let mut d = Demographics::default();
@@ -145,73 +218,5 @@ pub fn run(clinic: &Clinic, session: &Session, command: PatientCommand) -> Resul
             println!("Merged {} into {}; {} still finds this patient.", dup.mrn, p.mrn, dup.mrn);
         }
     }
-    Ok(())
-}
-
-pub fn seed(clinic: &Clinic, session: &Session, count: u64, seed: u64) -> Result<()> {
-    let started = std::time::Instant::now();
-    let added = patients::seed::seed(clinic, session, count, seed)?;
-    println!("Added {added} synthetic patients in {:.1} s.", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-pub fn bench(command: BenchCommand) -> Result<()> {
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    let (patients, samples, dir) = match command {
-        BenchCommand::Search { patients, samples, dir } => (patients, samples, dir),
-        BenchCommand::Sync { records } => return crate::sync_bench::run(records),
-        BenchCommand::Sign { samples } => {
-            let temp = tempfile::tempdir()?;
-            let r = bench::sign(temp.path(), samples)?;
-            println!("Signing a 3-line prescription ({samples} samples), p50 / p95 / p99 in ms:");
-            println!(
-                "| canonical JSON + signature (KDF excluded) | {:.2} / {:.2} / {:.2} |",
-                ms(r.signing.p50),
-                ms(r.signing.p95),
-                ms(r.signing.p99)
-            );
-            println!(
-                "| the same + QR signature + PDF (layout, font subsets, attachments) | {:.2} / {:.2} / {:.2} | {:.1}× at p95 |",
-                ms(r.sign_and_render.p50),
-                ms(r.sign_and_render.p95),
-                ms(r.sign_and_render.p99),
-                ms(r.sign_and_render.p95) / ms(r.signing.p95).max(f64::MIN_POSITIVE)
-            );
-            println!(
-                "| whole sign, password check and key unlock included | {:.1} / {:.1} / {:.1} |",
-                ms(r.with_kdf.p50),
-                ms(r.with_kdf.p95),
-                ms(r.with_kdf.p99)
-            );
-            return Ok(());
-        }
-    };
-    let temp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| temp.path().to_owned());
-    eprintln!("Seeding {patients} patients in {} …", dir.display());
-    let r = bench::search(&dir, patients, samples)?;
-    println!("Patients: {}, seeded in {:.0} s; {samples} queries of each kind.", r.patients, r.seed_time.as_secs_f64());
-    println!();
-    println!("| query | SQLCipher p50 / p95 / p99 (ms) | plain SQLite p50 / p95 / p99 (ms) | p95 ratio |");
-    println!("|---|---|---|---|");
-    for q in &r.queries {
-        println!(
-            "| {} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.2}× |",
-            q.kind,
-            ms(q.encrypted.p50),
-            ms(q.encrypted.p95),
-            ms(q.encrypted.p99),
-            ms(q.plain.p50),
-            ms(q.plain.p95),
-            ms(q.plain.p99),
-            q.ratio_p95()
-        );
-    }
-    println!(
-        "| registration commit | {:.2} / {:.2} / {:.2} | | |",
-        ms(r.commit.p50),
-        ms(r.commit.p95),
-        ms(r.commit.p99)
-    );
     Ok(())
 }

@@ -1,0 +1,161 @@
+//! # galen-cli
+//!
+//! `galen`: the command line for setting up and looking after a Galen clinic (the binary is `src/main.rs`).
+//!
+//! A thin layer over `galen-core`: each subcommand's module owns its arguments and its `run`, which asks for
+//! secrets without echo, calls galen-core and prints the outcome. galen-core decides every permission; commands
+//! that need one sign in first through `session.rs` (`--user`, or asked). Secrets are read from the terminal, or
+//! one per line from standard input when it is not a terminal (for scripts and tests).
+//!
+//! ```text
+//! galen --data-dir ./clinic init --site "Clínica Sol" --admin ana --name "Ana Lima"
+//! galen --data-dir ./clinic --user ana user add --role doctor --username rui --name "Dr Rui Costa" --licence CRM-123
+//! galen --data-dir ./clinic --user ana backup ./clinic-2026-11-21.galenbak
+//! ```
+
+mod account;
+mod audit;
+mod backup;
+#[cfg(feature = "dev")]
+mod dev;
+mod documents;
+mod keys;
+mod patients;
+mod print;
+mod prompt;
+mod session;
+mod setup;
+mod site;
+mod sync;
+mod users;
+mod verify;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use galen_core::{vault, Vault};
+use session::Ctx;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "galen", version, about = "Set up and look after a Galen clinic database.")]
+pub struct Cli {
+    /// The clinic's data folder (default: the OS data directory, e.g. ~/.local/share/galen).
+    #[arg(long, global = true, env = "GALEN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Sign in as this user for commands that need it (the password is asked).
+    #[arg(long, global = true, env = "GALEN_USER", value_name = "USERNAME")]
+    pub user: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a new clinic: its name, then the first admin. Prints the recovery key once.
+    Init(setup::InitArgs),
+    /// Show where the data is, whether the keyring holds the key, and the database's state.
+    Status,
+    /// Read every page of the database and report any damage, naming the pages.
+    Check,
+    /// Unlock when the keyring has lost the key, and store the key in the keyring again.
+    Unlock(setup::UnlockArgs),
+    /// Sign in, with the same checks as the app (throttling, forced password change), and show who you are.
+    Login,
+    /// Change your own password.
+    Passwd,
+    /// Manage staff accounts (admins).
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// Read and verify the tamper-evident audit trail (admins).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Register, find, show, edit and merge patients.
+    #[command(subcommand)]
+    Patient(patients::PatientCommand),
+    /// Developer tools: synthetic data (built with the `dev` feature).
+    #[cfg(feature = "dev")]
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
+    /// Benchmarks, reported as ratios against a baseline run in the same process (the `dev` feature).
+    #[cfg(feature = "dev")]
+    #[command(subcommand)]
+    Bench(dev::BenchCommand),
+    /// Prescriptions: draft, add lines, sign, show, void.
+    #[command(subcommand)]
+    Rx(documents::RxCommand),
+    /// Birth, death and sick-leave certificates: draft and sign.
+    #[command(subcommand)]
+    Cert(documents::CertCommand),
+    /// Signed documents: show with verification, export for offline checking.
+    #[command(subcommand)]
+    Document(documents::DocumentCommand),
+    /// Check a Galen PDF, an exported document, or the text of a printed QR, with only the doctor's public key
+    /// (no database).
+    Verify(verify::VerifyArgs),
+    /// Print a signed document (by id) through the system's print path (CUPS lp, else the PDF viewer), or with
+    /// --out save its PDF. Also prints a patient's ID card and labels, or the recovery-key sheet.
+    Print(print::PrintArgs),
+    /// This clinic's identity towards a partner: X.509 site CA + client certificate and an OpenPGP site key.
+    #[command(subcommand)]
+    Site(site::SiteCommand),
+    /// Sync with the paired partner (admins): pair, sync now, status, conflicts.
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Manage the database key (admins).
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
+    /// Write an encrypted, self-contained backup that opens with the recovery key (admins).
+    Backup(backup::BackupArgs),
+    /// Replace the clinic's data with a backup, once the backup has been fully verified.
+    ///
+    /// With a working clinic, an admin signs in (--user). On a new machine, or when the current database is
+    /// lost, give --recovery-key instead.
+    Restore(backup::RestoreArgs),
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let dir = match cli.data_dir {
+        Some(d) => d,
+        None => vault::default_data_dir().context("no OS data directory is known; pass --data-dir")?,
+    };
+    let ctx = &mut Ctx { vault: Vault::new(dir), input: prompt::Input::new(), user: cli.user };
+    match cli.command {
+        Command::Init(args) => setup::init(ctx, args),
+        Command::Status => setup::status(ctx),
+        Command::Check => setup::check(ctx),
+        Command::Unlock(args) => setup::unlock(ctx, args),
+        Command::Login => account::login(ctx),
+        Command::Passwd => account::passwd(ctx),
+        Command::User(command) => users::run(ctx, command),
+        Command::Audit(command) => audit::run(ctx, command),
+        Command::Patient(command) => patients::run(ctx, command),
+        #[cfg(feature = "dev")]
+        Command::Dev(command) => dev::run_dev(ctx, command),
+        #[cfg(feature = "dev")]
+        Command::Bench(command) => dev::run_bench(command),
+        Command::Rx(command) => documents::rx(ctx, command),
+        Command::Cert(command) => documents::cert(ctx, command),
+        Command::Document(command) => documents::document(ctx, command),
+        Command::Verify(args) => verify::run(args),
+        Command::Print(args) => print::run(ctx, args),
+        Command::Site(command) => site::run(ctx, command),
+        Command::Sync(command) => sync::run(ctx, command),
+        Command::Key(command) => keys::run(ctx, command),
+        Command::Backup(args) => backup::backup(ctx, args),
+        Command::Restore(args) => backup::restore(ctx, args),
+    }
+}
+
+/// The `galen` command: parses the arguments, runs the subcommand, and prints any error on one line.
+pub fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `galen print`: a signed document, a patient's ID card and labels, or the recovery-key sheet, down the system's
+//! print path (CUPS `lp`, else the PDF viewer), or saved with `--out`.
+
+use crate::session::Ctx;
+use anyhow::{bail, Result};
+use galen_core::pdf::{self, print::Route, Printout};
+use galen_core::{patients, RecoveryKey};
+
+/// What `galen print` prints.
+#[derive(Debug, clap::Args)]
+pub struct PrintArgs {
+    /// The signed document's id.
+    #[arg(required_unless_present_any = ["card", "recovery_sheet"], conflicts_with_all = ["card", "recovery_sheet"])]
+    pub id: Option<i64>,
+    /// Print this patient's ID card and labels instead.
+    #[arg(long, value_name = "MRN", conflicts_with = "recovery_sheet")]
+    pub card: Option<String>,
+    /// Print the recovery-key sheet instead (the key is asked for and must be the current one; no sign-in).
+    #[arg(long)]
+    pub recovery_sheet: bool,
+    /// Save the PDF here instead of printing it.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+pub fn run(ctx: &mut Ctx, args: PrintArgs) -> Result<()> {
+    let PrintArgs { id, card, recovery_sheet, out } = args;
+    let clinic = ctx.clinic()?;
+    let pdf = if recovery_sheet {
+        // Knowing the current recovery key is the permission (see pdf::recovery_sheet).
+        pdf::recovery_sheet(&clinic, &RecoveryKey::parse(ctx.input.secret("Recovery key: ")?.expose())?)?
+    } else {
+        let session = ctx.sign_in(&clinic)?.0;
+        let what = match (id, card) {
+            (Some(id), _) => Printout::Document(id),
+            (None, Some(mrn)) => Printout::PatientCard(patients::find_by_mrn(&clinic, &session, &mrn)?.id),
+            (None, None) => bail!("say what to print: a document id, --card MRN or --recovery-sheet"),
+        };
+        pdf::render(&clinic, &session, &what)?
+    };
+    if let Some(path) = out {
+        pdf::save(&clinic, &pdf, &path)?;
+        println!("Saved {}.", path.display());
+        return Ok(());
+    }
+    let printed = pdf::print::print(&clinic, &pdf, &pdf::print::Tools::from_path())?;
+    match printed.route {
+        Route::Printer { answer } => println!("Sent to the printer: {answer}"),
+        Route::Viewer { program } => {
+            println!("Opened {} with {program}; print it from there.", printed.path.display())
+        }
+        Route::Saved { message } => println!("{message}"),
+    }
+    Ok(())
+}

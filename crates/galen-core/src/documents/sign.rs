@@ -1,0 +1,144 @@
+//! Signing: a doctor's password again, the warnings acknowledged, then a detached OpenPGP signature over the
+//! canonical JSON and a second over the QR's summary. A doctor's first signature creates their key. A void is
+//! itself a signed notice.
+
+use super::drafts::{self, patient_snapshot};
+use super::model::{Body, Canonical, PatientSnapshot, SignerSnapshot, VoidNotice};
+use super::qr;
+use super::table::{self, Document, Signature};
+use super::validate;
+use crate::audit::table::{self as audit, Outcome};
+use crate::clinic::Clinic;
+use crate::error::{CryptoFailure, Error};
+use crate::permissions::{Action, Role};
+use crate::session::Session;
+use crate::staff::table as staff;
+use crate::{password, signing};
+
+/// Signs a draft (doctors only), after the password again and the warnings acknowledged. A doctor's first
+/// signature creates their OpenPGP key. Signing a death certificate marks the patient deceased.
+pub fn sign(
+    clinic: &Clinic,
+    session: &Session,
+    id: i64,
+    password: &str,
+    warnings_acknowledged: bool,
+) -> Result<Document, Error> {
+    let conn = clinic.store().conn();
+    let doc = table::load(conn, id)?;
+    let actor = clinic.authorize(session, Action::DocumentSign, Some(doc.patient_id))?;
+    if doc.signed {
+        return Err(Error::AlreadySigned { id });
+    }
+    validate::ready_to_sign(&doc.body).map_err(Error::Invalid)?;
+    let signer = staff::by_id(conn, session.user_id)?
+        .filter(|m| m.active && m.role == Role::Doctor)
+        .ok_or(Error::AccountDisabled)?;
+    if !password::verify(password, &staff::password_hash(conn, signer.id)?) {
+        return Err(Error::invalid("password", "This is not your password."));
+    }
+    let pending = drafts::warnings(conn, &doc)?;
+    if !pending.is_empty() && !warnings_acknowledged {
+        return Err(Error::WarningsNotAcknowledged(pending));
+    }
+    let now = clinic.now_rfc3339();
+    let clinic_name = crate::settings::table::site_name_conn(conn)?.unwrap_or_default();
+    // The doctor's key, created at their first signature, or anew if an admin reset left it locked.
+    let unlocked = match signing::active_key(conn, signer.id)? {
+        Some((fpr, armored)) => signing::unlock(&armored, password)?.map(|k| (fpr, k)),
+        None => None,
+    };
+    let (fingerprint, keypair) = match unlocked {
+        Some(k) => k,
+        None => {
+            let licence = signer.licence_number.clone().unwrap_or_default();
+            let user_id = format!("{} (licence {licence}, {clinic_name})", signer.display_name);
+            let (fpr, armored) = signing::create_key(conn, signer.id, &user_id, password, &now)?;
+            let key = signing::unlock(&armored, password)?.ok_or(Error::Crypto(CryptoFailure::NewKeyLocked))?;
+            (fpr, key)
+        }
+    };
+    let patient = patient_snapshot(conn, doc.patient_id)?.0;
+    let snapshot = SignerSnapshot {
+        name: signer.display_name.clone(),
+        licence: signer.licence_number.clone().unwrap_or_default(),
+        fingerprint,
+    };
+    let supersedes = doc.supersedes.map(|old| table::uuid_of(conn, old)).transpose()?;
+    let bytes = Canonical {
+        schema: doc.body.schema(),
+        document: &doc.uuid,
+        clinic: &clinic_name,
+        patient: &patient,
+        signer: &snapshot,
+        signed_at: &now,
+        supersedes: supersedes.as_deref(),
+        body: &doc.body,
+    }
+    .bytes();
+    let signature = signing::sign_with(keypair.clone(), &bytes)?;
+    let summary = qr_summary(&doc.uuid, doc.body.kind(), &patient, &snapshot, &now, &bytes);
+    let qr_signature =
+        data_encoding::BASE64URL_NOPAD.encode(&signing::sign_raw(keypair, &qr::summary_bytes(&summary))?);
+    let signed = Signature {
+        clinic_name: &clinic_name,
+        patient: &patient,
+        signer_id: signer.id,
+        signer: &snapshot,
+        signed_at: &now,
+        canonical: &bytes,
+        signature: &signature,
+        qr_signature: &qr_signature,
+    };
+    clinic.store().write(|tx| {
+        table::mark_signed(tx, &doc, &signed)?;
+        if let Body::Death(_) = &doc.body {
+            crate::patients::table::mark_deceased(tx, doc.patient_id, &now)?;
+        }
+        if !pending.is_empty() {
+            audit::record(
+                tx,
+                &now,
+                &actor,
+                "document.warnings_acknowledged",
+                ("document", &id.to_string()),
+                Outcome::Ok,
+            )?;
+        }
+        audit::record(tx, &now, &actor, "document.sign", ("document", &id.to_string()), Outcome::Ok)
+    })?;
+    table::load(conn, id)
+}
+
+/// What the printed QR asserts about a signed document (see `qr.rs`).
+pub(crate) fn qr_summary(
+    uuid: &str,
+    kind: &str,
+    p: &PatientSnapshot,
+    s: &SignerSnapshot,
+    at: &str,
+    canonical: &[u8],
+) -> qr::Summary {
+    qr::Summary {
+        v: 1,
+        doc: uuid.into(),
+        kind: kind.into(),
+        mrn: p.mrn.clone(),
+        patient: format!("{} {}", p.given_names, p.family_name),
+        signer: format!("{} ({})", s.name, s.licence),
+        key: s.fingerprint.clone(),
+        at: at.into(),
+        sha256: qr::digest(canonical),
+    }
+}
+
+/// Voids a signed document with a signed notice giving the reason (doctors).
+pub fn void(clinic: &Clinic, session: &Session, id: i64, reason: &str, password: &str) -> Result<Document, Error> {
+    let doc = table::load(clinic.store().conn(), id)?;
+    if !doc.signed || doc.voided_by.is_some() || matches!(doc.body, Body::Void(_)) {
+        return Err(Error::invalid("document", "Only a signed, current document can be voided."));
+    }
+    let notice = Body::Void(VoidNotice { voids: doc.uuid.clone(), reason: reason.into() });
+    let notice = drafts::create(clinic, session, doc.patient_id, notice, None)?;
+    sign(clinic, session, notice.id, password, true)
+}

@@ -1,0 +1,48 @@
+//! What a screen shows of one document, in one authorized call: the document, its signature checked afresh, the
+//! warnings a signer must acknowledge (drafts) and the QR text (signed documents).
+
+use super::drafts;
+use super::model::Warning;
+use super::table::{self, Document};
+use super::verify::{self, Verification};
+use crate::audit::table::{self as audit, Outcome};
+use crate::clinic::Clinic;
+use crate::error::Error;
+use crate::permissions::Action;
+use crate::session::Session;
+
+/// One document as a screen or the CLI shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentView {
+    pub document: Document,
+    pub verification: Verification,
+    /// What a signer must acknowledge; empty once signed.
+    pub warnings: Vec<Warning>,
+    /// The printed QR's text: `None` for a draft, a document that does not verify, or one signed before QRs.
+    pub qr_text: Option<String>,
+}
+
+/// Opens a document (clinical roles; receptionists cannot read documents): checked, and audited as a view.
+pub fn open(clinic: &Clinic, session: &Session, id: i64) -> Result<DocumentView, Error> {
+    let conn = clinic.store().conn();
+    let document = table::load(conn, id)?;
+    let actor = clinic.authorize(session, Action::DocumentRead, Some(document.patient_id))?;
+    let checked = verify::check(conn, &document)?;
+    let warnings = if document.signed { Vec::new() } else { drafts::warnings(conn, &document)? };
+    let now = clinic.now_rfc3339();
+    clinic
+        .store()
+        .write(|tx| audit::record(tx, &now, &actor, "document.view", ("document", &id.to_string()), Outcome::Ok))?;
+    Ok(DocumentView {
+        document,
+        verification: checked.verification,
+        warnings,
+        qr_text: checked.parts.and_then(|p| p.qr_text),
+    })
+}
+
+/// A patient's documents, newest first.
+pub fn list_for_patient(clinic: &Clinic, session: &Session, patient_id: i64) -> Result<Vec<Document>, Error> {
+    clinic.authorize(session, Action::DocumentRead, Some(patient_id))?;
+    Ok(table::for_patient(clinic.store().conn(), patient_id)?)
+}

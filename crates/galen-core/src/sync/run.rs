@@ -1,0 +1,135 @@
+//! One sync run: queue what changed, push the outbox, pull what other sites sent. Network I/O never holds the
+//! database: the run reaches the clinic through [`Db`] for each short step.
+
+use super::client::Transport;
+use super::context::Context;
+use super::inbox::{self, Received};
+use super::{outbox, table};
+use crate::clinic::Clinic;
+use crate::error::Error;
+use crate::permissions::Action;
+use crate::session::Session;
+use galen_proto::envelope::par_map;
+
+/// Reaches the open clinic for one short step. The CLI passes the clinic itself; the app passes its state, which
+/// locks the clinic only for the step, so sync's network waits never freeze the window.
+pub trait Db {
+    fn with<T>(&self, f: impl FnOnce(&Clinic) -> Result<T, Error>) -> Result<T, Error>;
+}
+
+impl Db for Clinic {
+    fn with<T>(&self, f: impl FnOnce(&Clinic) -> Result<T, Error>) -> Result<T, Error> {
+        f(self)
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub queued: usize,
+    pub pushed: usize,
+    /// Re-sent records the partner already had (stored nothing).
+    pub duplicates: usize,
+    /// Records the partner refused; they stay queued with the reason.
+    pub refused: usize,
+    pub pulled: usize,
+    pub new_conflicts: usize,
+    /// Pulled envelopes that were refused here (logged in the audit trail).
+    pub rejected_here: usize,
+}
+
+/// Who started a run: a person allowed to (see [`permit`]), or the app's background task once a partner is paired.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    Person(Permit),
+    Background,
+}
+
+/// Proof that a person allowed to manage sync asked for a run; only [`permit`] makes one.
+#[derive(Debug, Clone)]
+pub struct Permit {
+    _checked: (),
+}
+
+/// Checks that `session` may start a sync run (admins).
+pub fn permit(clinic: &Clinic, session: &Session) -> Result<Permit, Error> {
+    clinic.authorize(session, Action::SyncManage, None)?;
+    Ok(Permit { _checked: () })
+}
+
+/// How often the app syncs by itself.
+pub const BACKGROUND_EVERY: std::time::Duration = std::time::Duration::from_secs(120);
+const BACKGROUND_LONGEST: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How long the app's background task waits before its next run: [`BACKGROUND_EVERY`], doubled for each failed
+/// run in a row (counted in the database, so a restart does not hammer an unreachable partner), at most an hour.
+pub fn background_wait(clinic: &Clinic) -> Result<std::time::Duration, Error> {
+    let failures = table::run_state(clinic.store().conn())?.failures;
+    Ok(BACKGROUND_EVERY.saturating_mul(1 << failures.min(6)).min(BACKGROUND_LONGEST))
+}
+
+/// Records per push request.
+const BATCH: usize = 200;
+
+/// One sync run: queue what changed, push the outbox, pull what other sites sent. A failure is recorded in the
+/// status (last error, failures in a row) and returned; whatever was not acknowledged stays queued.
+/// A person's run was checked when its [`Permit`] was made; a background run does only what an admin set up by
+/// pairing.
+pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
+    let ctx = db.with(|clinic| {
+        crate::site::renew_if_due(clinic)?;
+        let ctx = Context::load(clinic)?;
+        let now = clinic.now_rfc3339();
+        clinic.store().write(|tx| Ok(table::run_started(tx, &now)?))?;
+        Ok(ctx)
+    })?;
+    let result = exchange(db, &ctx);
+    db.with(|clinic| {
+        let now = clinic.now_rfc3339();
+        clinic.store().write(|tx| {
+            match &result {
+                Ok(_) => table::run_succeeded(tx, &now)?,
+                Err(e) => table::run_failed(tx, &e.to_string())?,
+            };
+            Ok(())
+        })
+    })?;
+    result
+}
+
+fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
+    let mut report = Report { queued: db.with(|c| outbox::collect(c, &ctx.me.fingerprint()))?, ..Report::default() };
+    let transport = Transport::new(ctx)?;
+    let mut after = 0;
+    loop {
+        let batch = db.with(|c| Ok(table::outbox_after(c.store().conn(), after, BATCH)?))?;
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        let now = db.with(|c| Ok(c.now()))?;
+        let sealed = par_map(&batch, |row| outbox::seal(ctx, row, now)).into_iter().collect::<Result<Vec<_>, _>>()?;
+        let results = transport.push(&sealed)?;
+        let (stored, duplicates, refused) = db.with(|c| outbox::acknowledge(c, &batch, &results))?;
+        report.pushed += stored;
+        report.duplicates += duplicates;
+        report.refused += refused;
+    }
+    loop {
+        let cursor = db.with(|c| Ok(table::cursor(c.store().conn())?))?;
+        let page = transport.pull(cursor, BATCH)?;
+        let now = db.with(|c| Ok(c.now()))?;
+        let opened = par_map(&page.envelopes, |pulled| inbox::open_pulled(ctx, pulled, now));
+        for outcome in db.with(|c| inbox::receive_page(c, &page.envelopes, opened))? {
+            match outcome {
+                Received::Applied => report.pulled += 1,
+                Received::Conflict => report.new_conflicts += 1,
+                Received::AlreadyHad => {}
+                Received::Rejected => report.rejected_here += 1,
+            }
+        }
+        if !page.more || page.envelopes.is_empty() {
+            break;
+        }
+    }
+    db.with(inbox::forget_old_nonces)?;
+    Ok(report)
+}
