@@ -1,12 +1,15 @@
-//! The one error the UI sees: `{code, message, fields}`, so a screen can put each message beside its field.
+//! The one error the UI sees: `{code, message, fields}`, so a screen can put each message beside its field. The
+//! UI translates `code` (and, for `warnings_not_acknowledged`, the typed `warnings`); `message` is galen-core's
+//! English, shown when it has no translation.
 
 use galen_core::{Error, StoreError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
 pub struct ApiError {
     /// A stable, machine-readable code the UI translates (e.g. `wrong_credentials`, `invalid`).
-    pub code: String,
+    pub code: &'static str,
     /// English text from galen-core, shown when the UI has no translation for `code`.
     pub message: String,
     /// One message per form field at fault (`invalid` only).
@@ -14,7 +17,9 @@ pub struct ApiError {
     /// Seconds to wait, for `throttled`.
     pub retry_after_secs: Option<u32>,
     /// The patients this one may duplicate, for `possible_duplicates`.
-    pub candidates: Vec<crate::dto::PatientSummaryDto>,
+    pub candidates: Vec<crate::wire::PatientSummaryDto>,
+    /// What must be acknowledged, for `warnings_not_acknowledged`.
+    pub warnings: Vec<galen_core::documents::Warning>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -24,13 +29,14 @@ pub struct FieldMessage {
 }
 
 impl ApiError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
+            code,
             message: message.into(),
             fields: Vec::new(),
             retry_after_secs: None,
             candidates: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -54,7 +60,11 @@ impl From<Error> for ApiError {
             Error::Crypto(_) => "crypto",
             Error::DoesNotVerify { .. } => "does_not_verify",
             Error::Printout(_) => "printout",
-            Error::WarningsNotAcknowledged(_) => "warnings_not_acknowledged",
+            Error::WarningsNotAcknowledged(warnings) => {
+                let mut api = ApiError::new("warnings_not_acknowledged", message);
+                api.warnings = warnings.clone();
+                return api;
+            }
             Error::AlreadySigned { .. } => "already_signed",
             Error::Sync { .. } => "sync",
             Error::PossibleDuplicates(candidates) => {

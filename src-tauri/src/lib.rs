@@ -1,8 +1,9 @@
 //! # galen-app
 //!
 //! Galen's desktop shell (Tauri 2). It holds the open clinic and the signed-in session (`state.rs`) and exposes
-//! commands, one module per domain (`commands/`), each a few lines into galen-core. Errors cross as one
-//! serializable `{code, message, fields}` (`error.rs`); wire types live in `dto.rs`. The UI calls these commands
+//! commands, one module per domain (`commands/`), each a few lines into galen-core, with that domain's wire types
+//! (DTOs) beside them; `wire.rs` holds the few they share, and `values.rs` exports galen-core's value lists.
+//! Errors cross as one serializable `{code, message, fields}` (`error.rs`). Every field crosses in camelCase. The UI calls these commands
 //! only through `ui/src/lib/bindings.ts`, generated from this crate by tauri-specta; a test fails when the
 //! checked-in file drifts.
 //!
@@ -12,9 +13,10 @@
 //! ```
 
 pub mod commands;
-pub mod dto;
 pub mod error;
 pub mod state;
+mod values;
+pub mod wire;
 
 use galen_core::{vault, Vault};
 use state::AppState;
@@ -22,7 +24,7 @@ use state::AppState;
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use commands::{admin, clinic, documents, patients, printing, session, sync};
-    tauri_specta::Builder::<tauri::Wry>::new()
+    values::export(tauri_specta::Builder::<tauri::Wry>::new())
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
             clinic::setup_clinic,
@@ -152,13 +154,18 @@ mod tests {
 
     #[test]
     fn forms_with_passwords_never_print_them() {
-        let form: crate::dto::SetupForm = serde_json::from_value(serde_json::json!({
+        let form: commands::clinic::SetupForm = serde_json::from_value(serde_json::json!({
             "siteName": "S", "adminUsername": "ana", "adminDisplayName": "Ana", "adminPassword": "hunter2-secret-pass"
         }))
         .expect("form");
         assert!(!format!("{form:?}").contains("hunter2"), "{form:?}");
-        let done = crate::dto::SetupDone { recovery_key: "ABCD-EFGH-SECRET".into(), keyring_warning: None };
+        let done = commands::clinic::SetupDone { recovery_key: "ABCD-EFGH-SECRET".into(), keyring_warning: None };
         assert!(!format!("{done:?}").contains("SECRET"), "the recovery key never prints: {done:?}");
+        let staff: commands::admin::NewStaffForm = serde_json::from_value(serde_json::json!({
+            "username": "rui", "displayName": "Rui", "role": "doctor", "licenceNumber": "L", "password": "hunter2-secret-pass"
+        }))
+        .expect("form");
+        assert!(!format!("{staff:?}").contains("hunter2"), "{staff:?}");
     }
 
     #[test]
@@ -211,25 +218,128 @@ mod tests {
         }
     }
 
+    /// Every value of galen-core's value lists, and every kind of typed problem, warning and audit-chain break the
+    /// UI words, has its message in English (and so, by the test above, in every language).
+    #[test]
+    fn every_value_and_typed_outcome_has_a_message() {
+        use galen_core::documents::{DurationPeriod, FrequencyUnit, IntervalUnit, Manner, Place, Problem, Warning};
+        use galen_core::patients::{PregnancyStatus, Severity, Sex};
+        let en: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(include_str!("../../ui/src/lib/i18n/en.json")).expect("en.json");
+        let mut keys: Vec<String> = Vec::new();
+        let lists: [(&str, &[&str]); 10] = [
+            ("role", galen_core::Role::NAMES),
+            ("sex", Sex::NAMES),
+            ("severity", Severity::NAMES),
+            ("pregnancy", PregnancyStatus::NAMES),
+            ("documents.unit", FrequencyUnit::NAMES),
+            ("documents.unit", DurationPeriod::NAMES),
+            ("documents.unit", IntervalUnit::NAMES),
+            ("documents.manners", Manner::NAMES),
+            ("documents.places", Place::NAMES),
+            ("settings.paper", &["a4", "letter"]),
+        ];
+        for (prefix, names) in lists {
+            let sep = if prefix == "settings.paper" { "_" } else { "." };
+            keys.extend(names.iter().map(|n| format!("{prefix}{sep}{n}")));
+        }
+        assert_eq!(galen_core::settings::PaperSize::NAMES, ["a4", "letter"], "the paper sizes listed above");
+        let kind = |v: serde_json::Value| v["kind"].as_str().expect("a kind").to_owned();
+        let problems = [
+            Problem::SignatureMissing,
+            Problem::Unreadable,
+            Problem::KindChanged,
+            Problem::OtherPatient,
+            Problem::FieldsChanged,
+            Problem::KeyMissing,
+            Problem::NotAGalenDocument,
+            Problem::OtherSigner,
+            Problem::BadSignature(String::new()),
+        ];
+        for p in problems {
+            keys.push(format!("documents.problem.{}", kind(serde_json::to_value(p).expect("serializes"))));
+        }
+        let warnings =
+            [Warning::Pregnancy, Warning::Allergy { substance: "".into(), severity: "".into(), medicament: "".into() }];
+        for w in warnings {
+            keys.push(format!("documents.warning.{}", kind(serde_json::to_value(w).expect("serializes"))));
+        }
+        for b in ["edited", "deleted", "deleted_one", "inserted", "reordered"] {
+            keys.push(format!("audit.break.{b}"));
+        }
+        let missing: Vec<&String> = keys.iter().filter(|k| !en.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "en.json lacks {missing:?}");
+    }
+
     #[test]
     fn every_document_kind_round_trips_through_its_wire_shape() {
         use galen_core::documents::*;
+        // Every field distinct, so a conversion that swaps two of them fails.
         let kinds = [
             Body::Prescription(Prescription {
-                lines: vec![RxLine { quantity: 3, ..Default::default() }],
-                ..Default::default()
+                issued_on: "a".into(),
+                pharmacy: "b".into(),
+                notes: "c".into(),
+                lines: vec![RxLine {
+                    medicament: "d".into(),
+                    indication: "e".into(),
+                    dose: "f".into(),
+                    dose_unit: "g".into(),
+                    route: "h".into(),
+                    form: "i".into(),
+                    quantity: 1,
+                    frequency: 2,
+                    frequency_unit: "j".into(),
+                    prn: true,
+                    duration: 3,
+                    duration_period: "k".into(),
+                    refills: 4,
+                    allow_substitution: true,
+                    valid_until: "l".into(),
+                    comment: "m".into(),
+                }],
             }),
-            Body::Birth(BirthCertificate { mother_name: "M".into(), ..Default::default() }),
+            Body::Birth(BirthCertificate {
+                mother_name: "a".into(),
+                father_name: "b".into(),
+                date_of_birth: "c".into(),
+                country: "d".into(),
+                subdivision: "e".into(),
+                institution: "f".into(),
+                observations: "g".into(),
+                certified_on: "h".into(),
+            }),
             Body::Death(DeathCertificate {
-                underlying_conditions: vec![UnderlyingCondition::default()],
-                ..Default::default()
+                died_at: "a".into(),
+                immediate_cause: "b".into(),
+                underlying_conditions: vec![UnderlyingCondition {
+                    condition: "c".into(),
+                    interval: 5,
+                    unit: "d".into(),
+                }],
+                manner: "e".into(),
+                place: "f".into(),
+                place_details: "g".into(),
+                autopsy: true,
+                country: "h".into(),
+                subdivision: "i".into(),
+                institution: "j".into(),
+                observations: "k".into(),
             }),
-            Body::SickLeave(SickLeave { diagnosis_consent: true, ..Default::default() }),
+            Body::SickLeave(SickLeave {
+                unfit_from: "a".into(),
+                unfit_to: "b".into(),
+                restrictions: "c".into(),
+                diagnosis: "d".into(),
+                diagnosis_consent: true,
+            }),
             Body::Void(VoidNotice { voids: "u".into(), reason: "r".into() }),
         ];
         for body in kinds {
-            let wire: crate::dto::BodyDto = (&body).into();
-            assert_eq!(Body::from(wire), body);
+            let wire = commands::documents::BodyDto::from(body.clone());
+            let json = serde_json::to_value(&wire).expect("serializes");
+            let back: commands::documents::BodyDto = serde_json::from_value(json).expect("deserializes");
+            assert_eq!(Body::from(back), body);
         }
     }
 

@@ -184,14 +184,26 @@ async fn partner_sync_flow(d: &Driver) {
         rio.sync();
         let mut d = patient.demographics.clone();
         d.phones = vec!["+351 913 000 111".into()];
-        galen_core::patients::update_demographics(&mar.clinic, &mar.doctor, patient.id, &d).expect("Mar edits");
+        galen_core::patients::update(
+            &mar.clinic,
+            &mar.doctor,
+            patient.id,
+            &galen_core::patients::NewPatient { demographics: d.clone(), clinical: None },
+        )
+        .expect("Mar edits");
         let copy = (1..10)
             .filter_map(|id| galen_core::patients::get(&rio.clinic, &rio.doctor, id).ok())
             .find(|p| p.uuid == patient.uuid)
             .expect("Rio has her");
         let mut d = copy.demographics.clone();
         d.address = "Rua do Rio 7, Porto".into();
-        galen_core::patients::update_demographics(&rio.clinic, &rio.doctor, copy.id, &d).expect("Rio edits");
+        galen_core::patients::update(
+            &rio.clinic,
+            &rio.doctor,
+            copy.id,
+            &galen_core::patients::NewPatient { demographics: d.clone(), clinical: None },
+        )
+        .expect("Rio edits");
         mar.sync();
         rio.sync();
     });

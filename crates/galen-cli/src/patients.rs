@@ -208,7 +208,7 @@ pub fn run(ctx: &mut Ctx, command: PatientCommand) -> Result<()> {
                 bail!("this patient's date of birth is estimated; give --dob or --age with the edit");
             }
             apply(fields, &mut d)?;
-            let p = patients::update_demographics(clinic, session, p.id, &d)?;
+            let p = patients::update(clinic, session, p.id, &NewPatient { demographics: d, clinical: None })?;
             println!("Updated {}.", p.mrn);
         }
         PatientCommand::Merge { keep, duplicate } => {

@@ -38,7 +38,7 @@ pub fn run(ctx: &mut Ctx, command: UserCommand) -> Result<()> {
     let (clinic, session) = (&clinic, &session);
     match command {
         UserCommand::Add { username, name, role, licence } => {
-            let Some(role) = Role::parse(&role) else {
+            let Some(role) = Role::parse(&role.trim().to_lowercase()) else {
                 bail!("unknown role {role:?}: use admin, doctor, nurse or receptionist");
             };
             let password = ctx.input.secret(&format!("Password for {username}: "))?;

@@ -1,45 +1,27 @@
 //! The one permission table: role × action → allowed. galen-core checks it on every operation (see
 //! `Clinic::authorize`); the CLI and the app never decide on their own. ARCHITECTURE.md prints this table.
 
+use crate::value_list::value_list;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    Admin,
-    Doctor,
-    Nurse,
-    Receptionist,
+value_list! {
+    /// A staff account's role.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role { Admin = "admin", Doctor = "doctor", Nurse = "nurse", Receptionist = "receptionist" }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Doctor, Role::Nurse, Role::Receptionist];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Doctor => "doctor",
-            Role::Nurse => "nurse",
-            Role::Receptionist => "receptionist",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
-    }
-
     /// Clinicians may use emergency access ("break-glass").
     pub fn is_clinician(self) -> bool {
         matches!(self, Role::Doctor | Role::Nurse)
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Something an operation does, which the table below allows per role. On the wire (the session's permissions)
+/// as snake_case, e.g. `staff_manage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Action {
     // Patients
     PatientSearch,
@@ -131,6 +113,11 @@ impl fmt::Display for Action {
     }
 }
 
+/// Every action `role` may take (emergency grants aside): what the front ends show or hide.
+pub fn allowed_to(role: Role) -> Vec<Action> {
+    Action::ALL.into_iter().filter(|a| allowed(role, *a)).collect()
+}
+
 /// The permission table. Keep ARCHITECTURE.md's copy in step (a test compares them).
 pub fn allowed(role: Role, action: Action) -> bool {
     use Action::*;
@@ -192,7 +179,7 @@ pub fn markdown_table() -> String {
     let mut out = String::from("| action | admin | doctor | nurse | receptionist |\n|---|---|---|---|---|\n");
     for action in Action::ALL {
         out.push_str(&format!("| {action} |"));
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let cell = if allowed(role, action) {
                 "✓"
             } else if role.is_clinician() && action.break_glass_eligible() {

@@ -1,12 +1,172 @@
 //! The admin screens: staff accounts, the audit log, backup and restore, settings.
 
-use crate::dto::{AuditEntryDto, AuditVerifyDto, NewStaffForm, SettingsDto, StaffDto};
 use crate::error::ApiError;
 use crate::state::AppState;
-use galen_core::backup::{self, RestoreBy};
-use galen_core::{audit, settings, staff, RecoveryKey};
+use galen_core::settings::{self, PaperSize};
+use galen_core::{audit, backup, staff, RecoveryKey, Role};
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tauri::State;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffDto {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub licence_number: Option<String>,
+    pub active: bool,
+    pub must_change_password: bool,
+}
+
+impl From<staff::StaffMember> for StaffDto {
+    fn from(m: staff::StaffMember) -> Self {
+        Self {
+            id: m.id,
+            username: m.username,
+            display_name: m.display_name,
+            role: m.role,
+            licence_number: m.licence_number,
+            active: m.active,
+            must_change_password: m.must_change_password,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NewStaffForm {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub licence_number: Option<String>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewStaffForm {
+    // The password never prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaffForm")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<NewStaffForm> for staff::NewStaff {
+    fn from(f: NewStaffForm) -> Self {
+        staff::NewStaff {
+            username: f.username,
+            display_name: f.display_name,
+            role: f.role,
+            licence_number: f.licence_number,
+            password: f.password.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntryDto {
+    pub id: i64,
+    pub at: String,
+    pub username: String,
+    pub role: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub outcome: String,
+    pub break_glass: bool,
+}
+
+impl From<audit::Entry> for AuditEntryDto {
+    fn from(e: audit::Entry) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            username: e.username,
+            role: e.role,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            outcome: e.outcome,
+            break_glass: e.break_glass,
+        }
+    }
+}
+
+/// The audit chain checked: how many rows, or where it first breaks (the UI words the break).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditVerifyDto {
+    pub rows: Option<i64>,
+    pub broken: Option<audit::Break>,
+}
+
+impl From<Result<audit::Verified, audit::Break>> for AuditVerifyDto {
+    fn from(r: Result<audit::Verified, audit::Break>) -> Self {
+        match r {
+            Ok(v) => AuditVerifyDto { rows: Some(i64::try_from(v.rows).unwrap_or(i64::MAX)), broken: None },
+            Err(b) => AuditVerifyDto { rows: None, broken: Some(b) },
+        }
+    }
+}
+
+/// The settings screen's form, both ways. The logo travels as a `data:` URL.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsDto {
+    pub site_name: String,
+    pub address: String,
+    pub phone: String,
+    pub logo_data_url: Option<String>,
+    pub paper_size: PaperSize,
+    pub idle_timeout_minutes: i64,
+    /// A `Language`, checked by galen-core.
+    pub language: String,
+    pub mrn_prefix: String,
+}
+
+impl From<settings::Settings> for SettingsDto {
+    fn from(s: settings::Settings) -> Self {
+        Self {
+            site_name: s.site_name,
+            address: s.address,
+            phone: s.phone,
+            logo_data_url: s
+                .logo
+                .map(|l| format!("data:{};base64,{}", l.mime, galen_core::crypto::base64_encode(&l.bytes))),
+            paper_size: s.paper_size,
+            idle_timeout_minutes: s.idle_timeout_minutes,
+            language: s.language,
+            mrn_prefix: s.mrn_prefix,
+        }
+    }
+}
+
+impl From<SettingsDto> for settings::Settings {
+    /// A `data:` URL that does not decode becomes an invalid logo, so galen-core reports it against `logo`.
+    fn from(f: SettingsDto) -> Self {
+        let logo = f.logo_data_url.as_deref().map(|url| {
+            let (head, data) = url.split_once(',').unwrap_or(("", ""));
+            settings::Logo {
+                mime: head.trim_start_matches("data:").trim_end_matches(";base64").to_owned(),
+                bytes: galen_core::crypto::base64_decode(data).unwrap_or_default(),
+            }
+        });
+        settings::Settings {
+            site_name: f.site_name,
+            address: f.address,
+            phone: f.phone,
+            logo,
+            paper_size: f.paper_size,
+            idle_timeout_minutes: f.idle_timeout_minutes,
+            language: f.language,
+            mrn_prefix: f.mrn_prefix,
+        }
+    }
+}
 
 #[tauri::command]
 #[specta::specta]
@@ -57,12 +217,7 @@ pub async fn audit_list(
 #[tauri::command]
 #[specta::specta]
 pub async fn audit_verify(state: State<'_, AppState>) -> Result<AuditVerifyDto, ApiError> {
-    state.with_session(|c, s| {
-        Ok(match audit::verify(c, s)? {
-            Ok(v) => AuditVerifyDto { ok: true, rows: Some(v.rows as i64), problem: None },
-            Err(brk) => AuditVerifyDto { ok: false, rows: None, problem: Some(brk.to_string()) },
-        })
-    })
+    state.with_session(|c, s| Ok(audit::verify(c, s)?.into()))
 }
 
 #[tauri::command]
@@ -80,15 +235,7 @@ pub async fn backup_restore(
     recovery_key: Option<String>,
 ) -> Result<(), ApiError> {
     let key = recovery_key.filter(|k| !k.trim().is_empty()).map(|k| RecoveryKey::parse(&k)).transpose()?;
-    let mut inner = state.lock();
-    let clinic = inner.clinic.take().ok_or_else(|| ApiError::new("not_open", "The clinic is not open."))?;
-    let Some(session) = inner.session.take() else {
-        inner.clinic = Some(clinic);
-        return Err(ApiError::new("not_signed_in", "Please sign in."));
-    };
-    // Whatever happens, the session ends: a restore replaces the accounts too.
-    backup::restore(&state.vault, &PathBuf::from(&path), RestoreBy::Admin { clinic, session: &session }, key.as_ref())?;
-    Ok(())
+    state.restore(&PathBuf::from(&path), key.as_ref())
 }
 
 #[tauri::command]
@@ -101,7 +248,7 @@ pub async fn settings_get(state: State<'_, AppState>) -> Result<SettingsDto, Api
 #[specta::specta]
 pub async fn settings_update(state: State<'_, AppState>, form: SettingsDto) -> Result<SettingsDto, ApiError> {
     state.with_session(|c, s| {
-        settings::update(c, s, &form.into_settings())?;
+        settings::update(c, s, &form.into())?;
         Ok(settings::load(c.store())?.into())
     })
 }

@@ -1,10 +1,156 @@
 //! The patient registry: search as you type, register and edit, the chart, and merge.
 
-use crate::dto::{PatientDto, PatientForm, SearchPageDto};
 use crate::error::ApiError;
 use crate::state::AppState;
-use galen_core::patients::{self, search, NewPatient};
+use crate::wire::{svg_data_url, PatientSummaryDto};
+use galen_core::patients::{self, search, NewPatient, Sex};
+use serde::{Deserialize, Serialize};
 use tauri::State;
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AllergyDto {
+    pub substance: String,
+    pub severity: String,
+    pub reaction: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ClinicalForm {
+    pub blood_type: String,
+    pub allergies: Vec<AllergyDto>,
+    pub conditions: Vec<String>,
+    pub pregnancy_status: String,
+    pub pregnancy_as_of: String,
+    pub notes: String,
+}
+
+/// The patient form, both ways. `clinical` is absent for roles that may not see it.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientForm {
+    pub given_names: String,
+    pub family_name: String,
+    pub sex: Sex,
+    pub date_of_birth: String,
+    pub estimated_age: Option<u32>,
+    pub national_id: String,
+    pub phones: Vec<String>,
+    pub email: String,
+    pub address: String,
+    pub emergency_name: String,
+    pub emergency_phone: String,
+    pub emergency_relation: String,
+    pub consent_share: bool,
+    pub clinical: Option<ClinicalForm>,
+}
+
+impl PatientForm {
+    pub fn into_patient(self) -> NewPatient {
+        let d = patients::Demographics {
+            given_names: self.given_names,
+            family_name: self.family_name,
+            sex: self.sex,
+            date_of_birth: self.date_of_birth,
+            estimated_age: self.estimated_age,
+            national_id: self.national_id,
+            phones: self.phones,
+            email: self.email,
+            address: self.address,
+            emergency_contact: patients::EmergencyContact {
+                name: self.emergency_name,
+                phone: self.emergency_phone,
+                relation: self.emergency_relation,
+            },
+            consent_share: self.consent_share,
+        };
+        let c = self.clinical.map(|c| patients::Clinical {
+            blood_type: c.blood_type,
+            allergies: c
+                .allergies
+                .into_iter()
+                .map(|a| patients::Allergy { substance: a.substance, severity: a.severity, reaction: a.reaction })
+                .collect(),
+            conditions: c.conditions,
+            pregnancy_status: c.pregnancy_status,
+            pregnancy_as_of: c.pregnancy_as_of,
+            notes: c.notes,
+        });
+        NewPatient { demographics: d, clinical: c }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientDto {
+    pub id: i64,
+    pub mrn: String,
+    pub form: PatientForm,
+    pub dob_estimated: bool,
+    pub deceased: bool,
+    /// The MRN as a Code 128 barcode, an SVG `data:` URL.
+    pub barcode_data_url: Option<String>,
+}
+
+impl From<patients::Patient> for PatientDto {
+    fn from(p: patients::Patient) -> Self {
+        let d = p.demographics;
+        let barcode = galen_core::mrn::barcode_svg(&p.mrn, 60).map(|svg| svg_data_url(&svg));
+        Self {
+            id: p.id,
+            mrn: p.mrn,
+            dob_estimated: p.dob_estimated,
+            deceased: p.deceased,
+            barcode_data_url: barcode,
+            form: PatientForm {
+                given_names: d.given_names,
+                family_name: d.family_name,
+                sex: d.sex,
+                date_of_birth: d.date_of_birth,
+                estimated_age: None,
+                national_id: d.national_id,
+                phones: d.phones,
+                email: d.email,
+                address: d.address,
+                emergency_name: d.emergency_contact.name,
+                emergency_phone: d.emergency_contact.phone,
+                emergency_relation: d.emergency_contact.relation,
+                consent_share: d.consent_share,
+                clinical: p.clinical.map(|c| ClinicalForm {
+                    blood_type: c.blood_type,
+                    allergies: c
+                        .allergies
+                        .into_iter()
+                        .map(|a| AllergyDto { substance: a.substance, severity: a.severity, reaction: a.reaction })
+                        .collect(),
+                    conditions: c.conditions,
+                    pregnancy_status: c.pregnancy_status,
+                    pregnancy_as_of: c.pregnancy_as_of,
+                    notes: c.notes,
+                }),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchPageDto {
+    pub results: Vec<PatientSummaryDto>,
+    pub more: bool,
+    pub mrn_check_failed: bool,
+}
+
+impl From<search::Page> for SearchPageDto {
+    fn from(p: search::Page) -> Self {
+        Self {
+            results: p.results.into_iter().map(Into::into).collect(),
+            more: p.more,
+            mrn_check_failed: p.mrn_check_failed,
+        }
+    }
+}
 
 #[tauri::command]
 #[specta::specta]
@@ -28,17 +174,11 @@ pub async fn patient_save(
     form: PatientForm,
     override_duplicates: bool,
 ) -> Result<PatientDto, ApiError> {
-    let (demographics, clinical) = form.into_parts();
+    let new = form.into_patient();
     state.with_session(|c, s| {
         let saved = match id {
-            None => patients::register(c, s, &NewPatient { demographics, clinical }, override_duplicates)?,
-            Some(id) => {
-                let p = patients::update_demographics(c, s, id, &demographics)?;
-                match clinical {
-                    Some(clinical) => patients::update_clinical(c, s, p.id, &clinical)?,
-                    None => p,
-                }
-            }
+            None => patients::register(c, s, &new, override_duplicates)?,
+            Some(id) => patients::update(c, s, id, &new)?,
         };
         Ok(saved.into())
     })

@@ -1,13 +1,64 @@
 //! Printouts: a signed document, a patient's ID card and labels, or the recovery sheet, saved as PDF where the
 //! user chose in the native dialog, or sent down the system print path (galen-core decides which).
 
-use crate::dto::{PrintedDto, PrintoutDto};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::pdf::{self, Pdf, Printout};
 use galen_core::RecoveryKey;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tauri::State;
+
+/// What to print or save as PDF.
+#[derive(Clone, Deserialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PrintoutDto {
+    Document {
+        id: i64,
+    },
+    PatientCard {
+        #[serde(rename = "patientId")]
+        patient_id: i64,
+    },
+    RecoverySheet {
+        #[serde(rename = "recoveryKey")]
+        recovery_key: String,
+    },
+}
+
+impl std::fmt::Debug for PrintoutDto {
+    // The recovery key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrintoutDto::Document { id } => write!(f, "Document({id})"),
+            PrintoutDto::PatientCard { patient_id } => write!(f, "PatientCard({patient_id})"),
+            PrintoutDto::RecoverySheet { .. } => f.write_str("RecoverySheet(..)"),
+        }
+    }
+}
+
+/// How a print left Galen: `printer` (queued with CUPS), `viewer` (opened to print from there) or `saved`
+/// (nothing to print with); `message` says it in words, `path` is where the PDF was written.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PrintedDto {
+    pub route: String,
+    pub message: String,
+    pub path: String,
+}
+
+impl From<galen_core::pdf::print::Printed> for PrintedDto {
+    fn from(p: galen_core::pdf::print::Printed) -> Self {
+        use galen_core::pdf::print::Route;
+        let path = p.path.display().to_string();
+        let (route, message) = match p.route {
+            Route::Printer { answer } => ("printer", answer),
+            Route::Viewer { program } => ("viewer", program),
+            Route::Saved { message } => ("saved", message),
+        };
+        PrintedDto { route: route.into(), message, path }
+    }
+}
 
 fn render(state: &AppState, what: PrintoutDto) -> Result<Pdf, ApiError> {
     match what {

@@ -1,43 +1,57 @@
 //! Signing in and out, locking, and the idle clock (kept by galen-core; the UI polls it).
 
-use crate::dto::SessionDto;
 use crate::error::ApiError;
 use crate::state::AppState;
+use galen_core::session::SessionInfo;
+use galen_core::{permissions, Action, Role};
+use serde::Serialize;
 use tauri::State;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionDto {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub locked: bool,
+    pub must_change_password: bool,
+    pub idle_timeout_secs: i64,
+    /// Every action the role allows, from galen-core's one table: the UI shows what core would allow, and core
+    /// still decides each call.
+    pub can: Vec<Action>,
+}
+
+impl From<SessionInfo> for SessionDto {
+    fn from(s: SessionInfo) -> Self {
+        Self {
+            can: permissions::allowed_to(s.role),
+            username: s.username,
+            display_name: s.display_name,
+            role: s.role,
+            locked: s.locked,
+            must_change_password: s.must_change_password,
+            idle_timeout_secs: s.idle_timeout_secs,
+        }
+    }
+}
 
 #[tauri::command]
 #[specta::specta]
 pub async fn login(state: State<'_, AppState>, username: String, password: String) -> Result<SessionDto, ApiError> {
-    let mut inner = state.lock();
-    let clinic = inner.clinic.as_ref().ok_or_else(|| ApiError::new("not_open", "The clinic is not open."))?;
-    let session = clinic.login(&username, &password)?;
-    let info = session.info().into();
-    inner.session = Some(session);
-    Ok(info)
+    Ok(state.login(&username, &password)?.into())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn logout(state: State<'_, AppState>) -> Result<(), ApiError> {
-    let inner = &mut *state.lock();
-    if let (Some(clinic), Some(session)) = (inner.clinic.as_ref(), inner.session.take()) {
-        clinic.logout(session)?;
-    }
-    Ok(())
+    state.logout()
 }
 
 /// The signed-in session as galen-core sees it now (locking it if it idled out), or `None`.
 #[tauri::command]
 #[specta::specta]
 pub async fn session_status(state: State<'_, AppState>) -> Result<Option<SessionDto>, ApiError> {
-    let inner = state.lock();
-    match (inner.clinic.as_ref(), inner.session.as_ref()) {
-        (Some(clinic), Some(session)) => {
-            clinic.check_idle(session)?;
-            Ok(Some(session.info().into()))
-        }
-        _ => Ok(None),
-    }
+    Ok(state.session_info()?.map(Into::into))
 }
 
 /// The user typed or clicked: that counts as activity for the idle lock.

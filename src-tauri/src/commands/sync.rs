@@ -1,11 +1,178 @@
 //! Partner sync for admins: this site's identity, pairing with a partner, the sync status, and conflicts.
 //! The network waits happen outside the clinic lock (`AppState` is a `sync::Db`), so the window stays usable.
 
-use crate::dto::{ConflictDto, PartnerPreviewDto, SiteIdentityDto, SyncReportDto, SyncStatusDto};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::{site, sync};
+use serde::Serialize;
 use tauri::State;
+
+/// This clinic's identity towards a partner (public parts).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteIdentityDto {
+    pub name: String,
+    pub openpgp_fingerprint: String,
+    pub safety_number: String,
+    /// The day the client certificate expires (YYYY-MM-DD).
+    pub certificate_valid_until: Option<String>,
+}
+
+impl From<site::SiteIdentity> for SiteIdentityDto {
+    fn from(s: site::SiteIdentity) -> Self {
+        SiteIdentityDto {
+            certificate_valid_until: s.certificate_expires().map(|at| at.date().to_string()),
+            name: s.name,
+            openpgp_fingerprint: s.openpgp_fingerprint,
+            safety_number: s.safety_number,
+        }
+    }
+}
+
+/// Who a pairing file says it is, and the safety number recomputed from its keys.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerPreviewDto {
+    pub name: String,
+    pub safety_number: String,
+}
+
+impl From<site::PairingFile> for PartnerPreviewDto {
+    fn from(f: site::PairingFile) -> Self {
+        PartnerPreviewDto { name: f.site, safety_number: f.safety_number }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerDto {
+    pub name: String,
+    pub url: String,
+    pub safety_number: String,
+    pub paired_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatusDto {
+    pub partner: Option<PartnerDto>,
+    pub last_attempt: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub pending: i64,
+    pub open_conflicts: i64,
+    pub received_documents: i64,
+}
+
+impl From<sync::Status> for SyncStatusDto {
+    fn from(s: sync::Status) -> Self {
+        SyncStatusDto {
+            partner: s.partner.map(|p| PartnerDto {
+                name: p.name,
+                url: p.url,
+                safety_number: p.safety_number,
+                paired_at: p.paired_at,
+            }),
+            last_attempt: s.last_attempt,
+            last_success: s.last_success,
+            last_error: s.last_error,
+            pending: s.pending,
+            open_conflicts: s.open_conflicts,
+            received_documents: s.received_documents,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReportDto {
+    pub queued: u32,
+    pub pushed: u32,
+    pub duplicates: u32,
+    pub refused: u32,
+    pub pulled: u32,
+    pub new_conflicts: u32,
+    pub rejected_here: u32,
+}
+
+impl From<sync::Report> for SyncReportDto {
+    fn from(r: sync::Report) -> Self {
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        SyncReportDto {
+            queued: n(r.queued),
+            pushed: n(r.pushed),
+            duplicates: n(r.duplicates),
+            refused: n(r.refused),
+            pulled: n(r.pulled),
+            new_conflicts: n(r.new_conflicts),
+            rejected_here: n(r.rejected_here),
+        }
+    }
+}
+
+/// One field of a conflict, both versions; `differs` marks what the two sites changed differently.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictFieldDto {
+    pub field: String,
+    pub local: String,
+    pub incoming: String,
+    pub differs: bool,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictDto {
+    pub id: i64,
+    pub name: String,
+    pub found_at: String,
+    pub incoming_origin: String,
+    pub fields: Vec<ConflictFieldDto>,
+}
+
+impl From<sync::Conflict> for ConflictDto {
+    fn from(c: sync::Conflict) -> Self {
+        // Field by field, as plain text a person can compare (the UI labels each field from its catalog).
+        let flat = |p: &galen_core::patients::shared::SharedPatient| -> Vec<(String, String)> {
+            match serde_json::to_value(p) {
+                Ok(serde_json::Value::Object(map)) => {
+                    map.into_iter().filter(|(k, _)| k != "uuid").map(|(k, v)| (k, plain_text(&v))).collect()
+                }
+                _ => Vec::new(),
+            }
+        };
+        let incoming: std::collections::HashMap<String, String> = flat(&c.incoming).into_iter().collect();
+        let fields = flat(&c.local)
+            .into_iter()
+            .map(|(field, local)| {
+                let theirs = incoming.get(&field).cloned().unwrap_or_default();
+                ConflictFieldDto { differs: local != theirs, field, local, incoming: theirs }
+            })
+            .collect();
+        ConflictDto {
+            id: c.id,
+            name: format!("{} {}", c.local.given_names, c.local.family_name),
+            found_at: c.found_at,
+            incoming_origin: c.incoming_origin,
+            fields,
+        }
+    }
+}
+
+/// A JSON value as a person reads it: lists joined with "; ", objects' values with ", ", true as ✓.
+fn plain_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    let join =
+        |items: Vec<String>, sep: &str| items.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(sep);
+    match v {
+        Value::Null | Value::Bool(false) => String::new(),
+        Value::Bool(true) => "✓".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => join(items.iter().map(plain_text).collect(), "; "),
+        Value::Object(map) => join(map.values().map(plain_text).collect(), ", "),
+    }
+}
 
 fn read(path: &str) -> Result<String, ApiError> {
     std::fs::read_to_string(path).map_err(|e| ApiError::new("unreadable", format!("Cannot read {path}: {e}")))

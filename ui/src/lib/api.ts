@@ -1,5 +1,5 @@
 // The one way the UI reaches Rust: the generated bindings, unwrapped so that failures throw an ApiError.
-import { commands, type ApiError } from "./bindings";
+import { commands, type Action, type ApiError, type SessionDto } from "./bindings";
 
 export { commands };
 export type { ApiError };
@@ -21,5 +21,10 @@ export async function call<T>(result: Promise<Result<T, ApiError>>): Promise<T> 
 /** The ApiError inside anything thrown, or a generic one. */
 export function apiError(e: unknown): ApiError {
   if (e instanceof CommandError) return e.api;
-  return { code: "unexpected", message: String(e), fields: [], retry_after_secs: null, candidates: [] };
+  return { code: "unexpected", message: String(e), fields: [], retryAfterSecs: null, candidates: [], warnings: [] };
+}
+
+/** Whether the signed-in role may do `action`, from galen-core's permission table (which still decides each call). */
+export function may(session: SessionDto, action: Action): boolean {
+  return session.can.includes(action);
 }

@@ -48,6 +48,7 @@ export const commands = {
 	documentUpdate: (id: number, body: BodyDto) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_update", { id, body })),
 	/**  Signs with the doctor's password, typed again; the warnings must have been acknowledged. */
 	documentSign: (id: number, password: string, warningsAcknowledged: boolean) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_sign", { id, password, warningsAcknowledged })),
+	/**  Voids a signed document with a signed notice; returns the voided document. */
 	documentVoid: (id: number, reason: string, password: string) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_void", { id, reason, password })),
 	/**  Starts a correction of a signed document; returns the new draft. */
 	documentCorrect: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_correct", { id })),
@@ -81,7 +82,40 @@ export const commands = {
 	syncResolve: (id: number, keepLocal: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("sync_resolve", { id, keepLocal })),
 };
 
+/* Constants */
+export const BLOOD_TYPES = ["A+","A-","B+","B-","AB+","AB-","O+","O-"] as const;
+
+export const DOSE_UNITS = ["mg","g","mcg","mL","IU","tablet","capsule","drop","puff","unit"] as const;
+
+export const DURATION_PERIODS = ["days","weeks","months"] as const;
+
+export const FREQUENCY_UNITS = ["hours","days","weeks"] as const;
+
+export const INTERVAL_UNITS = ["minutes","hours","days","weeks","months","years"] as const;
+
+export const LANGUAGES = ["en","pt","es"] as const;
+
+export const MANNERS = ["natural","suicide","homicide","undetermined","pending_investigation"] as const;
+
+export const PAPER_SIZES = ["a4","letter"] as const;
+
+export const PLACES = ["home","work","public_place","health_center"] as const;
+
+export const PREGNANCY_STATUSES = ["unknown","not_pregnant","pregnant"] as const;
+
+export const ROLES = ["admin","doctor","nurse","receptionist"] as const;
+
+export const SEVERITIES = ["unknown","mild","moderate","severe"] as const;
+
+export const SEXES = ["unknown","female","male","other"] as const;
+
 /* Types */
+/**
+ *  Something an operation does, which the table below allows per role. On the wire (the session's permissions)
+ *  as snake_case, e.g. `staff_manage`.
+ */
+export type Action = "patient_search" | "patient_read_demographics" | "patient_create" | "patient_update_demographics" | "patient_read_clinical" | "patient_update_clinical" | "patient_merge" | "document_read" | "prescription_draft" | "certificate_draft" | "document_sign" | "document_void" | "document_print" | "document_export" | "staff_manage" | "settings_manage" | "backup_create" | "backup_restore" | "key_rotate" | "audit_read" | "sync_manage";
+
 export type AllergyDto = {
 	substance: string,
 	severity: string,
@@ -96,9 +130,11 @@ export type ApiError = {
 	/**  One message per form field at fault (`invalid` only). */
 	fields: FieldMessage[],
 	/**  Seconds to wait, for `throttled`. */
-	retry_after_secs: number | null,
+	retryAfterSecs: number | null,
 	/**  The patients this one may duplicate, for `possible_duplicates`. */
 	candidates: PatientSummaryDto[],
+	/**  What must be acknowledged, for `warnings_not_acknowledged`. */
+	warnings: Warning[],
 };
 
 export type AppStatus = {
@@ -106,7 +142,7 @@ export type AppStatus = {
 	/**  Why unlock or error was reached, in plain words. */
 	problem: ApiError | null,
 	siteName: string | null,
-	language: string,
+	language: Language,
 	session: SessionDto | null,
 };
 
@@ -122,24 +158,27 @@ export type AuditEntryDto = {
 	breakGlass: boolean,
 };
 
+/**  The audit chain checked: how many rows, or where it first breaks (the UI words the break). */
 export type AuditVerifyDto = {
-	ok: boolean,
 	rows: number | null,
-	/**  The first break, e.g. "row 5 was edited: its contents no longer match its hash". */
-	problem: string | null,
+	broken: Break | null,
 };
 
 export type BirthDto = {
-	mother_name: string,
-	father_name: string,
-	date_of_birth: string,
+	motherName: string,
+	fatherName: string,
+	dateOfBirth: string,
 	country: string,
 	subdivision: string,
 	institution: string,
 	observations: string,
-	certified_on: string,
+	certifiedOn: string,
 };
 
+/**  ABO and Rh; an empty blood type means not known. */
+export type BloodType = "A+" | "A-" | "B+" | "B-" | "AB+" | "AB-" | "O+" | "O-";
+
+/**  A document's fields; `kind` is the document kind (`prescription`, `sick_leave`…). */
 export type BodyDto = {
 	kind: "prescription",
 } & PrescriptionDto | {
@@ -152,18 +191,16 @@ export type BodyDto = {
 	kind: "void",
 } & VoidDto;
 
-export type Capabilities = {
-	registerPatients: boolean,
-	readClinical: boolean,
-	editClinical: boolean,
-	mergePatients: boolean,
-	readDocuments: boolean,
-	draftPrescriptions: boolean,
-	draftCertificates: boolean,
-	signDocuments: boolean,
-	printDocuments: boolean,
-	admin: boolean,
-};
+/**  Where the chain first breaks, and how. The front ends word it (the CLI through `Display`). */
+export type Break = 
+/**  The row's content no longer matches its own hash. */
+{ kind: "edited"; row: number } | 
+/**  Rows `from..=to` are missing before the next surviving row. */
+{ kind: "deleted"; from: number; to: number } | 
+/**  A row that the chain never linked was put in. */
+{ kind: "inserted"; row: number } | 
+/**  The row is intact but in the wrong place: it belongs after row `belongs_after`. */
+{ kind: "reordered"; row: number; belongsAfter: number };
 
 export type ClinicalForm = {
 	bloodType: string,
@@ -191,12 +228,12 @@ export type ConflictFieldDto = {
 };
 
 export type DeathDto = {
-	died_at: string,
-	immediate_cause: string,
-	underlying_conditions: UnderlyingDto[],
+	diedAt: string,
+	immediateCause: string,
+	underlyingConditions: UnderlyingDto[],
 	manner: string,
 	place: string,
-	place_details: string,
+	placeDetails: string,
 	autopsy: boolean,
 	country: string,
 	subdivision: string,
@@ -204,6 +241,7 @@ export type DeathDto = {
 	observations: string,
 };
 
+/**  One document as the viewer and editor show it. */
 export type DocumentDto = {
 	id: number,
 	uuid: string,
@@ -215,11 +253,10 @@ export type DocumentDto = {
 	voidedBy: number | null,
 	signer: SignerDto | null,
 	signedAt: string | null,
-	/**  `valid`, `unsigned` or `invalid`, recomputed when the document is opened. */
-	verification: string,
-	verificationProblem: string | null,
+	/**  Recomputed when the document is opened. */
+	verification: VerificationDto,
 	/**  What a signer must acknowledge first (allergies, pregnancy). */
-	warnings: string[],
+	warnings: Warning[],
 	/**  The printed QR (docs/qr-format.md) as an SVG `data:` URL, for signed documents. */
 	qrDataUrl: string | null,
 };
@@ -234,10 +271,28 @@ export type DocumentSummaryDto = {
 	voidedBy: number | null,
 };
 
+/**  A prescription line's dose unit. */
+export type DoseUnit = "mg" | "g" | "mcg" | "mL" | "IU" | "tablet" | "capsule" | "drop" | "puff" | "unit";
+
+/**  "For N days/weeks/months". */
+export type DurationPeriod = "days" | "weeks" | "months";
+
 export type FieldMessage = {
 	field: string,
 	message: string,
 };
+
+/**  "Every N hours/days/weeks". */
+export type FrequencyUnit = "hours" | "days" | "weeks";
+
+/**  How long an underlying condition had lasted. */
+export type IntervalUnit = "minutes" | "hours" | "days" | "weeks" | "months" | "years";
+
+/**  The interface languages with message catalogs. */
+export type Language = "en" | "pt" | "es";
+
+/**  The manner of death (after GNU Health). */
+export type Manner = "natural" | "suicide" | "homicide" | "undetermined" | "pending_investigation";
 
 export type MedicineDto = {
 	name: string,
@@ -248,12 +303,12 @@ export type MedicineDto = {
 export type NewStaffForm = {
 	username: string,
 	displayName: string,
-	role: RoleDto,
+	role: Role,
 	licenceNumber: string | null,
 	password: string,
 };
 
-export type PaperSizeDto = "a4" | "letter";
+export type PaperSize = "a4" | "letter";
 
 export type PartnerDto = {
 	name: string,
@@ -282,7 +337,7 @@ export type PatientDto = {
 export type PatientForm = {
 	givenNames: string,
 	familyName: string,
-	sex: string,
+	sex: Sex,
 	dateOfBirth: string,
 	estimatedAge: number | null,
 	nationalId: string,
@@ -296,6 +351,7 @@ export type PatientForm = {
 	clinical: ClinicalForm | null,
 };
 
+/**  One line of a search result or a duplicate warning. */
 export type PatientSummaryDto = {
 	id: number,
 	mrn: string,
@@ -303,13 +359,18 @@ export type PatientSummaryDto = {
 	familyName: string,
 	dateOfBirth: string,
 	dobEstimated: boolean,
-	sex: string,
+	sex: Sex,
 	phones: string[],
 	deceased: boolean,
 };
 
+/**  Where a death happened. */
+export type Place = "home" | "work" | "public_place" | "health_center";
+
+export type PregnancyStatus = "unknown" | "not_pregnant" | "pregnant";
+
 export type PrescriptionDto = {
-	issued_on: string,
+	issuedOn: string,
 	pharmacy: string,
 	notes: string,
 	lines: RxLineDto[],
@@ -326,7 +387,31 @@ export type PrintedDto = {
 };
 
 /**  What to print or save as PDF. */
-export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patient_id: number } | { kind: "recovery_sheet"; recovery_key: string };
+export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patientId: number } | { kind: "recovery_sheet"; recoveryKey: string };
+
+/**
+ *  Why a signed document does not verify. The front ends word it (the CLI through `Display`, the app in the
+ *  reader's language).
+ */
+export type Problem = 
+/**  It is marked signed, but its signature data is missing. */
+{ kind: "signatureMissing" } | 
+/**  Its stored fields cannot be read back. */
+{ kind: "unreadable" } | 
+/**  Its kind was changed after signing. */
+{ kind: "kindChanged" } | 
+/**  It is attached to a different patient than the one it was signed for. */
+{ kind: "otherPatient" } | 
+/**  Its stored fields no longer match the bytes that were signed. */
+{ kind: "fieldsChanged" } | 
+/**  The signer's key is not on file. */
+{ kind: "keyMissing" } | 
+/**  The signed bytes are not a Galen document. */
+{ kind: "notAGalenDocument" } | 
+/**  The signed bytes name another signing key than the one that signed them. */
+{ kind: "otherSigner" } | 
+/**  The signature does not match the bytes (the OpenPGP library's own words follow). */
+{ kind: "badSignature"; detail: string };
 
 /**
  *  A document another site shared, as the chart lists it and the viewer opens it. What was signed is shown only
@@ -336,7 +421,7 @@ export type ReceivedDocumentDto = {
 	uuid: string,
 	kind: string,
 	receivedAt: string,
-	problem: string | null,
+	problem: Problem | null,
 	/**  The clinic the doctor signed at. */
 	clinic: string | null,
 	signer: SignerDto | null,
@@ -347,24 +432,25 @@ export type ReceivedDocumentDto = {
 	body: BodyDto | null,
 };
 
-export type RoleDto = "admin" | "doctor" | "nurse" | "receptionist";
+/**  A staff account's role. */
+export type Role = "admin" | "doctor" | "nurse" | "receptionist";
 
 export type RxLineDto = {
 	medicament: string,
 	indication: string,
 	dose: string,
-	dose_unit: string,
+	doseUnit: string,
 	route: string,
 	form: string,
 	quantity: number,
 	frequency: number,
-	frequency_unit: string,
+	frequencyUnit: string,
 	prn: boolean,
 	duration: number,
-	duration_period: string,
+	durationPeriod: string,
 	refills: number,
-	allow_substitution: boolean,
-	valid_until: string,
+	allowSubstitution: boolean,
+	validUntil: string,
 	comment: string,
 };
 
@@ -377,12 +463,15 @@ export type SearchPageDto = {
 export type SessionDto = {
 	username: string,
 	displayName: string,
-	role: RoleDto,
+	role: Role,
 	locked: boolean,
 	mustChangePassword: boolean,
 	idleTimeoutSecs: number,
-	/**  What the role allows, read from galen-core's table so the UI hides what core would refuse anyway. */
-	can: Capabilities,
+	/**
+	 *  Every action the role allows, from galen-core's one table: the UI shows what core would allow, and core
+	 *  still decides each call.
+	 */
+	can: Action[],
 };
 
 /**  The settings screen's form, both ways. The logo travels as a `data:` URL. */
@@ -391,8 +480,9 @@ export type SettingsDto = {
 	address: string,
 	phone: string,
 	logoDataUrl: string | null,
-	paperSize: PaperSizeDto,
+	paperSize: PaperSize,
 	idleTimeoutMinutes: number,
+	/**  A `Language`, checked by galen-core. */
 	language: string,
 	mrnPrefix: string,
 };
@@ -410,14 +500,20 @@ export type SetupForm = {
 	adminPassword: string,
 };
 
+/**  How severe an allergy is. */
+export type Severity = "unknown" | "mild" | "moderate" | "severe";
+
+export type Sex = "unknown" | "female" | "male" | "other";
+
 export type SickLeaveDto = {
-	unfit_from: string,
-	unfit_to: string,
+	unfitFrom: string,
+	unfitTo: string,
 	restrictions: string,
 	diagnosis: string,
-	diagnosis_consent: boolean,
+	diagnosisConsent: boolean,
 };
 
+/**  Who signed a document, as the signed bytes say. */
 export type SignerDto = {
 	name: string,
 	licence: string,
@@ -437,7 +533,7 @@ export type StaffDto = {
 	id: number,
 	username: string,
 	displayName: string,
-	role: RoleDto,
+	role: Role,
 	licenceNumber: string | null,
 	active: boolean,
 	mustChangePassword: boolean,
@@ -482,10 +578,23 @@ export type UnderlyingDto = {
 	unit: string,
 };
 
+/**  A document's signature checked: valid, not signed yet, or why it fails (the UI words the problem). */
+export type VerificationDto = { status: "valid" } | { status: "unsigned" } | { status: "invalid"; problem: Problem };
+
 export type VoidDto = {
 	voids: string,
 	reason: string,
 };
+
+/**
+ *  Something a doctor must acknowledge before signing a prescription. The front ends word it (the CLI through
+ *  `Display`, the app in the reader's language).
+ */
+export type Warning = 
+/**  A recorded allergy matches a prescribed medicine by name or by drug class. */
+{ kind: "allergy"; substance: string; severity: string; medicament: string } | 
+/**  The patient is recorded as pregnant. */
+{ kind: "pregnancy" };
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

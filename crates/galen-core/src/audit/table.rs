@@ -159,8 +159,10 @@ fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 const SELECT: &str = "SELECT id, at, user_id, username, role, action, entity_type, entity_id, outcome, break_glass,
                              prev_hash, hash FROM audit_log";
 
-/// Where the chain first breaks, and how.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the chain first breaks, and how. The front ends word it (the CLI through `Display`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Break {
     /// The row's content no longer matches its own hash.
     Edited { row: i64 },
@@ -169,7 +171,11 @@ pub enum Break {
     /// A row that the chain never linked was put in.
     Inserted { row: i64 },
     /// The row is intact but in the wrong place: it belongs after row `belongs_after`.
-    Reordered { row: i64, belongs_after: i64 },
+    Reordered {
+        row: i64,
+        #[serde(rename = "belongsAfter")]
+        belongs_after: i64,
+    },
 }
 
 impl std::fmt::Display for Break {

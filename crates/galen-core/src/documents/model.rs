@@ -173,7 +173,9 @@ value_list! {
 
 /// Something a doctor must acknowledge before signing a prescription. The front ends word it (the CLI through
 /// `Display`, the app in the reader's language).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Warning {
     /// A recorded allergy matches a prescribed medicine by name or by drug class.
     Allergy { substance: String, severity: String, medicament: String },
@@ -196,7 +198,9 @@ impl std::fmt::Display for Warning {
 
 /// Why a signed document does not verify. The front ends word it (the CLI through `Display`, the app in the
 /// reader's language).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Problem {
     /// It is marked signed, but its signature data is missing.
     SignatureMissing,

@@ -93,29 +93,39 @@ fn national_id_free(conn: &rusqlite::Connection, national_id: &str, except: Opti
     }
 }
 
-/// Replaces the demographics (receptionists and up). Clinical fields are untouched.
-pub fn update_demographics(clinic: &Clinic, session: &Session, id: i64, d: &Demographics) -> Result<Patient, Error> {
+/// Edits a patient: the demographics (receptionists and up) and, when the form carries them, the clinical
+/// fields (doctors, or others under emergency access). Every field is checked first; both are written in one
+/// transaction, each with its audit row.
+pub fn update(clinic: &Clinic, session: &Session, id: i64, new: &NewPatient) -> Result<Patient, Error> {
     let actor = clinic.authorize(session, Action::PatientUpdateDemographics, Some(id))?;
-    let current = table::require(clinic.store().conn(), id)?;
-    let (d, dob, estimated) = validate::demographics(d, today(clinic)).map_err(Error::Invalid)?;
-    national_id_free(clinic.store().conn(), &d.national_id, Some(id))?;
+    let clinician = match &new.clinical {
+        Some(_) => Some(clinic.authorize(session, Action::PatientUpdateClinical, Some(id))?),
+        None => None,
+    };
+    let conn = clinic.store().conn();
+    let current = table::require(conn, id)?;
+    let mut errors = FieldErrors::default();
+    let demographics = validate::demographics(&new.demographics, today(clinic)).map_err(|e| errors.0.extend(e.0));
+    let clinical = match &new.clinical {
+        Some(c) => {
+            validate::clinical(c, new.demographics.sex, today(clinic)).map(Some).map_err(|e| errors.0.extend(e.0))
+        }
+        None => Ok(None),
+    };
+    errors.into_result()?;
+    let (Ok((d, dob, estimated)), Ok(clinical)) = (demographics, clinical) else {
+        return Err(Error::Invalid(FieldErrors::default()));
+    };
+    national_id_free(conn, &d.national_id, Some(id))?;
     let now = clinic.now_rfc3339();
     clinic.store().write(|tx| {
         table::update_demographics(tx, &current, &d, &dob, estimated, &now)?;
-        audit::record(tx, &now, &actor, "patient.update", ("patient", &id.to_string()), Outcome::Ok)
-    })?;
-    get(clinic, session, id)
-}
-
-/// Replaces the clinical fields (doctors, or others under emergency access).
-pub fn update_clinical(clinic: &Clinic, session: &Session, id: i64, c: &Clinical) -> Result<Patient, Error> {
-    let actor = clinic.authorize(session, Action::PatientUpdateClinical, Some(id))?;
-    let current = table::require(clinic.store().conn(), id)?;
-    let c = validate::clinical(c, current.demographics.sex, today(clinic)).map_err(Error::Invalid)?;
-    let now = clinic.now_rfc3339();
-    clinic.store().write(|tx| {
-        table::update_clinical(tx, id, &c, &now)?;
-        audit::record(tx, &now, &actor, "patient.update_clinical", ("patient", &id.to_string()), Outcome::Ok)
+        audit::record(tx, &now, &actor, "patient.update", ("patient", &id.to_string()), Outcome::Ok)?;
+        if let (Some(c), Some(clinician)) = (&clinical, &clinician) {
+            table::update_clinical(tx, id, c, &now)?;
+            audit::record(tx, &now, clinician, "patient.update_clinical", ("patient", &id.to_string()), Outcome::Ok)?;
+        }
+        Ok(())
     })?;
     get(clinic, session, id)
 }

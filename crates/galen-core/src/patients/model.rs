@@ -1,35 +1,34 @@
 //! The patient record as the rest of Galen sees it, and the form it is entered through.
 
+use crate::value_list::value_list;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sex {
-    Female,
-    Male,
-    Other,
-    #[default]
-    Unknown,
-}
-
-impl Sex {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::Female => "female",
-            Sex::Male => "male",
-            Sex::Other => "other",
-            Sex::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Sex> {
-        [Sex::Female, Sex::Male, Sex::Other, Sex::Unknown].into_iter().find(|x| x.as_str() == s)
+value_list! {
+    #[derive(Default)]
+    pub enum Sex {
+        #[default]
+        Unknown = "unknown",
+        Female = "female",
+        Male = "male",
+        Other = "other",
     }
 }
 
-pub const BLOOD_TYPES: [&str; 8] = ["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"];
-pub const SEVERITIES: [&str; 4] = ["mild", "moderate", "severe", "unknown"];
-pub const PREGNANCY_STATUSES: [&str; 3] = ["unknown", "not_pregnant", "pregnant"];
+value_list! {
+    /// ABO and Rh; an empty blood type means not known.
+    pub enum BloodType {
+        APos = "A+", ANeg = "A-", BPos = "B+", BNeg = "B-", AbPos = "AB+", AbNeg = "AB-", OPos = "O+", ONeg = "O-",
+    }
+}
+
+value_list! {
+    /// How severe an allergy is.
+    pub enum Severity { Unknown = "unknown", Mild = "mild", Moderate = "moderate", Severe = "severe" }
+}
+
+value_list! {
+    pub enum PregnancyStatus { Unknown = "unknown", NotPregnant = "not_pregnant", Pregnant = "pregnant" }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EmergencyContact {
@@ -60,7 +59,7 @@ pub struct Demographics {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Allergy {
     pub substance: String,
-    /// One of `SEVERITIES`.
+    /// A [`Severity`].
     pub severity: String,
     pub reaction: String,
 }
@@ -68,11 +67,11 @@ pub struct Allergy {
 /// Clinical fields: seen and edited only by roles with clinical access.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Clinical {
-    /// One of `BLOOD_TYPES`, or empty when unknown.
+    /// A [`BloodType`], or empty when unknown.
     pub blood_type: String,
     pub allergies: Vec<Allergy>,
     pub conditions: Vec<String>,
-    /// One of `PREGNANCY_STATUSES`.
+    /// A [`PregnancyStatus`].
     pub pregnancy_status: String,
     /// `YYYY-MM-DD`: when the pregnancy status was recorded.
     pub pregnancy_as_of: String,

@@ -150,7 +150,7 @@ pub fn demographics(d: &Demographics, today: Date) -> Result<(Demographics, Stri
 pub fn clinical(c: &Clinical, sex: Sex, today: Date) -> Result<Clinical, FieldErrors> {
     let mut e = FieldErrors::default();
     let blood_type = c.blood_type.trim().to_uppercase();
-    if !blood_type.is_empty() && !BLOOD_TYPES.contains(&blood_type.as_str()) {
+    if !blood_type.is_empty() && !BloodType::NAMES.contains(&blood_type.as_str()) {
         e.push("blood_type", "Choose one of A+, A−, B+, B−, AB+, AB−, O+, O−, or leave it empty.");
     }
     if c.allergies.len() > MAX_LIST {
@@ -164,7 +164,7 @@ pub fn clinical(c: &Clinical, sex: Sex, today: Date) -> Result<Clinical, FieldEr
             if a.severity.trim().is_empty() { "unknown".to_owned() } else { a.severity.trim().to_lowercase() };
         e.absorb(text::check_required(&format!("allergies.{i}.substance"), &substance, NAME_MAX));
         e.absorb(text::check_max(&format!("allergies.{i}.reaction"), &reaction, 200));
-        if !SEVERITIES.contains(&severity.as_str()) {
+        if !Severity::NAMES.contains(&severity.as_str()) {
             e.push(&format!("allergies.{i}.severity"), "Choose mild, moderate, severe or unknown.");
         }
         allergies.push(Allergy { substance, severity, reaction });
@@ -178,7 +178,7 @@ pub fn clinical(c: &Clinical, sex: Sex, today: Date) -> Result<Clinical, FieldEr
     }
     let status =
         if c.pregnancy_status.trim().is_empty() { "unknown".to_owned() } else { c.pregnancy_status.trim().to_owned() };
-    if !PREGNANCY_STATUSES.contains(&status.as_str()) {
+    if !PregnancyStatus::NAMES.contains(&status.as_str()) {
         e.push("pregnancy_status", "Choose unknown, not pregnant or pregnant.");
     } else if status == "pregnant" && sex == Sex::Male {
         e.push("pregnancy_status", "A patient recorded as male cannot be recorded as pregnant; check the sex field.");

@@ -4,7 +4,7 @@
 pub(crate) mod table;
 
 pub use table::{
-    idle_timeout, load, site_name, Logo, PaperSize, Settings, ADDRESS_MAX, IDLE_MINUTES_RANGE, LANGUAGES,
+    idle_timeout, load, site_name, Language, Logo, PaperSize, Settings, ADDRESS_MAX, IDLE_MINUTES_RANGE,
     LOGO_MAX_BYTES, PHONE_MAX,
 };
 
@@ -38,7 +38,7 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
             format!("Choose between {} and {} minutes.", IDLE_MINUTES_RANGE.start(), IDLE_MINUTES_RANGE.end()),
         );
     }
-    if !LANGUAGES.contains(&new.language.as_str()) {
+    if Language::parse(&new.language).is_none() {
         errors.push("language", "Choose English, Português or Español.");
     }
     let prefix = new.mrn_prefix.trim().to_uppercase();

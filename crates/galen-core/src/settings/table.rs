@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::store::Store;
+use crate::value_list::value_list;
 use rusqlite::{Connection, OptionalExtension};
 use time::Duration;
 
@@ -20,28 +21,19 @@ pub const ADDRESS_MAX: usize = 300;
 pub const PHONE_MAX: usize = 40;
 pub const LOGO_MAX_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PaperSize {
-    #[default]
-    A4,
-    Letter,
-}
-
-impl PaperSize {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaperSize::A4 => "a4",
-            PaperSize::Letter => "letter",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [PaperSize::A4, PaperSize::Letter].into_iter().find(|p| p.as_str() == s)
+value_list! {
+    #[derive(Default)]
+    pub enum PaperSize {
+        #[default]
+        A4 = "a4",
+        Letter = "letter",
     }
 }
 
-/// The interface languages with message catalogs.
-pub const LANGUAGES: [&str; 3] = ["en", "pt", "es"];
+value_list! {
+    /// The interface languages with message catalogs.
+    pub enum Language { En = "en", Pt = "pt", Es = "es" }
+}
 
 /// A logo image for the letterhead: PNG or JPEG, checked by its magic bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +94,7 @@ pub fn load(store: &Store) -> Result<Settings> {
         paper_size: get(c, PAPER_SIZE)?.and_then(|p| PaperSize::parse(&p)).unwrap_or_default(),
         idle_timeout_minutes: idle_timeout(store)?
             .map_or(crate::session::DEFAULT_IDLE_TIMEOUT.whole_minutes(), |d| d.whole_minutes()),
-        language: get(c, LANGUAGE)?.filter(|l| LANGUAGES.contains(&l.as_str())).unwrap_or_else(|| "en".into()),
+        language: get(c, LANGUAGE)?.filter(|l| Language::parse(l).is_some()).unwrap_or_else(|| "en".into()),
         mrn_prefix: mrn_prefix(c)?,
     })
 }

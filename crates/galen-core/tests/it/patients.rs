@@ -150,7 +150,12 @@ fn receptionists_cannot_read_or_write_clinical_fields_and_doctors_can() {
     let seen = patients::get(&clinic, &rec, ana.id).expect("read");
     assert_eq!(seen.clinical, None, "no allergies or notes for a receptionist");
     assert!(matches!(
-        patients::update_clinical(&clinic, &rec, ana.id, &Clinical::default()),
+        patients::update(
+            &clinic,
+            &rec,
+            ana.id,
+            &NewPatient { demographics: seen.demographics.clone(), clinical: Some(Clinical::default()) }
+        ),
         Err(Error::Denied { .. })
     ));
     let seen = patients::get(&clinic, &doc, ana.id).expect("read");
@@ -161,7 +166,8 @@ fn receptionists_cannot_read_or_write_clinical_fields_and_doctors_can() {
     // A receptionist edits demographics; the clinical fields stay as they were.
     let mut d = seen.demographics.clone();
     d.email = "ana@example.org".into();
-    patients::update_demographics(&clinic, &rec, ana.id, &d).expect("edit demographics");
+    patients::update(&clinic, &rec, ana.id, &patients::NewPatient { demographics: d.clone(), clinical: None })
+        .expect("edit demographics");
     let again = patients::get(&clinic, &doc, ana.id).expect("read");
     assert_eq!(again.demographics.email, "ana@example.org");
     assert_eq!(again.clinical.expect("clinical").allergies.len(), 1);

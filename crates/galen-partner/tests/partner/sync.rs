@@ -112,10 +112,22 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
     // Both clinics edit Müller before hearing from each other.
     let mut d = muller.demographics.clone();
     d.phones = vec!["+351 912 345 678".into()];
-    patients::update_demographics(&sol.clinic, &sol.doctor, muller.id, &d).expect("Sol edits");
+    patients::update(
+        &sol.clinic,
+        &sol.doctor,
+        muller.id,
+        &patients::NewPatient { demographics: d.clone(), clinical: None },
+    )
+    .expect("Sol edits");
     let mut d = copy.demographics.clone();
     d.address = "Rua do Mar 1, Faro".into();
-    patients::update_demographics(&mar.clinic, &mar.doctor, copy.id, &d).expect("Mar edits");
+    patients::update(
+        &mar.clinic,
+        &mar.doctor,
+        copy.id,
+        &patients::NewPatient { demographics: d.clone(), clinical: None },
+    )
+    .expect("Mar edits");
     sol.sync();
     let report = mar.sync();
     assert_eq!(report.new_conflicts, 1, "{report:?}");
@@ -167,7 +179,8 @@ fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_tw
         let p = c.register(given, "Lopes", true);
         let mut d = p.demographics.clone();
         d.national_id = "123456789".into();
-        patients::update_demographics(&c.clinic, &c.doctor, p.id, &d).expect("national ID")
+        patients::update(&c.clinic, &c.doctor, p.id, &patients::NewPatient { demographics: d.clone(), clinical: None })
+            .expect("national ID")
     };
     with_id(&sol, "Rosa");
     let ours = with_id(&mar, "Rosa Maria");

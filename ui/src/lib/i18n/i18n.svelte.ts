@@ -2,13 +2,12 @@
 import en from "./en.json";
 import pt from "./pt.json";
 import es from "./es.json";
+import { LANGUAGES, type Break, type Language, type Problem, type Warning } from "../bindings";
 
 export const catalogs: Record<string, Record<string, string>> = { en, pt, es };
-export const languages = [
-  { code: "en", name: "English" },
-  { code: "pt", name: "Português" },
-  { code: "es", name: "Español" },
-];
+// Each language named in itself; the type makes a new value of galen-core's `Language` list a compile error here.
+const names: Record<Language, string> = { en: "English", pt: "Português", es: "Español" };
+export const languages = LANGUAGES.map((code) => ({ code, name: names[code] }));
 
 export const locale = $state({ current: "en" });
 
@@ -26,8 +25,33 @@ export function t(key: string, params: Record<string, string | number> = {}): st
 }
 
 /** A translated message for an error from Rust: by its code where we have one, else its own text. */
-export function errorMessage(e: { code: string; message: string; retry_after_secs?: number | null }): string {
+export function errorMessage(e: { code: string; message: string; retryAfterSecs?: number | null }): string {
   const key = `error.${e.code}`;
-  if (catalogs.en[key]) return t(key, { seconds: e.retry_after_secs ?? 0, message: e.message });
+  if (catalogs.en[key]) return t(key, { seconds: e.retryAfterSecs ?? 0, message: e.message });
   return e.message;
+}
+
+/** A prescribing warning in the reader's language. */
+export function warningText(w: Warning): string {
+  return w.kind === "allergy"
+    ? t("documents.warning.allergy", { substance: w.substance, severity: t(`severity.${w.severity}`), medicament: w.medicament })
+    : t("documents.warning.pregnancy");
+}
+
+/** Why a signature does not verify, in the reader's language. */
+export function problemText(p: Problem): string {
+  return p.kind === "badSignature" ? t("documents.problem.badSignature", { detail: p.detail }) : t(`documents.problem.${p.kind}`);
+}
+
+/** Where the audit chain breaks, in the reader's language. */
+export function breakText(b: Break): string {
+  switch (b.kind) {
+    case "edited":
+    case "inserted":
+      return t(`audit.break.${b.kind}`, { row: b.row });
+    case "deleted":
+      return t(b.from === b.to ? "audit.break.deleted_one" : "audit.break.deleted", { from: b.from, to: b.to });
+    case "reordered":
+      return t("audit.break.reordered", { row: b.row, after: b.belongsAfter });
+  }
 }
