@@ -43,66 +43,28 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        let message = e.to_string();
-        let code = match &e {
-            Error::Store(s) => return s.into(),
-            Error::WrongCredentials => "wrong_credentials",
+        let mut api = ApiError::new(e.code(), e.to_string());
+        match e {
             Error::Throttled { retry_after_secs } => {
-                let mut api = ApiError::new("throttled", message);
-                api.retry_after_secs = Some(u32::try_from(*retry_after_secs).unwrap_or(u32::MAX));
-                return api;
+                api.retry_after_secs = Some(u32::try_from(retry_after_secs).unwrap_or(u32::MAX));
             }
-            Error::PasswordChangeRequired => "password_change_required",
-            Error::Locked => "locked",
-            Error::AccountDisabled => "account_disabled",
-            Error::Denied { .. } => "denied",
-            Error::NotFound { .. } => "not_found",
-            Error::Crypto(_) => "crypto",
-            Error::DoesNotVerify { .. } => "does_not_verify",
-            Error::Printout(_) => "printout",
-            Error::WarningsNotAcknowledged(warnings) => {
-                let mut api = ApiError::new("warnings_not_acknowledged", message);
-                api.warnings = warnings.clone();
-                return api;
-            }
-            Error::AlreadySigned { .. } => "already_signed",
-            Error::Sync { .. } => "sync",
             Error::PossibleDuplicates(candidates) => {
-                let mut api = ApiError::new("possible_duplicates", message);
-                api.candidates = candidates.iter().map(|c| c.patient.clone().into()).collect();
-                return api;
+                api.candidates = candidates.into_iter().map(|c| c.patient.into()).collect();
             }
+            Error::WarningsNotAcknowledged(warnings) => api.warnings = warnings,
             Error::Invalid(fields) => {
-                let mut api = ApiError::new("invalid", message);
-                api.fields = fields
-                    .0
-                    .iter()
-                    .map(|f| FieldMessage { field: f.field.clone(), message: f.message.clone() })
-                    .collect();
-                return api;
+                api.fields =
+                    fields.0.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect();
             }
-        };
-        ApiError::new(code, message)
+            _ => {}
+        }
+        api
     }
 }
 
 impl From<&StoreError> for ApiError {
     fn from(e: &StoreError) -> Self {
-        let code = match e {
-            StoreError::NotInitialized { .. } => "not_initialized",
-            StoreError::KeyringUnavailable { .. } => "keyring_unavailable",
-            StoreError::KeyMissing { .. } => "key_missing",
-            StoreError::WrongKey => "wrong_key",
-            StoreError::WrongAdminPassword => "wrong_credentials",
-            StoreError::WrongRecoveryKey => "wrong_recovery_key",
-            StoreError::MalformedRecoveryKey { .. } => "malformed_recovery_key",
-            StoreError::Corrupted { .. } => "corrupted",
-            StoreError::NewerSchema { .. } => "newer_schema",
-            StoreError::BadBackup { .. } => "bad_backup",
-            StoreError::BackupNeedsRecoveryKey => "backup_needs_recovery_key",
-            _ => "store",
-        };
-        ApiError::new(code, e.to_string())
+        ApiError::new(e.code(), e.to_string())
     }
 }
 

@@ -115,7 +115,12 @@ async fn background_sync(state: AppState) {
 
 pub fn run() {
     let builder = specta_builder();
-    let state = AppState::new(Vault::new(data_dir()));
+    let vault = Vault::new(data_dir());
+    if let Err(e) = galen_core::logging::to_data_folder(&vault) {
+        eprintln!("warning: Galen cannot write its log: {e}");
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "app started");
+    let state = AppState::new(vault);
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())

@@ -51,5 +51,5 @@ impl From<galen_core::documents::SignerSnapshot> for SignerDto {
 
 /// An SVG as a `data:` URL, for an `<img>` (the CSP allows `data:` images only).
 pub fn svg_data_url(svg: &str) -> String {
-    format!("data:image/svg+xml;base64,{}", galen_core::crypto::base64_encode(svg.as_bytes()))
+    format!("data:image/svg+xml;base64,{}", data_encoding::BASE64.encode(svg.as_bytes()))
 }

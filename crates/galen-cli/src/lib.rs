@@ -122,7 +122,19 @@ fn run(cli: Cli) -> Result<()> {
         None => vault::default_data_dir().context("no OS data directory is known; pass --data-dir")?,
     };
     let ctx = &mut Ctx { vault: Vault::new(dir), input: prompt::Input::new(), user: cli.user };
-    match cli.command {
+    galen_core::logging::to_data_folder(&ctx.vault)?;
+    let result = dispatch(ctx, cli.command);
+    if let Err(e) = &result {
+        // The code only: the message may name a patient.
+        let code = e.downcast_ref::<galen_core::Error>().map(galen_core::Error::code);
+        let code = code.or_else(|| e.downcast_ref::<galen_core::StoreError>().map(galen_core::StoreError::code));
+        tracing::warn!(code = code.unwrap_or("cli"), "command failed");
+    }
+    result
+}
+
+fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
+    match command {
         Command::Init(args) => setup::init(ctx, args),
         Command::Status => setup::status(ctx),
         Command::Check => setup::check(ctx),
@@ -149,13 +161,44 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// The `galen` command: parses the arguments, runs the subcommand, and prints any error on one line.
+/// The `galen` command: parses the arguments, runs the subcommand, and prints any error on one line, with the
+/// command to type next where there is one.
 pub fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(step) = next_step(&e) {
+                eprintln!("{step}");
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// The `galen` command that gets past an error galen-core words for every front end.
+fn next_step(e: &anyhow::Error) -> Option<&'static str> {
+    use galen_core::error::Missing;
+    use galen_core::{Error, StoreError};
+    let store = match (e.downcast_ref::<StoreError>(), e.downcast_ref::<Error>()) {
+        (Some(s), _) | (None, Some(Error::Store(s))) => s,
+        (None, Some(Error::NotFound(Missing::SiteIdentity))) => return Some("Run `galen site init` first."),
+        _ => return None,
+    };
+    Some(match store {
+        StoreError::NotInitialized { .. } => "Run `galen init` to set up this clinic, or pass the right --data-dir.",
+        StoreError::AlreadyInitialized { .. } => {
+            "Use another --data-dir, or `galen restore` to replace it from a backup."
+        }
+        StoreError::KeyringUnavailable { .. } | StoreError::KeyMissing { .. } | StoreError::WrongKey => {
+            "Unlock with `galen unlock --admin` or `galen unlock --recovery-key`."
+        }
+        StoreError::RotationInterrupted => "Run `galen unlock --admin` to complete it.",
+        StoreError::WrongAdminPassword => "Or unlock with `galen unlock --recovery-key`.",
+        StoreError::BackupNeedsRecoveryKey => "Run `galen restore FILE --recovery-key`.",
+        StoreError::NotGalenDatabase { .. } | StoreError::Corrupted { .. } | StoreError::KeyFile { .. } => {
+            "Check --data-dir; if it is the right folder, restore a backup with `galen restore`."
+        }
+        _ => return None,
+    })
 }

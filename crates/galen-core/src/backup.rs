@@ -42,8 +42,11 @@ struct Header {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What a backup or restore handled.
 pub struct BackupSummary {
+    /// The backup file's size.
     pub bytes: u64,
+    /// The schema version it holds.
     pub schema_version: u32,
 }
 
@@ -64,6 +67,7 @@ pub fn backup(clinic: &Clinic, session: &Session, dest: &Path) -> Result<BackupS
     let summary = write_backup(clinic.vault(), clinic.store(), dest)?;
     let now = crate::clock::now_rfc3339();
     clinic.store().write(|tx| audit::record(tx, &now, &actor, "backup.create", ("backup", ""), Outcome::Ok))?;
+    tracing::info!(bytes = summary.bytes, schema = summary.schema_version, "backup written");
     Ok(summary)
 }
 
@@ -115,7 +119,14 @@ fn write_backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSumma
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // built once per restore and moved, never stored
 pub enum RestoreBy<'a> {
-    Admin { clinic: Clinic, session: &'a Session },
+    /// An admin signed in to the working clinic, which is closed before its files are replaced.
+    Admin {
+        /// The open clinic.
+        clinic: Clinic,
+        /// The admin's session.
+        session: &'a Session,
+    },
+    /// Only the backup's recovery key: for a new laptop or a database that no longer opens.
     RecoveryKeyOnly,
 }
 
@@ -231,6 +242,7 @@ fn restore_verified(
     sync_dir(vault.dir())?;
     // The keyring is a convenience: if it is unavailable, the clinic unlocks with the admin password.
     let _ = vault.keyring().store(&header.key_file.db_id, &dek);
+    tracing::info!(bytes = total, schema = schema_version, "backup restored");
     Ok(BackupSummary { bytes: total, schema_version })
 }
 

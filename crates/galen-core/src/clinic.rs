@@ -17,6 +17,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 #[derive(Debug)]
+/// An open clinic: its data folder, its unlocked store and a clock.
 pub struct Clinic {
     vault: Vault,
     store: Store,
@@ -26,24 +27,32 @@ pub struct Clinic {
 /// What the first-run form collects: the clinic, then its first admin.
 #[derive(Debug, Clone)]
 pub struct Setup {
+    /// The clinic's name, as printed on documents.
     pub site_name: String,
+    /// The first admin's username.
     pub admin_username: String,
+    /// The first admin's full name.
     pub admin_display_name: String,
+    /// The first admin's password (also unlocks the database).
     pub admin_password: Sensitive<String>,
 }
 
 /// A new clinic, and the recovery key to show once.
 #[derive(Debug)]
 pub struct Created {
+    /// The clinic, open.
     pub clinic: Clinic,
+    /// Shown once to write down or print; never stored in clear.
     pub recovery_key: RecoveryKey,
     /// `Err` if the key could not be stored in the keyring (the clinic then unlocks with the admin password).
     pub keyring: Result<(), StoreError>,
 }
 
+/// The longest clinic name, in characters.
 pub const SITE_NAME_MAX: usize = 200;
 
 impl Clinic {
+    /// An open clinic over an unlocked store, on the system clock. Printouts older than an hour are swept.
     pub fn new(vault: Vault, store: Store) -> Self {
         vault.sweep_printouts();
         Self { vault, store, clock: Arc::new(SystemClock) }
@@ -55,6 +64,7 @@ impl Clinic {
         Ok(Self::new(vault, store))
     }
 
+    /// The same clinic on another clock (tests move time without sleeping).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -88,6 +98,7 @@ impl Clinic {
 
         let init = vault.init(&admin.username, admin.password.expose())?;
         let clinic = Clinic::new(vault, init.store);
+        tracing::info!(dir = %clinic.vault.dir().display(), "clinic created");
         let now = clinic.now_rfc3339();
         clinic.store.write(|tx| {
             settings::put(tx, settings::SITE_NAME, &site_name)?;
@@ -98,14 +109,17 @@ impl Clinic {
         Ok(Created { clinic, recovery_key: init.recovery_key, keyring: init.keyring })
     }
 
+    /// The encrypted store.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// The data folder.
     pub fn vault(&self) -> &Vault {
         &self.vault
     }
 
+    /// The clinic's clock.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
@@ -136,6 +150,8 @@ impl Clinic {
         let now = self.now();
         let conn = self.store.conn();
         if let Some(secs) = throttle::locked_for(conn, username, now)? {
+            // Never the typed username: it may be a password typed into the wrong box.
+            tracing::warn!(retry_after_secs = secs, "sign-in refused: throttled");
             return Err(Error::Throttled { retry_after_secs: secs });
         }
         let member = staff::find(conn, username)?.filter(|m| m.active);
@@ -160,6 +176,7 @@ impl Clinic {
             // A new admin, or one whose wrap was dropped by a key rotation: the password is at hand, so wrap now.
             self.vault.set_admin_password(&self.store, &m.username, password)?;
         }
+        tracing::info!(user_id = m.id, role = %m.role, "signed in");
         let idle = settings::idle_timeout(&self.store)?.unwrap_or(DEFAULT_IDLE_TIMEOUT);
         Ok(Session::new(m.id, m.username, m.display_name, m.role, m.must_change_password, now, idle))
     }
@@ -179,12 +196,14 @@ impl Clinic {
             }
             Ok(lockout)
         })?;
+        tracing::warn!(known_account = !entity_id.is_empty(), lockout_secs = ?lockout, "sign-in failed");
         Ok(match lockout {
             Some(secs) => Error::Throttled { retry_after_secs: secs },
             None => Error::WrongCredentials,
         })
     }
 
+    /// Signs out (audited).
     pub fn logout(&self, session: Session) -> Result<(), Error> {
         self.audit(&session_actor(&session), "logout", ("staff", &session.user_id.to_string()), Outcome::Ok)
     }
@@ -282,6 +301,7 @@ impl Clinic {
     pub fn rotate_key(&mut self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
         let actor = self.authorize(session, Action::KeyRotate, None)?;
         let recovery = self.vault.rotate_key(&mut self.store, &session.username, password)?;
+        tracing::info!(user_id = session.user_id, "database key rotated");
         self.audit(&actor, "key.rotate", ("clinic", ""), Outcome::Ok)?;
         Ok(recovery)
     }
@@ -291,6 +311,7 @@ impl Clinic {
     pub fn replace_recovery_key(&self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
         let actor = self.authorize(session, Action::KeyRotate, None)?;
         let recovery = self.vault.replace_recovery_key(&session.username, password)?;
+        tracing::info!(user_id = session.user_id, "recovery key replaced");
         self.audit(&actor, "key.recovery_replaced", ("clinic", ""), Outcome::Ok)?;
         Ok(recovery)
     }
@@ -312,6 +333,7 @@ impl Clinic {
             None => {
                 let entity = patient.map(|p| ("patient", p.to_string()));
                 let (kind, id) = entity.as_ref().map_or(("action", action.as_str()), |(k, v)| (*k, v.as_str()));
+                tracing::warn!(user_id = session.user_id, role = %session.role, action = ?action, "permission denied");
                 self.audit(&session_actor(session), "access.denied", (kind, id), Outcome::Denied)?;
                 Err(Error::Denied { role: session.role, action })
             }

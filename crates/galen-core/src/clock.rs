@@ -4,7 +4,9 @@ use std::sync::{Arc, Mutex};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// What time it is: the system's, or a test's.
 pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Now, UTC.
     fn now(&self) -> OffsetDateTime;
 }
 
@@ -23,10 +25,12 @@ impl Clock for SystemClock {
 pub struct FakeClock(Arc<Mutex<OffsetDateTime>>);
 
 impl FakeClock {
+    /// A clock stopped at `start`.
     pub fn new(start: OffsetDateTime) -> Self {
         Self(Arc::new(Mutex::new(start)))
     }
 
+    /// Moves the clock forward.
     pub fn advance(&self, by: time::Duration) {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *t += by;

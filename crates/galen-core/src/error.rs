@@ -1,35 +1,40 @@
 //! What can go wrong when opening, unlocking or copying the clinic store, and what to do next.
 //!
-//! Every message names the next step for the person at the keyboard. No variant carries a secret.
+//! Every message names the next step for the person at the keyboard, in words any front end can show; the CLI adds
+//! the command to type (`galen_cli`'s `next_step`). No variant carries a secret.
 
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
+// Each variant's #[error] message is its documentation.
+#[allow(missing_docs)]
 pub enum StoreError {
     #[error(
-        "No Galen database was found in {dir}. Run `galen init` to set up this clinic, or pass the right --data-dir."
+        "No Galen database was found in {dir}. Set up this clinic first, or choose the folder that holds its data."
     )]
     NotInitialized { dir: PathBuf },
 
-    #[error("A Galen database already exists in {dir}; refusing to overwrite it. Use another --data-dir, or `galen restore` to replace it from a backup.")]
+    #[error("A Galen database already exists in {dir}; refusing to overwrite it. Choose another folder, or restore a backup to replace it.")]
     AlreadyInitialized { dir: PathBuf },
 
-    #[error("The {backend} keyring is not available ({reason}). Your data is safe: unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`).")]
+    #[error("The {backend} keyring is not available ({reason}). Your data is safe: unlock with the admin password or the recovery key.")]
     KeyringUnavailable { backend: &'static str, reason: String },
 
-    #[error("The database key is not in the {backend} keyring (this happens after a new OS user account, a reinstalled desktop, or a cleared keyring). Your data is safe: unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`); Galen will store the key in the keyring again.")]
+    #[error("The database key is not in the {backend} keyring (this happens after a new OS user account, a reinstalled desktop, or a cleared keyring). Your data is safe: unlock with the admin password or the recovery key; Galen will store the key in the keyring again.")]
     KeyMissing { backend: &'static str },
 
-    #[error("The key held in the keyring does not open this database (it belongs to another database or was replaced). Unlock with the admin password (`galen unlock --admin`) or the recovery key (`galen unlock --recovery-key`).")]
+    #[error("The key held in the keyring does not open this database (it belongs to another database or was replaced). Unlock with the admin password or the recovery key.")]
     WrongKey,
 
-    #[error("A key rotation was interrupted before it finished. Unlock with the admin password (`galen unlock --admin`) to complete it.")]
+    #[error("A key rotation was interrupted before it finished. Unlock with the admin password to complete it.")]
     RotationInterrupted,
 
-    #[error("This backup was made with a different database key. Give the recovery key that was current when it was made (`--recovery-key`).")]
+    #[error(
+        "This backup was made with a different database key. Give the recovery key that was current when it was made."
+    )]
     BackupNeedsRecoveryKey,
 
-    #[error("Wrong username or password for unlocking this database. Try again, or use the recovery key (`galen unlock --recovery-key`).")]
+    #[error("Wrong username or password for unlocking this database. Try again, or use the recovery key.")]
     WrongAdminPassword,
 
     #[error("That recovery key does not open this database. Check it against the printed recovery sheet; letters and digits are grouped in fours.")]
@@ -38,16 +43,16 @@ pub enum StoreError {
     #[error("That is not a well-formed recovery key: {reason}. It is 32 letters and digits in groups of four, as printed on the recovery sheet.")]
     MalformedRecoveryKey { reason: String },
 
-    #[error("{path} is not a Galen database ({reason}). Check --data-dir; if this is the right folder, restore it from a backup with `galen restore`.")]
+    #[error("{path} is not a Galen database ({reason}). Check the data folder; if it is the right one, restore it from a backup.")]
     NotGalenDatabase { path: PathBuf, reason: String },
 
-    #[error("The database file is damaged: {} failed the integrity check. Do not keep working on it: restore the latest backup with `galen restore`.", describe_pages(.pages, .detail))]
+    #[error("The database file is damaged: {} failed the integrity check. Do not keep working on it: restore the latest backup.", describe_pages(.pages, .detail))]
     Corrupted { pages: Vec<u32>, detail: String },
 
     #[error("This database was written by a newer version of Galen (schema {found}; this build knows up to {supported}). Install the newer Galen to open it; nothing was changed.")]
     NewerSchema { found: u32, supported: u32 },
 
-    #[error("The key file {path} is missing or unreadable ({reason}). Restore it from a backup with `galen restore`.")]
+    #[error("The key file {path} is missing or unreadable ({reason}). Restore it from a backup.")]
     KeyFile { path: PathBuf, reason: String },
 
     #[error("The backup {path} cannot be used: {reason}. The current data was not touched.")]
@@ -60,6 +65,31 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl StoreError {
+    /// A stable code for the kind of failure: what logs record and what the app's screens translate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NotInitialized { .. } => "not_initialized",
+            StoreError::AlreadyInitialized { .. } => "already_initialized",
+            StoreError::KeyringUnavailable { .. } => "keyring_unavailable",
+            StoreError::KeyMissing { .. } => "key_missing",
+            StoreError::WrongKey => "wrong_key",
+            StoreError::RotationInterrupted => "rotation_interrupted",
+            StoreError::BackupNeedsRecoveryKey => "backup_needs_recovery_key",
+            StoreError::WrongAdminPassword => "wrong_credentials",
+            StoreError::WrongRecoveryKey => "wrong_recovery_key",
+            StoreError::MalformedRecoveryKey { .. } => "malformed_recovery_key",
+            StoreError::NotGalenDatabase { .. } => "not_galen_database",
+            StoreError::Corrupted { .. } => "corrupted",
+            StoreError::NewerSchema { .. } => "newer_schema",
+            StoreError::KeyFile { .. } => "key_file",
+            StoreError::BadBackup { .. } => "bad_backup",
+            StoreError::Io { .. } => "io",
+            StoreError::Sqlite(_) => "database",
+        }
+    }
+}
+
 fn describe_pages(pages: &[u32], detail: &str) -> String {
     match pages {
         [] => format!("the file ({detail})"),
@@ -68,6 +98,7 @@ fn describe_pages(pages: &[u32], detail: &str) -> String {
     }
 }
 
+/// What opening, unlocking or copying the store returns.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Shorthand for wrapping an `std::io::Error` with what was being done and where.
@@ -79,11 +110,14 @@ pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(
 /// One message for one form field, so a screen can show it next to the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
+    /// The field, as the form names it (`date_of_birth`, `lines.0.dose`).
     pub field: String,
+    /// What is wrong and how to fix it.
     pub message: String,
 }
 
 impl FieldError {
+    /// `message` for `field`.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
         Self { field: field.into(), message: message.into() }
     }
@@ -94,20 +128,24 @@ impl FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
+    /// Just one field's error.
     pub fn one(e: FieldError) -> Self {
         Self(vec![e])
     }
 
+    /// Adds `message` for `field`.
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError::new(field, message));
     }
 
+    /// Adds the errors of another check, if it failed.
     pub fn absorb(&mut self, other: Result<(), FieldErrors>) {
         if let Err(e) = other {
             self.0.extend(e.0);
         }
     }
 
+    /// `Ok` when nothing was wrong, else `Error::Invalid` with every field's message.
     pub fn into_result(self) -> Result<(), Error> {
         if self.0.is_empty() {
             Ok(())
@@ -126,6 +164,8 @@ impl std::fmt::Display for FieldErrors {
 
 /// What an operation on an open clinic can fail with.
 #[derive(Debug, thiserror::Error)]
+// Each variant's #[error] message is its documentation.
+#[allow(missing_docs)]
 pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -183,6 +223,8 @@ pub enum Error {
 
 /// What was looked for and not found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Each variant's #[error] message is its documentation.
+#[allow(missing_docs)]
 pub enum Missing {
     #[error("Patient {0}")]
     Patient(i64),
@@ -196,7 +238,7 @@ pub enum Missing {
     Key(String),
     #[error("A signing key for {0} (it is created at their first signature)")]
     SigningKeyOf(String),
-    #[error("A site identity (run `galen site init` first)")]
+    #[error("This clinic's site identity (create it first)")]
     SiteIdentity,
     #[error("A partner (pair with one first)")]
     Partner,
@@ -208,6 +250,8 @@ pub enum Missing {
 
 /// Why the OpenPGP or X.509 library could not make a key or a signature (its own words).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Each variant's #[error] message is its documentation.
+#[allow(missing_docs)]
 pub enum CryptoFailure {
     #[error("OpenPGP: {0}")]
     OpenPgp(String),
@@ -222,10 +266,20 @@ pub enum CryptoFailure {
 pub enum SyncFailure {
     /// The network or TLS failed (their own words name the cause: refused, timed out, certificate…).
     #[error("the partner at {url} could not be reached ({cause})")]
-    Unreachable { url: String, cause: String },
+    Unreachable {
+        /// The partner's address.
+        url: String,
+        /// The network's or TLS's own words.
+        cause: String,
+    },
     /// The partner answered with an error.
     #[error("the partner answered {status}: {message}")]
-    Refused { status: String, message: String },
+    Refused {
+        /// The HTTP status.
+        status: String,
+        /// The partner's explanation.
+        message: String,
+    },
     /// The partner's answer does not fit what was asked.
     #[error("the partner's answer makes no sense: {0}")]
     BadAnswer(String),
@@ -241,6 +295,29 @@ pub enum SyncFailure {
 }
 
 impl Error {
+    /// A stable code for the kind of failure: what logs record (never the message, which may name a patient)
+    /// and what the app's screens translate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Store(s) => s.code(),
+            Error::WrongCredentials => "wrong_credentials",
+            Error::Throttled { .. } => "throttled",
+            Error::PasswordChangeRequired => "password_change_required",
+            Error::Locked => "locked",
+            Error::AccountDisabled => "account_disabled",
+            Error::Denied { .. } => "denied",
+            Error::Invalid(_) => "invalid",
+            Error::NotFound(_) => "not_found",
+            Error::Crypto(_) => "crypto",
+            Error::WarningsNotAcknowledged(_) => "warnings_not_acknowledged",
+            Error::DoesNotVerify { .. } => "does_not_verify",
+            Error::AlreadySigned { .. } => "already_signed",
+            Error::PossibleDuplicates(_) => "possible_duplicates",
+            Error::Sync(_) => "sync",
+            Error::Printout(_) => "printout",
+        }
+    }
+
     /// One field's error: how an operation refuses a form, so the screen shows it next to that field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Error::Invalid(FieldErrors::one(FieldError::new(field, message)))

@@ -30,34 +30,37 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod audit;
 pub mod backup;
 pub mod breakglass;
 pub mod clinic;
 pub mod clock;
-pub mod crypto;
+mod crypto;
 #[cfg(feature = "dev")]
 pub mod dev;
 pub mod documents;
 pub mod error;
-pub mod keyfile;
-pub mod keyring;
+mod keyfile;
+mod keyring;
+pub mod logging;
 pub mod mrn;
-pub mod password;
+mod password;
 pub mod patients;
 pub mod pdf;
 pub mod permissions;
-pub mod recovery;
-pub mod sensitive;
+mod recovery;
+mod sensitive;
 pub mod session;
 pub mod settings;
-pub mod signing;
+mod signing;
 pub mod site;
 pub mod staff;
-pub mod store;
+mod store;
 pub mod sync;
-pub mod text;
-pub mod throttle;
+mod text;
+mod throttle;
 mod value_list;
 pub mod vault;
 

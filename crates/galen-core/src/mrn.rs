@@ -8,7 +8,9 @@ use crate::error::{FieldError, FieldErrors};
 
 /// The characters an MRN may contain, in ISO 7064 value order; `*` appears only as a check character.
 const ALPHABET: &[u8; 37] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*";
+/// Digits in the sequence part.
 pub const SEQUENCE_DIGITS: usize = 7;
+/// Letters a prefix may have.
 pub const PREFIX_LEN: std::ops::RangeInclusive<usize> = 2..=6;
 
 fn value(c: u8) -> Option<u32> {

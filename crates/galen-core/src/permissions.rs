@@ -24,32 +24,54 @@ impl Role {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Action {
     // Patients
+    /// Find patients.
     PatientSearch,
+    /// See who a patient is and how to reach them.
     PatientReadDemographics,
+    /// Register patients.
     PatientCreate,
+    /// Edit demographics.
     PatientUpdateDemographics,
+    /// See clinical fields.
     PatientReadClinical,
+    /// Edit clinical fields.
     PatientUpdateClinical,
+    /// Merge duplicate records.
     PatientMerge,
     // Documents
+    /// Read documents.
     DocumentRead,
+    /// Draft prescriptions.
     PrescriptionDraft,
+    /// Draft certificates.
     CertificateDraft,
+    /// Sign documents.
     DocumentSign,
+    /// Void documents.
     DocumentVoid,
+    /// Print documents.
     DocumentPrint,
+    /// Export documents.
     DocumentExport,
     // Administration
+    /// Manage staff accounts.
     StaffManage,
+    /// Change clinic settings.
     SettingsManage,
+    /// Make backups.
     BackupCreate,
+    /// Restore backups.
     BackupRestore,
+    /// Rotate the database key.
     KeyRotate,
+    /// Read the audit log.
     AuditRead,
+    /// Manage partner sync.
     SyncManage,
 }
 
 impl Action {
+    /// Every action, in the table's order.
     pub const ALL: [Action; 21] = [
         Action::PatientSearch,
         Action::PatientReadDemographics,
@@ -74,6 +96,7 @@ impl Action {
         Action::SyncManage,
     ];
 
+    /// The action in words, as the permission table and refusals print it.
     pub fn as_str(self) -> &'static str {
         match self {
             Action::PatientSearch => "search patients",

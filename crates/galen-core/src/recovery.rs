@@ -12,9 +12,11 @@ const BYTES: usize = 20;
 const CHARS: usize = 32;
 
 #[derive(Debug, Clone)]
+/// The recovery key: 160 random bits, shown as 8 groups of 4 base32 characters. Secret: never printed by `Debug`.
 pub struct RecoveryKey(Sensitive<[u8; BYTES]>);
 
 impl RecoveryKey {
+    /// A new random key.
     pub fn generate() -> Self {
         Self(Sensitive::new(random::<BYTES>()))
     }

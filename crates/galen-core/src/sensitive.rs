@@ -9,6 +9,7 @@ use zeroize::Zeroize;
 pub struct Sensitive<T: Zeroize>(T);
 
 impl<T: Zeroize> Sensitive<T> {
+    /// Wraps a secret.
     pub fn new(value: T) -> Self {
         Self(value)
     }

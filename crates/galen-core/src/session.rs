@@ -8,11 +8,13 @@ use crate::sensitive::Sensitive;
 use std::sync::Mutex;
 use time::{Duration, OffsetDateTime};
 
+/// How long a session may stay idle before it locks, unless settings say otherwise.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::minutes(10);
 /// How long an emergency access grant lasts before it must be asked for again.
 pub const BREAK_GLASS_FOR: Duration = Duration::hours(1);
 
 #[derive(Debug)]
+/// A signed-in user: who, their role, and the state of their session (locked, idle clock, emergency grants).
 pub struct Session {
     pub(crate) user_id: i64,
     pub(crate) username: String,
@@ -41,12 +43,19 @@ pub(crate) struct Grant {
 /// What the UI may show about the signed-in user. Holds nothing secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
+    /// Their account id.
     pub user_id: i64,
+    /// Their username.
     pub username: String,
+    /// Their full name.
     pub display_name: String,
+    /// Their role.
     pub role: Role,
+    /// Locked (idle, or Ctrl+L): nothing but unlocking works.
     pub locked: bool,
+    /// An admin reset the password: it must be changed first.
     pub must_change_password: bool,
+    /// How long it may stay idle.
     pub idle_timeout_secs: i64,
 }
 
@@ -80,14 +89,17 @@ impl Session {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Their role when they signed in (each operation re-reads it).
     pub fn role(&self) -> Role {
         self.role
     }
 
+    /// Their username.
     pub fn username(&self) -> &str {
         &self.username
     }
 
+    /// Who is signed in and the session's state now, for a front end to show.
     pub fn info(&self) -> SessionInfo {
         let st = self.state();
         SessionInfo {

@@ -9,7 +9,7 @@ macro_rules! value_list {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "specta", derive(specta::Type))]
         $vis enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* #[doc = concat!("`", $text, "`")] #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -18,12 +18,14 @@ macro_rules! value_list {
             /// Every value as spelled on the wire and in storage.
             pub const NAMES: &'static [&'static str] = &[$($text),+];
 
+            /// The value as spelled on the wire and in storage.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text),+
                 }
             }
 
+            /// The value spelled `s`, exactly.
             pub fn parse(s: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|v| v.as_str() == s)
             }

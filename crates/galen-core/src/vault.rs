@@ -15,7 +15,9 @@ use crate::recovery::RecoveryKey;
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 
+/// The database file's name.
 pub const DB_FILE: &str = "galen.db";
+/// The key file's name.
 pub const KEY_FILE: &str = "galen.keys";
 
 /// Printouts left for a viewer are deleted after this long.
@@ -27,6 +29,7 @@ pub fn default_data_dir() -> Option<PathBuf> {
 }
 
 #[derive(Debug, Clone)]
+/// A clinic's data folder: the encrypted database, the key file beside it, and the database key in the OS keyring.
 pub struct Vault {
     dir: PathBuf,
     keyring: Keyring,
@@ -35,7 +38,9 @@ pub struct Vault {
 /// What setup produced. The recovery key is shown once and never stored in clear anywhere.
 #[derive(Debug)]
 pub struct Initialized {
+    /// The new store, open.
     pub store: Store,
+    /// Shown once; never stored in clear.
     pub recovery_key: RecoveryKey,
     /// `Err` if the key could not be put in the keyring; the clinic then unlocks with the admin password.
     pub keyring: Result<()>,
@@ -44,30 +49,44 @@ pub struct Initialized {
 /// An unlocked store, and whether the key could be put back in the keyring.
 #[derive(Debug)]
 pub struct Unlocked {
+    /// The store, open.
     pub store: Store,
+    /// Whether the key could be put back in the keyring.
     pub keyring: Result<()>,
 }
 
 /// How the keyring entry looks, for `galen status`.
 #[derive(Debug)]
 pub enum KeyringState {
+    /// It holds this database's key.
     Holds,
+    /// It has no key for this database.
     Missing,
+    /// It holds a key that does not open this database.
     WrongKey,
+    /// It cannot be reached (why).
     Unavailable(String),
 }
 
 impl Vault {
+    /// The data folder at `dir` (nothing is touched yet).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into(), keyring: Keyring::default() }
     }
 
+    /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The database file.
     pub fn db_path(&self) -> PathBuf {
         self.dir.join(DB_FILE)
+    }
+
+    /// The log files (see `logging`).
+    pub fn logs_dir(&self) -> PathBuf {
+        self.dir.join("logs")
     }
 
     /// Printouts sent down the print path wait here for a viewer (owner-only, like the data).
@@ -92,18 +111,22 @@ impl Vault {
         }
     }
 
+    /// The key file.
     pub fn key_file_path(&self) -> PathBuf {
         self.dir.join(KEY_FILE)
     }
 
+    /// The OS keyring.
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
     }
 
+    /// Whether a clinic was set up here.
     pub fn is_initialized(&self) -> bool {
         self.db_path().exists()
     }
 
+    /// The key file, read.
     pub fn key_file(&self) -> Result<KeyFile> {
         if !self.is_initialized() {
             return Err(StoreError::NotInitialized { dir: self.dir.clone() });
@@ -162,6 +185,7 @@ impl Vault {
         Ok(unlocked)
     }
 
+    /// Unlocks with an admin's password, and puts the key back in the keyring.
     pub fn unlock_with_admin(&self, username: &str, password: &str) -> Result<Unlocked> {
         let kf = self.key_file()?;
         match self.unlock_with(&kf, kf.unwrap_with_admin(username, password)?) {
@@ -172,6 +196,7 @@ impl Vault {
         }
     }
 
+    /// Unlocks with the recovery key, and puts the key back in the keyring.
     pub fn unlock_with_recovery(&self, recovery: &RecoveryKey) -> Result<Unlocked> {
         let kf = self.key_file()?;
         self.unlock_with(&kf, kf.unwrap_with_recovery(recovery)?)
@@ -180,9 +205,11 @@ impl Vault {
     fn unlock_with(&self, kf: &KeyFile, dek: Dek) -> Result<Unlocked> {
         let store = Store::open(&self.db_path(), dek.clone())?;
         let keyring = self.keyring.store(&kf.db_id, &dek);
+        tracing::info!(keyring_restored = keyring.is_ok(), "unlocked without the keyring");
         Ok(Unlocked { store, keyring })
     }
 
+    /// What the keyring holds for this database.
     pub fn keyring_state(&self) -> Result<KeyringState> {
         let kf = self.key_file()?;
         Ok(match self.keyring.load(&kf.db_id) {

@@ -66,7 +66,7 @@ async fn not_found() -> Response {
 
 fn internal(e: impl std::fmt::Display) -> Response {
     // The cause goes to the service log; the caller learns only that it was the server's fault.
-    eprintln!("galen-partner: internal error: {e}");
+    tracing::error!(error = %e, "internal error");
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The partner server failed; try again later.")
 }
 

@@ -59,6 +59,15 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    // One line per event on standard error, without time or colour: journald (or any service manager) adds both.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GALEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_ansi(false)
+        .init();
     let cli = Cli::parse();
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
@@ -185,9 +194,9 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     let due =
         certs::expires_at(&certificate).is_none_or(|at| at - time::OffsetDateTime::now_utc() < certs::RENEW_WITHIN);
     if due {
-        eprintln!(
-            "warning: the server certificate expires on {}: run `galen-partner renew-certificate`, then restart",
-            expiry(&certificate)
+        tracing::warn!(
+            expires = %expiry(&certificate),
+            "the server certificate is due for renewal: run `galen-partner renew-certificate`, then restart"
         );
     }
     if check {
@@ -204,7 +213,9 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     runtime.block_on(async {
         let listener = std::net::TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        println!("galen-partner listening on https://{} (client certificates required)", listener.local_addr()?);
+        let at = listener.local_addr()?;
+        println!("galen-partner listening on https://{at} (client certificates required)");
+        tracing::info!(%at, sites = partner.sites().len(), "serving");
         tls::serve(listener, tls, galen_partner::app(Arc::new(partner))).await?;
         Ok(())
     })

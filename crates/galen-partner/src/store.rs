@@ -281,11 +281,8 @@ impl Partner {
             results.push(match outcome {
                 Ok(status) => PushResult { status, reason: None },
                 Err(rejection) => {
-                    eprintln!(
-                        "galen-partner: refused an envelope from {}: {} ({rejection})",
-                        site.name,
-                        rejection.code()
-                    );
+                    // The code only; the detail, which may quote what arrived, stays in the rejections table.
+                    tracing::warn!(site = %site.name, code = rejection.code(), "refused an envelope");
                     tx.execute(
                         "INSERT INTO rejections (at, site_id, reason, detail) VALUES (?1, ?2, ?3, ?4)",
                         (&at, site.id, rejection.code(), rejection.to_string()),

@@ -11,14 +11,21 @@ pub enum Leaf {
     /// A clinic's client certificate (TLS client authentication).
     Client,
     /// A partner server's certificate for these host names or IP addresses.
-    Server { hosts: Vec<String> },
+    Server {
+        /// Its host names and IP addresses.
+        hosts: Vec<String>,
+    },
 }
 
 /// A CA and one certificate it issued, PEM. The keys are secrets: never log them.
 pub struct Issued {
+    /// The CA certificate (PEM).
     pub ca_cert: String,
+    /// The CA's private key (PEM). Secret.
     pub ca_key: String,
+    /// The certificate it issued (PEM).
     pub leaf_cert: String,
+    /// That certificate's private key (PEM). Secret.
     pub leaf_key: String,
 }
 

@@ -36,11 +36,14 @@ pub const WINDOW: time::Duration = time::Duration::minutes(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// A patient record (`SharedPatient` at the clinic).
     Patient,
+    /// A signed document (`SharedDocument` at the clinic).
     Document,
 }
 
 impl Kind {
+    /// The kind as spelled on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Patient => "patient",
@@ -48,6 +51,7 @@ impl Kind {
         }
     }
 
+    /// The kind spelled `s`.
     pub fn parse(s: &str) -> Option<Kind> {
         [Kind::Patient, Kind::Document].into_iter().find(|k| k.as_str() == s)
     }
@@ -57,6 +61,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
+    /// Always [`FORMAT`].
     pub format: String,
     /// The record's id (a UUIDv7), the same at every site.
     pub id: String,
@@ -72,6 +77,7 @@ pub struct Meta {
     pub recipient: String,
     /// OpenPGP fingerprint of the site that wrote the record (the sender, unless the partner relays it).
     pub origin: String,
+    /// What the record is.
     pub kind: Kind,
 }
 
@@ -79,7 +85,9 @@ pub struct Meta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plaintext {
+    /// Who, what and when.
     pub meta: Meta,
+    /// The record, as JSON.
     pub payload: serde_json::Value,
 }
 
@@ -87,22 +95,31 @@ pub struct Plaintext {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     #[error("the envelope is larger than {MAX_ENVELOPE_BYTES} bytes")]
+    /// Over [`MAX_ENVELOPE_BYTES`].
     Oversized,
     #[error("the envelope is not a Galen envelope: {0}")]
+    /// Not an OpenPGP message, or not a Galen envelope inside.
     Malformed(String),
     #[error("the envelope is not encrypted to this receiver")]
+    /// Encrypted to someone else.
     NotForUs,
     #[error("the envelope was altered after it was sealed")]
+    /// Altered after sealing.
     Tampered,
     #[error("the envelope is signed by a key this receiver has not paired with")]
+    /// Signed by a key not paired.
     UnknownSigner,
     #[error("the envelope is signed by another paired site, not by the one that sent it")]
+    /// Signed by a paired key other than the sender's.
     WrongSigner,
     #[error("the envelope's timestamp is outside the accepted window of {} minutes", WINDOW.whole_minutes())]
+    /// Sealed too long ago, or in the future.
     Stale,
     #[error("this envelope (its nonce) was already received")]
+    /// A nonce already seen.
     ReplayedNonce,
     #[error("this record id and version were already received with different contents")]
+    /// An id and version already received with other contents.
     ReplayedId,
 }
 
@@ -137,13 +154,29 @@ impl std::fmt::Debug for OwnKey {
     }
 }
 
-/// A key that cannot be read or used, or a message that cannot be sealed.
+/// A key that cannot be read or used, or a message that cannot be sealed (the OpenPGP library's own words).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyError(pub String);
+pub enum KeyError {
+    #[error("the key cannot be read: {0}")]
+    /// The OpenPGP library could not read the key.
+    Unreadable(String),
+    #[error("the key has no usable {0} subkey")]
+    /// The key lacks a signing or encryption subkey.
+    NoSubkey(&'static str),
+    #[error("this is a secret key; only a public key is paired")]
+    /// A secret key where a public one belongs.
+    SecretGiven,
+    #[error("the envelope cannot be sealed: {0}")]
+    /// The OpenPGP library could not seal the message.
+    Seal(String),
+}
 
 fn invalid(e: impl std::fmt::Display) -> KeyError {
-    KeyError(e.to_string())
+    KeyError::Unreadable(e.to_string())
+}
+
+fn sealing(e: impl std::fmt::Display) -> KeyError {
+    KeyError::Seal(e.to_string())
 }
 
 impl OwnKey {
@@ -153,13 +186,11 @@ impl OwnKey {
         let pick = |signing: bool| -> Result<KeyPair, KeyError> {
             let keys = cert.keys().unencrypted_secret().with_policy(&POLICY, None).supported().alive().revoked(false);
             let key = if signing { keys.for_signing().next() } else { keys.for_transport_encryption().next() };
-            key.ok_or_else(|| {
-                invalid(format!("the key has no {} subkey", if signing { "signing" } else { "encryption" }))
-            })?
-            .key()
-            .clone()
-            .into_keypair()
-            .map_err(invalid)
+            key.ok_or(KeyError::NoSubkey(if signing { "signing" } else { "encryption" }))?
+                .key()
+                .clone()
+                .into_keypair()
+                .map_err(invalid)
         };
         Ok(OwnKey { signer: pick(true)?, decryptor: pick(false)?, cert })
     }
@@ -177,6 +208,7 @@ impl OwnKey {
         String::from_utf8(armored).map_err(invalid)
     }
 
+    /// The key's fingerprint, upper-case hex.
     pub fn fingerprint(&self) -> String {
         self.cert.fingerprint().to_hex()
     }
@@ -191,15 +223,17 @@ impl OwnKey {
 /// policy costs several signature checks, too many to repeat per envelope).
 #[derive(Debug, Clone)]
 pub struct PeerKey {
+    /// The key.
     pub cert: Cert,
     encryption: Vec<(openpgp::types::Features, Key<PublicParts, UnspecifiedRole>)>,
 }
 
 impl PeerKey {
+    /// Reads an armored public key and picks its encryption subkeys.
     pub fn from_armored(armored: &str) -> Result<PeerKey, KeyError> {
         let cert = Cert::from_bytes(armored.as_bytes()).map_err(invalid)?;
         if cert.is_tsk() {
-            return Err(invalid("this is a secret key; only a public key is paired"));
+            return Err(KeyError::SecretGiven);
         }
         let valid = cert.with_policy(&POLICY, None).map_err(invalid)?;
         let features = valid.features().unwrap_or_else(openpgp::types::Features::sequoia);
@@ -212,11 +246,12 @@ impl PeerKey {
             .map(|ka| (features.clone(), ka.key().clone().role_into_unspecified()))
             .collect::<Vec<_>>();
         if encryption.is_empty() {
-            return Err(invalid("the key has no usable encryption subkey"));
+            return Err(KeyError::NoSubkey("encryption"));
         }
         Ok(PeerKey { cert, encryption })
     }
 
+    /// The key's fingerprint, upper-case hex.
     pub fn fingerprint(&self) -> String {
         self.cert.fingerprint().to_hex()
     }
@@ -233,17 +268,17 @@ pub fn new_nonce() -> String {
 
 /// Signs `plaintext` with `me` and encrypts it to `to`. The result is a binary OpenPGP message.
 pub fn seal(me: &OwnKey, to: &PeerKey, plaintext: &Plaintext) -> Result<Vec<u8>, KeyError> {
-    let json = serde_json::to_vec(plaintext).map_err(invalid)?;
+    let json = serde_json::to_vec(plaintext).map_err(sealing)?;
     let recipients =
         to.encryption.iter().map(|(features, key)| Recipient::new(features.clone(), key.key_handle(), key));
     let mut sink = Vec::with_capacity(json.len() + 512);
     {
         let message = Message::new(&mut sink);
-        let message = Encryptor::for_recipients(message, recipients).build().map_err(invalid)?;
-        let message = Signer::new(message, me.signer.clone()).map_err(invalid)?.build().map_err(invalid)?;
-        let mut literal = LiteralWriter::new(message).build().map_err(invalid)?;
-        literal.write_all(&json).map_err(invalid)?;
-        literal.finalize().map_err(invalid)?;
+        let message = Encryptor::for_recipients(message, recipients).build().map_err(sealing)?;
+        let message = Signer::new(message, me.signer.clone()).map_err(sealing)?.build().map_err(sealing)?;
+        let mut literal = LiteralWriter::new(message).build().map_err(sealing)?;
+        literal.write_all(&json).map_err(sealing)?;
+        literal.finalize().map_err(sealing)?;
     }
     Ok(sink)
 }
@@ -251,6 +286,7 @@ pub fn seal(me: &OwnKey, to: &PeerKey, plaintext: &Plaintext) -> Result<Vec<u8>,
 /// What [`open`] found: the plaintext, and which of the candidate keys signed it.
 #[derive(Debug, Clone)]
 pub struct Opened {
+    /// What was sealed.
     pub plaintext: Plaintext,
     /// Fingerprint of the candidate whose key made the good signature.
     pub signer: String,

@@ -12,7 +12,9 @@ pub const FORMAT: &str = "galen-pairing-1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairingFile {
+    /// Always [`FORMAT`].
     pub format: String,
+    /// Who this is: the clinic's or partner's name.
     pub site: String,
     /// The CA (PEM): the other side trusts certificates it issued.
     pub ca_certificate: String,
@@ -26,12 +28,16 @@ pub struct PairingFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PairingError {
     #[error("This is not a Galen pairing file.")]
+    /// Not a pairing file at all.
     NotAPairingFile,
     #[error("This pairing file is from another version of Galen.")]
+    /// A pairing file of another format version.
     OtherVersion,
     #[error("Its CA certificate is not valid PEM.")]
+    /// Its CA certificate cannot be read.
     BadCertificate,
     #[error("Its OpenPGP key cannot be read.")]
+    /// Its OpenPGP key cannot be read.
     BadKey,
 }
 

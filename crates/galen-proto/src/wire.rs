@@ -12,17 +12,20 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
+    /// Sealed envelopes, base64, at most [`MAX_BATCH`].
     pub envelopes: Vec<String>,
 }
 
 /// What became of each pushed envelope, in the order sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
+    /// One result per envelope sent, in order.
     pub results: Vec<PushResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// What the partner did with one pushed envelope.
 pub enum PushStatus {
     /// Stored now.
     Stored,
@@ -33,24 +36,30 @@ pub enum PushStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The partner's answer for one pushed envelope.
 pub struct PushResult {
+    /// Stored, duplicate or rejected.
     pub status: PushStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Why it was rejected: a `Rejection` code.
     pub reason: Option<String>,
 }
 
 /// `GET /api/v1/envelopes?after=SEQ&limit=N`: records from other sites, sealed for the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullResponse {
+    /// Sealed for the caller, in sequence order.
     pub envelopes: Vec<Pulled>,
     /// More are waiting after the last one here.
     pub more: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One pulled envelope.
 pub struct Pulled {
     /// The partner's sequence number: the caller's cursor moves past it once it is applied.
     pub seq: i64,
+    /// Sealed for the caller, base64.
     pub envelope: String,
 }
 

@@ -134,9 +134,7 @@ impl From<settings::Settings> for SettingsDto {
             site_name: s.site_name,
             address: s.address,
             phone: s.phone,
-            logo_data_url: s
-                .logo
-                .map(|l| format!("data:{};base64,{}", l.mime, galen_core::crypto::base64_encode(&l.bytes))),
+            logo_data_url: s.logo.map(|l| format!("data:{};base64,{}", l.mime, data_encoding::BASE64.encode(&l.bytes))),
             paper_size: s.paper_size,
             idle_timeout_minutes: s.idle_timeout_minutes,
             language: s.language,
@@ -152,7 +150,7 @@ impl From<SettingsDto> for settings::Settings {
             let (head, data) = url.split_once(',').unwrap_or(("", ""));
             settings::Logo {
                 mime: head.trim_start_matches("data:").trim_end_matches(";base64").to_owned(),
-                bytes: galen_core::crypto::base64_decode(data).unwrap_or_default(),
+                bytes: data_encoding::BASE64.decode(data.as_bytes()).unwrap_or_default(),
             }
         });
         settings::Settings {

@@ -114,7 +114,49 @@ export const SEXES = ["unknown","female","male","other"] as const;
  *  Something an operation does, which the table below allows per role. On the wire (the session's permissions)
  *  as snake_case, e.g. `staff_manage`.
  */
-export type Action = "patient_search" | "patient_read_demographics" | "patient_create" | "patient_update_demographics" | "patient_read_clinical" | "patient_update_clinical" | "patient_merge" | "document_read" | "prescription_draft" | "certificate_draft" | "document_sign" | "document_void" | "document_print" | "document_export" | "staff_manage" | "settings_manage" | "backup_create" | "backup_restore" | "key_rotate" | "audit_read" | "sync_manage";
+export type Action = 
+/**  Find patients. */
+"patient_search" | 
+/**  See who a patient is and how to reach them. */
+"patient_read_demographics" | 
+/**  Register patients. */
+"patient_create" | 
+/**  Edit demographics. */
+"patient_update_demographics" | 
+/**  See clinical fields. */
+"patient_read_clinical" | 
+/**  Edit clinical fields. */
+"patient_update_clinical" | 
+/**  Merge duplicate records. */
+"patient_merge" | 
+/**  Read documents. */
+"document_read" | 
+/**  Draft prescriptions. */
+"prescription_draft" | 
+/**  Draft certificates. */
+"certificate_draft" | 
+/**  Sign documents. */
+"document_sign" | 
+/**  Void documents. */
+"document_void" | 
+/**  Print documents. */
+"document_print" | 
+/**  Export documents. */
+"document_export" | 
+/**  Manage staff accounts. */
+"staff_manage" | 
+/**  Change clinic settings. */
+"settings_manage" | 
+/**  Make backups. */
+"backup_create" | 
+/**  Restore backups. */
+"backup_restore" | 
+/**  Rotate the database key. */
+"key_rotate" | 
+/**  Read the audit log. */
+"audit_read" | 
+/**  Manage partner sync. */
+"sync_manage";
 
 export type AllergyDto = {
 	substance: string,
@@ -194,13 +236,25 @@ export type BodyDto = {
 /**  Where the chain first breaks, and how. The front ends word it (the CLI through `Display`). */
 export type Break = 
 /**  The row's content no longer matches its own hash. */
-{ kind: "edited"; row: number } | 
+{ kind: "edited"; 
+/**  The edited row. */
+row: number } | 
 /**  Rows `from..=to` are missing before the next surviving row. */
-{ kind: "deleted"; from: number; to: number } | 
+{ kind: "deleted"; 
+/**  The first missing row. */
+from: number; 
+/**  The last missing row. */
+to: number } | 
 /**  A row that the chain never linked was put in. */
-{ kind: "inserted"; row: number } | 
-/**  The row is intact but in the wrong place: it belongs after row `belongs_after`. */
-{ kind: "reordered"; row: number; belongsAfter: number };
+{ kind: "inserted"; 
+/**  The row put in. */
+row: number } | 
+/**  The row is intact but in the wrong place. */
+{ kind: "reordered"; 
+/**  The moved row. */
+row: number; 
+/**  The row it belongs after. */
+belongsAfter: number };
 
 export type ClinicalForm = {
 	bloodType: string,
@@ -308,6 +362,7 @@ export type NewStaffForm = {
 	password: string,
 };
 
+/**  The paper documents print on. */
 export type PaperSize = "a4" | "letter";
 
 export type PartnerDto = {
@@ -367,6 +422,7 @@ export type PatientSummaryDto = {
 /**  Where a death happened. */
 export type Place = "home" | "work" | "public_place" | "health_center";
 
+/**  Whether the patient is pregnant, as last recorded. */
 export type PregnancyStatus = "unknown" | "not_pregnant" | "pregnant";
 
 export type PrescriptionDto = {
@@ -503,6 +559,7 @@ export type SetupForm = {
 /**  How severe an allergy is. */
 export type Severity = "unknown" | "mild" | "moderate" | "severe";
 
+/**  The sex recorded on the patient's record. */
 export type Sex = "unknown" | "female" | "male" | "other";
 
 export type SickLeaveDto = {
@@ -592,7 +649,13 @@ export type VoidDto = {
  */
 export type Warning = 
 /**  A recorded allergy matches a prescribed medicine by name or by drug class. */
-{ kind: "allergy"; substance: string; severity: string; medicament: string } | 
+{ kind: "allergy"; 
+/**  The recorded allergen. */
+substance: string; 
+/**  How severe the recorded allergy is (a `Severity`). */
+severity: string; 
+/**  The prescribed medicine it matches. */
+medicament: string } | 
 /**  The patient is recorded as pregnant. */
 { kind: "pregnancy" };
 

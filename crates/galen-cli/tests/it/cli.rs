@@ -262,7 +262,7 @@ fn audit_verify_names_a_tampered_row() {
     let key = init(&data);
     ok(as_admin(&data, &["login"], ""));
     // Tamper with the key in hand: the recovery key unwraps the database key, exactly as Galen does.
-    let kf = galen_core::keyfile::KeyFile::load(&data.join("galen.keys")).expect("key file");
+    let kf = galen_core::Vault::new(&data).key_file().expect("key file");
     let dek = kf.unwrap_with_recovery(&galen_core::RecoveryKey::parse(&key).expect("key")).expect("dek");
     let conn = rusqlite::Connection::open(data.join("galen.db")).expect("open");
     conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()))).expect("key");

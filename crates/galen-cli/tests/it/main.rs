@@ -2,4 +2,5 @@
 //! Run through `scripts/with-test-keyring`, as the test command does.
 
 mod cli;
+mod logs;
 mod support;

@@ -17,13 +17,18 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// Who did something: a signed-in user, or the system itself (setup, a restore from the recovery key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The account, if a person acted.
     pub user_id: Option<i64>,
+    /// The account's username, or `(system)`, `(sync)`, `(unknown)`.
     pub username: String,
+    /// Their role at the time.
     pub role: Option<Role>,
+    /// Acting under emergency access.
     pub break_glass: bool,
 }
 
 impl Actor {
+    /// Galen itself (setup, a restore from the recovery key).
     pub fn system() -> Self {
         Self { user_id: None, username: "(system)".into(), role: None, break_glass: false }
     }
@@ -35,9 +40,13 @@ impl Actor {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an action ended.
 pub enum Outcome {
+    /// Done.
     Ok,
+    /// Tried and failed (a wrong password, a broken chain).
     Failed,
+    /// Refused by the permission table.
     Denied,
 }
 
@@ -54,17 +63,29 @@ impl Outcome {
 /// One row as stored. Do not change the fields or their order in `canonical`: they are hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
+    /// The row number, in order of writing.
     pub id: i64,
+    /// When, RFC 3339 UTC.
     pub at: String,
+    /// The acting account, if a person.
     pub user_id: Option<i64>,
+    /// Who: a username or `(system)`.
     pub username: String,
+    /// Their role then, empty for the system.
     pub role: String,
+    /// What was done, e.g. `document.sign`.
     pub action: String,
+    /// The kind of thing acted on, e.g. `patient`.
     pub entity_type: String,
+    /// Its id (never a name).
     pub entity_id: String,
+    /// `ok`, `failed` or `denied`.
     pub outcome: String,
+    /// Under emergency access.
     pub break_glass: bool,
+    /// The previous row's hash (64 zeros for the first).
     pub prev_hash: String,
+    /// SHA-256 over this row and `prev_hash`.
     pub hash: String,
 }
 
@@ -165,14 +186,27 @@ const SELECT: &str = "SELECT id, at, user_id, username, role, action, entity_typ
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Break {
     /// The row's content no longer matches its own hash.
-    Edited { row: i64 },
-    /// Rows `from..=to` are missing before the next surviving row.
-    Deleted { from: i64, to: i64 },
-    /// A row that the chain never linked was put in.
-    Inserted { row: i64 },
-    /// The row is intact but in the wrong place: it belongs after row `belongs_after`.
-    Reordered {
+    Edited {
+        /// The edited row.
         row: i64,
+    },
+    /// Rows `from..=to` are missing before the next surviving row.
+    Deleted {
+        /// The first missing row.
+        from: i64,
+        /// The last missing row.
+        to: i64,
+    },
+    /// A row that the chain never linked was put in.
+    Inserted {
+        /// The row put in.
+        row: i64,
+    },
+    /// The row is intact but in the wrong place.
+    Reordered {
+        /// The moved row.
+        row: i64,
+        /// The row it belongs after.
         #[serde(rename = "belongsAfter")]
         belongs_after: i64,
     },
@@ -193,8 +227,11 @@ impl std::fmt::Display for Break {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The chain checked end to end.
 pub struct Verified {
+    /// How many rows it holds.
     pub rows: u64,
+    /// The newest row's hash.
     pub head: String,
 }
 
@@ -236,10 +273,13 @@ pub(crate) fn verify_chain(conn: &Connection) -> StoreResult<Result<Verified, Br
 }
 
 #[derive(Debug, Clone, Default)]
+/// Which rows to list.
 pub struct Query {
     /// Rows with ids below this (for paging backwards); `None` starts from the newest.
     pub before_id: Option<i64>,
+    /// At most this many (1 to 1,000).
     pub limit: u32,
+    /// Only rows written under emergency access.
     pub only_break_glass: bool,
 }
 

@@ -12,15 +12,23 @@ use crate::session::{Grant, Session, BREAK_GLASS_FOR};
 use crate::staff::table as staff;
 use crate::text;
 
+/// The shortest reason accepted, in characters.
 pub const REASON_MIN: usize = 10;
+/// The longest reason accepted, in characters.
 pub const REASON_MAX: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One emergency access, for the admin's review.
 pub struct Invocation {
+    /// Its number.
     pub id: i64,
+    /// Who asked.
     pub username: String,
+    /// For which patient.
     pub patient_id: i64,
+    /// Why, in their words.
     pub reason: String,
+    /// When, RFC 3339 UTC.
     pub at: String,
 }
 

@@ -11,9 +11,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
+/// Latency percentiles of one measurement.
 pub struct Stats {
+    /// Median.
     pub p50: Duration,
+    /// 95th percentile.
     pub p95: Duration,
+    /// 99th percentile.
     pub p99: Duration,
 }
 
@@ -26,9 +30,13 @@ impl Stats {
 }
 
 #[derive(Debug, Clone)]
+/// One kind of search query, on both databases.
 pub struct QueryRow {
+    /// What was searched: name prefix, MRN or phone.
     pub kind: &'static str,
+    /// On the SQLCipher store.
     pub encrypted: Stats,
+    /// On an unencrypted copy of the same data.
     pub plain: Stats,
 }
 
@@ -40,10 +48,15 @@ impl QueryRow {
 }
 
 #[derive(Debug, Clone)]
+/// What `search` measured.
 pub struct Report {
+    /// Patients seeded.
     pub patients: u64,
+    /// How long seeding took.
     pub seed_time: Duration,
+    /// Each kind of query.
     pub queries: Vec<QueryRow>,
+    /// Registration commits.
     pub commit: Stats,
 }
 
@@ -141,8 +154,11 @@ pub fn search(dir: &Path, patients: u64, samples: usize) -> Result<Report, Error
 /// and the printed PDF (layout, font subsetting, attachments) to `signing`, sample for sample.
 #[derive(Debug, Clone)]
 pub struct SignReport {
+    /// Canonical JSON and the signature, the password's key derivation excluded.
     pub signing: Stats,
+    /// The same plus the QR signature and the PDF.
     pub sign_and_render: Stats,
+    /// The whole sign operation, password check and key unlock included.
     pub with_kdf: Stats,
 }
 
@@ -170,6 +186,7 @@ pub fn prescription(today: &str, medicines: &[&str]) -> crate::documents::Body {
     })
 }
 
+/// Times signing a three-line prescription `samples` times in a throwaway clinic under `dir`.
 pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
     use crate::documents::{self, SignerSnapshot};
     let (clinic, doctor) = clinic_with(dir, "bench-doc", Role::Doctor)?;

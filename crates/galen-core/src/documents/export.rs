@@ -15,8 +15,11 @@ use std::path::{Path, PathBuf};
 /// Files written by `export`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
+    /// `UUID.json`: the signed bytes.
     pub json: PathBuf,
+    /// `UUID.json.asc`: the detached signature.
     pub signature: PathBuf,
+    /// `doctor-FPR.asc`: the doctor's public key.
     pub key: PathBuf,
 }
 
@@ -69,8 +72,11 @@ pub fn doctor_public_key(clinic: &Clinic, session: &Session, username: &str) -> 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SharedDocument {
+    /// The document's uuid.
     pub uuid: String,
+    /// Its kind, as the sending site labels it (the signed bytes say it too).
     pub kind: String,
+    /// The uuid of the patient it is about.
     pub patient_uuid: String,
     /// The canonical JSON the doctor signed, exactly.
     pub canonical: String,

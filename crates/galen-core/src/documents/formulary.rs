@@ -4,9 +4,13 @@
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A medicine of the bundled list (WHO essential medicines).
 pub struct Medicine {
+    /// Its international non-proprietary name.
     pub name: &'static str,
+    /// Its strength, e.g. `500 mg`.
     pub strength: &'static str,
+    /// Its form, e.g. `capsule`.
     pub form: &'static str,
     /// A class such as "penicillin", for allergy warnings across a family of medicines.
     pub class: &'static str,
@@ -14,6 +18,7 @@ pub struct Medicine {
 
 static DATA: &str = include_str!("../../../../assets/formulary/essential-medicines.tsv");
 
+/// Every medicine in the list.
 pub fn all() -> &'static [Medicine] {
     static LIST: OnceLock<Vec<Medicine>> = OnceLock::new();
     LIST.get_or_init(|| {

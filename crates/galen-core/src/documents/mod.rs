@@ -28,6 +28,7 @@ pub use verify::{check_signed, Verification};
 pub use view::{list_for_patient, open, DocumentView};
 
 pub(crate) use export::shared_signed;
+#[cfg(feature = "dev")]
 pub(crate) use sign::qr_summary;
 pub(crate) use verify::{signed_parts, SignedParts};
 

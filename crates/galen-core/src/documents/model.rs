@@ -8,14 +8,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Body {
+    /// A prescription.
     Prescription(Prescription),
+    /// A birth certificate.
     Birth(BirthCertificate),
+    /// A death certificate.
     Death(DeathCertificate),
+    /// A sick-leave certificate.
     SickLeave(SickLeave),
+    /// A signed notice voiding another document.
     Void(VoidNotice),
 }
 
 impl Body {
+    /// The kind as stored and shown: `prescription`, `birth`, `death`, `sick_leave` or `void`.
     pub fn kind(&self) -> &'static str {
         match self {
             Body::Prescription(_) => "prescription",
@@ -43,55 +49,80 @@ impl Body {
 pub struct Prescription {
     /// `YYYY-MM-DD`.
     pub issued_on: String,
+    /// The pharmacy it is meant for, if any.
     pub pharmacy: String,
+    /// Free notes for the pharmacist.
     pub notes: String,
+    /// The medicines, in order.
     pub lines: Vec<RxLine>,
 }
 
 /// One medicine on a prescription. Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RxLine {
+    /// The medicine, with strength and form if given.
     pub medicament: String,
+    /// What it is for.
     pub indication: String,
     /// A decimal number as text, e.g. "500" or "2.5", so the signed bytes never depend on float printing.
     pub dose: String,
+    /// A [`DoseUnit`].
     pub dose_unit: String,
+    /// How it is taken, e.g. `by mouth`.
     pub route: String,
+    /// Its form, e.g. `capsule`.
     pub form: String,
+    /// How many to dispense.
     pub quantity: u32,
     /// Every `frequency` `frequency_unit`; ignored when `prn`.
     pub frequency: u32,
+    /// A [`FrequencyUnit`].
     pub frequency_unit: String,
     /// As needed.
     pub prn: bool,
+    /// For how long (see `duration_period`).
     pub duration: u32,
+    /// A [`DurationPeriod`].
     pub duration_period: String,
+    /// How many repeats the pharmacy may dispense.
     pub refills: u32,
+    /// Whether the pharmacy may dispense a generic.
     pub allow_substitution: bool,
     /// `YYYY-MM-DD`.
     pub valid_until: String,
+    /// A short comment for the patient.
     pub comment: String,
 }
 
 /// Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct BirthCertificate {
+    /// The mother's full name.
     pub mother_name: String,
+    /// The father's full name, if known.
     pub father_name: String,
     /// Must equal the patient's recorded date of birth.
     pub date_of_birth: String,
+    /// Country of birth.
     pub country: String,
+    /// Region or state.
     pub subdivision: String,
+    /// Where the birth took place.
     pub institution: String,
+    /// Anything else the doctor records.
     pub observations: String,
+    /// `YYYY-MM-DD`: the day the doctor certifies.
     pub certified_on: String,
 }
 
 /// Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UnderlyingCondition {
+    /// The condition.
     pub condition: String,
+    /// How long before death it began (see `unit`).
     pub interval: u32,
+    /// An [`IntervalUnit`].
     pub unit: String,
 }
 
@@ -100,28 +131,40 @@ pub struct UnderlyingCondition {
 pub struct DeathCertificate {
     /// `YYYY-MM-DDTHH:MM`, local time of the clinic.
     pub died_at: String,
+    /// The immediate cause of death.
     pub immediate_cause: String,
+    /// Conditions leading to it, at most ten.
     pub underlying_conditions: Vec<UnderlyingCondition>,
     /// A [`Manner`].
     pub manner: String,
     /// A [`Place`].
     pub place: String,
+    /// More about the place, e.g. the ward.
     pub place_details: String,
+    /// Whether an autopsy was done.
     pub autopsy: bool,
+    /// Country of death.
     pub country: String,
+    /// Region or state.
     pub subdivision: String,
+    /// Where the death was certified.
     pub institution: String,
+    /// Anything else the doctor records.
     pub observations: String,
 }
 
 /// Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SickLeave {
+    /// `YYYY-MM-DD`: the first day unfit for work.
     pub unfit_from: String,
+    /// `YYYY-MM-DD`: the last day unfit for work.
     pub unfit_to: String,
+    /// What the patient may and may not do.
     pub restrictions: String,
     /// Printed only with the patient's recorded consent.
     pub diagnosis: String,
+    /// The patient agreed to the diagnosis being printed.
     pub diagnosis_consent: bool,
 }
 
@@ -130,6 +173,7 @@ pub struct SickLeave {
 pub struct VoidNotice {
     /// The UUID of the signed document this notice voids.
     pub voids: String,
+    /// Why the document is void.
     pub reason: String,
 }
 
@@ -178,7 +222,14 @@ value_list! {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Warning {
     /// A recorded allergy matches a prescribed medicine by name or by drug class.
-    Allergy { substance: String, severity: String, medicament: String },
+    Allergy {
+        /// The recorded allergen.
+        substance: String,
+        /// How severe the recorded allergy is (a `Severity`).
+        severity: String,
+        /// The prescribed medicine it matches.
+        medicament: String,
+    },
     /// The patient is recorded as pregnant.
     Pregnancy,
 }
@@ -243,17 +294,24 @@ impl std::fmt::Display for Problem {
 /// What the signed bytes say about the patient, taken at signing. Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientSnapshot {
+    /// The patient's MRN at the signing clinic.
     pub mrn: String,
+    /// Given names.
     pub given_names: String,
+    /// Family name.
     pub family_name: String,
+    /// `YYYY-MM-DD`, empty if unknown.
     pub date_of_birth: String,
 }
 
 /// Who signed, as written into the signed bytes. Do not change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignerSnapshot {
+    /// The doctor's full name.
     pub name: String,
+    /// Their professional licence number.
     pub licence: String,
+    /// Their signing key's fingerprint (upper-case hex).
     pub fingerprint: String,
 }
 
@@ -261,13 +319,21 @@ pub struct SignerSnapshot {
 /// change: it is signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Canonical<'a> {
+    /// The versioned schema, e.g. `galen.prescription.v1`.
     pub schema: &'static str,
+    /// The document's uuid.
     pub document: &'a str,
+    /// The clinic's name.
     pub clinic: &'a str,
+    /// Who it is about.
     pub patient: &'a PatientSnapshot,
+    /// Who signed.
     pub signer: &'a SignerSnapshot,
+    /// When, RFC 3339 UTC.
     pub signed_at: &'a str,
+    /// The uuid of the document this corrects, if any.
     pub supersedes: Option<&'a str>,
+    /// The fields of its kind.
     pub body: &'a Body,
 }
 
@@ -284,12 +350,19 @@ impl Canonical<'_> {
 /// Galen's schema still shows who signed what and when.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Signed {
+    /// The versioned schema.
     pub schema: String,
+    /// The document's uuid.
     pub document: String,
+    /// The clinic's name.
     pub clinic: String,
+    /// Who it is about.
     pub patient: PatientSnapshot,
+    /// Who signed.
     pub signer: SignerSnapshot,
+    /// When, RFC 3339 UTC.
     pub signed_at: String,
+    /// The uuid of the document this corrects, if any.
     pub supersedes: Option<String>,
     body: serde_json::Value,
 }

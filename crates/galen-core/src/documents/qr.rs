@@ -10,6 +10,7 @@ use crate::signing::BadSignature;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// How format 1's text begins.
 pub const PREFIX: &str = "GALEN1:";
 /// Byte-mode QR at error correction M holds this many characters up to version 25; Galen's stay far below.
 pub const MAX_CHARS: usize = 1000;
@@ -21,7 +22,9 @@ pub struct Summary {
     pub v: u8,
     /// The document UUID.
     pub doc: String,
+    /// The document kind.
     pub kind: String,
+    /// The patient's MRN.
     pub mrn: String,
     /// The patient's name as printed.
     pub patient: String,
@@ -29,11 +32,13 @@ pub struct Summary {
     pub signer: String,
     /// The signing key's fingerprint (upper-case hex).
     pub key: String,
+    /// When it was signed.
     pub at: String,
     /// SHA-256 of the canonical JSON, base64url without padding: binds the summary to every field.
     pub sha256: String,
 }
 
+/// The SHA-256 of canonical bytes, base64url without padding.
 pub fn digest(canonical: &[u8]) -> String {
     data_encoding::BASE64URL_NOPAD.encode(&Sha256::digest(canonical))
 }

@@ -54,6 +54,7 @@ pub fn sign(
             let licence = signer.licence_number.clone().unwrap_or_default();
             let user_id = format!("{} (licence {licence}, {clinic_name})", signer.display_name);
             let (fpr, armored) = signing::create_key(conn, signer.id, &user_id, password, &now)?;
+            tracing::info!(staff_id = signer.id, fingerprint = %fpr, "signing key created");
             let key = signing::unlock(&armored, password)?.ok_or(Error::Crypto(CryptoFailure::NewKeyLocked))?;
             (fpr, key)
         }
@@ -107,6 +108,7 @@ pub fn sign(
         }
         audit::record(tx, &now, &actor, "document.sign", ("document", &id.to_string()), Outcome::Ok)
     })?;
+    tracing::info!(document_id = id, kind = doc.body.kind(), warnings_acknowledged = pending.len(), "document signed");
     table::load(conn, id)
 }
 

@@ -9,15 +9,25 @@ use rusqlite::{Connection, OptionalExtension};
 /// A document as the rest of Galen sees it: its fields, and who signed it when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
+    /// The local id.
     pub id: i64,
+    /// The uuid, the same at every site.
     pub uuid: String,
+    /// The patient it is about.
     pub patient_id: i64,
+    /// Signed (and so immutable), or a draft.
     pub signed: bool,
+    /// Its fields.
     pub body: Body,
+    /// The document this corrects.
     pub supersedes: Option<i64>,
+    /// The correction that replaced it.
     pub superseded_by: Option<i64>,
+    /// The notice that voided it.
     pub voided_by: Option<i64>,
+    /// Who signed, once signed.
     pub signer: Option<SignerSnapshot>,
+    /// When, once signed.
     pub signed_at: Option<String>,
 }
 

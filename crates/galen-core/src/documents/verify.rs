@@ -12,9 +12,20 @@ use rusqlite::Connection;
 /// The outcome of checking a stored document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
-    Valid { signer: SignerSnapshot, signed_at: String },
+    /// The signature covers exactly the stored fields.
+    Valid {
+        /// Who signed, as the signed bytes say.
+        signer: SignerSnapshot,
+        /// When, RFC 3339.
+        signed_at: String,
+    },
+    /// A draft: nothing to check yet.
     Unsigned,
-    Invalid { problem: Problem },
+    /// The check failed; nothing of it should be trusted.
+    Invalid {
+        /// Why.
+        problem: Problem,
+    },
 }
 
 /// A stored document checked: its verification, and when it holds, the parts that leave the clinic with it.

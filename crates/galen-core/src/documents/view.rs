@@ -14,7 +14,9 @@ use crate::session::Session;
 /// One document as a screen or the CLI shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentView {
+    /// The document itself.
     pub document: Document,
+    /// Its signature, checked now.
     pub verification: Verification,
     /// What a signer must acknowledge; empty once signed.
     pub warnings: Vec<Warning>,

@@ -77,6 +77,7 @@ pub fn register(
         }
         Ok(id)
     })?;
+    tracing::info!(patient_id = id, duplicates_overridden = candidates.len(), "patient registered");
     get(clinic, session, id)
 }
 
@@ -182,6 +183,7 @@ pub fn merge(clinic: &Clinic, session: &Session, kept: i64, merged: i64) -> Resu
     clinic.store().write(|tx| {
         let moved_id = (ida.is_empty() && !idb.is_empty()).then_some(idb.as_str());
         table::merge(tx, kept, merged, moved_id, &now)?;
+        tracing::info!(kept, merged, "patients merged");
         audit::record(tx, &now, &actor, "patient.merge", ("patient", &format!("{merged}->{kept}")), Outcome::Ok)
     })?;
     get(clinic, session, kept)

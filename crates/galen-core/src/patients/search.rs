@@ -12,7 +12,9 @@ use crate::session::Session;
 use rusqlite::Connection;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One page of search results.
 pub struct Page {
+    /// The patients found, exact identifier matches first.
     pub results: Vec<Summary>,
     /// Another page follows.
     pub more: bool,
@@ -20,6 +22,7 @@ pub struct Page {
     pub mrn_check_failed: bool,
 }
 
+/// The most results a page holds.
 pub const MAX_PAGE: u32 = 100;
 
 /// Searches the registry (any role that may search). Not audited per keystroke; opening a record is.

@@ -9,25 +9,43 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SharedPatient {
+    /// The uuid that links the sites.
     pub uuid: String,
     /// The MRN at the site that registered the patient.
     pub mrn: String,
+    /// Given names.
     pub given_names: String,
+    /// Family name.
     pub family_name: String,
+    /// A `Sex`, as spelled on the wire.
     pub sex: String,
+    /// `YYYY-MM-DD`, empty if unknown.
     pub date_of_birth: String,
+    /// The date of birth is an estimate.
     pub dob_estimated: bool,
+    /// A national identity number, or empty.
     pub national_id: String,
+    /// Phone numbers.
     pub phones: Vec<String>,
+    /// Email address.
     pub email: String,
+    /// Postal address.
     pub address: String,
+    /// Whom to call in an emergency.
     pub emergency_contact: EmergencyContact,
+    /// A `BloodType`, or empty.
     pub blood_type: String,
+    /// Recorded allergies.
     pub allergies: Vec<Allergy>,
+    /// Ongoing conditions.
     pub conditions: Vec<String>,
+    /// A `PregnancyStatus`.
     pub pregnancy_status: String,
+    /// When the pregnancy status was recorded.
     pub pregnancy_as_of: String,
+    /// Clinical notes.
     pub notes: String,
+    /// A death certificate was signed.
     pub deceased: bool,
 }
 

@@ -5,12 +5,19 @@ use crate::error::FieldErrors;
 use crate::text;
 use time::{Date, Month};
 
+/// The longest name, in characters.
 pub const NAME_MAX: usize = 100;
+/// The longest address.
 pub const ADDRESS_MAX: usize = 300;
+/// The longest notes.
 pub const NOTES_MAX: usize = 5000;
+/// The longest email address.
 pub const EMAIL_MAX: usize = 254;
+/// The most phone numbers.
 pub const MAX_PHONES: usize = 3;
+/// The most allergies or conditions.
 pub const MAX_LIST: usize = 50;
+/// The oldest age accepted, in years.
 pub const OLDEST_AGE: i32 = 130;
 
 /// A calendar date written `YYYY-MM-DD`, the one date format Galen accepts.
@@ -147,6 +154,7 @@ pub fn demographics(d: &Demographics, today: Date) -> Result<(Demographics, Stri
     }
 }
 
+/// Cleans and checks the clinical fields of a patient of `sex`; every problem at once.
 pub fn clinical(c: &Clinical, sex: Sex, today: Date) -> Result<Clinical, FieldErrors> {
     let mut e = FieldErrors::default();
     let blood_type = c.blood_type.trim().to_uppercase();

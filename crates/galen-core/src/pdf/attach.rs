@@ -9,9 +9,13 @@ use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 const MAX_ATTACHMENT: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A file carried inside a PDF.
 pub struct Attachment {
+    /// Its file name.
     pub name: String,
+    /// Its media type.
     pub mime: &'static str,
+    /// Its contents.
     pub bytes: Vec<u8>,
 }
 

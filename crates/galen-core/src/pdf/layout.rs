@@ -8,9 +8,18 @@ use crate::settings::Settings;
 /// Printed above the title when the document is no longer current.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
+    /// In force: no banner.
     Current,
-    Superseded { by: String },
-    Voided { by: String },
+    /// Replaced by a correction.
+    Superseded {
+        /// The correction's uuid.
+        by: String,
+    },
+    /// Voided by a signed notice.
+    Voided {
+        /// The void notice's uuid.
+        by: String,
+    },
 }
 
 pub fn title(body: &Body) -> &'static str {

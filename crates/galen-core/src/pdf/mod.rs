@@ -38,6 +38,7 @@ pub enum Printout {
 pub struct Pdf {
     /// A suggested file name, e.g. `prescription-0193….pdf`.
     pub file_name: String,
+    /// The PDF.
     pub bytes: Vec<u8>,
     /// Who rendered it, and the audit entry a save or print of it records: action suffix and entity.
     actor: Actor,

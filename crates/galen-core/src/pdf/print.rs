@@ -10,26 +10,40 @@ use std::process::Command;
 /// How a printout left Galen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    /// Queued with CUPS; `lp`'s own answer, e.g. "request id is Office-12 (1 file(s))".
-    Printer { answer: String },
+    /// Queued with CUPS.
+    Printer {
+        /// `lp`'s own answer, e.g. "request id is Office-12 (1 file(s))".
+        answer: String,
+    },
     /// Opened in the system's PDF viewer, to print from there.
-    Viewer { program: String },
-    /// Nothing to print with: the message says what to do.
-    Saved { message: String },
+    Viewer {
+        /// The viewer that was started.
+        program: String,
+    },
+    /// Nothing to print with.
+    Saved {
+        /// What to do, and where the PDF is.
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a printout went.
 pub struct Printed {
     /// Where the PDF was written (removed again once CUPS has its own copy).
     pub path: PathBuf,
+    /// How it left Galen.
     pub route: Route,
 }
 
 /// The programs the print path may use, found on PATH. Separate so a test can choose them.
 #[derive(Debug, Clone, Default)]
 pub struct Tools {
+    /// `lp`, if installed.
     pub lp: Option<PathBuf>,
+    /// `lpstat`, if installed.
     pub lpstat: Option<PathBuf>,
+    /// The desktop's opener (`xdg-open`, `open`), if installed.
     pub viewer: Option<PathBuf>,
 }
 
@@ -39,6 +53,7 @@ fn on_path(program: &str) -> Option<PathBuf> {
 }
 
 impl Tools {
+    /// The programs found on `PATH`.
     pub fn from_path() -> Self {
         let viewer = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
         Tools { lp: on_path("lp"), lpstat: on_path("lpstat"), viewer: on_path(viewer) }
@@ -58,6 +73,12 @@ pub fn print(clinic: &Clinic, pdf: &Pdf, tools: &Tools) -> Result<Printed, Error
         let _ = std::fs::remove_file(&path);
     }
     pdf.record(clinic, "print")?;
+    let how = match &route {
+        Route::Printer { .. } => "printer",
+        Route::Viewer { .. } => "viewer",
+        Route::Saved { .. } => "saved",
+    };
+    tracing::info!(route = how, "printout sent");
     Ok(Printed { path, route })
 }
 

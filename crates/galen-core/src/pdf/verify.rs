@@ -12,6 +12,7 @@ pub struct FileVerified {
     /// True when checked against the key the caller supplied; false when only against the key inside the PDF,
     /// which proves the file is intact but not who made it until the fingerprint is compared.
     pub trusted_key: bool,
+    /// The fingerprint of the key that checked it.
     pub fingerprint: String,
 }
 
@@ -35,7 +36,9 @@ pub fn verify_file(pdf: &[u8], key: Option<&str>) -> Result<FileVerified, BadSig
     let key_text = match (key, &embedded) {
         (Some(k), _) => k.to_owned(),
         (None, Some(k)) => String::from_utf8_lossy(k).into_owned(),
-        (None, None) => return Err(bad("the PDF carries no public key; pass the doctor's key with --key".into())),
+        (None, None) => {
+            return Err(bad("the PDF carries no public key; give the doctor's public key to check it against".into()))
+        }
     };
     let signed = documents::check_signed(&json, &String::from_utf8_lossy(&signature), &key_text)
         .map_err(|p| bad(p.to_string()))?;

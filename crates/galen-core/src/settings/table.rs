@@ -16,12 +16,17 @@ pub(crate) const IDLE_TIMEOUT_SECS: &str = "session.idle_timeout_secs";
 pub(crate) const LANGUAGE: &str = "ui.language";
 pub(crate) const MRN_PREFIX: &str = "mrn.prefix";
 
+/// The idle lock's range, in minutes.
 pub const IDLE_MINUTES_RANGE: std::ops::RangeInclusive<i64> = 1..=240;
+/// The longest address.
 pub const ADDRESS_MAX: usize = 300;
+/// The longest phone number.
 pub const PHONE_MAX: usize = 40;
+/// The largest logo.
 pub const LOGO_MAX_BYTES: usize = 256 * 1024;
 
 value_list! {
+    /// The paper documents print on.
     #[derive(Default)]
     pub enum PaperSize {
         #[default]
@@ -38,7 +43,9 @@ value_list! {
 /// A logo image for the letterhead: PNG or JPEG, checked by its magic bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logo {
+    /// `image/png` or `image/jpeg`.
     pub mime: String,
+    /// The image.
     pub bytes: Vec<u8>,
 }
 
@@ -46,12 +53,19 @@ pub struct Logo {
 /// is printed on every document, so it is not secret: anyone may read these, only admins change them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// The clinic's name.
     pub site_name: String,
+    /// Its address, printed on documents.
     pub address: String,
+    /// Its phone number.
     pub phone: String,
+    /// Its logo.
     pub logo: Option<Logo>,
+    /// The paper documents print on.
     pub paper_size: PaperSize,
+    /// Minutes before an idle session locks.
     pub idle_timeout_minutes: i64,
+    /// The interface language (a [`Language`]).
     pub language: String,
     /// Starts every new MRN, e.g. `SOL` in `SOL-0000042K`. Changing it affects new patients only.
     pub mrn_prefix: String,
@@ -76,10 +90,12 @@ pub(crate) fn mrn_prefix(conn: &Connection) -> Result<String> {
     Ok(if letters.len() >= 2 { letters.to_uppercase() } else { "GAL".into() })
 }
 
+/// How long before an idle session locks, if set.
 pub fn idle_timeout(store: &Store) -> Result<Option<Duration>> {
     Ok(get(store.conn(), IDLE_TIMEOUT_SECS)?.and_then(|s| s.parse().ok()).map(Duration::seconds))
 }
 
+/// Every setting, with defaults for those never set.
 pub fn load(store: &Store) -> Result<Settings> {
     let c = store.conn();
     let text = |key| -> Result<String> { Ok(get(c, key)?.unwrap_or_default()) };

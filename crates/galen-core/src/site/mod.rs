@@ -20,10 +20,15 @@ use galen_proto::pairing::{fingerprint_of, pem_to_der, safety_number};
 /// The public side of this clinic's identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteIdentity {
+    /// The clinic's name.
     pub name: String,
+    /// The site CA (PEM): what partners trust.
     pub ca_certificate: String,
+    /// The client certificate it issued (PEM).
     pub client_certificate: String,
+    /// The OpenPGP site key's fingerprint.
     pub openpgp_fingerprint: String,
+    /// The number people compare when pairing.
     pub safety_number: String,
 }
 
@@ -68,6 +73,7 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
         table::insert(tx, &identity, &at)?;
         audit::record(tx, &at, &actor, "site.init", ("site", ""), Outcome::Ok)
     })?;
+    tracing::info!("site identity created");
     identity_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))
 }
 
@@ -84,6 +90,7 @@ pub(crate) fn renew_if_due(clinic: &Clinic) -> Result<bool, Error> {
         table::replace_client_certificate(tx, &cert, &key)?;
         audit::record(tx, &at, &Actor::sync(), "site.certificate_renewed", ("site", ""), Outcome::Ok)
     })?;
+    tracing::info!("client certificate renewed");
     Ok(true)
 }
 

@@ -33,6 +33,7 @@ pub fn add(clinic: &Clinic, session: &Session, new: &NewStaff) -> Result<StaffMe
     table::by_id(clinic.store().conn(), id)?.ok_or_else(|| Error::NotFound(Missing::User(clean.username.clone())))
 }
 
+/// Every account, by username (admins).
 pub fn list(clinic: &Clinic, session: &Session) -> Result<Vec<StaffMember>, Error> {
     clinic.authorize(session, Action::StaffManage, None)?;
     Ok(table::all(clinic.store().conn())?)

@@ -8,28 +8,44 @@ use crate::{password, text};
 use rusqlite::{Connection, OptionalExtension};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A staff account.
 pub struct StaffMember {
+    /// Its id.
     pub id: i64,
+    /// Lower-case, unique.
     pub username: String,
+    /// The full name, shown in the app and printed on documents.
     pub display_name: String,
+    /// What they may do.
     pub role: Role,
+    /// The professional licence number (doctors must have one).
     pub licence_number: Option<String>,
+    /// May sign in.
     pub active: bool,
+    /// Must choose a new password first.
     pub must_change_password: bool,
 }
 
 /// A new account as typed into the form.
 #[derive(Debug, Clone)]
 pub struct NewStaff {
+    /// The username wanted.
     pub username: String,
+    /// The full name.
     pub display_name: String,
+    /// The role.
     pub role: Role,
+    /// The licence number (required for doctors).
     pub licence_number: Option<String>,
+    /// The password, checked against the policy.
     pub password: Sensitive<String>,
 }
 
+/// The longest username.
 pub const USERNAME_MAX: usize = 32;
+/// The longest full name.
 pub const DISPLAY_NAME_MAX: usize = 100;
+/// The longest licence number.
 pub const LICENCE_MAX: usize = 50;
 
 /// Lower-cased and trimmed, so `Ana` and `ana ` are the same account.

@@ -39,6 +39,7 @@ fn run_to(conn: &Connection, target: u32) -> Result<()> {
         }
         tx.pragma_update(None, "user_version", m.version)?;
         tx.commit()?;
+        tracing::info!(version = m.version, "schema migrated");
     }
     Ok(())
 }

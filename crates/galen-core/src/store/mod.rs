@@ -70,6 +70,7 @@ impl Store {
         Ok(store)
     }
 
+    /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -93,10 +94,12 @@ impl Store {
         Ok(out)
     }
 
+    /// The database's id (in the key file too, binding the two).
     pub fn db_id(&self) -> Result<String> {
         meta::db_id(&self.conn)
     }
 
+    /// The schema version (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<u32> {
         migrate::schema_version(&self.conn)
     }
@@ -147,6 +150,7 @@ impl Store {
     }
 
     /// Writes an unencrypted copy of the whole database to `dest` (benchmarks only: it is plaintext).
+    #[cfg(feature = "dev")]
     pub(crate) fn export_plain(&self, dest: &Path) -> Result<()> {
         // The store's connection may not create files; an empty file is an empty SQLite database.
         std::fs::File::create(dest).map_err(io("create", dest))?;

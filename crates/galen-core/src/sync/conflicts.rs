@@ -13,19 +13,28 @@ use crate::session::Session;
 /// A patient edited at two sites: this clinic's version and the one that arrived, side by side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// Its number.
     pub id: i64,
+    /// The patient's uuid.
     pub uuid: String,
+    /// The record here.
     pub local: SharedPatient,
+    /// The record that arrived.
     pub incoming: SharedPatient,
     /// The OpenPGP fingerprint of the site the incoming version came from.
     pub incoming_origin: String,
+    /// The version that arrived.
     pub incoming_version: u32,
+    /// When the clash was found.
     pub found_at: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How an admin resolves a conflict.
 pub enum Resolution {
+    /// Keep this clinic's version.
     KeepLocal,
+    /// Take the one that arrived.
     TakeIncoming,
 }
 

@@ -72,6 +72,8 @@ pub(super) fn receive_page(
             outcomes.push(match received {
                 Ok(received) => received,
                 Err(reason) => {
+                    // The reason goes to the audit trail only: a content error may quote what was received.
+                    tracing::warn!(seq = pulled.seq, "received envelope refused");
                     let what = format!("envelope {} from the partner: {reason}", pulled.seq);
                     audit::record(tx, &at, &Actor::sync(), "sync.rejected", ("envelope", &what), Outcome::Failed)?;
                     Received::Rejected

@@ -13,10 +13,15 @@ use galen_proto::pairing::{fingerprint_of, PairingFile};
 /// The partner this clinic is paired with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partner {
+    /// Its name, from its pairing file.
     pub name: String,
+    /// Its address (`https://host:port`).
     pub url: String,
+    /// The safety number confirmed at pairing.
     pub safety_number: String,
+    /// Its OpenPGP key's fingerprint.
     pub fingerprint: String,
+    /// When it was paired.
     pub paired_at: String,
 }
 
@@ -35,14 +40,19 @@ impl From<PartnerRow> for Partner {
 /// Where sync stands, for the status screen and `galen sync status`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
+    /// The partner, once paired.
     pub partner: Option<Partner>,
+    /// When a run last started.
     pub last_attempt: Option<String>,
+    /// When a run last succeeded.
     pub last_success: Option<String>,
+    /// Why the last run failed, if it did.
     pub last_error: Option<String>,
     /// Records queued and not yet accepted by the partner.
     pub pending: i64,
     /// Conflicts waiting for a person.
     pub open_conflicts: i64,
+    /// Documents received from other sites.
     pub received_documents: i64,
 }
 
@@ -68,7 +78,7 @@ pub fn pair(
     let actor = clinic.authorize(session, Action::SyncManage, None)?;
     let conn = clinic.store().conn();
     if crate::site::table::public_parts(conn)?.is_none() {
-        return Err(Error::invalid("site", "Create this clinic's site identity first (`galen site init`)."));
+        return Err(Error::invalid("site", "Create this clinic's site identity first."));
     }
     if table::partner(conn)?.is_some() {
         return Err(Error::invalid("pairing_file", "This clinic is already paired with a partner."));

@@ -13,9 +13,11 @@ use crate::session::Session;
 /// A signed document another site shared, with the doctor's signature checked again on every read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedDocument {
+    /// The document as it arrived.
     pub document: SharedDocument,
     /// The OpenPGP fingerprint of the site it came from.
     pub origin: String,
+    /// When it arrived.
     pub received_at: String,
     /// What the doctor signed, if the signature verifies with the key the document names; otherwise why not.
     pub contents: Result<Signed, Problem>,

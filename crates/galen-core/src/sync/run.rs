@@ -14,6 +14,7 @@ use galen_proto::envelope::par_map;
 /// Reaches the open clinic for one short step. The CLI passes the clinic itself; the app passes its state, which
 /// locks the clinic only for the step, so sync's network waits never freeze the window.
 pub trait Db {
+    /// Runs `f` with the clinic, holding it only for `f`.
     fn with<T>(&self, f: impl FnOnce(&Clinic) -> Result<T, Error>) -> Result<T, Error>;
 }
 
@@ -26,13 +27,17 @@ impl Db for Clinic {
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
+    /// Records queued as changed.
     pub queued: usize,
+    /// Records the partner stored.
     pub pushed: usize,
     /// Re-sent records the partner already had (stored nothing).
     pub duplicates: usize,
     /// Records the partner refused; they stay queued with the reason.
     pub refused: usize,
+    /// Records received and applied.
     pub pulled: usize,
+    /// New conflicts found.
     pub new_conflicts: usize,
     /// Pulled envelopes that were refused here (logged in the audit trail).
     pub rejected_here: usize,
@@ -41,7 +46,9 @@ pub struct Report {
 /// Who started a run: a person allowed to (see [`permit`]), or the app's background task once a partner is paired.
 #[derive(Debug, Clone)]
 pub enum Trigger {
+    /// Someone who may manage sync asked for it.
     Person(Permit),
+    /// The app's timer, for a clinic an admin paired.
     Background,
 }
 
@@ -84,6 +91,19 @@ pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
         Ok(ctx)
     })?;
     let result = exchange(db, &ctx);
+    match &result {
+        Ok(r) => tracing::info!(
+            queued = r.queued,
+            pushed = r.pushed,
+            duplicates = r.duplicates,
+            refused = r.refused,
+            pulled = r.pulled,
+            new_conflicts = r.new_conflicts,
+            rejected_here = r.rejected_here,
+            "sync finished"
+        ),
+        Err(e) => tracing::warn!(code = e.code(), "sync failed"),
+    }
     db.with(|clinic| {
         let now = clinic.now_rfc3339();
         clinic.store().write(|tx| {

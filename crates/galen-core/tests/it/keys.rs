@@ -90,5 +90,5 @@ fn opening_an_empty_folder_says_to_run_init() {
     let dir = tempfile::tempdir().expect("tmp");
     let err = galen_core::Vault::new(dir.path()).open().expect_err("nothing there");
     assert!(matches!(err, StoreError::NotInitialized { .. }), "got {err:?}");
-    assert!(err.to_string().contains("galen init"), "{err}");
+    assert!(err.to_string().contains("Set up this clinic first"), "{err}");
 }
