@@ -108,71 +108,47 @@ pub enum BodyDto {
     Void(VoidDto),
 }
 
+/// Both conversions between a body DTO and galen-core's struct of the same fields: `plain` fields move as they are,
+/// `lists` convert element by element.
+macro_rules! mirror {
+    ($dto:ident <=> $core:path { $($f:ident),* $(; lists: $($l:ident),*)? }) => {
+        impl From<$dto> for $core {
+            fn from(d: $dto) -> Self {
+                Self { $($f: d.$f,)* $($($l: d.$l.into_iter().map(Into::into).collect(),)*)? }
+            }
+        }
+        impl From<$core> for $dto {
+            fn from(c: $core) -> Self {
+                Self { $($f: c.$f,)* $($($l: c.$l.into_iter().map(Into::into).collect(),)*)? }
+            }
+        }
+    };
+}
+
+mirror!(RxLineDto <=> core::RxLine {
+    medicament, indication, dose, dose_unit, route, form, quantity, frequency, frequency_unit, prn, duration,
+    duration_period, refills, allow_substitution, valid_until, comment
+});
+mirror!(PrescriptionDto <=> core::Prescription { issued_on, pharmacy, notes; lists: lines });
+mirror!(BirthDto <=> core::BirthCertificate {
+    mother_name, father_name, date_of_birth, country, subdivision, institution, observations, certified_on
+});
+mirror!(UnderlyingDto <=> core::UnderlyingCondition { condition, interval, unit });
+mirror!(DeathDto <=> core::DeathCertificate {
+    died_at, immediate_cause, manner, place, place_details, autopsy, country, subdivision, institution, observations;
+    lists: underlying_conditions
+});
+mirror!(SickLeaveDto <=> core::SickLeave { unfit_from, unfit_to, restrictions, diagnosis, diagnosis_consent });
+mirror!(VoidDto <=> core::VoidNotice { voids, reason });
+
 impl From<BodyDto> for Body {
     fn from(b: BodyDto) -> Self {
         match b {
-            BodyDto::Prescription(p) => Body::Prescription(core::Prescription {
-                issued_on: p.issued_on,
-                pharmacy: p.pharmacy,
-                notes: p.notes,
-                lines: p
-                    .lines
-                    .into_iter()
-                    .map(|l| core::RxLine {
-                        medicament: l.medicament,
-                        indication: l.indication,
-                        dose: l.dose,
-                        dose_unit: l.dose_unit,
-                        route: l.route,
-                        form: l.form,
-                        quantity: l.quantity,
-                        frequency: l.frequency,
-                        frequency_unit: l.frequency_unit,
-                        prn: l.prn,
-                        duration: l.duration,
-                        duration_period: l.duration_period,
-                        refills: l.refills,
-                        allow_substitution: l.allow_substitution,
-                        valid_until: l.valid_until,
-                        comment: l.comment,
-                    })
-                    .collect(),
-            }),
-            BodyDto::Birth(b) => Body::Birth(core::BirthCertificate {
-                mother_name: b.mother_name,
-                father_name: b.father_name,
-                date_of_birth: b.date_of_birth,
-                country: b.country,
-                subdivision: b.subdivision,
-                institution: b.institution,
-                observations: b.observations,
-                certified_on: b.certified_on,
-            }),
-            BodyDto::Death(d) => Body::Death(core::DeathCertificate {
-                died_at: d.died_at,
-                immediate_cause: d.immediate_cause,
-                underlying_conditions: d
-                    .underlying_conditions
-                    .into_iter()
-                    .map(|u| core::UnderlyingCondition { condition: u.condition, interval: u.interval, unit: u.unit })
-                    .collect(),
-                manner: d.manner,
-                place: d.place,
-                place_details: d.place_details,
-                autopsy: d.autopsy,
-                country: d.country,
-                subdivision: d.subdivision,
-                institution: d.institution,
-                observations: d.observations,
-            }),
-            BodyDto::SickLeave(s) => Body::SickLeave(core::SickLeave {
-                unfit_from: s.unfit_from,
-                unfit_to: s.unfit_to,
-                restrictions: s.restrictions,
-                diagnosis: s.diagnosis,
-                diagnosis_consent: s.diagnosis_consent,
-            }),
-            BodyDto::Void(v) => Body::Void(core::VoidNotice { voids: v.voids, reason: v.reason }),
+            BodyDto::Prescription(p) => Body::Prescription(p.into()),
+            BodyDto::Birth(b) => Body::Birth(b.into()),
+            BodyDto::Death(d) => Body::Death(d.into()),
+            BodyDto::SickLeave(s) => Body::SickLeave(s.into()),
+            BodyDto::Void(v) => Body::Void(v.into()),
         }
     }
 }
@@ -180,68 +156,11 @@ impl From<BodyDto> for Body {
 impl From<Body> for BodyDto {
     fn from(b: Body) -> Self {
         match b {
-            Body::Prescription(p) => BodyDto::Prescription(PrescriptionDto {
-                issued_on: p.issued_on,
-                pharmacy: p.pharmacy,
-                notes: p.notes,
-                lines: p
-                    .lines
-                    .into_iter()
-                    .map(|l| RxLineDto {
-                        medicament: l.medicament,
-                        indication: l.indication,
-                        dose: l.dose,
-                        dose_unit: l.dose_unit,
-                        route: l.route,
-                        form: l.form,
-                        quantity: l.quantity,
-                        frequency: l.frequency,
-                        frequency_unit: l.frequency_unit,
-                        prn: l.prn,
-                        duration: l.duration,
-                        duration_period: l.duration_period,
-                        refills: l.refills,
-                        allow_substitution: l.allow_substitution,
-                        valid_until: l.valid_until,
-                        comment: l.comment,
-                    })
-                    .collect(),
-            }),
-            Body::Birth(b) => BodyDto::Birth(BirthDto {
-                mother_name: b.mother_name,
-                father_name: b.father_name,
-                date_of_birth: b.date_of_birth,
-                country: b.country,
-                subdivision: b.subdivision,
-                institution: b.institution,
-                observations: b.observations,
-                certified_on: b.certified_on,
-            }),
-            Body::Death(d) => BodyDto::Death(DeathDto {
-                died_at: d.died_at,
-                immediate_cause: d.immediate_cause,
-                underlying_conditions: d
-                    .underlying_conditions
-                    .into_iter()
-                    .map(|u| UnderlyingDto { condition: u.condition, interval: u.interval, unit: u.unit })
-                    .collect(),
-                manner: d.manner,
-                place: d.place,
-                place_details: d.place_details,
-                autopsy: d.autopsy,
-                country: d.country,
-                subdivision: d.subdivision,
-                institution: d.institution,
-                observations: d.observations,
-            }),
-            Body::SickLeave(s) => BodyDto::SickLeave(SickLeaveDto {
-                unfit_from: s.unfit_from,
-                unfit_to: s.unfit_to,
-                restrictions: s.restrictions,
-                diagnosis: s.diagnosis,
-                diagnosis_consent: s.diagnosis_consent,
-            }),
-            Body::Void(v) => BodyDto::Void(VoidDto { voids: v.voids, reason: v.reason }),
+            Body::Prescription(p) => BodyDto::Prescription(p.into()),
+            Body::Birth(b) => BodyDto::Birth(b.into()),
+            Body::Death(d) => BodyDto::Death(d.into()),
+            Body::SickLeave(s) => BodyDto::SickLeave(s.into()),
+            Body::Void(v) => BodyDto::Void(v.into()),
         }
     }
 }

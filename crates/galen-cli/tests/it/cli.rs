@@ -374,27 +374,7 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
     ok(doctor(&["rx", "new", "--patient", &mrn], ""));
     let err = fails(doctor(&["rx", "sign", "1"], &format!("{doc_pw}\n")));
     assert!(err.contains("at least one medicine"), "{err}");
-    ok(doctor(
-        &[
-            "rx",
-            "line",
-            "add",
-            "1",
-            "--medicament",
-            "Amoxicillin 500 mg capsule",
-            "--dose",
-            "500",
-            "--unit",
-            "mg",
-            "--quantity",
-            "21",
-            "--every",
-            "8",
-            "--duration",
-            "7",
-        ],
-        "",
-    ));
+    ok(doctor(&rx_line("Amoxicillin 500 mg capsule"), ""));
     let err = fails(doctor(&["rx", "sign", "1"], "not my password at all\n"));
     assert!(err.contains("not your password"), "{err}");
     let signed = ok(doctor(&["rx", "sign", "1"], &format!("{doc_pw}\n")));

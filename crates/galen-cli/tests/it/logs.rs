@@ -54,27 +54,7 @@ fn the_log_holds_what_happened_but_no_patient_name_password_or_recovery_key() {
     let mrn = out.split_whitespace().last().expect("mrn").trim_end_matches('.').to_owned();
     doctor(&["patient", "search", "Quixote"], "");
     doctor(&["rx", "new", "--patient", &mrn], "");
-    doctor(
-        &[
-            "rx",
-            "line",
-            "add",
-            "1",
-            "--medicament",
-            "Amoxicillin",
-            "--dose",
-            "500",
-            "--unit",
-            "mg",
-            "--quantity",
-            "21",
-            "--every",
-            "8",
-            "--duration",
-            "7",
-        ],
-        "",
-    );
+    doctor(&rx_line("Amoxicillin"), "");
     doctor(&["rx", "sign", "1"], &format!("{doc_pw}\n"));
     // A password typed into the username box, and a wrong password: both refused, neither written anywhere.
     let stray = "hunter2-typed-as-username";

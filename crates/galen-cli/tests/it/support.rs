@@ -72,3 +72,10 @@ pub fn init(dir: &Path) -> String {
         .expect("init prints the recovery key in groups of four")
         .to_owned()
 }
+
+/// `rx line add 1 …`: 500 mg of `medicament` by mouth every 8 hours for 7 days, 21 of them.
+pub fn rx_line(medicament: &str) -> Vec<&str> {
+    let mut args = vec!["rx", "line", "add", "1", "--medicament", medicament, "--dose", "500", "--unit", "mg"];
+    args.extend(["--quantity", "21", "--every", "8", "--duration", "7"]);
+    args
+}

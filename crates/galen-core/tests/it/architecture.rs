@@ -10,31 +10,39 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// Every source file by its module path (`patients/table` for src/patients/table.rs, `patients` for
-/// src/patients/mod.rs, `` for lib.rs), with its text up to its unit tests.
-fn modules() -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+/// Every file under src/ with this extension.
+fn files(extension: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
     let mut stack = vec![src()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read src").flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(src()).expect("under src").with_extension("");
-                let rel = rel.to_string_lossy().replace('\\', "/");
-                let module = match rel.as_str() {
-                    "lib" => String::new(),
-                    r => r.strip_suffix("/mod").unwrap_or(r).to_owned(),
-                };
-                let text = std::fs::read_to_string(&path).expect("read source");
-                // Unit tests and comments (doc links included) are not imports.
-                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-                let code: Vec<&str> = code.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
-                let code = code.join("\n");
-                out.insert(module, code);
+            } else if path.extension().is_some_and(|e| e == extension) {
+                out.push(path);
             }
         }
+    }
+    out
+}
+
+/// Every source file by its module path (`patients/table` for src/patients/table.rs, `patients` for
+/// src/patients/mod.rs, `` for lib.rs), with its text up to its unit tests.
+fn modules() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for path in files("rs") {
+        let rel = path.strip_prefix(src()).expect("under src").with_extension("");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let module = match rel.as_str() {
+            "lib" => String::new(),
+            r => r.strip_suffix("/mod").unwrap_or(r).to_owned(),
+        };
+        let text = std::fs::read_to_string(&path).expect("read source");
+        // Unit tests and comments (doc links included) are not imports.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let code: Vec<&str> = code.lines().filter(|l| !l.trim_start().starts_with("//")).collect();
+        out.insert(module, code.join("\n"));
     }
     out
 }
@@ -206,25 +214,15 @@ fn no_file_of_galen_core_imports_one_that_imports_it_back() {
 /// Every table Galen creates, and the folder of the module that owns it: where its migration lives.
 fn table_owners() -> BTreeMap<String, String> {
     let mut owners = BTreeMap::new();
-    let mut stack = vec![src()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read src").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "sql") {
-                let owner = path.parent().and_then(Path::parent).expect("src/<module>/migrations/NNNN.sql");
-                let owner = owner.strip_prefix(src()).expect("under src").to_string_lossy().replace('\\', "/");
-                let sql = std::fs::read_to_string(&path).expect("read migration");
-                let words = words(&sql);
-                for (i, w) in words.iter().enumerate() {
-                    if w.eq_ignore_ascii_case("table") && i > 0 && words[i - 1].eq_ignore_ascii_case("create")
-                        || w.eq_ignore_ascii_case("table") && i > 1 && words[i - 1].eq_ignore_ascii_case("virtual")
-                    {
-                        if let Some(name) = words.get(i + 1) {
-                            owners.insert(name.to_lowercase(), owner.clone());
-                        }
-                    }
+    for path in files("sql") {
+        let owner = path.parent().and_then(Path::parent).expect("src/<module>/migrations/NNNN.sql");
+        let owner = owner.strip_prefix(src()).expect("under src").to_string_lossy().replace('\\', "/");
+        let words = words(&std::fs::read_to_string(&path).expect("read migration"));
+        for (i, w) in words.iter().enumerate() {
+            let creates = i > 0 && ["create", "virtual"].contains(&words[i - 1].to_lowercase().as_str());
+            if w.eq_ignore_ascii_case("table") && creates {
+                if let Some(name) = words.get(i + 1) {
+                    owners.insert(name.to_lowercase(), owner.clone());
                 }
             }
         }
