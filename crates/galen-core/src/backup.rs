@@ -41,8 +41,8 @@ struct Header {
     key_file: KeyFile,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// What a backup or restore handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupSummary {
     /// The backup file's size.
     pub bytes: u64,

@@ -16,8 +16,8 @@ use crate::{password, text, throttle};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-#[derive(Debug)]
 /// An open clinic: its data folder, its unlocked store and a clock.
+#[derive(Debug)]
 pub struct Clinic {
     vault: Vault,
     store: Store,

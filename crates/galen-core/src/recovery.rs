@@ -11,8 +11,8 @@ use data_encoding::BASE32_NOPAD;
 const BYTES: usize = 20;
 const CHARS: usize = 32;
 
-#[derive(Debug, Clone)]
 /// The recovery key: 160 random bits, shown as 8 groups of 4 base32 characters. Secret: never printed by `Debug`.
+#[derive(Debug, Clone)]
 pub struct RecoveryKey(Sensitive<[u8; BYTES]>);
 
 impl RecoveryKey {

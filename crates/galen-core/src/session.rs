@@ -13,8 +13,8 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::minutes(10);
 /// How long an emergency access grant lasts before it must be asked for again.
 pub const BREAK_GLASS_FOR: Duration = Duration::hours(1);
 
-#[derive(Debug)]
 /// A signed-in user: who, their role, and the state of their session (locked, idle clock, emergency grants).
+#[derive(Debug)]
 pub struct Session {
     pub(crate) user_id: i64,
     pub(crate) username: String,

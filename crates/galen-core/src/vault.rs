@@ -28,8 +28,8 @@ pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "Galen", "galen").map(|d| d.data_dir().to_owned())
 }
 
-#[derive(Debug, Clone)]
 /// A clinic's data folder: the encrypted database, the key file beside it, and the database key in the OS keyring.
+#[derive(Debug, Clone)]
 pub struct Vault {
     dir: PathBuf,
     keyring: Keyring,

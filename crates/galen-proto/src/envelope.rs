@@ -94,32 +94,32 @@ pub struct Plaintext {
 /// Why an envelope was refused. Each has its own code, which the partner logs and returns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
-    #[error("the envelope is larger than {MAX_ENVELOPE_BYTES} bytes")]
     /// Over [`MAX_ENVELOPE_BYTES`].
+    #[error("the envelope is larger than {MAX_ENVELOPE_BYTES} bytes")]
     Oversized,
-    #[error("the envelope is not a Galen envelope: {0}")]
     /// Not an OpenPGP message, or not a Galen envelope inside.
+    #[error("the envelope is not a Galen envelope: {0}")]
     Malformed(String),
-    #[error("the envelope is not encrypted to this receiver")]
     /// Encrypted to someone else.
+    #[error("the envelope is not encrypted to this receiver")]
     NotForUs,
-    #[error("the envelope was altered after it was sealed")]
     /// Altered after sealing.
+    #[error("the envelope was altered after it was sealed")]
     Tampered,
-    #[error("the envelope is signed by a key this receiver has not paired with")]
     /// Signed by a key not paired.
+    #[error("the envelope is signed by a key this receiver has not paired with")]
     UnknownSigner,
-    #[error("the envelope is signed by another paired site, not by the one that sent it")]
     /// Signed by a paired key other than the sender's.
+    #[error("the envelope is signed by another paired site, not by the one that sent it")]
     WrongSigner,
-    #[error("the envelope's timestamp is outside the accepted window of {} minutes", WINDOW.whole_minutes())]
     /// Sealed too long ago, or in the future.
+    #[error("the envelope's timestamp is outside the accepted window of {} minutes", WINDOW.whole_minutes())]
     Stale,
-    #[error("this envelope (its nonce) was already received")]
     /// A nonce already seen.
+    #[error("this envelope (its nonce) was already received")]
     ReplayedNonce,
-    #[error("this record id and version were already received with different contents")]
     /// An id and version already received with other contents.
+    #[error("this record id and version were already received with different contents")]
     ReplayedId,
 }
 
@@ -157,17 +157,17 @@ impl std::fmt::Debug for OwnKey {
 /// A key that cannot be read or used, or a message that cannot be sealed (the OpenPGP library's own words).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    #[error("the key cannot be read: {0}")]
     /// The OpenPGP library could not read the key.
+    #[error("the key cannot be read: {0}")]
     Unreadable(String),
-    #[error("the key has no usable {0} subkey")]
     /// The key lacks a signing or encryption subkey.
+    #[error("the key has no usable {0} subkey")]
     NoSubkey(&'static str),
-    #[error("this is a secret key; only a public key is paired")]
     /// A secret key where a public one belongs.
+    #[error("this is a secret key; only a public key is paired")]
     SecretGiven,
-    #[error("the envelope cannot be sealed: {0}")]
     /// The OpenPGP library could not seal the message.
+    #[error("the envelope cannot be sealed: {0}")]
     Seal(String),
 }
 

@@ -27,17 +27,17 @@ pub struct PairingFile {
 /// Why a pairing file cannot be used. The message is for the person who chose the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PairingError {
-    #[error("This is not a Galen pairing file.")]
     /// Not a pairing file at all.
+    #[error("This is not a Galen pairing file.")]
     NotAPairingFile,
-    #[error("This pairing file is from another version of Galen.")]
     /// A pairing file of another format version.
+    #[error("This pairing file is from another version of Galen.")]
     OtherVersion,
-    #[error("Its CA certificate is not valid PEM.")]
     /// Its CA certificate cannot be read.
+    #[error("Its CA certificate is not valid PEM.")]
     BadCertificate,
-    #[error("Its OpenPGP key cannot be read.")]
     /// Its OpenPGP key cannot be read.
+    #[error("Its OpenPGP key cannot be read.")]
     BadKey,
 }
 

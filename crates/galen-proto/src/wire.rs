@@ -23,9 +23,9 @@ pub struct PushResponse {
     pub results: Vec<PushResult>,
 }
 
+/// What the partner did with one pushed envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-/// What the partner did with one pushed envelope.
 pub enum PushStatus {
     /// Stored now.
     Stored,
@@ -35,13 +35,13 @@ pub enum PushStatus {
     Rejected,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 /// The partner's answer for one pushed envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResult {
     /// Stored, duplicate or rejected.
     pub status: PushStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Why it was rejected: a `Rejection` code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -54,8 +54,8 @@ pub struct PullResponse {
     pub more: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 /// One pulled envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pulled {
     /// The partner's sequence number: the caller's cursor moves past it once it is applied.
     pub seq: i64,

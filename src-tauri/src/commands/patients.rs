@@ -46,26 +46,26 @@ pub struct PatientForm {
     pub clinical: Option<ClinicalForm>,
 }
 
-impl PatientForm {
-    pub fn into_patient(self) -> NewPatient {
+impl From<PatientForm> for NewPatient {
+    fn from(f: PatientForm) -> Self {
         let d = patients::Demographics {
-            given_names: self.given_names,
-            family_name: self.family_name,
-            sex: self.sex,
-            date_of_birth: self.date_of_birth,
-            estimated_age: self.estimated_age,
-            national_id: self.national_id,
-            phones: self.phones,
-            email: self.email,
-            address: self.address,
+            given_names: f.given_names,
+            family_name: f.family_name,
+            sex: f.sex,
+            date_of_birth: f.date_of_birth,
+            estimated_age: f.estimated_age,
+            national_id: f.national_id,
+            phones: f.phones,
+            email: f.email,
+            address: f.address,
             emergency_contact: patients::EmergencyContact {
-                name: self.emergency_name,
-                phone: self.emergency_phone,
-                relation: self.emergency_relation,
+                name: f.emergency_name,
+                phone: f.emergency_phone,
+                relation: f.emergency_relation,
             },
-            consent_share: self.consent_share,
+            consent_share: f.consent_share,
         };
-        let c = self.clinical.map(|c| patients::Clinical {
+        let c = f.clinical.map(|c| patients::Clinical {
             blood_type: c.blood_type,
             allergies: c
                 .allergies
@@ -174,13 +174,10 @@ pub async fn patient_save(
     form: PatientForm,
     override_duplicates: bool,
 ) -> Result<PatientDto, ApiError> {
-    let new = form.into_patient();
-    state.with_session(|c, s| {
-        let saved = match id {
-            None => patients::register(c, s, &new, override_duplicates)?,
-            Some(id) => patients::update(c, s, id, &new)?,
-        };
-        Ok(saved.into())
+    let new = NewPatient::from(form);
+    state.with_session(|c, s| match id {
+        None => Ok(patients::register(c, s, &new, override_duplicates)?.into()),
+        Some(id) => Ok(patients::update(c, s, id, &new)?.into()),
     })
 }
 

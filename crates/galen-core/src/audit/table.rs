@@ -39,8 +39,8 @@ impl Actor {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// How an action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Done.
     Ok,
@@ -226,8 +226,8 @@ impl std::fmt::Display for Break {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// The chain checked end to end.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     /// How many rows it holds.
     pub rows: u64,
@@ -272,8 +272,8 @@ pub(crate) fn verify_chain(conn: &Connection) -> StoreResult<Result<Verified, Br
     Ok(Ok(Verified { rows: rows.len() as u64, head: prev.map_or(GENESIS.to_owned(), |p| p.hash.clone()) }))
 }
 
-#[derive(Debug, Clone, Default)]
 /// Which rows to list.
+#[derive(Debug, Clone, Default)]
 pub struct Query {
     /// Rows with ids below this (for paging backwards); `None` starts from the newest.
     pub before_id: Option<i64>,

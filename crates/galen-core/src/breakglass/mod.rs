@@ -17,8 +17,8 @@ pub const REASON_MIN: usize = 10;
 /// The longest reason accepted, in characters.
 pub const REASON_MAX: usize = 500;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// One emergency access, for the admin's review.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
     /// Its number.
     pub id: i64,

@@ -10,8 +10,8 @@ use crate::{Role, Vault};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, PartialEq)]
 /// Latency percentiles of one measurement.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     /// Median.
     pub p50: Duration,
@@ -29,8 +29,8 @@ impl Stats {
     }
 }
 
-#[derive(Debug, Clone)]
 /// One kind of search query, on both databases.
+#[derive(Debug, Clone)]
 pub struct QueryRow {
     /// What was searched: name prefix, MRN or phone.
     pub kind: &'static str,
@@ -47,8 +47,8 @@ impl QueryRow {
     }
 }
 
-#[derive(Debug, Clone)]
 /// What `search` measured.
+#[derive(Debug, Clone)]
 pub struct Report {
     /// Patients seeded.
     pub patients: u64,

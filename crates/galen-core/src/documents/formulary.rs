@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// A medicine of the bundled list (WHO essential medicines).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Medicine {
     /// Its international non-proprietary name.
     pub name: &'static str,

@@ -32,8 +32,8 @@ value_list! {
     pub enum PregnancyStatus { Unknown = "unknown", NotPregnant = "not_pregnant", Pregnant = "pregnant" }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 /// Whom to call in an emergency.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct EmergencyContact {
     /// Their name.
     pub name: String,
@@ -70,8 +70,8 @@ pub struct Demographics {
     pub consent_share: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 /// A recorded allergy.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Allergy {
     /// What the patient is allergic to.
     pub substance: String,
@@ -98,8 +98,8 @@ pub struct Clinical {
     pub notes: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
 /// A patient as the registration form collects them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewPatient {
     /// Who they are and how to reach them.
     pub demographics: Demographics,
@@ -107,8 +107,8 @@ pub struct NewPatient {
     pub clinical: Option<Clinical>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// A registered patient as a viewer may see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Patient {
     /// The local id.
     pub id: i64,
@@ -160,8 +160,8 @@ pub struct Candidate {
     pub reason: Reason,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// Why a patient may be a duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     /// A similar name (typos, swapped letters, either order) and the same date of birth.
     SimilarNameSameBirthDate,

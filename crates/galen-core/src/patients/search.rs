@@ -11,8 +11,8 @@ use crate::permissions::Action;
 use crate::session::Session;
 use rusqlite::Connection;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
 /// One page of search results.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Page {
     /// The patients found, exact identifier matches first.
     pub results: Vec<Summary>,

@@ -8,8 +8,8 @@ use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 /// Largest attachment `extract` will inflate: Galen's are a few kilobytes.
 const MAX_ATTACHMENT: usize = 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// A file carried inside a PDF.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
     /// Its file name.
     pub name: String,

@@ -52,10 +52,6 @@ impl std::fmt::Debug for Pdf {
     }
 }
 
-fn invalid(field: &str, message: &str) -> Error {
-    Error::invalid(field, message)
-}
-
 /// Checks the permission and renders, without recording anything (callers audit what they do with it).
 pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf, Error> {
     let settings = settings::load(clinic.store())?;
@@ -65,7 +61,7 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
             let doc = documents::table::load(conn, *id)?;
             let actor = clinic.authorize(session, Action::DocumentPrint, Some(doc.patient_id))?;
             if !doc.signed {
-                return Err(invalid("document", "Only signed documents can be printed. Sign it first."));
+                return Err(Error::invalid("document", "Only signed documents can be printed. Sign it first."));
             }
             let parts = documents::signed_parts(conn, &doc)?;
             let standing = match (doc.voided_by, doc.superseded_by) {
@@ -109,7 +105,7 @@ pub fn recovery_sheet(clinic: &Clinic, key: &RecoveryKey) -> Result<Pdf, Error> 
         .vault()
         .key_file()?
         .unwrap_with_recovery(key)
-        .map_err(|_| invalid("recovery_key", "This is not the clinic's current recovery key."))?;
+        .map_err(|_| Error::invalid("recovery_key", "This is not the clinic's current recovery key."))?;
     let settings = settings::load(clinic.store())?;
     let date = clinic.now().date().to_string();
     Ok(Pdf {
@@ -152,7 +148,7 @@ pub(crate) fn signed_document(settings: &Settings, parts: &SignedParts, standing
 /// Writes a rendered PDF to `path` (owner-only), and audits it as `pdf.save.<what>`.
 pub fn save(clinic: &Clinic, pdf: &Pdf, path: &Path) -> Result<PathBuf, Error> {
     if path.extension().and_then(|e| e.to_str()).map(|e| e.eq_ignore_ascii_case("pdf")) != Some(true) {
-        return Err(invalid("path", "Save the file with a .pdf name."));
+        return Err(Error::invalid("path", "Save the file with a .pdf name."));
     }
     write_private(path, &pdf.bytes)?;
     pdf.record(clinic, "save")?;

@@ -27,8 +27,8 @@ pub enum Route {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// Where a printout went.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Printed {
     /// Where the PDF was written (removed again once CUPS has its own copy).
     pub path: PathBuf,

@@ -7,8 +7,8 @@ use crate::sensitive::Sensitive;
 use crate::{password, text};
 use rusqlite::{Connection, OptionalExtension};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 /// A staff account.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
     /// Its id.
     pub id: i64,

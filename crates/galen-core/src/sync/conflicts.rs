@@ -29,8 +29,8 @@ pub struct Conflict {
     pub found_at: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// How an admin resolves a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// Keep this clinic's version.
     KeepLocal,
