@@ -43,6 +43,9 @@ fn check_body(clinic: &Clinic, patient_id: i64, body: &mut Body) -> Result<(), E
         return Err(Error::invalid("patient", "This record was merged; use the kept one."));
     }
     validate::body(body, clinic.now().date(), &snapshot.date_of_birth, estimated).map_err(Error::Invalid)?;
+    if let Body::Void(v) = body {
+        voidable(conn, patient_id, &v.voids)?;
+    }
     if let Body::Birth(_) = body {
         if table::has_current_birth_certificate(conn, patient_id)? {
             return Err(Error::invalid(
@@ -52,6 +55,20 @@ fn check_body(clinic: &Clinic, patient_id: i64, body: &mut Body) -> Result<(), E
         }
     }
     Ok(())
+}
+
+/// Whether a void notice for `patient_id` may name `uuid`: a signed document of that patient, not voided yet, and
+/// not a void notice itself. Checked when the notice is drafted and again when it is signed.
+pub(crate) fn voidable(conn: &Connection, patient_id: i64, uuid: &str) -> Result<(), Error> {
+    let refuse = |why: &str| Err(Error::invalid("voids", why));
+    match table::by_uuid(conn, uuid)? {
+        None => refuse("There is no document with this number."),
+        Some(d) if d.patient_id != patient_id => refuse("That document belongs to another patient."),
+        Some(d) if !d.signed => refuse("That document is a draft: delete or edit it instead of voiding it."),
+        Some(d) if d.voided_by.is_some() => refuse("That document is already void."),
+        Some(d) if matches!(d.body, Body::Void(_)) => refuse("A void notice cannot itself be voided."),
+        Some(_) => Ok(()),
+    }
 }
 
 /// Starts a draft (prescriptions: nurses and doctors; certificates: doctors).

@@ -31,6 +31,10 @@ pub fn sign(
         return Err(Error::AlreadySigned { id });
     }
     validate::ready_to_sign(&doc.body).map_err(Error::Invalid)?;
+    if let Body::Void(v) = &doc.body {
+        // The document may have been voided, by another notice, since this one was drafted.
+        drafts::voidable(conn, doc.patient_id, &v.voids)?;
+    }
     let signer = staff::by_id(conn, session.user_id)?
         .filter(|m| m.active && m.role == Role::Doctor)
         .ok_or(Error::AccountDisabled)?;

@@ -92,6 +92,11 @@ pub(crate) fn load(conn: &Connection, id: i64) -> Result<Document, Error> {
         .ok_or_else(|| Error::NotFound(Missing::Document(id)))
 }
 
+/// One document by uuid, if any.
+pub(crate) fn by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<Document>> {
+    Ok(conn.query_row(&format!("{SELECT} WHERE uuid = ?1"), [uuid], read).optional()?)
+}
+
 /// A patient's documents, newest first.
 pub(crate) fn for_patient(conn: &Connection, patient_id: i64) -> StoreResult<Vec<Document>> {
     let mut stmt = conn.prepare(&format!("{SELECT} WHERE patient_id = ?1 ORDER BY id DESC"))?;

@@ -17,3 +17,4 @@ mod site;
 mod store;
 mod support;
 mod throttle;
+mod voids;
