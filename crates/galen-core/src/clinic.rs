@@ -262,13 +262,43 @@ impl Clinic {
         })
     }
 
+    /// Checks a password typed again by a signed-in user (signing, changing it, key operations) under the same
+    /// persistent throttle as sign-in: a locked username is refused even with the right password, a wrong one
+    /// counts (and is audited), a right one clears the count. `check` says whether the password is right.
+    pub(crate) fn recheck_password(
+        &self,
+        member: &staff::StaffMember,
+        check: impl FnOnce() -> Result<bool, Error>,
+    ) -> Result<bool, Error> {
+        let now = self.now();
+        if let Some(secs) = throttle::locked_for(self.store.conn(), &member.username, now)? {
+            return Err(Error::Throttled { retry_after_secs: secs });
+        }
+        let right = check()?;
+        let at = crate::clock::rfc3339(now);
+        let lockout = self.store.write(|tx| {
+            if right {
+                throttle::clear(tx, &member.username)?;
+                return Ok(None);
+            }
+            let lockout = throttle::fail(tx, &member.username, now)?;
+            let entity = ("staff", member.id.to_string());
+            audit::record(tx, &at, &actor_of(member), "password.wrong", (entity.0, &entity.1), Outcome::Failed)?;
+            Ok(lockout)
+        })?;
+        match lockout {
+            Some(secs) => Err(Error::Throttled { retry_after_secs: secs }),
+            None => Ok(right),
+        }
+    }
+
     /// Changes the signed-in user's own password (also the way out of an admin reset).
     pub fn change_own_password(&self, session: &Session, current: &str, new: &str) -> Result<(), Error> {
         self.ensure_unlocked(session)?;
         let conn = self.store.conn();
         let member = staff::by_id(conn, session.user_id)?.filter(|m| m.active).ok_or(Error::AccountDisabled)?;
         let mut errors = FieldErrors::default();
-        if !password::verify(current, &staff::password_hash(conn, member.id)?) {
+        if !self.recheck_password(&member, || Ok(password::verify(current, &staff::password_hash(conn, member.id)?)))? {
             errors.push("current_password", "This is not your current password.");
         }
         errors.absorb(password::check_policy("new_password", new));
@@ -300,6 +330,7 @@ impl Clinic {
     /// recovery key, to show once.
     pub fn rotate_key(&mut self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
         let actor = self.authorize(session, Action::KeyRotate, None)?;
+        self.recheck_admin_password(session, password)?;
         let recovery = self.vault.rotate_key(&mut self.store, &session.username, password)?;
         tracing::info!(user_id = session.user_id, "database key rotated");
         self.audit(&actor, "key.rotate", ("clinic", ""), Outcome::Ok)?;
@@ -310,10 +341,29 @@ impl Clinic {
     /// lost. The old key stops opening the database at once. Returns the new key, to show and print once.
     pub fn replace_recovery_key(&self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
         let actor = self.authorize(session, Action::KeyRotate, None)?;
+        self.recheck_admin_password(session, password)?;
         let recovery = self.vault.replace_recovery_key(&session.username, password)?;
         tracing::info!(user_id = session.user_id, "recovery key replaced");
         self.audit(&actor, "key.recovery_replaced", ("clinic", ""), Outcome::Ok)?;
         Ok(recovery)
+    }
+
+    /// An admin's password typed again for a key operation, checked against their wrap of the database key (what
+    /// the operation will use) under the throttle.
+    fn recheck_admin_password(&self, session: &Session, password: &str) -> Result<(), Error> {
+        let member = staff::by_id(self.store.conn(), session.user_id)?.ok_or(Error::AccountDisabled)?;
+        let key_file = self.vault.key_file()?;
+        let right =
+            self.recheck_password(&member, || match key_file.unwrap_with_admin(&session.username, password) {
+                Ok(_) => Ok(true),
+                Err(StoreError::WrongAdminPassword) => Ok(false),
+                Err(e) => Err(e.into()),
+            })?;
+        if right {
+            Ok(())
+        } else {
+            Err(StoreError::WrongAdminPassword.into())
+        }
     }
 
     /// Locked or idle sessions may do nothing; a reset password must be changed first.

@@ -37,6 +37,9 @@ pub enum StoreError {
     #[error("Wrong username or password for unlocking this database. Try again, or use the recovery key.")]
     WrongAdminPassword,
 
+    #[error("Too many wrong passwords for unlocking this database. Wait {} before trying again, or use the recovery key.", human_duration(*.retry_after_secs))]
+    Throttled { retry_after_secs: u64 },
+
     #[error("That recovery key does not open this database. Check it against the printed recovery sheet; letters and digits are grouped in fours.")]
     WrongRecoveryKey,
 
@@ -77,6 +80,7 @@ impl StoreError {
             StoreError::RotationInterrupted => "rotation_interrupted",
             StoreError::BackupNeedsRecoveryKey => "backup_needs_recovery_key",
             StoreError::WrongAdminPassword => "wrong_credentials",
+            StoreError::Throttled { .. } => "throttled",
             StoreError::WrongRecoveryKey => "wrong_recovery_key",
             StoreError::MalformedRecoveryKey { .. } => "malformed_recovery_key",
             StoreError::NotGalenDatabase { .. } => "not_galen_database",

@@ -84,6 +84,11 @@ impl Vault {
         self.dir.join(DB_FILE)
     }
 
+    /// Failed admin-password unlocks, counted before the database is open (usernames hashed; no secrets).
+    fn unlock_throttle_path(&self) -> PathBuf {
+        self.dir.join("galen.unlock-throttle")
+    }
+
     /// The log files (see `logging`).
     pub fn logs_dir(&self) -> PathBuf {
         self.dir.join("logs")
@@ -187,8 +192,23 @@ impl Vault {
 
     /// Unlocks with an admin's password, and puts the key back in the keyring.
     pub fn unlock_with_admin(&self, username: &str, password: &str) -> Result<Unlocked> {
+        let counts = self.unlock_throttle_path();
+        let now = time::OffsetDateTime::now_utc();
+        if let Some(secs) = crate::throttle::locked_for_in(&counts, username, now) {
+            return Err(StoreError::Throttled { retry_after_secs: secs });
+        }
         let kf = self.key_file()?;
-        match self.unlock_with(&kf, kf.unwrap_with_admin(username, password)?) {
+        let dek = match kf.unwrap_with_admin(username, password) {
+            Err(StoreError::WrongAdminPassword) => {
+                return Err(match crate::throttle::fail_in(&counts, username, now)? {
+                    Some(secs) => StoreError::Throttled { retry_after_secs: secs },
+                    None => StoreError::WrongAdminPassword,
+                });
+            }
+            other => other?,
+        };
+        crate::throttle::clear_in(&counts, username)?;
+        match self.unlock_with(&kf, dek) {
             Err(StoreError::NotGalenDatabase { .. }) if self.pending_key_file_path().exists() => {
                 self.finish_interrupted_rotation(username, password)
             }

@@ -38,7 +38,7 @@ pub fn sign(
     let signer = staff::by_id(conn, session.user_id)?
         .filter(|m| m.active && m.role == Role::Doctor)
         .ok_or(Error::AccountDisabled)?;
-    if !password::verify(password, &staff::password_hash(conn, signer.id)?) {
+    if !clinic.recheck_password(&signer, || Ok(password::verify(password, &staff::password_hash(conn, signer.id)?)))? {
         return Err(Error::invalid("password", "This is not your password."));
     }
     let pending = drafts::warnings(conn, &doc)?;

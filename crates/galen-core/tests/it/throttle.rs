@@ -72,3 +72,76 @@ fn disabled_accounts_get_the_generic_answer() {
     let e = clinic.authorize(&rec, galen_core::Action::PatientSearch, None).expect_err("open session stops too");
     assert!(matches!(e, Error::AccountDisabled), "got {e:?}");
 }
+
+/// A new doctor, signed in, and a drafted prescription for a new patient: what `sign` needs.
+fn doctor_with_draft(clinic: &galen_core::Clinic, admin: &galen_core::Session) -> (galen_core::Session, i64) {
+    let doc = crate::documents::doctor(clinic, admin);
+    let demographics = galen_core::patients::Demographics {
+        given_names: "Ana".into(),
+        family_name: "Lima".into(),
+        date_of_birth: "1990-01-01".into(),
+        ..Default::default()
+    };
+    let p = galen_core::patients::register(
+        clinic,
+        &doc,
+        &galen_core::patients::NewPatient { demographics, clinical: None },
+        true,
+    )
+    .expect("patient");
+    let draft = galen_core::documents::create_draft(clinic, &doc, p.id, crate::documents::rx(clinic)).expect("draft");
+    (doc, draft.id)
+}
+
+#[test]
+fn twenty_wrong_passwords_to_sign_are_throttled_and_the_right_one_waits_for_the_lock_to_end() {
+    let (_fx, clinic, admin, clock) = new_clinic_with_clock();
+    let (doc, draft) = doctor_with_draft(&clinic, &admin);
+    let answers: Vec<Error> = (0..20)
+        .map(|_| galen_core::documents::sign(&clinic, &doc, draft, "not my password at all", true).expect_err("wrong"))
+        .collect();
+    assert!(matches!(answers[0], Error::Invalid(_)), "a first wrong password is a field error: {:?}", answers[0]);
+    assert!(matches!(answers[19], Error::Throttled { .. }), "the twentieth is throttled: {:?}", answers[19]);
+    let e = galen_core::documents::sign(&clinic, &doc, draft, crate::documents::DOC_PW, true).expect_err("locked");
+    assert!(matches!(e, Error::Throttled { .. }), "even the right password waits: {e:?}");
+    // Refused attempts do not count: the lock started at the fifth failure, for 30 s.
+    clock.advance(Duration::seconds(31));
+    galen_core::documents::sign(&clinic, &doc, draft, crate::documents::DOC_PW, true).expect("signs after the wait");
+}
+
+#[test]
+fn wrong_current_passwords_when_changing_ones_own_are_throttled() {
+    let (_fx, clinic, admin, _clock) = new_clinic_with_clock();
+    let session = staff_session(&clinic, &admin, "rec", Role::Receptionist);
+    let new = "a brand new passphrase 42";
+    let last =
+        (0..6).map(|_| clinic.change_own_password(&session, "not the current one", new).expect_err("wrong")).last();
+    assert!(matches!(last, Some(Error::Throttled { .. })), "{last:?}");
+    let e = clinic.change_own_password(&session, PASSWORD, new).expect_err("locked");
+    assert!(matches!(e, Error::Throttled { .. }), "the right password waits too: {e:?}");
+}
+
+#[test]
+fn wrong_admin_passwords_to_replace_the_recovery_key_are_throttled() {
+    let (_fx, clinic, admin, _clock) = new_clinic_with_clock();
+    let last = (0..6).map(|_| clinic.replace_recovery_key(&admin, "not the admin password").expect_err("wrong")).last();
+    assert!(matches!(last, Some(Error::Throttled { .. })), "{last:?}");
+    let e = clinic.replace_recovery_key(&admin, PASSWORD).expect_err("locked");
+    assert!(matches!(e, Error::Throttled { .. }), "the right password waits too: {e:?}");
+}
+
+#[test]
+fn wrong_admin_passwords_to_unlock_without_the_keyring_are_throttled_across_restarts() {
+    let (fx, clinic, _admin, _clock) = new_clinic_with_clock();
+    drop(clinic);
+    for _ in 0..5 {
+        let e =
+            galen_core::Vault::new(fx.vault.dir()).unlock_with_admin(ADMIN, "not the admin password").expect_err("x");
+        if matches!(e, galen_core::StoreError::Throttled { .. }) {
+            break;
+        }
+    }
+    // A new process would build a new Vault: the count lives beside the database, not in memory.
+    let e = galen_core::Vault::new(fx.vault.dir()).unlock_with_admin(ADMIN, PASSWORD).expect_err("locked");
+    assert!(matches!(e, galen_core::StoreError::Throttled { .. }), "the right password waits too: {e:?}");
+}
