@@ -56,6 +56,17 @@ impl AppState {
         Ok(f(clinic, session)?)
     }
 
+    /// The same with the clinic mutable, for the operations that re-key the database.
+    pub fn with_session_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Clinic, &Session) -> Result<T, Error>,
+    ) -> Result<T, ApiError> {
+        let inner = &mut *self.lock();
+        let clinic = inner.clinic.as_mut().ok_or_else(not_open)?;
+        let session = inner.session.as_ref().ok_or_else(not_signed_in)?;
+        Ok(f(clinic, session)?)
+    }
+
     /// Which screen to show; opens the clinic through the keyring the first time it is asked.
     pub fn status(&self) -> Result<AppStatus, ApiError> {
         let mut inner = self.lock();

@@ -471,6 +471,21 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.screenshot("07-users").await;
     d.axe("users").await;
 
+    // Taking a second admin's access away re-keys the database: the dialog asks for Ana's own password, and the new
+    // recovery key is shown at once with its sheet to print.
+    create_user(&d, "bea", "Bea Admin", "admin", None, "second admin's long password").await;
+    d.wait_for_text("Created Bea Admin", Duration::from_secs(10)).await;
+    d.click("tr[data-username=bea] .row-actions button").await;
+    d.wait_for_text("Type your own password to go on", Duration::from_secs(10)).await;
+    d.fill("#confirm-password", ADMIN_PASSWORD).await;
+    d.screenshot("07b-users-disable-admin").await;
+    d.axe("users (disable an admin)").await;
+    d.click_button("Confirm").await;
+    d.wait_for_text("The database was re-keyed", Duration::from_secs(30)).await;
+    let rekeyed = d.find("[data-testid=new-recovery-key]").await.text().await.expect("new key");
+    assert_eq!(rekeyed.len(), 39, "{rekeyed}");
+    d.screenshot("07c-users-rekeyed").await;
+
     // A hostile display name is shown as text: no image element, no script run.
     let injected = d.client.execute("return document.querySelectorAll('img[src=x]').length", vec![]).await.expect("js");
     assert_eq!(injected.as_u64(), Some(0), "the display name must not become markup");

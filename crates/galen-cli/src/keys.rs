@@ -1,16 +1,16 @@
 //! `galen key …`: the database key (admins) and doctors' public keys.
 
 use crate::session::Ctx;
-use crate::setup::print_recovery_key;
+use crate::setup::print_new_recovery_key;
 use anyhow::Result;
 use galen_core::documents;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
-    /// Re-encrypt the database under a new key, and issue a new recovery key.
+    /// Re-encrypt the database under a new key and issue a new recovery key, e.g. when the sheet is lost: the old
+    /// sheet, and old copies of galen.keys, stop opening the database. Admins.
+    #[command(visible_alias = "new-recovery")]
     Rotate,
-    /// Issue a new recovery key (e.g. the sheet was lost); the old one stops working. Admins.
-    NewRecovery,
     /// Write a doctor's OpenPGP public key (armored), for pharmacies and registries to verify signatures.
     ExportPublic {
         /// The doctor's username.
@@ -28,16 +28,7 @@ pub fn run(ctx: &mut Ctx, command: KeyCommand) -> Result<()> {
             let (session, password) = ctx.sign_in(&clinic)?;
             let recovery = clinic.rotate_key(&session, password.expose())?;
             println!("The database is now encrypted under a new key.");
-            print_recovery_key(&recovery);
-            println!("Other admins get a new unlock wrap the next time they sign in.");
-        }
-        KeyCommand::NewRecovery => {
-            let clinic = ctx.clinic()?;
-            let (session, password) = ctx.sign_in(&clinic)?;
-            let recovery = clinic.replace_recovery_key(&session, password.expose())?;
-            println!("The old recovery key no longer opens the database; destroy its sheet.");
-            print_recovery_key(&recovery);
-            println!("Print its sheet with: galen print --recovery-sheet");
+            print_new_recovery_key(&recovery);
         }
         KeyCommand::ExportPublic { doctor, out } => {
             let (clinic, session) = ctx.signed_in()?;

@@ -120,6 +120,14 @@ pub fn print_recovery_key(key: &RecoveryKey) {
     println!("With it, the data can be opened if the keyring and the admin password are both lost.");
 }
 
+/// After a re-key: the new recovery key, and what became of the old one and of the other admins' unlock wraps.
+pub fn print_new_recovery_key(key: &RecoveryKey) {
+    println!("The old recovery key no longer opens the database; destroy its sheet.");
+    print_recovery_key(key);
+    println!("Print its sheet with: galen print --recovery-sheet");
+    println!("Other admins can unlock with their password again after their next sign-in.");
+}
+
 fn report_keyring(vault: &Vault, stored: Result<(), StoreError>) {
     match stored {
         Ok(()) => println!("The database key is stored in the {} keyring.", vault.keyring().backend()),

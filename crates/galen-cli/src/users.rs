@@ -1,6 +1,7 @@
 //! `galen user …`: staff accounts (admins).
 
 use crate::session::Ctx;
+use crate::setup::print_new_recovery_key;
 use anyhow::{bail, Result};
 use galen_core::staff::{self, NewStaff};
 use galen_core::Role;
@@ -23,19 +24,23 @@ pub enum UserCommand {
     },
     /// List every account.
     List,
-    /// Disable an account: it can no longer sign in, and its sessions stop working.
+    /// Disable an account: it can no longer sign in, and its sessions stop working. Disabling an admin re-keys
+    /// the database and prints a new recovery key.
     Disable { username: String },
     /// Re-enable a disabled account.
     Enable { username: String },
-    /// Set a temporary password (printed once); the user must change it at next sign-in.
+    /// Set a temporary password (printed once); the user must change it at next sign-in. Resetting an admin
+    /// re-keys the database and prints a new recovery key.
     ResetPassword { username: String },
     /// Lift a sign-in lockout early.
     ClearLock { username: String },
 }
 
 pub fn run(ctx: &mut Ctx, command: UserCommand) -> Result<()> {
-    let (clinic, session) = ctx.signed_in()?;
-    let (clinic, session) = (&clinic, &session);
+    let mut clinic = ctx.clinic()?;
+    // The password typed to sign in is also the one a re-key needs (disabling or resetting an admin).
+    let (session, password) = ctx.sign_in(&clinic)?;
+    let (clinic, session, password) = (&mut clinic, &session, Some(password.expose().as_str()));
     match command {
         UserCommand::Add { username, name, role, licence } => {
             let Some(role) = Role::parse(&role.trim().to_lowercase()) else {
@@ -62,18 +67,24 @@ pub fn run(ctx: &mut Ctx, command: UserCommand) -> Result<()> {
             }
         }
         UserCommand::Disable { username } => {
-            staff::set_active(clinic, session, &username, false)?;
+            let done = staff::set_active(clinic, session, &username, false, password)?;
             println!("Disabled {username}.");
+            if let Some(key) = &done.new_recovery_key {
+                print_new_recovery_key(key);
+            }
         }
         UserCommand::Enable { username } => {
-            staff::set_active(clinic, session, &username, true)?;
+            staff::set_active(clinic, session, &username, true, password)?;
             println!("Enabled {username}.");
         }
         UserCommand::ResetPassword { username } => {
-            let temporary = staff::reset_password(clinic, session, &username)?;
+            let reset = staff::reset_password(clinic, session, &username, password)?;
             println!("Temporary password for {username} (give it to them privately; shown once):");
-            println!("    {}", temporary.expose());
+            println!("    {}", reset.value.expose());
             println!("They must choose a new password when they next sign in.");
+            if let Some(key) = &reset.new_recovery_key {
+                print_new_recovery_key(key);
+            }
         }
         UserCommand::ClearLock { username } => {
             staff::clear_throttle(clinic, session, &username)?;

@@ -326,25 +326,22 @@ impl Clinic {
         Ok(())
     }
 
-    /// Re-encrypts the database under a new key (admins only, with their password again). Returns the new
-    /// recovery key, to show once.
+    /// Re-encrypts the database under a new key and issues a new recovery key (admins only, with their password
+    /// again); returns the key, to show and print once. This is also how a lost recovery sheet is replaced:
+    /// the old sheet, and any old copy of `galen.keys`, open nothing of today's database.
     pub fn rotate_key(&mut self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
         let actor = self.authorize(session, Action::KeyRotate, None)?;
-        self.recheck_admin_password(session, password)?;
-        let recovery = self.vault.rotate_key(&mut self.store, &session.username, password)?;
-        tracing::info!(user_id = session.user_id, "database key rotated");
+        let recovery = self.rekey(session, password)?;
         self.audit(&actor, "key.rotate", ("clinic", ""), Outcome::Ok)?;
         Ok(recovery)
     }
 
-    /// Issues a new recovery key (admins only, with their password again), e.g. when the printed sheet is
-    /// lost. The old key stops opening the database at once. Returns the new key, to show and print once.
-    pub fn replace_recovery_key(&self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
-        let actor = self.authorize(session, Action::KeyRotate, None)?;
+    /// Re-keys the database (see `Vault::rotate_key`) once the signed-in admin's password checks. The caller has
+    /// authorized the operation and audits it as `key.rotate`.
+    pub(crate) fn rekey(&mut self, session: &Session, password: &str) -> Result<RecoveryKey, Error> {
         self.recheck_admin_password(session, password)?;
-        let recovery = self.vault.replace_recovery_key(&session.username, password)?;
-        tracing::info!(user_id = session.user_id, "recovery key replaced");
-        self.audit(&actor, "key.recovery_replaced", ("clinic", ""), Outcome::Ok)?;
+        let recovery = self.vault.rotate_key(&mut self.store, &session.username, password)?;
+        tracing::info!(user_id = session.user_id, "database key rotated");
         Ok(recovery)
     }
 

@@ -57,17 +57,8 @@ impl KeyFile {
         self.admin_wraps.push(AdminWrap { username: username.into(), kdf, sealed });
     }
 
-    pub fn remove_admin_wrap(&mut self, username: &str) {
-        self.admin_wraps.retain(|w| w.username != username);
-    }
-
     pub fn has_admin_wrap(&self, username: &str) -> bool {
         self.admin_wraps.iter().any(|w| w.username == username)
-    }
-
-    pub fn set_recovery_wrap(&mut self, dek: &Dek, recovery: &RecoveryKey) {
-        self.recovery_wrap =
-            crypto::seal(recovery.wrapping_key().expose(), &aad(&self.db_id, "recovery"), dek.expose());
     }
 
     /// Whether `dek` is this database's key.

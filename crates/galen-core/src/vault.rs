@@ -247,28 +247,12 @@ impl Vault {
         kf.save(&self.key_file_path())
     }
 
-    /// Removes `username`'s wrap (an admin disabled or demoted).
-    pub(crate) fn remove_admin_password(&self, username: &str) -> Result<()> {
-        let mut kf = self.key_file()?;
-        kf.remove_admin_wrap(username);
-        kf.save(&self.key_file_path())
-    }
-
     /// Re-keys the database under a fresh key (`PRAGMA rekey`) and replaces every wrap: the rotating admin's,
     /// a new recovery key (returned, to show once) and the keyring entry. Other admins' wraps are dropped,
-    /// because their passwords are not at hand; each gets a new one at their next admin unlock.
+    /// because their passwords are not at hand; each gets a new one at their next sign-in. This is how any
+    /// wrap is revoked: an old copy of `galen.keys` holds only the old key, which no longer opens the file.
     ///
     /// The admin's password is checked against the current wrap first, so a stolen open session cannot rotate.
-    /// A new recovery key for the same database key; the old one stops working (the admin's password again).
-    pub(crate) fn replace_recovery_key(&self, admin_username: &str, admin_password: &str) -> Result<RecoveryKey> {
-        let mut kf = self.key_file()?;
-        let dek = kf.unwrap_with_admin(admin_username, admin_password)?;
-        let recovery = RecoveryKey::generate();
-        kf.set_recovery_wrap(&dek, &recovery);
-        kf.save(&self.key_file_path())?;
-        Ok(recovery)
-    }
-
     pub(crate) fn rotate_key(
         &self,
         store: &mut Store,

@@ -1,5 +1,6 @@
 //! The admin screens: staff accounts, the audit log, backup and restore, settings.
 
+use crate::commands::printing::shown;
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::settings::{self, PaperSize};
@@ -178,21 +179,66 @@ pub async fn staff_create(state: State<'_, AppState>, form: NewStaffForm) -> Res
     state.with_session(|c, s| Ok(staff::add(c, s, &form.into())?.into()))
 }
 
+/// An account after a change, and the new recovery key when the change re-keyed the database (an admin disabled).
+#[derive(Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffChangedDto {
+    pub member: StaffDto,
+    pub new_recovery_key: Option<String>,
+}
+
+impl std::fmt::Debug for StaffChangedDto {
+    // The recovery key never prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffChangedDto").field("member", &self.member).finish_non_exhaustive()
+    }
+}
+
+/// `password` is the signed-in admin's own, needed when the change takes an admin's access away.
 #[tauri::command]
 #[specta::specta]
 pub async fn staff_set_active(
     state: State<'_, AppState>,
     username: String,
     active: bool,
-) -> Result<StaffDto, ApiError> {
-    state.with_session(|c, s| Ok(staff::set_active(c, s, &username, active)?.into()))
+    password: Option<String>,
+) -> Result<StaffChangedDto, ApiError> {
+    state.with_session_mut(|c, s| {
+        let done = staff::set_active(c, s, &username, active, password.as_deref())?;
+        Ok(StaffChangedDto { member: done.value.into(), new_recovery_key: done.new_recovery_key.as_ref().map(shown) })
+    })
 }
 
-/// Returns the temporary password, to hand to the user once.
+/// The temporary password to hand to the user once, and the new recovery key when an admin was reset.
+#[derive(Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetDto {
+    pub temporary_password: String,
+    pub new_recovery_key: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordResetDto {
+    // Neither secret prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordResetDto").finish_non_exhaustive()
+    }
+}
+
+/// `password` is the signed-in admin's own, needed when resetting an admin.
 #[tauri::command]
 #[specta::specta]
-pub async fn staff_reset_password(state: State<'_, AppState>, username: String) -> Result<String, ApiError> {
-    state.with_session(|c, s| Ok(staff::reset_password(c, s, &username)?.expose().clone()))
+pub async fn staff_reset_password(
+    state: State<'_, AppState>,
+    username: String,
+    password: Option<String>,
+) -> Result<PasswordResetDto, ApiError> {
+    state.with_session_mut(|c, s| {
+        let reset = staff::reset_password(c, s, &username, password.as_deref())?;
+        Ok(PasswordResetDto {
+            temporary_password: reset.value.expose().clone(),
+            new_recovery_key: reset.new_recovery_key.as_ref().map(shown),
+        })
+    })
 }
 
 #[tauri::command]

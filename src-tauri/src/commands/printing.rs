@@ -91,9 +91,15 @@ pub async fn printout_print(state: State<'_, AppState>, what: PrintoutDto) -> Re
     Ok(printed.into())
 }
 
-/// Issues a new recovery key (admins, with their password again); the old one stops working.
+/// Re-keys the database and issues a new recovery key (admins, with their password again); the old one, and old
+/// copies of the key file, stop working.
 #[tauri::command]
 #[specta::specta]
 pub async fn recovery_key_replace(state: State<'_, AppState>, password: String) -> Result<String, ApiError> {
-    state.with_session(|c, s| Ok(c.replace_recovery_key(s, &password)?.display_secret().expose().clone()))
+    state.with_session_mut(|c, s| Ok(shown(&c.rotate_key(s, &password)?)))
+}
+
+/// A new recovery key as the admin sees it once, to write down or print.
+pub fn shown(key: &RecoveryKey) -> String {
+    key.display_secret().expose().clone()
 }

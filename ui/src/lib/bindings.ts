@@ -21,9 +21,10 @@ export const commands = {
 	changePassword: (currentPassword: string, newPassword: string) => typedError<SessionDto, ApiError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword })),
 	staffList: () => typedError<StaffDto[], ApiError>(__TAURI_INVOKE("staff_list")),
 	staffCreate: (form: NewStaffForm) => typedError<StaffDto, ApiError>(__TAURI_INVOKE("staff_create", { form })),
-	staffSetActive: (username: string, active: boolean) => typedError<StaffDto, ApiError>(__TAURI_INVOKE("staff_set_active", { username, active })),
-	/**  Returns the temporary password, to hand to the user once. */
-	staffResetPassword: (username: string) => typedError<string, ApiError>(__TAURI_INVOKE("staff_reset_password", { username })),
+	/**  `password` is the signed-in admin's own, needed when the change takes an admin's access away. */
+	staffSetActive: (username: string, active: boolean, password: string | null) => typedError<StaffChangedDto, ApiError>(__TAURI_INVOKE("staff_set_active", { username, active, password })),
+	/**  `password` is the signed-in admin's own, needed when resetting an admin. */
+	staffResetPassword: (username: string, password: string | null) => typedError<PasswordResetDto, ApiError>(__TAURI_INVOKE("staff_reset_password", { username, password })),
 	staffClearLock: (username: string) => typedError<null, ApiError>(__TAURI_INVOKE("staff_clear_lock", { username })),
 	auditList: (beforeId: number | null, limit: number) => typedError<AuditEntryDto[], ApiError>(__TAURI_INVOKE("audit_list", { beforeId, limit })),
 	auditVerify: () => typedError<AuditVerifyDto, ApiError>(__TAURI_INVOKE("audit_verify")),
@@ -62,7 +63,10 @@ export const commands = {
 	printoutSave: (what: PrintoutDto, path: string) => typedError<string, ApiError>(__TAURI_INVOKE("printout_save", { what, path })),
 	/**  Prints through CUPS, or opens the PDF viewer, or says where the PDF was saved. */
 	printoutPrint: (what: PrintoutDto) => typedError<PrintedDto, ApiError>(__TAURI_INVOKE("printout_print", { what })),
-	/**  Issues a new recovery key (admins, with their password again); the old one stops working. */
+	/**
+	 *  Re-keys the database and issues a new recovery key (admins, with their password again); the old one, and old
+	 *  copies of the key file, stop working.
+	 */
 	recoveryKeyReplace: (password: string) => typedError<string, ApiError>(__TAURI_INVOKE("recovery_key_replace", { password })),
 	/**  This clinic's site identity, if made. */
 	siteIdentity: () => typedError<SiteIdentityDto | null, ApiError>(__TAURI_INVOKE("site_identity")),
@@ -378,6 +382,12 @@ export type PartnerPreviewDto = {
 	safetyNumber: string,
 };
 
+/**  The temporary password to hand to the user once, and the new recovery key when an admin was reset. */
+export type PasswordResetDto = {
+	temporaryPassword: string,
+	newRecoveryKey: string | null,
+};
+
 export type PatientDto = {
 	id: number,
 	mrn: string,
@@ -584,6 +594,12 @@ export type SiteIdentityDto = {
 	safetyNumber: string,
 	/**  The day the client certificate expires (YYYY-MM-DD). */
 	certificateValidUntil: string | null,
+};
+
+/**  An account after a change, and the new recovery key when the change re-keyed the database (an admin disabled). */
+export type StaffChangedDto = {
+	member: StaffDto,
+	newRecoveryKey: string | null,
 };
 
 export type StaffDto = {

@@ -197,6 +197,22 @@ fn key_rotate_prints_a_new_recovery_key_that_works() {
     ok(galen(&data, &["unlock", "--recovery-key"], &format!("{new}\n")));
 }
 
+/// Disabling an admin re-keys the database: the command prints a new recovery key and the old one stops opening it.
+#[test]
+fn disabling_an_admin_prints_a_new_recovery_key_and_retires_the_old() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    let old = init(&data);
+    ok(add_user(&data, &["--username", "bea", "--name", "Bea Admin", "--role", "admin"], "second admin password"));
+    let out = ok(as_admin(&data, &["user", "disable", "bea"], ""));
+    assert!(out.contains("Disabled bea.") && out.contains("no longer opens the database"), "{out}");
+    let new = out.lines().map(str::trim).find(|l| l.len() == 39 && l.matches('-').count() == 7).expect("new key");
+    assert_ne!(new, old);
+    wipe_keyring(&data);
+    fails(galen(&data, &["unlock", "--recovery-key"], &format!("{old}\n")));
+    ok(galen(&data, &["unlock", "--recovery-key"], &format!("{new}\n")));
+}
+
 #[test]
 fn admin_manages_staff_and_the_audit_log_from_the_cli() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -251,7 +251,7 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
 
 #[test]
 fn only_an_active_doctor_with_the_password_and_acknowledged_warnings_signs() {
-    let (_fx, clinic, admin) = new_clinic();
+    let (_fx, mut clinic, admin) = new_clinic();
     let doc = doctor(&clinic, &admin);
     let nurse = staff_session(&clinic, &admin, "nur", Role::Nurse);
     let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
@@ -281,7 +281,7 @@ fn only_an_active_doctor_with_the_password_and_acknowledged_warnings_signs() {
     let signed = documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("acknowledged, the doctor signs");
     assert!(matches!(documents::update_draft(&clinic, &doc, signed.id, rx(&clinic)), Err(Error::AlreadySigned { .. })));
 
-    staff::set_active(&clinic, &admin, "rui", false).expect("disable the doctor");
+    staff::set_active(&mut clinic, &admin, "rui", false, None).expect("disable the doctor");
     let other = documents::create_draft(&clinic, &nurse, pid, rx(&clinic)).expect("draft");
     assert!(matches!(documents::sign(&clinic, &doc, other.id, DOC_PW, true), Err(Error::AccountDisabled)), "disabled");
     assert!(

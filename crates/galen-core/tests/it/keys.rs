@@ -1,7 +1,7 @@
 //! The key hierarchy over time: admin password changes and key rotation.
 
 use crate::support::*;
-use galen_core::{Clinic, Error, Role, StoreError};
+use galen_core::{staff, Clinic, Error, Role, StoreError};
 
 #[test]
 fn changing_the_admin_password_rewraps_the_key() {
@@ -52,14 +52,47 @@ fn rotation_rekeys_the_database_and_replaces_every_wrap() {
 
 #[test]
 fn a_second_admin_gets_an_unlock_wrap_and_loses_it_when_disabled() {
-    let (fx, clinic, admin) = new_clinic();
+    let (fx, mut clinic, admin) = new_clinic();
     let _bea = staff_session(&clinic, &admin, "bea", Role::Admin);
     assert!(fx.vault.key_file().expect("kf").has_admin_wrap("bea"), "a new admin can unlock the database");
-    galen_core::staff::set_active(&clinic, &admin, "bea", false).expect("disable");
-    assert!(!fx.vault.key_file().expect("kf").has_admin_wrap("bea"), "a disabled admin's wrap is removed");
+
+    match staff::set_active(&mut clinic, &admin, "bea", false, None) {
+        Err(Error::Invalid(e)) => assert_eq!(e.0[0].field, "password", "re-keying needs the acting admin's password"),
+        other => panic!("disabling an admin without a password must be refused: {other:?}"),
+    }
+    let e = staff::set_active(&mut clinic, &admin, "bea", false, Some("not my password")).expect_err("wrong");
+    assert!(matches!(e, Error::Store(StoreError::WrongAdminPassword)), "{e:?}");
+    let bea = staff::list(&clinic, &admin).expect("list").into_iter().find(|m| m.username == "bea").expect("bea");
+    assert!(bea.active, "a refused change changes nothing");
+
+    let done = staff::set_active(&mut clinic, &admin, "bea", false, Some(PASSWORD)).expect("disable");
+    assert!(!done.value.active);
+    let recovery = done.new_recovery_key.expect("disabling an admin re-keys and issues a new recovery key");
+    let kf = fx.vault.key_file().expect("kf");
+    assert!(!kf.has_admin_wrap("bea"), "a disabled admin's wrap is gone");
+    assert!(matches!(kf.unwrap_with_recovery(&fx.recovery), Err(StoreError::WrongRecoveryKey)), "old sheet retired");
     drop(clinic);
     wipe_keyring_entry(&fx);
     assert!(fx.vault.unlock_with_admin("bea", PASSWORD).is_err());
+    drop(fx.vault.unlock_with_recovery(&recovery).expect("the new recovery key opens the database"));
+}
+
+#[test]
+fn only_revoking_an_admin_rekeys_and_nobody_resets_their_own_password() {
+    let (fx, mut clinic, admin) = new_clinic();
+    staff_session(&clinic, &admin, "rec", Role::Receptionist);
+    let before = fx.vault.key_file().expect("kf");
+    let done = staff::set_active(&mut clinic, &admin, "rec", false, None).expect("no password needed");
+    assert!(done.new_recovery_key.is_none());
+    let reset = staff::reset_password(&mut clinic, &admin, "rec", None).expect("no password needed");
+    assert!(reset.new_recovery_key.is_none());
+    let after = fx.vault.key_file().expect("kf");
+    assert!(after.unwrap_with_recovery(&fx.recovery).is_ok_and(|k| before.matches(&k)), "the key is unchanged");
+
+    match staff::reset_password(&mut clinic, &admin, ADMIN, Some(PASSWORD)) {
+        Err(Error::Invalid(e)) => assert_eq!(e.0[0].field, "username"),
+        other => panic!("an admin changes their own password, never resets it: {other:?}"),
+    }
 }
 
 #[test]

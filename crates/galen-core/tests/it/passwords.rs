@@ -57,9 +57,9 @@ fn short_and_common_passwords_are_refused_with_a_clear_message() {
 
 #[test]
 fn a_reset_password_must_be_changed_before_anything_else() {
-    let (_fx, clinic, admin) = new_clinic();
+    let (_fx, mut clinic, admin) = new_clinic();
     staff_session(&clinic, &admin, "rec", Role::Receptionist);
-    let temporary = staff::reset_password(&clinic, &admin, "rec").expect("reset");
+    let temporary = staff::reset_password(&mut clinic, &admin, "rec", None).expect("reset").value;
     assert!(clinic.login("rec", PASSWORD).is_err(), "the old password stops working");
     let session = clinic.login("rec", temporary.expose()).expect("the temporary password signs in");
     assert!(session.info().must_change_password);

@@ -259,7 +259,7 @@ fn the_patient_card_barcodes_read_back_as_the_mrn() {
 /// old key no longer prints (nor opens anything).
 #[test]
 fn the_recovery_sheet_prints_only_the_current_key() {
-    let (fx, clinic, admin) = new_clinic();
+    let (fx, mut clinic, admin) = new_clinic();
     let original = fx.recovery.display_secret().expose().clone();
     let key = galen_core::RecoveryKey::parse(&original).expect("key");
     let sheet = pdf::recovery_sheet(&clinic, &key).expect("the current key prints");
@@ -277,9 +277,9 @@ fn the_recovery_sheet_prints_only_the_current_key() {
     }
 
     let doc = doctor(&clinic, &admin);
-    assert!(matches!(clinic.replace_recovery_key(&doc, DOC_PW), Err(Error::Denied { .. })));
-    assert!(clinic.replace_recovery_key(&admin, "not the password").is_err());
-    let new = clinic.replace_recovery_key(&admin, PASSWORD).expect("a new key");
+    assert!(matches!(clinic.rotate_key(&doc, DOC_PW), Err(Error::Denied { .. })));
+    assert!(clinic.rotate_key(&admin, "not the password").is_err());
+    let new = clinic.rotate_key(&admin, PASSWORD).expect("a new key");
     assert!(pdf::recovery_sheet(&clinic, &new).is_ok());
     assert!(pdf::recovery_sheet(&clinic, &key).is_err(), "the replaced key is dead");
     assert!(fx.vault.unlock_with_recovery(&key).is_err());

@@ -64,9 +64,9 @@ fn the_lockout_survives_reopening_the_database_and_an_admin_can_clear_it() {
 
 #[test]
 fn disabled_accounts_get_the_generic_answer() {
-    let (_fx, clinic, admin) = new_clinic();
+    let (_fx, mut clinic, admin) = new_clinic();
     let rec = staff_session(&clinic, &admin, "rec", Role::Receptionist);
-    staff::set_active(&clinic, &admin, "rec", false).expect("disable");
+    staff::set_active(&mut clinic, &admin, "rec", false, None).expect("disable");
     let e = clinic.login("rec", PASSWORD).expect_err("disabled");
     assert!(matches!(e, Error::WrongCredentials), "no hint the account exists: {e:?}");
     let e = clinic.authorize(&rec, galen_core::Action::PatientSearch, None).expect_err("open session stops too");
@@ -122,11 +122,11 @@ fn wrong_current_passwords_when_changing_ones_own_are_throttled() {
 }
 
 #[test]
-fn wrong_admin_passwords_to_replace_the_recovery_key_are_throttled() {
-    let (_fx, clinic, admin, _clock) = new_clinic_with_clock();
-    let last = (0..6).map(|_| clinic.replace_recovery_key(&admin, "not the admin password").expect_err("wrong")).last();
+fn wrong_admin_passwords_to_rotate_the_key_are_throttled() {
+    let (_fx, mut clinic, admin, _clock) = new_clinic_with_clock();
+    let last = (0..6).map(|_| clinic.rotate_key(&admin, "not the admin password").expect_err("wrong")).last();
     assert!(matches!(last, Some(Error::Throttled { .. })), "{last:?}");
-    let e = clinic.replace_recovery_key(&admin, PASSWORD).expect_err("locked");
+    let e = clinic.rotate_key(&admin, PASSWORD).expect_err("locked");
     assert!(matches!(e, Error::Throttled { .. }), "the right password waits too: {e:?}");
 }
 
