@@ -7,8 +7,10 @@ use galen_core::staff::{self, NewStaff};
 use galen_core::{sync, Clinic, Role, Session, Vault};
 use galen_partner::{store, tls};
 use galen_proto::certs::{self, Leaf};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use tempfile::TempDir;
 
@@ -141,5 +143,127 @@ impl ClinicDir {
 
     pub fn status(&self) -> sync::Status {
         sync::status(&self.clinic, &self.admin).expect("status")
+    }
+
+    /// Pairs this clinic with a partner run by the real binary, as its admin would.
+    pub fn pair_with_binary(&self, partner: &BinaryPartner) {
+        let file = partner.run(&["pairing-file"]);
+        let number = galen_proto::pairing::PairingFile::read(&file).expect("read").safety_number;
+        sync::pair(&self.clinic, &self.admin, &file, &partner.url(), &number).expect("clinic pairs the partner");
+    }
+}
+
+/// A partner run by the real `galen-partner` binary, as an operator runs it: a configuration file in a temporary
+/// folder (paths relative to it), a free port on 127.0.0.1.
+pub struct BinaryPartner {
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+impl BinaryPartner {
+    /// A configuration only: nothing is made yet.
+    pub fn configured() -> BinaryPartner {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let config = dir.path().join("partner.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ncertificate = \"server.pem\"\nprivate_key = \"server.key\"\n\
+                 database = \"partner.db\"\nrelay = true\n"
+            ),
+        )
+        .expect("config");
+        BinaryPartner { dir, config, port }
+    }
+
+    /// A configuration and `galen-partner init`.
+    pub fn init(name: &str) -> BinaryPartner {
+        let partner = BinaryPartner::configured();
+        partner.run(&["init", "--name", name, "--host", "127.0.0.1"]);
+        partner
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs the binary with these arguments; its stdout and stderr.
+    pub fn output(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_galen-partner"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .output()
+            .expect("galen-partner runs")
+    }
+
+    /// Runs the binary, which must succeed; what it said (stdout, then stderr).
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        let text = said(&out);
+        assert!(out.status.success(), "galen-partner {args:?} must succeed: {text}");
+        text
+    }
+
+    /// Runs the binary, which must fail; what it said.
+    pub fn refuses(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        let text = said(&out);
+        assert!(!out.status.success(), "galen-partner {args:?} must fail: {text}");
+        text
+    }
+
+    /// Pairs a clinic the way the operator does: the clinic's file and the number its people read out.
+    pub fn pair(&self, clinic: &ClinicDir) {
+        let file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("clinic pairing file");
+        let path = self.path(&format!("{}.galen-pairing", file.site.replace(' ', "-")));
+        std::fs::write(&path, serde_json::to_string(&file).expect("json")).expect("write");
+        self.run(&["pair", &path.display().to_string(), "--safety-number", &file.safety_number]);
+    }
+
+    /// `galen-partner serve` in the background, until the returned guard drops.
+    pub fn serve(&self) -> Server {
+        Server::start(&self.config)
+    }
+}
+
+fn said(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `galen-partner serve` in the background until dropped (its output kept open, so it never writes to a closed
+/// pipe).
+pub struct Server {
+    child: Child,
+    _output: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    fn start(config: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_galen-partner"))
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        out.read_line(&mut line).expect("read");
+        assert!(line.contains("listening on"), "the server starts: {line}");
+        Server { child, _output: out }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
