@@ -22,6 +22,7 @@
 //! ```
 
 pub mod config;
+pub mod files;
 pub mod store;
 pub mod tls;
 

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use galen_partner::{config::Config, store, tls};
+use galen_partner::{config::Config, files, store, tls};
 use galen_proto::certs::{self, Leaf};
 use galen_proto::pairing::PairingFile;
 use std::io::{BufRead, Write};
@@ -115,7 +115,7 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
         time::OffsetDateTime::now_utc(),
     )?;
     store::init(&conn, name, &issued.ca_cert, &issued.ca_key)?;
-    write_file(&config.private_key, &issued.leaf_key, 0o640)?;
+    write_file(&config.private_key, &issued.leaf_key, files::OWNER_ONLY)?;
     write_file(&config.certificate, &issued.leaf_cert, 0o644)?;
     println!("Created the identity of {name}: {} and {}.", config.certificate.display(), config.private_key.display());
     println!("Next: `galen-partner pairing-file --out partner.galen-pairing` and give it to each clinic.");
@@ -130,7 +130,7 @@ fn renew_certificate(config: &Config) -> Result<()> {
     let (cert, key) = certs::renew(&ca_cert, &ca_key, &old, time::OffsetDateTime::now_utc())?;
     // The key first: a crash between the two leaves the old certificate with a key it does not match, which
     // `--check` reports, rather than a certificate whose key is lost.
-    write_file(&config.private_key, &key, 0o640)?;
+    write_file(&config.private_key, &key, files::OWNER_ONLY)?;
     write_file(&config.certificate, &cert, 0o644)?;
     println!("Renewed {}: valid until {}.", config.certificate.display(), expiry(&cert));
     println!("Restart the server to use it:\n  systemctl restart galen-partner");
@@ -141,20 +141,9 @@ fn expiry(cert: &str) -> String {
     certs::expires_at(cert).map_or_else(|| "?".into(), |at| at.date().to_string())
 }
 
-/// Writes a file whole or not at all (a temporary file renamed over it), readable as `mode` says.
+/// Writes a file whole or not at all (a new temporary file renamed over it), with this mode from its first byte.
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".new");
-    let temp = PathBuf::from(temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    let mut file = options.open(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    files::write_atomically(path, text.as_bytes(), mode).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<()> {

@@ -4,7 +4,8 @@
 use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
 use galen_proto::pairing::PairingFile;
 use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
-use rusqlite::{Connection, OptionalExtension};
+use crate::files;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
@@ -64,6 +65,15 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error("cannot {action} {}: {source}", path.display())]
+    File { action: &'static str, path: std::path::PathBuf, source: std::io::Error },
+}
+
+impl StoreError {
+    fn file(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = path.to_owned();
+        move |source| StoreError::File { action, path, source }
+    }
 }
 
 /// A paired clinic.
@@ -110,14 +120,15 @@ impl std::fmt::Debug for Partner {
     }
 }
 
-/// Opens (creating if needed, readable by its owner only) the database file.
+/// Opens the database file, creating it if needed. It is owner-only from its first byte (SQLite would create it
+/// 0644 and leave it so for a moment); SQLite gives its -wal and -shm files the same mode when it creates them,
+/// and any made looser by an earlier version are tightened.
 pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    files::create_new(path, files::OWNER_ONLY).map_err(StoreError::file("create", path))?;
+    for file in [path.to_owned(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+        files::restrict_to_owner(&file).map_err(StoreError::file("restrict the permissions of", &file))?;
     }
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
     // Databases made before the CA key was kept (so certificates could be renewed) lack its column.
@@ -129,6 +140,13 @@ pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
         conn.execute_batch("ALTER TABLE identity ADD COLUMN server_ca_key TEXT")?;
     }
     Ok(conn)
+}
+
+/// SQLite's companion file of the database at `path` ("-wal", "-shm").
+fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
 }
 
 /// Creates the partner's identity: its OpenPGP key and the CA that issued its server certificate, whose key is

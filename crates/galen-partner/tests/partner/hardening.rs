@@ -1,0 +1,79 @@
+//! The partner hardened (security review, finding 10): owner-only files from their first byte, per-site rate
+//! limits, bounded retention of nonces and refusals, unpairing a clinic, and the database encrypted at rest.
+
+use crate::support::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+/// Every file in `dir` the traced process created (opened with O_CREAT), with the mode it asked for, read from
+/// an strace log (`openat(AT_FDCWD, "/path", O_RDWR|O_CREAT|O_CLOEXEC, 0644) = 3`).
+fn created_in(trace: &str, dir: &Path) -> Vec<(String, u32)> {
+    let prefix = format!("{}/", dir.display());
+    trace
+        .lines()
+        .filter(|line| line.contains("O_CREAT"))
+        .filter_map(|line| {
+            let (_, rest) = line.split_once('"')?;
+            let (path, rest) = rest.split_once('"')?;
+            let name = path.strip_prefix(&prefix)?;
+            let args: Vec<&str> = rest.split(", ").collect();
+            let flags = args.iter().position(|a| a.contains("O_CREAT"))?;
+            let digits: String = args.get(flags + 1)?.chars().take_while(char::is_ascii_digit).collect();
+            Some((name.to_owned(), u32::from_str_radix(&digits, 8).ok()?))
+        })
+        .collect()
+}
+
+/// `galen-partner init` under `umask 000` (the most permissive a service manager or a careless shell could
+/// give), traced: every file it creates asks for 0600 in the very call that creates it, so no other account
+/// could open it even for a moment, and each ends 0600. Only the certificate (public) may be readable.
+#[test]
+fn init_creates_the_database_and_key_files_owner_only_from_their_first_byte_even_under_umask_000() {
+    let partner = BinaryPartner::configured();
+    let trace = std::env::temp_dir().join(format!("galen-partner-init-{}.strace", std::process::id()));
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-s", "4096", "-e", "trace=open,openat,creat", "-o"])
+        .arg(&trace)
+        .args(["sh", "-c", "umask 000; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_galen-partner"))
+        .arg("--config")
+        .arg(&partner.config)
+        .args(["init", "--name", "Hospital Central", "--host", "127.0.0.1"])
+        .status()
+        .expect("strace runs (apt-get install strace)");
+    let log = std::fs::read_to_string(&trace).expect("trace");
+    let _ = std::fs::remove_file(&trace);
+    assert!(status.success(), "init succeeds");
+
+    let created = created_in(&log, partner.dir.path());
+    let names: Vec<&str> = created.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in ["partner.db", "partner.db-wal", "server.key.new"] {
+        assert!(names.contains(&expected), "init creates {expected}: {created:?}");
+    }
+    for (name, asked) in &created {
+        if !name.starts_with("server.pem") {
+            assert_eq!(*asked, 0o600, "{name} must be owner-only from the call that creates it, not chmod'ed later");
+        }
+    }
+    for name in ["partner.db", "server.key"] {
+        assert_eq!(mode(&partner.path(name)), 0o600, "{name} ends owner-only");
+    }
+}
+
+/// A crash can leave the temporary file a key is written through; whatever its mode, the key written next is
+/// owner-only (a file opened without create_new keeps the mode it had).
+#[test]
+fn a_leftover_temporary_file_never_lends_its_loose_mode_to_a_renewed_key() {
+    let partner = BinaryPartner::init("Hospital Central");
+    let leftover = partner.path("server.key.new");
+    std::fs::write(&leftover, "half a key from a crash").expect("write");
+    std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    partner.run(&["renew-certificate"]);
+    assert_eq!(mode(&partner.path("server.key")), 0o600, "the renewed key is owner-only, whatever was left behind");
+    assert!(!leftover.exists(), "the temporary file became the key");
+}
