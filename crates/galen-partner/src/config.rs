@@ -1,10 +1,11 @@
 //! The server's configuration file (TOML). Paths are as written, or relative to the file's folder.
 
+use crate::rate::RateLimit;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address and port to listen on, e.g. "0.0.0.0:8443".
@@ -19,6 +20,20 @@ pub struct Config {
     /// hospital or registry that only collects: clinics then never see each other's patients.
     #[serde(default)]
     pub relay: bool,
+    /// Requests (pushes and pulls) each paired clinic may make at once; beyond its budget it gets HTTP 429.
+    #[serde(default = "default_burst")]
+    pub rate_limit_burst: u32,
+    /// Requests per second that refill each clinic's budget.
+    #[serde(default = "default_per_second")]
+    pub rate_limit_per_second: f64,
+}
+
+fn default_burst() -> u32 {
+    RateLimit::DEFAULT.burst
+}
+
+fn default_per_second() -> f64 {
+    RateLimit::DEFAULT.per_second
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +50,9 @@ impl Config {
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         let mut config: Config =
             toml::from_str(&text).map_err(|e| ConfigError::Invalid { path: path.to_owned(), reason: e.to_string() })?;
+        if let Some(reason) = config.rate_limit().problem() {
+            return Err(ConfigError::Invalid { path: path.to_owned(), reason: reason.into() });
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut config.certificate, &mut config.private_key, &mut config.database] {
             if p.is_relative() {
@@ -42,6 +60,11 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// Each paired clinic's request budget.
+    pub fn rate_limit(&self) -> RateLimit {
+        RateLimit { burst: self.rate_limit_burst, per_second: self.rate_limit_per_second }
     }
 
     /// Reads the server's certificate chain and private key.
@@ -82,6 +105,16 @@ mod tests {
         assert_eq!(c.private_key, PathBuf::from("/srv/k.pem"));
         assert_eq!(c.database, dir.path().join("p.db"));
         assert!(!c.relay, "relaying between clinics is off unless asked for");
+        assert_eq!(c.rate_limit(), RateLimit::DEFAULT, "a sensible budget unless set");
+
+        let budget = "rate_limit_burst = 10\nrate_limit_per_second = 1\n";
+        std::fs::write(&path, format!("{}{budget}", std::fs::read_to_string(&path).expect("read"))).expect("write");
+        let c = Config::load(&path).expect("valid");
+        assert_eq!(c.rate_limit(), RateLimit { burst: 10, per_second: 1.0 }, "an integer rate is read as a number");
+        let zero = format!("{}rate_limit_burst = 0\n", "listen = \"127.0.0.1:1\"\ncertificate = \"c\"\nprivate_key = \"k\"\ndatabase = \"d\"\n");
+        std::fs::write(&path, zero).expect("write");
+        let err = Config::load(&path).expect_err("no budget at all").to_string();
+        assert!(err.contains("rate_limit_burst must be at least 1"), "{err}");
 
         std::fs::write(&path, "listen = \"127.0.0.1:8443\"\ncertificat = \"typo.pem\"\n").expect("write");
         let err = Config::load(&path).expect_err("a misspelt key").to_string();

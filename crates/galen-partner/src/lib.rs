@@ -23,12 +23,14 @@
 
 pub mod config;
 pub mod files;
+pub mod rate;
 pub mod store;
 pub mod tls;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Extension, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -45,6 +47,7 @@ pub fn app(partner: Arc<store::Partner>) -> Router {
     Router::new()
         .route(&format!("{API}/health"), get(health))
         .route(&format!("{API}/envelopes"), get(pull).post(push))
+        .route_layer(axum::middleware::from_fn_with_state(partner.clone(), limit_rate))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(partner)
@@ -69,6 +72,23 @@ fn internal(e: impl std::fmt::Display) -> Response {
     // The cause goes to the service log; the caller learns only that it was the server's fault.
     tracing::error!(error = %e, "internal error");
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The partner server failed; try again later.")
+}
+
+/// Spends one request of the calling site's budget before anything of the request is read (`rate.rs`); a caller
+/// that is no paired site is left to the route, which refuses it.
+async fn limit_rate(State(partner): State<Arc<store::Partner>>, request: Request, next: Next) -> Response {
+    let site = request.extensions().get::<tls::Peer>().and_then(|peer| partner.site_for(&peer.certificate));
+    if let Some(Err(wait)) = site.map(|site| partner.admit(site)) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &format!("This clinic sent too many requests; try again in {seconds} s."),
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        return response;
+    }
+    next.run(request).await
 }
 
 /// Why a caller is not a paired site.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 #[derive(Debug, Parser)]
 #[command(version, after_help = "Deployment: installers/partner/README.md")]
 struct Cli {
-    /// The configuration file (TOML: listen, certificate, private_key, database, relay).
+    /// The configuration file (TOML: listen, certificate, private_key, database, relay, rate limits).
     #[arg(long, global = true, default_value = "/etc/galen-partner/partner.toml", env = "GALEN_PARTNER_CONFIG")]
     config: PathBuf,
     /// Check the configuration, the certificates and the paired clinics, then exit.
@@ -170,7 +170,7 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
 
 fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     let conn = store::open_db(&config.database)?;
-    let partner = store::Partner::load(conn, config.relay)?;
+    let partner = store::Partner::load(conn, config.relay)?.with_rate_limit(config.rate_limit());
     let cas: String = partner.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n");
     if partner.sites().is_empty() {
         bail!(

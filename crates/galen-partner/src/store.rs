@@ -5,6 +5,7 @@ use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, Pee
 use galen_proto::pairing::PairingFile;
 use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
 use crate::files;
+use crate::rate::{Limiter, RateLimit};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -112,6 +113,8 @@ pub struct Partner {
     /// Relay each site's records to the other paired sites (an office with two laptops); off for a hospital that
     /// only collects.
     relay: bool,
+    /// Each site's request budget.
+    limiter: Limiter,
 }
 
 impl std::fmt::Debug for Partner {
@@ -253,7 +256,18 @@ impl Partner {
         let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
         let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let sites = sites(&conn)?;
-        Ok(Partner { conn: Mutex::new(conn), key, sites, relay })
+        Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter: Limiter::new(RateLimit::DEFAULT) })
+    }
+
+    /// The same partner with another request budget for each site (the default is [`RateLimit::DEFAULT`]).
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Partner {
+        self.limiter = Limiter::new(limit);
+        self
+    }
+
+    /// Spends one request of `site`'s budget, or says how long until it has one.
+    pub fn admit(&self, site: &Site) -> Result<(), std::time::Duration> {
+        self.limiter.admit(site.id)
     }
 
     pub fn sites(&self) -> &[Site] {

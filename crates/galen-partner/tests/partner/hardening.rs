@@ -2,9 +2,18 @@
 //! limits, bounded retention of nonces and refusals, unpairing a clinic, and the database encrypted at rest.
 
 use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use galen_partner::{store, tls};
+use galen_proto::certs::{self, Leaf};
+use galen_proto::envelope::OwnKey;
+use galen_proto::pairing::PairingFile;
+use rustls::pki_types::pem::PemObject;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use tower::ServiceExt;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
@@ -76,4 +85,73 @@ fn a_leftover_temporary_file_never_lends_its_loose_mode_to_a_renewed_key() {
     partner.run(&["renew-certificate"]);
     assert_eq!(mode(&partner.path("server.key")), 0o600, "the renewed key is owner-only, whatever was left behind");
     assert!(!leftover.exists(), "the temporary file became the key");
+}
+
+/// Pairs a site made by hand and returns what its connections present: its client certificate, as TLS would
+/// hand it to the routes.
+fn paired_site(conn: &rusqlite::Connection, name: &str) -> tls::Peer {
+    let now = time::OffsetDateTime::now_utc();
+    let issued = certs::issue(&format!("{name} CA"), name, Leaf::Client, now).expect("issue");
+    let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
+    let file = PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file");
+    store::pair(conn, &file, &file.safety_number).expect("pair");
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(issued.leaf_cert.as_bytes()).expect("der");
+    tls::Peer { certificate_sha256: name.into(), certificate: Arc::from(der.as_ref()) }
+}
+
+/// A request from `peer`, as the TLS layer passes it on.
+fn from(peer: &tls::Peer, request: axum::http::request::Builder, body: &'static str) -> Request<Body> {
+    let mut request = request.header("content-type", "application/json").body(Body::from(body)).expect("request");
+    request.extensions_mut().insert(peer.clone());
+    request
+}
+
+fn pull(peer: &tls::Peer) -> Request<Body> {
+    from(peer, Request::get("/api/v1/envelopes?after=0"), "")
+}
+
+fn push(peer: &tls::Peer) -> Request<Body> {
+    from(peer, Request::post("/api/v1/envelopes"), r#"{"envelopes": []}"#)
+}
+
+/// A paired clinic that floods the API (a bug, or a stolen certificate) is told to slow down with a JSON 429 once
+/// its budget is spent, pushes and pulls alike; the other clinics are served as before.
+#[tokio::test]
+async fn a_site_that_floods_the_api_gets_429_with_a_json_error_while_other_sites_are_served() {
+    let dir = new_partner();
+    let conn = store::open_db(&dir.db).expect("db");
+    let sol = paired_site(&conn, "Clínica Sol");
+    let mar = paired_site(&conn, "Clínica Mar");
+    let partner = Arc::new(store::Partner::load(conn, true).expect("load"));
+    let app = galen_partner::app(partner);
+
+    let mut served = 0;
+    let refused = loop {
+        let response = app.clone().oneshot(pull(&sol)).await.expect("response");
+        if response.status() != StatusCode::OK || served == 1000 {
+            break response;
+        }
+        served += 1;
+    };
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "a flood is cut short ({served} pulls served)");
+    let burst = galen_partner::rate::RateLimit::DEFAULT.burst as usize;
+    assert!(served >= burst, "a clinic's whole burst is served before any refusal ({served} of {burst})");
+    let wait: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After says when to come back");
+    assert!(wait >= 1, "{wait}");
+    let body = axum::body::to_bytes(refused.into_body(), 64 * 1024).await.expect("body");
+    let body: serde_json::Value = serde_json::from_slice(&body).expect("the refusal is JSON like every error");
+    assert_eq!(body["error"], "rate_limited", "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("too many")), "{body}");
+
+    let response = app.clone().oneshot(push(&sol)).await.expect("response");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "pushes draw on the same budget as pulls");
+    for request in [pull(&mar), push(&mar)] {
+        let response = app.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK, "another clinic's budget is its own");
+    }
 }
