@@ -26,6 +26,13 @@ pub struct Config {
     /// Requests per second that refill each clinic's budget.
     #[serde(default = "default_per_second")]
     pub rate_limit_per_second: f64,
+    /// Days refused envelopes are kept in the `rejections` table for the operator to look into.
+    #[serde(default = "default_keep_rejections_days")]
+    pub keep_rejections_days: u32,
+}
+
+fn default_keep_rejections_days() -> u32 {
+    crate::store::KEEP_REJECTIONS.whole_days() as u32
 }
 
 fn default_burst() -> u32 {
@@ -53,6 +60,10 @@ impl Config {
         if let Some(reason) = config.rate_limit().problem() {
             return Err(ConfigError::Invalid { path: path.to_owned(), reason: reason.into() });
         }
+        if config.keep_rejections_days == 0 {
+            let reason = "keep_rejections_days must be at least 1".into();
+            return Err(ConfigError::Invalid { path: path.to_owned(), reason });
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut config.certificate, &mut config.private_key, &mut config.database] {
             if p.is_relative() {
@@ -65,6 +76,11 @@ impl Config {
     /// Each paired clinic's request budget.
     pub fn rate_limit(&self) -> RateLimit {
         RateLimit { burst: self.rate_limit_burst, per_second: self.rate_limit_per_second }
+    }
+
+    /// How long refused envelopes are kept.
+    pub fn keep_rejections(&self) -> time::Duration {
+        time::Duration::days(self.keep_rejections_days.into())
     }
 
     /// Reads the server's certificate chain and private key.
@@ -106,6 +122,7 @@ mod tests {
         assert_eq!(c.database, dir.path().join("p.db"));
         assert!(!c.relay, "relaying between clinics is off unless asked for");
         assert_eq!(c.rate_limit(), RateLimit::DEFAULT, "a sensible budget unless set");
+        assert_eq!(c.keep_rejections(), time::Duration::days(90), "refusals are kept 90 days unless set");
 
         let budget = "rate_limit_burst = 10\nrate_limit_per_second = 1\n";
         std::fs::write(&path, format!("{}{budget}", std::fs::read_to_string(&path).expect("read"))).expect("write");
@@ -115,6 +132,10 @@ mod tests {
         std::fs::write(&path, zero).expect("write");
         let err = Config::load(&path).expect_err("no budget at all").to_string();
         assert!(err.contains("rate_limit_burst must be at least 1"), "{err}");
+        let base = "listen = \"127.0.0.1:1\"\ncertificate = \"c\"\nprivate_key = \"k\"\ndatabase = \"d\"\n";
+        std::fs::write(&path, format!("{base}keep_rejections_days = 0\n")).expect("write");
+        let err = Config::load(&path).expect_err("refusals forgotten at once").to_string();
+        assert!(err.contains("keep_rejections_days must be at least 1"), "{err}");
 
         std::fs::write(&path, "listen = \"127.0.0.1:8443\"\ncertificat = \"typo.pem\"\n").expect("write");
         let err = Config::load(&path).expect_err("a misspelt key").to_string();

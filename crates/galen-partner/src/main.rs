@@ -170,7 +170,9 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
 
 fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     let conn = store::open_db(&config.database)?;
-    let partner = store::Partner::load(conn, config.relay)?.with_rate_limit(config.rate_limit());
+    let partner = store::Partner::load(conn, config.relay)?
+        .with_rate_limit(config.rate_limit())
+        .with_rejections_kept_for(config.keep_rejections());
     let cas: String = partner.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n");
     if partner.sites().is_empty() {
         bail!(
@@ -198,6 +200,9 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
         );
         return Ok(());
     }
+    // Each push forgets old nonces and refusals too; this covers a partner that has been off for a while.
+    let forgotten = partner.forget_old()?;
+    tracing::info!(nonces = forgotten.nonces, rejections = forgotten.rejections, "forgot old entries");
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = std::net::TcpListener::bind(config.listen)

@@ -58,7 +58,8 @@ const SCHEMA: &str = "
         site_id INTEGER,
         reason  TEXT NOT NULL,
         detail  TEXT NOT NULL
-    ) STRICT;";
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS rejections_at ON rejections (at);";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -115,7 +116,12 @@ pub struct Partner {
     relay: bool,
     /// Each site's request budget.
     limiter: Limiter,
+    /// How long refusals are kept for the operator to look into.
+    keep_rejections: time::Duration,
 }
+
+/// Refusals are kept this long unless the configuration says otherwise (`keep_rejections_days`).
+pub const KEEP_REJECTIONS: time::Duration = time::Duration::days(90);
 
 impl std::fmt::Debug for Partner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -256,7 +262,19 @@ impl Partner {
         let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
         let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let sites = sites(&conn)?;
-        Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter: Limiter::new(RateLimit::DEFAULT) })
+        let limiter = Limiter::new(RateLimit::DEFAULT);
+        Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter, keep_rejections: KEEP_REJECTIONS })
+    }
+
+    /// The same partner keeping refusals this long (the default is [`KEEP_REJECTIONS`]).
+    pub fn with_rejections_kept_for(mut self, keep: time::Duration) -> Partner {
+        self.keep_rejections = keep;
+        self
+    }
+
+    /// Forgets what is no longer needed (see [`forget_old`]); the server runs it at startup, and each push does too.
+    pub fn forget_old(&self) -> Result<Forgotten, StoreError> {
+        forget_old(&self.db(), OffsetDateTime::now_utc(), self.keep_rejections)
     }
 
     /// The same partner with another request budget for each site (the default is [`RateLimit::DEFAULT`]).
@@ -323,9 +341,7 @@ impl Partner {
                 }
             });
         }
-        // A nonce older than twice the window can only come back in an envelope refused as stale.
-        let cutoff = galen_proto::rfc3339(now - envelope::WINDOW * 2);
-        tx.execute("DELETE FROM nonces WHERE seen_at < ?1", [cutoff])?;
+        forget_old(&tx, now, self.keep_rejections)?;
         tx.commit()?;
         Ok(results)
     }
@@ -390,6 +406,23 @@ impl Partner {
         let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
+}
+
+/// How many rows [`forget_old`] deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forgotten {
+    pub nonces: usize,
+    pub rejections: usize,
+}
+
+/// Deletes nonces older than twice the envelope window (an envelope carrying one again is refused as stale
+/// anyway) and refusals older than `keep_rejections`, so the database does not grow without end.
+fn forget_old(conn: &Connection, now: OffsetDateTime, keep_rejections: time::Duration) -> Result<Forgotten, StoreError> {
+    let nonce_cutoff = galen_proto::rfc3339(now - envelope::WINDOW * 2);
+    let nonces = conn.execute("DELETE FROM nonces WHERE seen_at < ?1", [nonce_cutoff])?;
+    let rejection_cutoff = galen_proto::rfc3339(now - keep_rejections);
+    let rejections = conn.execute("DELETE FROM rejections WHERE at < ?1", [rejection_cutoff])?;
+    Ok(Forgotten { nonces, rejections })
 }
 
 /// Stores one opened envelope: refuses a seen nonce, answers a re-sent (site, id, version) as a duplicate, and

@@ -155,3 +155,61 @@ async fn a_site_that_floods_the_api_gets_429_with_a_json_error_while_other_sites
         assert_eq!(response.status(), StatusCode::OK, "another clinic's budget is its own");
     }
 }
+
+/// Plants nonces and refusals `ages` old in the partner's database, each named by its age.
+fn plant(db: &Path, ages: &[(&str, time::Duration)]) {
+    let conn = store::open_db(db).expect("db");
+    let now = time::OffsetDateTime::now_utc();
+    for (name, age) in ages {
+        let at = galen_proto::rfc3339(now - *age);
+        conn.execute("INSERT INTO nonces (nonce, seen_at) VALUES (?1, ?2)", (name, &at)).expect("nonce");
+        conn.execute("INSERT INTO rejections (at, reason, detail) VALUES (?1, 'stale', ?2)", (&at, name))
+            .expect("rejection");
+    }
+}
+
+/// The planted nonces and refusals still in the database.
+fn planted(db: &Path) -> (Vec<String>, Vec<String>) {
+    let conn = store::open_db(db).expect("db");
+    let names = |sql: &str| -> Vec<String> {
+        let mut stmt = conn.prepare(sql).expect("sql");
+        stmt.query_map([], |r| r.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("rows")
+    };
+    (
+        names("SELECT nonce FROM nonces WHERE nonce LIKE 'planted%' ORDER BY nonce"),
+        names("SELECT detail FROM rejections WHERE detail LIKE 'planted%' ORDER BY detail"),
+    )
+}
+
+/// Nonces only matter while an envelope carrying them could still be fresh (twice the envelope window), and
+/// refusals are kept 90 days (`keep_rejections_days`) for the operator to look into: older ones are forgotten
+/// when the server starts and at each push, so a partner's database does not grow for ever.
+#[test]
+fn old_nonces_and_refusals_are_forgotten_at_startup_and_at_each_push() {
+    let partner = BinaryPartner::init("Hospital Central");
+    let clinic = new_clinic("Clínica Sol");
+    partner.pair(&clinic);
+    clinic.pair_with_binary(&partner);
+    let db = partner.path("partner.db");
+    let minutes = time::Duration::minutes;
+    let days = time::Duration::days;
+    plant(&db, &[("planted 1: 30 minutes", minutes(30)), ("planted 2: 5 minutes", minutes(5))]);
+    plant(&db, &[("planted 3: 91 days", days(91)), ("planted 4: 89 days", days(89))]);
+
+    let _server = partner.serve();
+    let (nonces, refusals) = planted(&db);
+    assert_eq!(nonces, ["planted 2: 5 minutes"], "at startup, only a nonce that could still be replayed stays");
+    assert_eq!(
+        refusals,
+        ["planted 1: 30 minutes", "planted 2: 5 minutes", "planted 4: 89 days"],
+        "at startup, refusals of the last 90 days stay"
+    );
+
+    plant(&db, &[("planted 5: 21 minutes", minutes(21)), ("planted 6: 100 days", days(100))]);
+    clinic.register("Hans", "Müller", true);
+    assert_eq!(clinic.sync().pushed, 1);
+    let (nonces, refusals) = planted(&db);
+    assert_eq!(nonces, ["planted 2: 5 minutes"], "a push forgets nonces past twice the window");
+    assert!(!refusals.iter().any(|r| r.contains("100 days")), "a push forgets refusals past 90 days: {refusals:?}");
+    assert!(refusals.iter().any(|r| r.contains("21 minutes")), "recent refusals are kept: {refusals:?}");
+}
