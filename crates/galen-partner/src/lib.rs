@@ -96,6 +96,8 @@ async fn limit_rate(State(partner): State<Arc<store::Partner>>, request: Request
 enum Stranger {
     NoCertificate,
     UnknownSite,
+    /// Unpaired while the server runs (after a restart, TLS refuses it).
+    Unpaired,
 }
 
 impl IntoResponse for Stranger {
@@ -107,6 +109,11 @@ impl IntoResponse for Stranger {
             Stranger::UnknownSite => {
                 error(StatusCode::FORBIDDEN, "unknown_site", "This certificate does not belong to a paired clinic.")
             }
+            Stranger::Unpaired => error(
+                StatusCode::FORBIDDEN,
+                "unpaired",
+                "This clinic is no longer paired with this partner; its operator can pair it again.",
+            ),
         }
     }
 }
@@ -141,6 +148,7 @@ async fn push(
     let work = tokio::task::spawn_blocking(move || partner.receive(&partner.sites()[site], &request.envelopes));
     match work.await {
         Ok(Ok(results)) => Json(PushResponse { results }).into_response(),
+        Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
@@ -169,6 +177,7 @@ async fn pull(
     let work = tokio::task::spawn_blocking(move || partner.pull(&partner.sites()[site], q.after, limit));
     match work.await {
         Ok(Ok((envelopes, more))) => Json(PullResponse { envelopes, more }).into_response(),
+        Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }

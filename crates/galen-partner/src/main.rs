@@ -51,8 +51,15 @@ enum Command {
         #[arg(long)]
         safety_number: Option<String>,
     },
-    /// List the paired clinics.
+    /// List the clinics paired with this partner (id, name, safety number, since when), unpaired ones too.
     Sites,
+    /// Unpair a clinic: its certificate and its envelopes are refused from now on (at once by the running
+    /// server; its certificate in the TLS handshake after a restart). What it sent stays stored, no longer
+    /// relayed. Pairing it again from its pairing file undoes this.
+    Unpair {
+        /// The clinic's id or name, as `galen-partner sites` lists them.
+        site: String,
+    },
     /// Replace the server certificate and key with new ones from this partner's CA (two more years). Clinics
     /// trust the CA, so nobody pairs again; restart the server afterwards.
     RenewCertificate,
@@ -90,9 +97,23 @@ fn main() -> Result<()> {
         Command::RenewCertificate => renew_certificate(&config),
         Command::Sites => {
             let conn = store::open_db(&config.database)?;
-            for s in store::sites(&conn)? {
-                println!("{}\t{}\t{}", s.id, s.name, s.safety_number);
+            for s in store::list_sites(&conn)? {
+                let state = match &s.unpaired_at {
+                    Some(at) => format!("unpaired {at}"),
+                    None => format!("paired {}", s.paired_at),
+                };
+                println!("{}\t{}\t{}\t{state}", s.id, s.name, s.safety_number);
             }
+            Ok(())
+        }
+        Command::Unpair { site } => {
+            let conn = store::open_db(&config.database)?;
+            let unpaired = store::unpair(&conn, &site)?;
+            // The row's unpaired_at (shown by `sites`) is the lasting record; this line is for the journal.
+            tracing::info!(site = unpaired.id, "unpaired");
+            println!("Unpaired {} (id {}): the running server refuses its requests from now on.", unpaired.name, unpaired.id);
+            println!("Restart the server so its certificate is refused in the TLS handshake too:");
+            println!("  systemctl restart galen-partner");
             Ok(())
         }
     }

@@ -31,7 +31,9 @@ const SCHEMA: &str = "
         openpgp_key   TEXT NOT NULL,
         fingerprint   TEXT NOT NULL UNIQUE,
         safety_number TEXT NOT NULL,
-        paired_at     TEXT NOT NULL
+        paired_at     TEXT NOT NULL,
+        -- Set by `galen-partner unpair`: the site is no longer trusted; what it sent stays.
+        unpaired_at   TEXT
     ) STRICT;
     CREATE TABLE IF NOT EXISTS records (
         seq         INTEGER PRIMARY KEY,
@@ -67,6 +69,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The site was unpaired while the server ran (it still passes TLS until a restart).
+    #[error("this site is no longer paired")]
+    NotPaired,
     #[error("cannot {action} {}: {source}", path.display())]
     File { action: &'static str, path: std::path::PathBuf, source: std::io::Error },
 }
@@ -140,15 +145,20 @@ pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
-    // Databases made before the CA key was kept (so certificates could be renewed) lack its column.
-    let has_ca_key: bool =
-        conn.query_row("SELECT count(*) FROM pragma_table_info('identity') WHERE name = 'server_ca_key'", [], |r| {
-            r.get(0)
-        })?;
-    if !has_ca_key {
-        conn.execute_batch("ALTER TABLE identity ADD COLUMN server_ca_key TEXT")?;
-    }
+    // Databases made before the CA key was kept (so certificates could be renewed) lack its column, and those
+    // made before sites could be unpaired lack that one.
+    add_column(&conn, "identity", "server_ca_key", "ALTER TABLE identity ADD COLUMN server_ca_key TEXT")?;
+    add_column(&conn, "sites", "unpaired_at", "ALTER TABLE sites ADD COLUMN unpaired_at TEXT")?;
     Ok(conn)
+}
+
+fn add_column(conn: &Connection, table: &str, column: &str, alter: &str) -> Result<(), StoreError> {
+    let sql = "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2";
+    let has: bool = conn.query_row(sql, [table, column], |r| r.get(0))?;
+    if !has {
+        conn.execute_batch(alter)?;
+    }
+    Ok(())
 }
 
 /// SQLite's companion file of the database at `path` ("-wal", "-shm").
@@ -217,9 +227,14 @@ pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Re
         ));
     }
     let key = PeerKey::from_armored(&file.openpgp_public_key).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    // A site unpaired before may be paired again (from its file, its number confirmed again).
     let added = conn.execute(
-        "INSERT OR IGNORE INTO sites (name, ca_cert, openpgp_key, fingerprint, safety_number, paired_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO sites (name, ca_cert, openpgp_key, fingerprint, safety_number, paired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, ca_cert = excluded.ca_cert,
+             openpgp_key = excluded.openpgp_key, safety_number = excluded.safety_number,
+             paired_at = excluded.paired_at, unpaired_at = NULL
+         WHERE sites.unpaired_at IS NOT NULL",
         (
             &file.site,
             &file.ca_certificate,
@@ -235,8 +250,60 @@ pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Re
     Ok(())
 }
 
+/// A site as `galen-partner sites` lists it, paired or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: i64,
+    pub name: String,
+    pub safety_number: String,
+    pub paired_at: String,
+    pub unpaired_at: Option<String>,
+}
+
+/// Every site ever paired, unpaired ones too.
+pub fn list_sites(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, name, safety_number, paired_at, unpaired_at FROM sites ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Listed {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            safety_number: r.get(2)?,
+            paired_at: r.get(3)?,
+            unpaired_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Unpairs the site `which` names (its id, or its name as `sites` lists it): its certificate and its envelopes
+/// are refused from then on (the running server checks at each request; a restart drops its CA from TLS). What
+/// it sent stays stored, as a record of what was accepted while it was trusted, but is no longer relayed.
+pub fn unpair(conn: &Connection, which: &str) -> Result<Listed, StoreError> {
+    let paired: Vec<Listed> = list_sites(conn)?.into_iter().filter(|s| s.unpaired_at.is_none()).collect();
+    let by_id: Vec<&Listed> = paired.iter().filter(|s| s.id.to_string() == which).collect();
+    let by_name: Vec<&Listed> = paired.iter().filter(|s| s.name == which).collect();
+    let site = match (by_id.as_slice(), by_name.as_slice()) {
+        ([site], _) | ([], [site]) => (*site).clone(),
+        ([], []) => {
+            return Err(StoreError::Invalid(format!(
+                "there is no paired clinic {which}: `galen-partner sites` lists them, with their ids"
+            )))
+        }
+        _ => {
+            return Err(StoreError::Invalid(format!(
+                "several paired clinics are called {which}: unpair one by its id (`galen-partner sites`)"
+            )))
+        }
+    };
+    conn.execute("UPDATE sites SET unpaired_at = ?1 WHERE id = ?2", (now_rfc3339(), site.id))?;
+    Ok(site)
+}
+
+/// The paired sites (not the unpaired ones), ready to check certificates and signatures.
 pub fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
-    let mut stmt = conn.prepare("SELECT id, name, ca_cert, openpgp_key, safety_number FROM sites ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, ca_cert, openpgp_key, safety_number FROM sites WHERE unpaired_at IS NULL ORDER BY id",
+    )?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?)))?
         .collect::<rusqlite::Result<Vec<(i64, String, String, String, String)>>>()?;
@@ -297,6 +364,18 @@ impl Partner {
         self.sites.iter().find(|s| s.issued(certificate))
     }
 
+    /// Refuses a site unpaired since the server started (`galen-partner unpair` runs in another process).
+    fn check_paired(&self, conn: &Connection, site: &Site) -> Result<(), StoreError> {
+        let sql = "SELECT unpaired_at IS NULL FROM sites WHERE id = ?1";
+        let paired: bool = conn.query_row(sql, [site.id], |r| r.get(0)).optional()?.unwrap_or(false);
+        if paired {
+            Ok(())
+        } else {
+            tracing::warn!(site = site.id, "refused a request from an unpaired site");
+            Err(StoreError::NotPaired)
+        }
+    }
+
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll back), so go on.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
@@ -305,6 +384,7 @@ impl Partner {
     /// Opens and stores a batch of envelopes from `site`, one answer each, in order. Each refusal is logged
     /// (stderr and the `rejections` table) with its reason.
     pub fn receive(&self, site: &Site, envelopes: &[String]) -> Result<Vec<PushResult>, StoreError> {
+        self.check_paired(&self.db(), site)?;
         let now = OffsetDateTime::now_utc();
         let candidates: Vec<PeerKey> = self.sites.iter().map(|s| s.key.clone()).collect();
         // The crypto runs before the database lock is taken.
@@ -348,15 +428,17 @@ impl Partner {
 
     /// Records from other sites after `after`, sealed for `site` (only when relaying).
     pub fn pull(&self, site: &Site, after: i64, limit: usize) -> Result<(Vec<Pulled>, bool), StoreError> {
+        self.check_paired(&self.db(), site)?;
         if !self.relay {
             return Ok((Vec::new(), false));
         }
         let rows: Vec<(i64, String, String, u32, String, String)> = {
             let conn = self.db();
+            // An unpaired site's records stay stored but are no longer vouched for, so not passed on.
             let mut stmt = conn.prepare(
                 "SELECT r.seq, r.kind, r.record_id, r.version, r.payload, s.fingerprint
                    FROM records r JOIN sites s ON s.id = r.site_id
-                  WHERE r.seq > ?1 AND r.site_id <> ?2 ORDER BY r.seq LIMIT ?3",
+                  WHERE r.seq > ?1 AND r.site_id <> ?2 AND s.unpaired_at IS NULL ORDER BY r.seq LIMIT ?3",
             )?;
             let rows = stmt
                 .query_map((after, site.id, limit as i64 + 1), |r| {

@@ -4,6 +4,7 @@
 use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use galen_core::sync;
 use galen_partner::{store, tls};
 use galen_proto::certs::{self, Leaf};
 use galen_proto::envelope::OwnKey;
@@ -53,6 +54,7 @@ fn init_creates_the_database_and_key_files_owner_only_from_their_first_byte_even
         .arg("--config")
         .arg(&partner.config)
         .args(["init", "--name", "Hospital Central", "--host", "127.0.0.1"])
+        .stdout(std::process::Stdio::null())
         .status()
         .expect("strace runs (apt-get install strace)");
     let log = std::fs::read_to_string(&trace).expect("trace");
@@ -212,4 +214,61 @@ fn old_nonces_and_refusals_are_forgotten_at_startup_and_at_each_push() {
     assert_eq!(nonces, ["planted 2: 5 minutes"], "a push forgets nonces past twice the window");
     assert!(!refusals.iter().any(|r| r.contains("100 days")), "a push forgets refusals past 90 days: {refusals:?}");
     assert!(refusals.iter().any(|r| r.contains("21 minutes")), "recent refusals are kept: {refusals:?}");
+}
+
+/// How many records the partner holds from the clinic called `name`.
+fn records_from(db: &Path, name: &str) -> i64 {
+    let conn = store::open_db(db).expect("db");
+    let sql = "SELECT count(*) FROM records r JOIN sites s ON s.id = r.site_id WHERE s.name = ?1";
+    conn.query_row(sql, [name], |r| r.get(0)).expect("count")
+}
+
+/// The operator unpairs a clinic by the name `galen-partner sites` shows: the running server refuses its next
+/// request at once (the TLS verifier, built at start, still lets it connect), and after a restart its
+/// certificate is refused in the handshake. The other clinic syncs on, and what the unpaired one sent before
+/// stays stored (no longer passed on to others). `sites` shows when it was unpaired.
+#[test]
+fn an_unpaired_clinic_is_refused_at_once_and_after_a_restart_while_the_other_clinic_syncs_on() {
+    let partner = BinaryPartner::init("Hospital Central");
+    let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
+    for clinic in [&sol, &mar] {
+        partner.pair(clinic);
+        clinic.pair_with_binary(&partner);
+    }
+    let server = partner.serve();
+    sol.register("Hans", "Müller", true);
+    assert_eq!(sol.sync().pushed, 1);
+
+    let said = partner.run(&["unpair", "Clínica Sol"]);
+    assert!(said.contains("Unpaired Clínica Sol"), "{said}");
+    let sites = partner.run(&["sites"]);
+    let line = |name: &str| sites.lines().find(|l| l.contains(name)).unwrap_or_default().to_owned();
+    assert!(line("Clínica Sol").contains("unpaired"), "sites shows the unpairing: {sites}");
+    assert!(!line("Clínica Mar").contains("unpaired"), "{sites}");
+
+    sol.register("Maria", "Silva", true);
+    let refused = sync::run(&sol.clinic, sync::Trigger::Person(sync::permit(&sol.clinic, &sol.admin).expect("admin")));
+    let message = refused.expect_err("the running server refuses an unpaired clinic at once").to_string();
+    assert!(message.contains("403") && message.contains("no longer paired"), "the clinic is told why: {message}");
+    mar.register("Rosa", "Lopes", true);
+    let report = mar.sync();
+    assert_eq!((report.pushed, report.pulled), (1, 0), "Mar syncs on; Sol's records are no longer passed on");
+
+    drop(server);
+    let server = partner.serve();
+    let refused = sync::run(&sol.clinic, sync::Trigger::Background).expect_err("refused after a restart");
+    assert!(refused.to_string().contains("could not be reached"), "refused in the TLS handshake: {refused}");
+    mar.register("Ana", "Sousa", true);
+    assert_eq!(mar.sync().pushed, 1, "the other clinic's certificate is still trusted");
+    assert_eq!(records_from(&partner.path("partner.db"), "Clínica Sol"), 1, "what Sol sent before stays stored");
+    assert!(
+        partner.refuses(&["unpair", "Clínica Nenhuma"]).contains("no paired clinic"),
+        "an unknown name is refused"
+    );
+
+    // Unpaired by mistake: pairing it again from its file (and number) undoes it.
+    partner.pair(&sol);
+    drop(server);
+    let _server = partner.serve();
+    assert_eq!(sol.sync().pushed, 1, "paired again, Sol sends what was refused meanwhile");
 }
