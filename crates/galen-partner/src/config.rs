@@ -1,5 +1,6 @@
 //! The server's configuration file (TOML). Paths are as written, or relative to the file's folder.
 
+use crate::key::KeyError;
 use crate::rate::RateLimit;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -14,8 +15,16 @@ pub struct Config {
     pub certificate: PathBuf,
     /// The server's private key (PEM, PKCS#8). Readable by the service account only.
     pub private_key: PathBuf,
-    /// The partner's database (SQLite): its identity, the paired clinics and what they sent.
+    /// The partner's database (SQLCipher): its identity, the paired clinics and what they sent.
     pub database: PathBuf,
+    /// The file holding the database's key (32 random bytes), made by `galen-partner init`, readable by the
+    /// service account only. Default: the database's path with `.key` added.
+    #[serde(default)]
+    pub database_key: Option<PathBuf>,
+    /// Instead of `database_key`: the name of a systemd credential holding the key (`LoadCredential=` or
+    /// `LoadCredentialEncrypted=` in the unit), read from `$CREDENTIALS_DIRECTORY/<name>`.
+    #[serde(default)]
+    pub database_key_credential: Option<String>,
     /// Pass each clinic's records on to the other paired clinics (two laptops of one office). Leave it off for a
     /// hospital or registry that only collects: clinics then never see each other's patients.
     #[serde(default)]
@@ -64,8 +73,18 @@ impl Config {
             let reason = "keep_rejections_days must be at least 1".into();
             return Err(ConfigError::Invalid { path: path.to_owned(), reason });
         }
+        let invalid = |reason: &str| ConfigError::Invalid { path: path.to_owned(), reason: reason.into() };
+        match (&config.database_key, &config.database_key_credential) {
+            (Some(_), Some(_)) => return Err(invalid("set database_key or database_key_credential, not both")),
+            (None, Some(name)) if !is_file_name(name) => {
+                return Err(invalid("database_key_credential must be a credential's name, not a path"))
+            }
+            (None, None) => config.database_key = Some(with_suffix(&config.database, ".key")),
+            _ => {}
+        }
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut config.certificate, &mut config.private_key, &mut config.database] {
+        let paths = [&mut config.certificate, &mut config.private_key, &mut config.database];
+        for p in paths.into_iter().chain(config.database_key.as_mut()) {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -78,6 +97,23 @@ impl Config {
         RateLimit { burst: self.rate_limit_burst, per_second: self.rate_limit_per_second }
     }
 
+    /// The file the database key is read from: `database_key`, or the systemd credential of that name.
+    pub fn database_key_file(&self) -> Result<PathBuf, KeyError> {
+        match (&self.database_key, &self.database_key_credential) {
+            (_, Some(name)) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
+                Some(dir) => Ok(Path::new(&dir).join(name)),
+                None => Err(KeyError::NoCredentials { name: name.clone() }),
+            },
+            (Some(file), None) => Ok(file.clone()),
+            (None, None) => Ok(with_suffix(&self.database, ".key")),
+        }
+    }
+
+    /// Whether `galen-partner init` should make the key file (it never makes a credential).
+    pub fn makes_its_key_file(&self) -> bool {
+        self.database_key_credential.is_none()
+    }
+
     /// How long refused envelopes are kept.
     pub fn keep_rejections(&self) -> time::Duration {
         time::Duration::days(self.keep_rejections_days.into())
@@ -88,6 +124,16 @@ impl Config {
         let read = |p: &Path| std::fs::read(p).map_err(|source| ConfigError::Read { path: p.to_owned(), source });
         Ok(Pems { certificate: read(&self.certificate)?, private_key: read(&self.private_key)? })
     }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+fn is_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains('/')
 }
 
 /// The PEM files a configuration names, read.
@@ -120,6 +166,7 @@ mod tests {
         assert_eq!(c.certificate, dir.path().join("server.pem"));
         assert_eq!(c.private_key, PathBuf::from("/srv/k.pem"));
         assert_eq!(c.database, dir.path().join("p.db"));
+        assert_eq!(c.database_key_file().expect("a file"), dir.path().join("p.db.key"), "the key beside it by default");
         assert!(!c.relay, "relaying between clinics is off unless asked for");
         assert_eq!(c.rate_limit(), RateLimit::DEFAULT, "a sensible budget unless set");
         assert_eq!(c.keep_rejections(), time::Duration::days(90), "refusals are kept 90 days unless set");
@@ -133,6 +180,18 @@ mod tests {
         let err = Config::load(&path).expect_err("no budget at all").to_string();
         assert!(err.contains("rate_limit_burst must be at least 1"), "{err}");
         let base = "listen = \"127.0.0.1:1\"\ncertificate = \"c\"\nprivate_key = \"k\"\ndatabase = \"d\"\n";
+        std::fs::write(&path, format!("{base}database_key = \"keys/d.key\"\n")).expect("write");
+        let c = Config::load(&path).expect("valid");
+        assert_eq!(c.database_key_file().expect("a file"), dir.path().join("keys/d.key"), "relative to the file");
+        std::fs::write(&path, format!("{base}database_key_credential = \"galen-partner-db-key\"\n")).expect("write");
+        let c = Config::load(&path).expect("valid");
+        assert!(!c.makes_its_key_file(), "a credential is made by the operator, with systemd-creds");
+        std::fs::write(&path, format!("{base}database_key_credential = \"../etc/shadow\"\n")).expect("write");
+        assert!(Config::load(&path).is_err(), "a credential is a name, not a path");
+        let both = format!("{base}database_key = \"k\"\ndatabase_key_credential = \"c\"\n");
+        std::fs::write(&path, both).expect("write");
+        let err = Config::load(&path).expect_err("two keys").to_string();
+        assert!(err.contains("not both"), "{err}");
         std::fs::write(&path, format!("{base}keep_rejections_days = 0\n")).expect("write");
         let err = Config::load(&path).expect_err("refusals forgotten at once").to_string();
         assert!(err.contains("keep_rejections_days must be at least 1"), "{err}");

@@ -41,6 +41,23 @@ pub fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
 /// Writes a file whole or not at all: a new temporary file (any leftover of a crash is removed first, so its
 /// mode is never reused) created with `mode`, fsynced, renamed over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let temp = write_temporary(path, bytes, mode)?;
+    std::fs::rename(&temp, path)?;
+    sync_folder(path)
+}
+
+/// Writes a new file whole or not at all, never over an existing one: as [`write_atomically`], but the temporary
+/// file is linked to `path` (which fails if `path` exists) rather than renamed over it.
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let temp = write_temporary(path, bytes, mode)?;
+    let linked = std::fs::hard_link(&temp, path);
+    std::fs::remove_file(&temp)?;
+    linked?;
+    sync_folder(path)
+}
+
+/// Writes `bytes` to a new `<path>.new` created with `mode`, and fsyncs it.
+fn write_temporary(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<PathBuf> {
     let temp = temporary(path);
     match std::fs::remove_file(&temp) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -49,13 +66,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result
     let mut file = options(mode).open(&temp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temp, path)?;
-    // The rename itself survives a crash once the folder is synced.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
+    Ok(temp)
+}
+
+/// A rename or a link survives a crash once its folder is synced.
+fn sync_folder(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `<path>.new`, the name a file is written under before it replaces `path`.

@@ -23,6 +23,7 @@
 
 pub mod config;
 pub mod files;
+pub mod key;
 pub mod rate;
 pub mod store;
 pub mod tls;

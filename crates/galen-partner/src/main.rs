@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use galen_partner::key::DbKey;
 use galen_partner::{config::Config, files, store, tls};
 use galen_proto::certs::{self, Leaf};
 use galen_proto::pairing::PairingFile;
@@ -13,7 +14,8 @@ use std::sync::Arc;
 #[derive(Debug, Parser)]
 #[command(version, after_help = "Deployment: installers/partner/README.md")]
 struct Cli {
-    /// The configuration file (TOML: listen, certificate, private_key, database, relay, rate limits).
+    /// The configuration file (TOML: listen, certificate, private_key, database, database_key, relay, rate limits,
+    /// retention).
     #[arg(long, global = true, default_value = "/etc/galen-partner/partner.toml", env = "GALEN_PARTNER_CONFIG")]
     config: PathBuf,
     /// Check the configuration, the certificates and the paired clinics, then exit.
@@ -28,7 +30,8 @@ enum Command {
     /// Serve (the default).
     Serve,
     /// Create this partner's identity: its OpenPGP key, and a server CA and certificate for these host names
-    /// (written where the configuration's `certificate` and `private_key` say).
+    /// (written where the configuration's `certificate` and `private_key` say), in a new database encrypted
+    /// with a new random key (written to `database_key`, owner-only).
     Init {
         /// The partner's name, as clinics will see it.
         #[arg(long)]
@@ -81,7 +84,7 @@ fn main() -> Result<()> {
         Command::Serve => serve(&cli.config, &config, cli.check),
         Command::Init { name, hosts } => init(&config, &name, hosts),
         Command::PairingFile { out } => {
-            let conn = store::open_db(&config.database)?;
+            let conn = open(&config)?;
             let text = serde_json::to_string_pretty(&store::pairing_file(&conn)?)? + "\n";
             match out {
                 Some(path) => {
@@ -96,7 +99,7 @@ fn main() -> Result<()> {
         Command::Pair { file, safety_number } => pair(&config, &file, safety_number),
         Command::RenewCertificate => renew_certificate(&config),
         Command::Sites => {
-            let conn = store::open_db(&config.database)?;
+            let conn = open(&config)?;
             for s in store::list_sites(&conn)? {
                 let state = match &s.unpaired_at {
                     Some(at) => format!("unpaired {at}"),
@@ -107,7 +110,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Unpair { site } => {
-            let conn = store::open_db(&config.database)?;
+            let conn = open(&config)?;
             let unpaired = store::unpair(&conn, &site)?;
             // The row's unpaired_at (shown by `sites`) is the lasting record; this line is for the journal.
             tracing::info!(site = unpaired.id, "unpaired");
@@ -119,8 +122,13 @@ fn main() -> Result<()> {
     }
 }
 
+/// Opens the database with its key (`database_key` or `database_key_credential`).
+fn open(config: &Config) -> Result<rusqlite::Connection> {
+    let key = DbKey::read(&config.database_key_file()?)?;
+    Ok(store::open_db(&config.database, &key)?)
+}
+
 fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
-    let conn = store::open_db(&config.database)?;
     for path in [&config.certificate, &config.private_key] {
         if path.exists() {
             bail!(
@@ -129,6 +137,11 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
             );
         }
     }
+    // A new database gets a new key; an existing one (or a credential) is the operator's to give.
+    let key_file = config.database_key_file()?;
+    let new = !config.database.exists() && !key_file.exists();
+    let key = if new && config.makes_its_key_file() { DbKey::create(&key_file)? } else { DbKey::read(&key_file)? };
+    let conn = store::open_db(&config.database, &key)?;
     let issued = certs::issue(
         &format!("{name} — Galen partner CA"),
         name,
@@ -139,12 +152,13 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
     write_file(&config.private_key, &issued.leaf_key, files::OWNER_ONLY)?;
     write_file(&config.certificate, &issued.leaf_cert, 0o644)?;
     println!("Created the identity of {name}: {} and {}.", config.certificate.display(), config.private_key.display());
+    println!("The database is encrypted with {}: back it up apart from the database.", key.origin());
     println!("Next: `galen-partner pairing-file --out partner.galen-pairing` and give it to each clinic.");
     Ok(())
 }
 
 fn renew_certificate(config: &Config) -> Result<()> {
-    let conn = store::open_db(&config.database)?;
+    let conn = open(config)?;
     let (ca_cert, ca_key) = store::server_ca(&conn)?;
     let old = std::fs::read_to_string(&config.certificate)
         .with_context(|| format!("cannot read {}", config.certificate.display()))?;
@@ -182,7 +196,7 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
             line
         }
     };
-    let conn = store::open_db(&config.database)?;
+    let conn = open(config)?;
     store::pair(&conn, &pairing, &confirmed)?;
     println!("Paired with {}. Restart the server so it trusts the clinic's certificate:", pairing.site);
     println!("  systemctl restart galen-partner");
@@ -190,7 +204,7 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
 }
 
 fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
-    let conn = store::open_db(&config.database)?;
+    let conn = open(config)?;
     let partner = store::Partner::load(conn, config.relay)?
         .with_rate_limit(config.rate_limit())
         .with_rejections_kept_for(config.keep_rejections());

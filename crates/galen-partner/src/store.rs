@@ -1,10 +1,11 @@
-//! The partner's own database: one SQLite file. Its identity (OpenPGP key, server CA), the paired sites, the
+//! The partner's own database: one SQLCipher file. Its identity (OpenPGP key, server CA), the paired sites, the
 //! records they sent (unique on site, id and version), the nonces seen, and a log of every refused envelope.
 
 use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
 use galen_proto::pairing::PairingFile;
 use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
 use crate::files;
+use crate::key::DbKey;
 use crate::rate::{Limiter, RateLimit};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
@@ -69,6 +70,12 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "{} does not open with {key}: that is not this database's key (restore the right key file from your \
+         backup), or the file is damaged",
+        database.display()
+    )]
+    WrongKey { database: std::path::PathBuf, key: String },
     /// The site was unpaired while the server ran (it still passes TLS until a restart).
     #[error("this site is no longer paired")]
     NotPaired,
@@ -134,16 +141,30 @@ impl std::fmt::Debug for Partner {
     }
 }
 
-/// Opens the database file, creating it if needed. It is owner-only from its first byte (SQLite would create it
-/// 0644 and leave it so for a moment); SQLite gives its -wal and -shm files the same mode when it creates them,
-/// and any made looser by an earlier version are tightened.
-pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
+/// Opens the database file with its key, creating both the file and its encryption if needed: every page,
+/// and every page of its WAL, is SQLCipher ciphertext. The file is owner-only from its first byte (SQLite would
+/// create it 0644 and leave it so for a moment); SQLite gives its -wal and -shm files the same mode when it
+/// creates them, and any made looser by an earlier version are tightened.
+pub fn open_db(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
     files::create_new(path, files::OWNER_ONLY).map_err(StoreError::file("create", path))?;
     for file in [path.to_owned(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
         files::restrict_to_owner(&file).map_err(StoreError::file("restrict the permissions of", &file))?;
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    conn.pragma_update(None, "key", key.sqlcipher_literal().as_str())?;
+    // SQLCipher reads nothing until asked: the first read tells a wrong key from the right one.
+    if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        return Err(match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::WrongKey { database: path.to_owned(), key: key.origin().to_owned() }
+            }
+            _ => e.into(),
+        });
+    }
+    // Temporary tables and sorts stay in memory, never in a plaintext temporary file.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+    )?;
     conn.execute_batch(SCHEMA)?;
     // Databases made before the CA key was kept (so certificates could be renewed) lack its column, and those
     // made before sites could be unpaired lack that one.

@@ -63,7 +63,7 @@ fn init_creates_the_database_and_key_files_owner_only_from_their_first_byte_even
 
     let created = created_in(&log, partner.dir.path());
     let names: Vec<&str> = created.iter().map(|(n, _)| n.as_str()).collect();
-    for expected in ["partner.db", "partner.db-wal", "server.key.new"] {
+    for expected in ["partner.db", "partner.db-wal", "partner.db.key.new", "server.key.new"] {
         assert!(names.contains(&expected), "init creates {expected}: {created:?}");
     }
     for (name, asked) in &created {
@@ -71,7 +71,7 @@ fn init_creates_the_database_and_key_files_owner_only_from_their_first_byte_even
             assert_eq!(*asked, 0o600, "{name} must be owner-only from the call that creates it, not chmod'ed later");
         }
     }
-    for name in ["partner.db", "server.key"] {
+    for name in ["partner.db", "partner.db.key", "server.key"] {
         assert_eq!(mode(&partner.path(name)), 0o600, "{name} ends owner-only");
     }
 }
@@ -121,7 +121,7 @@ fn push(peer: &tls::Peer) -> Request<Body> {
 #[tokio::test]
 async fn a_site_that_floods_the_api_gets_429_with_a_json_error_while_other_sites_are_served() {
     let dir = new_partner();
-    let conn = store::open_db(&dir.db).expect("db");
+    let conn = dir.open();
     let sol = paired_site(&conn, "Clínica Sol");
     let mar = paired_site(&conn, "Clínica Mar");
     let partner = Arc::new(store::Partner::load(conn, true).expect("load"));
@@ -159,8 +159,8 @@ async fn a_site_that_floods_the_api_gets_429_with_a_json_error_while_other_sites
 }
 
 /// Plants nonces and refusals `ages` old in the partner's database, each named by its age.
-fn plant(db: &Path, ages: &[(&str, time::Duration)]) {
-    let conn = store::open_db(db).expect("db");
+fn plant(partner: &BinaryPartner, ages: &[(&str, time::Duration)]) {
+    let conn = partner.db();
     let now = time::OffsetDateTime::now_utc();
     for (name, age) in ages {
         let at = galen_proto::rfc3339(now - *age);
@@ -171,8 +171,8 @@ fn plant(db: &Path, ages: &[(&str, time::Duration)]) {
 }
 
 /// The planted nonces and refusals still in the database.
-fn planted(db: &Path) -> (Vec<String>, Vec<String>) {
-    let conn = store::open_db(db).expect("db");
+fn planted(partner: &BinaryPartner) -> (Vec<String>, Vec<String>) {
+    let conn = partner.db();
     let names = |sql: &str| -> Vec<String> {
         let mut stmt = conn.prepare(sql).expect("sql");
         stmt.query_map([], |r| r.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("rows")
@@ -192,14 +192,13 @@ fn old_nonces_and_refusals_are_forgotten_at_startup_and_at_each_push() {
     let clinic = new_clinic("Clínica Sol");
     partner.pair(&clinic);
     clinic.pair_with_binary(&partner);
-    let db = partner.path("partner.db");
     let minutes = time::Duration::minutes;
     let days = time::Duration::days;
-    plant(&db, &[("planted 1: 30 minutes", minutes(30)), ("planted 2: 5 minutes", minutes(5))]);
-    plant(&db, &[("planted 3: 91 days", days(91)), ("planted 4: 89 days", days(89))]);
+    plant(&partner, &[("planted 1: 30 minutes", minutes(30)), ("planted 2: 5 minutes", minutes(5))]);
+    plant(&partner, &[("planted 3: 91 days", days(91)), ("planted 4: 89 days", days(89))]);
 
     let _server = partner.serve();
-    let (nonces, refusals) = planted(&db);
+    let (nonces, refusals) = planted(&partner);
     assert_eq!(nonces, ["planted 2: 5 minutes"], "at startup, only a nonce that could still be replayed stays");
     assert_eq!(
         refusals,
@@ -207,18 +206,18 @@ fn old_nonces_and_refusals_are_forgotten_at_startup_and_at_each_push() {
         "at startup, refusals of the last 90 days stay"
     );
 
-    plant(&db, &[("planted 5: 21 minutes", minutes(21)), ("planted 6: 100 days", days(100))]);
+    plant(&partner, &[("planted 5: 21 minutes", minutes(21)), ("planted 6: 100 days", days(100))]);
     clinic.register("Hans", "Müller", true);
     assert_eq!(clinic.sync().pushed, 1);
-    let (nonces, refusals) = planted(&db);
+    let (nonces, refusals) = planted(&partner);
     assert_eq!(nonces, ["planted 2: 5 minutes"], "a push forgets nonces past twice the window");
     assert!(!refusals.iter().any(|r| r.contains("100 days")), "a push forgets refusals past 90 days: {refusals:?}");
     assert!(refusals.iter().any(|r| r.contains("21 minutes")), "recent refusals are kept: {refusals:?}");
 }
 
 /// How many records the partner holds from the clinic called `name`.
-fn records_from(db: &Path, name: &str) -> i64 {
-    let conn = store::open_db(db).expect("db");
+fn records_from(partner: &BinaryPartner, name: &str) -> i64 {
+    let conn = partner.db();
     let sql = "SELECT count(*) FROM records r JOIN sites s ON s.id = r.site_id WHERE s.name = ?1";
     conn.query_row(sql, [name], |r| r.get(0)).expect("count")
 }
@@ -260,7 +259,7 @@ fn an_unpaired_clinic_is_refused_at_once_and_after_a_restart_while_the_other_cli
     assert!(refused.to_string().contains("could not be reached"), "refused in the TLS handshake: {refused}");
     mar.register("Ana", "Sousa", true);
     assert_eq!(mar.sync().pushed, 1, "the other clinic's certificate is still trusted");
-    assert_eq!(records_from(&partner.path("partner.db"), "Clínica Sol"), 1, "what Sol sent before stays stored");
+    assert_eq!(records_from(&partner, "Clínica Sol"), 1, "what Sol sent before stays stored");
     assert!(
         partner.refuses(&["unpair", "Clínica Nenhuma"]).contains("no paired clinic"),
         "an unknown name is refused"
@@ -271,4 +270,90 @@ fn an_unpaired_clinic_is_refused_at_once_and_after_a_restart_while_the_other_cli
     drop(server);
     let _server = partner.serve();
     assert_eq!(sol.sync().pushed, 1, "paired again, Sol sends what was refused meanwhile");
+}
+
+/// Every file of the database (the main file and SQLite's -wal, -shm, -journal), whole.
+fn database_bytes(partner: &BinaryPartner) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(partner.dir.path()).expect("dir").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("partner.db") && !name.ends_with(".key") {
+            bytes.extend(std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// After `init` the database is SQLCipher pages under a key in a file of its own (32 random bytes, owner-only):
+/// SQLite without the key cannot read it, and neither a paired clinic's name nor a patient it sent appears in
+/// its bytes, while the server serves with the key. A wrong or missing key is refused, naming the key file.
+#[test]
+fn the_database_is_encrypted_at_rest_under_the_key_file_init_makes() {
+    let partner = BinaryPartner::init("Hospital Central");
+    let clinic = new_clinic("Clínica Sol");
+    partner.pair(&clinic);
+    clinic.pair_with_binary(&partner);
+    {
+        let _server = partner.serve();
+        clinic.register("Hans", "Müller", true);
+        assert_eq!(clinic.sync().pushed, 1, "the server serves with its key");
+        let bytes = database_bytes(&partner);
+        for clear in ["Clínica Sol", "Müller", "BEGIN PGP PRIVATE KEY", "SQLite format 3"] {
+            assert!(!contains(&bytes, clear), "{clear:?} must not be readable in the database or its WAL");
+        }
+    }
+    let db = partner.path("partner.db");
+    let plain = rusqlite::Connection::open(&db).expect("opens lazily");
+    let refused = plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0));
+    let refused = refused.expect_err("SQLite without the key cannot read it").to_string();
+    assert!(refused.contains("not a database"), "{refused}");
+
+    let key = partner.path("partner.db.key");
+    assert_eq!(std::fs::read(&key).expect("init made the key file").len(), 32, "32 random bytes");
+    assert_eq!(mode(&key), 0o600, "the key file is the service account's alone");
+    assert!(partner.run(&["sites"]).contains("Clínica Sol"), "the right key opens it");
+
+    let right = std::fs::read(&key).expect("key");
+    let wrong: Vec<u8> = right.iter().map(|b| b ^ 0x5a).collect();
+    std::fs::write(&key, wrong).expect("write");
+    let said = partner.refuses(&["sites"]);
+    assert!(said.contains("partner.db.key") && said.contains("not this database's key"), "names the key: {said}");
+    for key in [&right, &std::fs::read(&key).expect("key")] {
+        let hex = data_encoding::HEXLOWER.encode(key);
+        assert!(!said.to_lowercase().contains(&hex[..16]), "no key material in an error: {said}");
+    }
+    std::fs::remove_file(&key).expect("remove");
+    let said = partner.refuses(&["--check"]);
+    assert!(said.contains("partner.db.key") && said.contains("No such file"), "names the missing key: {said}");
+}
+
+/// The key may instead be a systemd credential (`database_key_credential`), which systemd decrypts into the
+/// service's private `$CREDENTIALS_DIRECTORY`: init then makes no key file, and without that folder every
+/// command says what is missing.
+#[test]
+fn the_database_key_can_be_a_systemd_credential_instead_of_a_file() {
+    let partner = BinaryPartner::configured();
+    let config = std::fs::read_to_string(&partner.config).expect("config");
+    std::fs::write(&partner.config, config + "database_key_credential = \"galen-partner-db-key\"\n").expect("write");
+    let credentials = partner.path("credentials");
+    std::fs::create_dir(&credentials).expect("mkdir");
+    // What `systemd-creds` would hand over: here the hexadecimal form, as `openssl rand -hex 32` writes it.
+    std::fs::write(credentials.join("galen-partner-db-key"), format!("{}\n", "5a".repeat(32))).expect("key");
+
+    let said = partner.refuses(&["init", "--name", "Hospital Central", "--host", "127.0.0.1"]);
+    assert!(said.contains("CREDENTIALS_DIRECTORY") && said.contains("galen-partner-db-key"), "{said}");
+    let run = |args: &[&str]| {
+        let out = partner.command().args(args).env("CREDENTIALS_DIRECTORY", &credentials).output().expect("runs");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["init", "--name", "Hospital Central", "--host", "127.0.0.1"]);
+    assert!(!partner.path("partner.db.key").exists(), "no key file is written when the key is a credential");
+    assert!(run(&["pairing-file"]).contains("Hospital Central"), "the credential opens the database");
+    let plain = rusqlite::Connection::open(partner.path("partner.db")).expect("opens lazily");
+    assert!(plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err(), "encrypted");
 }

@@ -5,6 +5,7 @@ use galen_core::patients::{self, Demographics, NewPatient};
 use galen_core::site;
 use galen_core::staff::{self, NewStaff};
 use galen_core::{sync, Clinic, Role, Session, Vault};
+use galen_partner::key::DbKey;
 use galen_partner::{store, tls};
 use galen_proto::certs::{self, Leaf};
 use std::io::{BufRead, BufReader};
@@ -16,10 +17,11 @@ use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// A partner's folder: its database and server certificate, not yet serving.
+/// A partner's folder: its database (and the key it is encrypted with) and server certificate, not yet serving.
 pub struct PartnerDir {
     pub _dir: TempDir,
     pub db: PathBuf,
+    pub key: DbKey,
     pub server_cert: String,
     pub server_key: String,
 }
@@ -34,27 +36,33 @@ pub fn new_partner() -> PartnerDir {
         time::OffsetDateTime::now_utc(),
     )
     .expect("issue");
-    let conn = store::open_db(&db).expect("db");
+    let key = DbKey::random().expect("key");
+    let conn = store::open_db(&db, &key).expect("db");
     store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("init");
-    PartnerDir { _dir: dir, db, server_cert: issued.leaf_cert, server_key: issued.leaf_key }
+    PartnerDir { _dir: dir, db, key, server_cert: issued.leaf_cert, server_key: issued.leaf_key }
 }
 
 impl PartnerDir {
+    /// A connection to its database.
+    pub fn open(&self) -> rusqlite::Connection {
+        store::open_db(&self.db, &self.key).expect("the partner's database opens with its key")
+    }
+
     pub fn pairing_file(&self) -> String {
-        let conn = store::open_db(&self.db).expect("db");
+        let conn = self.open();
         serde_json::to_string(&store::pairing_file(&conn).expect("pairing file")).expect("json")
     }
 
     /// Pairs a clinic the way an operator does: its file and the number its people read out.
     pub fn pair(&self, clinic: &Clinic, admin: &Session) {
         let file = site::pairing_file(clinic, admin).expect("clinic pairing file");
-        let conn = store::open_db(&self.db).expect("db");
+        let conn = self.open();
         store::pair(&conn, &file, &file.safety_number).expect("partner pairs the clinic");
     }
 
     /// Serves on 127.0.0.1:0 in its own runtime until the returned guard drops.
     pub fn serve(&self, relay: bool) -> Serving {
-        let partner = Arc::new(store::Partner::load(store::open_db(&self.db).expect("db"), relay).expect("load"));
+        let partner = Arc::new(store::Partner::load(self.open(), relay).expect("load"));
         let cas: String = partner.sites().iter().map(|s| s.ca_cert.clone()).collect::<Vec<_>>().join("\n");
         let config =
             tls::server_config(self.server_cert.as_bytes(), self.server_key.as_bytes(), cas.as_bytes()).expect("tls");
@@ -189,18 +197,26 @@ impl BinaryPartner {
         self.dir.path().join(name)
     }
 
+    /// A connection to its database, with the key `init` made.
+    pub fn db(&self) -> rusqlite::Connection {
+        let key = DbKey::read(&self.path("partner.db.key")).expect("the key init made");
+        store::open_db(&self.path("partner.db"), &key).expect("the partner's database opens with its key")
+    }
+
     pub fn url(&self) -> String {
         format!("https://127.0.0.1:{}", self.port)
     }
 
+    /// The binary with this partner's configuration, to add arguments to.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_galen-partner"));
+        command.arg("--config").arg(&self.config);
+        command
+    }
+
     /// Runs the binary with these arguments; its stdout and stderr.
     pub fn output(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_galen-partner"))
-            .arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .output()
-            .expect("galen-partner runs")
+        self.command().args(args).output().expect("galen-partner runs")
     }
 
     /// Runs the binary, which must succeed; what it said (stdout, then stderr).
