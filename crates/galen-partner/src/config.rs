@@ -175,7 +175,10 @@ mod tests {
         std::fs::write(&path, format!("{}{budget}", std::fs::read_to_string(&path).expect("read"))).expect("write");
         let c = Config::load(&path).expect("valid");
         assert_eq!(c.rate_limit(), RateLimit { burst: 10, per_second: 1.0 }, "an integer rate is read as a number");
-        let zero = format!("{}rate_limit_burst = 0\n", "listen = \"127.0.0.1:1\"\ncertificate = \"c\"\nprivate_key = \"k\"\ndatabase = \"d\"\n");
+        let zero = format!(
+            "{}rate_limit_burst = 0\n",
+            "listen = \"127.0.0.1:1\"\ncertificate = \"c\"\nprivate_key = \"k\"\ndatabase = \"d\"\n"
+        );
         std::fs::write(&path, zero).expect("write");
         let err = Config::load(&path).expect_err("no budget at all").to_string();
         assert!(err.contains("rate_limit_burst must be at least 1"), "{err}");

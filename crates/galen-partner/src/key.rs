@@ -53,7 +53,8 @@ impl DbKey {
     /// Reads the key from `file`: 32 bytes, or 64 hexadecimal digits (what `systemd-creds` or `openssl rand -hex
     /// 32` may give), a trailing newline allowed.
     pub fn read(file: &Path) -> Result<DbKey, KeyError> {
-        let content = Zeroizing::new(std::fs::read(file).map_err(|source| KeyError::Read { file: file.into(), source })?);
+        let content =
+            Zeroizing::new(std::fs::read(file).map_err(|source| KeyError::Read { file: file.into(), source })?);
         let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
         if content.len() == KEY_BYTES {
             bytes.copy_from_slice(&content);

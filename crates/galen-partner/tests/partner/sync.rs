@@ -224,10 +224,8 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
     store::pair(&conn, &mar_file, &mar_file.safety_number).expect("pair Mar");
     assert!(store::pair(&conn, &sol_file, &sol_file.safety_number).is_err(), "paired once");
     let partner = store::Partner::load(conn, false).expect("load");
-    let me = PeerKey::from_armored(
-        &store::pairing_file(&dir.open()).expect("file").openpgp_public_key,
-    )
-    .expect("partner key");
+    let me = PeerKey::from_armored(&store::pairing_file(&dir.open()).expect("file").openpgp_public_key)
+        .expect("partner key");
     let site = &partner.sites()[0];
     assert_eq!(site.name, "Clínica Sol");
 
