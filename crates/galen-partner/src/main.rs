@@ -63,6 +63,9 @@ enum Command {
         /// The clinic's id or name, as `galen-partner sites` lists them.
         site: String,
     },
+    /// Encrypt, in place, a database made before galen-partner encrypted its database (stop the server
+    /// first): its key goes to `database_key` (made if missing) or comes from `database_key_credential`.
+    EncryptDatabase,
     /// Replace the server certificate and key with new ones from this partner's CA (two more years). Clinics
     /// trust the CA, so nobody pairs again; restart the server afterwards.
     RenewCertificate,
@@ -98,6 +101,7 @@ fn main() -> Result<()> {
         }
         Command::Pair { file, safety_number } => pair(&config, &file, safety_number),
         Command::RenewCertificate => renew_certificate(&config),
+        Command::EncryptDatabase => encrypt_database(&config),
         Command::Sites => {
             let conn = open(&config)?;
             for s in store::list_sites(&conn)? {
@@ -114,7 +118,10 @@ fn main() -> Result<()> {
             let unpaired = store::unpair(&conn, &site)?;
             // The row's unpaired_at (shown by `sites`) is the lasting record; this line is for the journal.
             tracing::info!(site = unpaired.id, "unpaired");
-            println!("Unpaired {} (id {}): the running server refuses its requests from now on.", unpaired.name, unpaired.id);
+            println!(
+                "Unpaired {} (id {}): the running server refuses its requests from now on.",
+                unpaired.name, unpaired.id
+            );
             println!("Restart the server so its certificate is refused in the TLS handshake too:");
             println!("  systemctl restart galen-partner");
             Ok(())
@@ -124,6 +131,8 @@ fn main() -> Result<()> {
 
 /// Opens the database with its key (`database_key` or `database_key_credential`).
 fn open(config: &Config) -> Result<rusqlite::Connection> {
+    // A database from before encryption has no key file yet: say what to do about the database first.
+    store::refuse_plaintext(&config.database)?;
     let key = DbKey::read(&config.database_key_file()?)?;
     Ok(store::open_db(&config.database, &key)?)
 }
@@ -154,6 +163,29 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
     println!("Created the identity of {name}: {} and {}.", config.certificate.display(), config.private_key.display());
     println!("The database is encrypted with {}: back it up apart from the database.", key.origin());
     println!("Next: `galen-partner pairing-file --out partner.galen-pairing` and give it to each clinic.");
+    Ok(())
+}
+
+fn encrypt_database(config: &Config) -> Result<()> {
+    let database = &config.database;
+    if !database.exists() {
+        bail!("there is no database at {}: `galen-partner init` makes one, encrypted", database.display());
+    }
+    if store::refuse_plaintext(database).is_ok() {
+        println!("{} is already encrypted; nothing to do.", database.display());
+        return Ok(());
+    }
+    let key_file = config.database_key_file()?;
+    let key = if config.makes_its_key_file() && !key_file.exists() {
+        DbKey::create(&key_file)?
+    } else {
+        DbKey::read(&key_file)?
+    };
+    store::encrypt_in_place(database, &key)?;
+    tracing::info!("encrypted the database in place");
+    println!("Encrypted {} with {}.", database.display(), key.origin());
+    println!("Keep a copy of the key apart from the database's backups, then start the server:");
+    println!("  systemctl start galen-partner");
     Ok(())
 }
 

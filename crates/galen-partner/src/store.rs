@@ -1,12 +1,12 @@
 //! The partner's own database: one SQLCipher file. Its identity (OpenPGP key, server CA), the paired sites, the
 //! records they sent (unique on site, id and version), the nonces seen, and a log of every refused envelope.
 
-use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
-use galen_proto::pairing::PairingFile;
-use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
 use crate::files;
 use crate::key::DbKey;
 use crate::rate::{Limiter, RateLimit};
+use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
+use galen_proto::pairing::PairingFile;
+use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -76,6 +76,18 @@ pub enum StoreError {
         database.display()
     )]
     WrongKey { database: std::path::PathBuf, key: String },
+    #[error(
+        "{} is an unencrypted database from an earlier galen-partner: stop the server and run \
+         `galen-partner encrypt-database` once, which encrypts it in place",
+        database.display()
+    )]
+    Plaintext { database: std::path::PathBuf },
+    #[error(
+        "{} is in use (is the server still running?): stop it (`systemctl stop galen-partner`) and run \
+         `galen-partner encrypt-database` again; nothing was changed",
+        database.display()
+    )]
+    InUse { database: std::path::PathBuf },
     /// The site was unpaired while the server ran (it still passes TLS until a restart).
     #[error("this site is no longer paired")]
     NotPaired,
@@ -155,9 +167,10 @@ pub fn open_db(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
     // SQLCipher reads nothing until asked: the first read tells a wrong key from the right one.
     if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
         return Err(match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => {
-                StoreError::WrongKey { database: path.to_owned(), key: key.origin().to_owned() }
-            }
+            Some(rusqlite::ErrorCode::NotADatabase) => match refuse_plaintext(path) {
+                Err(plaintext) => plaintext,
+                Ok(()) => StoreError::WrongKey { database: path.to_owned(), key: key.origin().to_owned() },
+            },
             _ => e.into(),
         });
     }
@@ -178,6 +191,88 @@ fn add_column(conn: &Connection, table: &str, column: &str, alter: &str) -> Resu
     let has: bool = conn.query_row(sql, [table, column], |r| r.get(0))?;
     if !has {
         conn.execute_batch(alter)?;
+    }
+    Ok(())
+}
+
+/// Refuses an unencrypted database (every SQLite file begins so; a SQLCipher file's first bytes are random),
+/// naming the command that encrypts it.
+pub fn refuse_plaintext(path: &Path) -> Result<(), StoreError> {
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+    match read {
+        Ok(16) if &head == b"SQLite format 3\0" => Err(StoreError::Plaintext { database: path.to_owned() }),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::File { action: "read", path: path.to_owned(), source: e }),
+    }
+}
+
+/// Every table's row count, to check a copy against its original.
+const COUNT_EACH_TABLE: [&str; 5] = [
+    "SELECT count(*) FROM identity",
+    "SELECT count(*) FROM sites",
+    "SELECT count(*) FROM records",
+    "SELECT count(*) FROM nonces",
+    "SELECT count(*) FROM rejections",
+];
+
+/// Encrypts the unencrypted database at `path` in place with `key` (databases made before the partner
+/// encrypted). Safe to interrupt: the encrypted copy is written beside it (`<path>.new`, owner-only), checked
+/// row by row against the original, and only then renamed over it. It refuses while anything else has the
+/// database open, since a running server would go on writing to the unencrypted file this replaces.
+pub fn encrypt_in_place(path: &Path, key: &DbKey) -> Result<(), StoreError> {
+    let plain = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    // Leaving WAL mode needs the only connection, and then this one holds an exclusive lock until it closes.
+    plain.busy_timeout(std::time::Duration::ZERO)?;
+    let in_use = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::InUse { database: path.to_owned() }
+        }
+        _ => e.into(),
+    };
+    let mode: String = plain.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0)).map_err(in_use)?;
+    if mode != "delete" {
+        return Err(StoreError::InUse { database: path.to_owned() });
+    }
+    plain.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;").map_err(in_use)?;
+
+    let encrypted = files::temporary(path);
+    match std::fs::remove_file(&encrypted) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(StoreError::file("remove", &encrypted)(e)),
+        _ => {}
+    }
+    files::create_new(&encrypted, files::OWNER_ONLY).map_err(StoreError::file("create", &encrypted))?;
+    let target = encrypted.to_string_lossy().into_owned();
+    plain.execute("ATTACH DATABASE ?1 AS encrypted KEY ?2", (&target, key.sqlcipher_literal().as_str()))?;
+    plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+    plain.execute_batch("DETACH DATABASE encrypted")?;
+
+    let copy = Connection::open_with_flags(&encrypted, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    copy.pragma_update(None, "key", key.sqlcipher_literal().as_str())?;
+    let integrity: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    let mismatch = |what: String| {
+        let copy = encrypted.display();
+        StoreError::Invalid(format!(
+            "the encrypted copy {copy} does not match the database ({what}); nothing was replaced"
+        ))
+    };
+    if integrity != "ok" {
+        return Err(mismatch(format!("integrity check: {integrity}")));
+    }
+    for sql in COUNT_EACH_TABLE {
+        let (before, after): (i64, i64) =
+            (plain.query_row(sql, [], |r| r.get(0))?, copy.query_row(sql, [], |r| r.get(0))?);
+        if before != after {
+            return Err(mismatch(format!("{sql}: {before}, and {after} in the copy")));
+        }
+    }
+    drop(copy);
+    std::fs::File::open(&encrypted).and_then(|f| f.sync_all()).map_err(StoreError::file("sync", &encrypted))?;
+    // Renamed while the lock is still held, so nobody reads the old file in between.
+    std::fs::rename(&encrypted, path).map_err(StoreError::file("replace", path))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::file("sync", dir))?;
     }
     Ok(())
 }
@@ -520,7 +615,11 @@ pub struct Forgotten {
 
 /// Deletes nonces older than twice the envelope window (an envelope carrying one again is refused as stale
 /// anyway) and refusals older than `keep_rejections`, so the database does not grow without end.
-fn forget_old(conn: &Connection, now: OffsetDateTime, keep_rejections: time::Duration) -> Result<Forgotten, StoreError> {
+fn forget_old(
+    conn: &Connection,
+    now: OffsetDateTime,
+    keep_rejections: time::Duration,
+) -> Result<Forgotten, StoreError> {
     let nonce_cutoff = galen_proto::rfc3339(now - envelope::WINDOW * 2);
     let nonces = conn.execute("DELETE FROM nonces WHERE seen_at < ?1", [nonce_cutoff])?;
     let rejection_cutoff = galen_proto::rfc3339(now - keep_rejections);

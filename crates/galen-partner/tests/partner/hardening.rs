@@ -260,10 +260,7 @@ fn an_unpaired_clinic_is_refused_at_once_and_after_a_restart_while_the_other_cli
     mar.register("Ana", "Sousa", true);
     assert_eq!(mar.sync().pushed, 1, "the other clinic's certificate is still trusted");
     assert_eq!(records_from(&partner, "Clínica Sol"), 1, "what Sol sent before stays stored");
-    assert!(
-        partner.refuses(&["unpair", "Clínica Nenhuma"]).contains("no paired clinic"),
-        "an unknown name is refused"
-    );
+    assert!(partner.refuses(&["unpair", "Clínica Nenhuma"]).contains("no paired clinic"), "an unknown name is refused");
 
     // Unpaired by mistake: pairing it again from its file (and number) undoes it.
     partner.pair(&sol);
@@ -356,4 +353,80 @@ fn the_database_key_can_be_a_systemd_credential_instead_of_a_file() {
     assert!(run(&["pairing-file"]).contains("Hospital Central"), "the credential opens the database");
     let plain = rusqlite::Connection::open(partner.path("partner.db")).expect("opens lazily");
     assert!(plain.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err(), "encrypted");
+}
+
+/// Turns the partner's database back into what an earlier galen-partner left: the same tables and rows in a
+/// plaintext SQLite file (in WAL mode, as it ran), and no key file.
+fn as_before_encryption(partner: &BinaryPartner) {
+    let plain = partner.path("plain.db");
+    let conn = partner.db();
+    // The partner's connection creates no files; an empty file is an empty database.
+    std::fs::File::create(&plain).expect("create");
+    conn.execute("ATTACH DATABASE ?1 AS plaintext KEY ''", [plain.display().to_string()]).expect("attach");
+    conn.query_row("SELECT sqlcipher_export('plaintext')", [], |_| Ok(())).expect("export");
+    conn.execute_batch("DETACH DATABASE plaintext").expect("detach");
+    drop(conn);
+    let old = rusqlite::Connection::open(&plain).expect("plaintext");
+    old.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).expect("wal");
+    drop(old);
+    std::fs::rename(&plain, partner.path("partner.db")).expect("rename");
+    std::fs::remove_file(partner.path("partner.db.key")).expect("no key before");
+}
+
+/// A partner set up before its database was encrypted: every command refuses the plaintext database and names
+/// the one command to run; `galen-partner encrypt-database` refuses while anything holds the database open (a
+/// server still running), then encrypts it in place under a new key file. Everything is still there, nothing is
+/// left in clear, and the server serves on.
+#[test]
+fn a_plaintext_database_from_before_is_refused_until_encrypt_database_encrypts_it_in_place() {
+    let partner = BinaryPartner::init("Hospital Central");
+    let clinic = new_clinic("Clínica Sol");
+    partner.pair(&clinic);
+    clinic.pair_with_binary(&partner);
+    {
+        let _server = partner.serve();
+        clinic.register("Hans", "Müller", true);
+        assert_eq!(clinic.sync().pushed, 1);
+    }
+    as_before_encryption(&partner);
+    assert!(contains(&database_bytes(&partner), "Müller"), "the planted database is plaintext, as before");
+
+    for args in [&["sites"][..], &["--check"]] {
+        let said = partner.refuses(args);
+        assert!(
+            said.contains("unencrypted") && said.contains("galen-partner encrypt-database"),
+            "{args:?} names the one command that encrypts it: {said}"
+        );
+    }
+    let server_still_running = rusqlite::Connection::open(partner.path("partner.db")).expect("open");
+    let _: i64 = server_still_running.query_row("SELECT count(*) FROM records", [], |r| r.get(0)).expect("read");
+    let said = partner.refuses(&["encrypt-database"]);
+    assert!(said.contains("in use") && said.contains("nothing was changed"), "{said}");
+    assert!(contains(&database_bytes(&partner), "Müller"), "refused means untouched");
+    drop(server_still_running);
+
+    let said = partner.run(&["encrypt-database"]);
+    assert!(said.contains("Encrypted") && said.contains("partner.db.key"), "{said}");
+    assert_eq!(mode(&partner.path("partner.db.key")), 0o600);
+    assert_eq!(mode(&partner.path("partner.db")), 0o600);
+    let bytes = database_bytes(&partner);
+    for clear in ["Clínica Sol", "Müller", "SQLite format 3"] {
+        assert!(!contains(&bytes, clear), "{clear:?} is no longer readable");
+    }
+    let names: Vec<String> = std::fs::read_dir(partner.dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("partner.db"))
+        .collect();
+    assert!(
+        names.iter().all(|n| n == "partner.db" || n == "partner.db.key"),
+        "no temporary copy, and no WAL of the plaintext database, is left behind: {names:?}"
+    );
+    assert!(partner.run(&["encrypt-database"]).contains("already encrypted"), "running it twice does nothing");
+
+    let _server = partner.serve();
+    clinic.register("Maria", "Silva", true);
+    assert_eq!(clinic.sync().pushed, 1, "the server serves from the encrypted database");
+    assert_eq!(records_from(&partner, "Clínica Sol"), 2, "what was stored before is all there");
 }
