@@ -8,12 +8,16 @@
 //! - Versioned routes under `/api/v1`; request bodies size-limited; JSON errors that never leak internals.
 //! - Envelopes (`galen_proto::envelope`) are accepted only when signed by the OpenPGP key of the same site
 //!   whose certificate made the connection; each refusal is logged with its own reason (`store.rs`).
-//! - One SQLite file holds its identity, the paired sites and what they sent, unique on (site, id, version).
+//! - One SQLCipher file, encrypted under a key from a 0600 file or a systemd credential (`key.rs`), holds its
+//!   identity, the paired sites (until unpaired) and what they sent, unique on (site, id, version); old nonces
+//!   and refusals are forgotten. Files it writes are owner-only from their first byte (`files.rs`).
+//! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use galen_partner::{app, store, tls};
-//! let conn = store::open_db(std::path::Path::new("/var/lib/galen-partner/partner.db"))?;
+//! use galen_partner::{app, key::DbKey, store, tls};
+//! let key = DbKey::read(std::path::Path::new("/var/lib/galen-partner/partner.db.key"))?;
+//! let conn = store::open_db(std::path::Path::new("/var/lib/galen-partner/partner.db"), &key)?;
 //! let partner = std::sync::Arc::new(store::Partner::load(conn, false)?);
 //! let tls = tls::server_config(b"server chain PEM", b"server key PEM", b"paired clinics' CAs PEM")?;
 //! let listener = std::net::TcpListener::bind("0.0.0.0:8443")?;
