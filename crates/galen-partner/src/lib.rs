@@ -49,10 +49,11 @@ pub const API: &str = "/api/v1";
 
 /// The HTTP application, without TLS (tests drive it with `oneshot`; `tls::serve` puts it behind mTLS).
 pub fn app(partner: Arc<store::Partner>) -> Router {
+    // Pushes and pulls spend the calling site's request budget; health does not.
+    let envelopes = get(pull).post(push).route_layer(axum::middleware::from_fn_with_state(partner.clone(), limit_rate));
     Router::new()
         .route(&format!("{API}/health"), get(health))
-        .route(&format!("{API}/envelopes"), get(pull).post(push))
-        .route_layer(axum::middleware::from_fn_with_state(partner.clone(), limit_rate))
+        .route(&format!("{API}/envelopes"), envelopes)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(partner)
@@ -84,7 +85,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
 async fn limit_rate(State(partner): State<Arc<store::Partner>>, request: Request, next: Next) -> Response {
     let site = request.extensions().get::<tls::Peer>().and_then(|peer| partner.site_for(&peer.certificate));
     if let Some(Err(wait)) = site.map(|site| partner.admit(site)) {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let seconds = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
         let mut response = error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
