@@ -134,7 +134,8 @@ async fn partner_sync_flow(d: &Driver) {
         time::OffsetDateTime::now_utc(),
     )
     .expect("server certificate");
-    let conn = store::open_db(&dir.path().join("partner.db")).expect("partner db");
+    let key = galen_partner::key::DbKey::random().expect("partner database key");
+    let conn = store::open_db(&dir.path().join("partner.db"), &key).expect("partner db");
     store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("partner identity");
     let text = std::fs::read_to_string(&clinic_file).expect("the dialog saved the pairing file");
     let file = galen_proto::pairing::PairingFile::read(&text).expect("a pairing file");

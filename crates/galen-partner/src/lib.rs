@@ -8,12 +8,16 @@
 //! - Versioned routes under `/api/v1`; request bodies size-limited; JSON errors that never leak internals.
 //! - Envelopes (`galen_proto::envelope`) are accepted only when signed by the OpenPGP key of the same site
 //!   whose certificate made the connection; each refusal is logged with its own reason (`store.rs`).
-//! - One SQLite file holds its identity, the paired sites and what they sent, unique on (site, id, version).
+//! - One SQLCipher file, encrypted under a key from a 0600 file or a systemd credential (`key.rs`), holds its
+//!   identity, the paired sites (until unpaired) and what they sent, unique on (site, id, version); old nonces
+//!   and refusals are forgotten. Files it writes are owner-only from their first byte (`files.rs`).
+//! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use galen_partner::{app, store, tls};
-//! let conn = store::open_db(std::path::Path::new("/var/lib/galen-partner/partner.db"))?;
+//! use galen_partner::{app, key::DbKey, store, tls};
+//! let key = DbKey::read(std::path::Path::new("/var/lib/galen-partner/partner.db.key"))?;
+//! let conn = store::open_db(std::path::Path::new("/var/lib/galen-partner/partner.db"), &key)?;
 //! let partner = std::sync::Arc::new(store::Partner::load(conn, false)?);
 //! let tls = tls::server_config(b"server chain PEM", b"server key PEM", b"paired clinics' CAs PEM")?;
 //! let listener = std::net::TcpListener::bind("0.0.0.0:8443")?;
@@ -22,12 +26,16 @@
 //! ```
 
 pub mod config;
+pub mod files;
+pub mod key;
+pub mod rate;
 pub mod store;
 pub mod tls;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Extension, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -41,9 +49,11 @@ pub const API: &str = "/api/v1";
 
 /// The HTTP application, without TLS (tests drive it with `oneshot`; `tls::serve` puts it behind mTLS).
 pub fn app(partner: Arc<store::Partner>) -> Router {
+    // Pushes and pulls spend the calling site's request budget; health does not.
+    let envelopes = get(pull).post(push).route_layer(axum::middleware::from_fn_with_state(partner.clone(), limit_rate));
     Router::new()
         .route(&format!("{API}/health"), get(health))
-        .route(&format!("{API}/envelopes"), get(pull).post(push))
+        .route(&format!("{API}/envelopes"), envelopes)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(partner)
@@ -70,11 +80,30 @@ fn internal(e: impl std::fmt::Display) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "The partner server failed; try again later.")
 }
 
+/// Spends one request of the calling site's budget before anything of the request is read (`rate.rs`); a caller
+/// that is no paired site is left to the route, which refuses it.
+async fn limit_rate(State(partner): State<Arc<store::Partner>>, request: Request, next: Next) -> Response {
+    let site = request.extensions().get::<tls::Peer>().and_then(|peer| partner.site_for(&peer.certificate));
+    if let Some(Err(wait)) = site.map(|site| partner.admit(site)) {
+        let seconds = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            &format!("This clinic sent too many requests; try again in {seconds} s."),
+        );
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        return response;
+    }
+    next.run(request).await
+}
+
 /// Why a caller is not a paired site.
 #[derive(Debug, Clone, Copy)]
 enum Stranger {
     NoCertificate,
     UnknownSite,
+    /// Unpaired while the server runs (after a restart, TLS refuses it).
+    Unpaired,
 }
 
 impl IntoResponse for Stranger {
@@ -86,6 +115,11 @@ impl IntoResponse for Stranger {
             Stranger::UnknownSite => {
                 error(StatusCode::FORBIDDEN, "unknown_site", "This certificate does not belong to a paired clinic.")
             }
+            Stranger::Unpaired => error(
+                StatusCode::FORBIDDEN,
+                "unpaired",
+                "This clinic is no longer paired with this partner; its operator can pair it again.",
+            ),
         }
     }
 }
@@ -120,6 +154,7 @@ async fn push(
     let work = tokio::task::spawn_blocking(move || partner.receive(&partner.sites()[site], &request.envelopes));
     match work.await {
         Ok(Ok(results)) => Json(PushResponse { results }).into_response(),
+        Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
@@ -148,6 +183,7 @@ async fn pull(
     let work = tokio::task::spawn_blocking(move || partner.pull(&partner.sites()[site], q.after, limit));
     match work.await {
         Ok(Ok((envelopes, more))) => Json(PullResponse { envelopes, more }).into_response(),
+        Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }

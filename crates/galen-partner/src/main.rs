@@ -2,7 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use galen_partner::{config::Config, store, tls};
+use galen_partner::key::DbKey;
+use galen_partner::{config::Config, files, store, tls};
 use galen_proto::certs::{self, Leaf};
 use galen_proto::pairing::PairingFile;
 use std::io::{BufRead, Write};
@@ -13,7 +14,8 @@ use std::sync::Arc;
 #[derive(Debug, Parser)]
 #[command(version, after_help = "Deployment: installers/partner/README.md")]
 struct Cli {
-    /// The configuration file (TOML: listen, certificate, private_key, database, relay).
+    /// The configuration file (TOML: listen, certificate, private_key, database, database_key, relay, rate limits,
+    /// retention).
     #[arg(long, global = true, default_value = "/etc/galen-partner/partner.toml", env = "GALEN_PARTNER_CONFIG")]
     config: PathBuf,
     /// Check the configuration, the certificates and the paired clinics, then exit.
@@ -28,7 +30,8 @@ enum Command {
     /// Serve (the default).
     Serve,
     /// Create this partner's identity: its OpenPGP key, and a server CA and certificate for these host names
-    /// (written where the configuration's `certificate` and `private_key` say).
+    /// (written where the configuration's `certificate` and `private_key` say), in a new database encrypted
+    /// with a new random key (written to `database_key`, owner-only).
     Init {
         /// The partner's name, as clinics will see it.
         #[arg(long)]
@@ -51,8 +54,18 @@ enum Command {
         #[arg(long)]
         safety_number: Option<String>,
     },
-    /// List the paired clinics.
+    /// List the clinics paired with this partner (id, name, safety number, since when), unpaired ones too.
     Sites,
+    /// Unpair a clinic: its certificate and its envelopes are refused from now on (at once by the running
+    /// server; its certificate in the TLS handshake after a restart). What it sent stays stored, no longer
+    /// relayed. Pairing it again from its pairing file undoes this.
+    Unpair {
+        /// The clinic's id or name, as `galen-partner sites` lists them.
+        site: String,
+    },
+    /// Encrypt, in place, a database made before galen-partner encrypted its database (stop the server
+    /// first): its key goes to `database_key` (made if missing) or comes from `database_key_credential`.
+    EncryptDatabase,
     /// Replace the server certificate and key with new ones from this partner's CA (two more years). Clinics
     /// trust the CA, so nobody pairs again; restart the server afterwards.
     RenewCertificate,
@@ -74,7 +87,7 @@ fn main() -> Result<()> {
         Command::Serve => serve(&cli.config, &config, cli.check),
         Command::Init { name, hosts } => init(&config, &name, hosts),
         Command::PairingFile { out } => {
-            let conn = store::open_db(&config.database)?;
+            let conn = open(&config)?;
             let text = serde_json::to_string_pretty(&store::pairing_file(&conn)?)? + "\n";
             match out {
                 Some(path) => {
@@ -88,18 +101,43 @@ fn main() -> Result<()> {
         }
         Command::Pair { file, safety_number } => pair(&config, &file, safety_number),
         Command::RenewCertificate => renew_certificate(&config),
+        Command::EncryptDatabase => encrypt_database(&config),
         Command::Sites => {
-            let conn = store::open_db(&config.database)?;
-            for s in store::sites(&conn)? {
-                println!("{}\t{}\t{}", s.id, s.name, s.safety_number);
+            let conn = open(&config)?;
+            for s in store::list_sites(&conn)? {
+                let state = match &s.unpaired_at {
+                    Some(at) => format!("unpaired {at}"),
+                    None => format!("paired {}", s.paired_at),
+                };
+                println!("{}\t{}\t{}\t{state}", s.id, s.name, s.safety_number);
             }
+            Ok(())
+        }
+        Command::Unpair { site } => {
+            let conn = open(&config)?;
+            let unpaired = store::unpair(&conn, &site)?;
+            // The row's unpaired_at (shown by `sites`) is the lasting record; this line is for the journal.
+            tracing::info!(site = unpaired.id, "unpaired");
+            println!(
+                "Unpaired {} (id {}): the running server refuses its requests from now on.",
+                unpaired.name, unpaired.id
+            );
+            println!("Restart the server so its certificate is refused in the TLS handshake too:");
+            println!("  systemctl restart galen-partner");
             Ok(())
         }
     }
 }
 
+/// Opens the database with its key (`database_key` or `database_key_credential`).
+fn open(config: &Config) -> Result<rusqlite::Connection> {
+    // A database from before encryption has no key file yet: say what to do about the database first.
+    store::refuse_plaintext(&config.database)?;
+    let key = DbKey::read(&config.database_key_file()?)?;
+    Ok(store::open_db(&config.database, &key)?)
+}
+
 fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
-    let conn = store::open_db(&config.database)?;
     for path in [&config.certificate, &config.private_key] {
         if path.exists() {
             bail!(
@@ -108,6 +146,11 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
             );
         }
     }
+    // A new database gets a new key; an existing one (or a credential) is the operator's to give.
+    let key_file = config.database_key_file()?;
+    let new = !config.database.exists() && !key_file.exists();
+    let key = if new && config.makes_its_key_file() { DbKey::create(&key_file)? } else { DbKey::read(&key_file)? };
+    let conn = store::open_db(&config.database, &key)?;
     let issued = certs::issue(
         &format!("{name} — Galen partner CA"),
         name,
@@ -115,22 +158,46 @@ fn init(config: &Config, name: &str, hosts: Vec<String>) -> Result<()> {
         time::OffsetDateTime::now_utc(),
     )?;
     store::init(&conn, name, &issued.ca_cert, &issued.ca_key)?;
-    write_file(&config.private_key, &issued.leaf_key, 0o640)?;
+    write_file(&config.private_key, &issued.leaf_key, files::OWNER_ONLY)?;
     write_file(&config.certificate, &issued.leaf_cert, 0o644)?;
     println!("Created the identity of {name}: {} and {}.", config.certificate.display(), config.private_key.display());
+    println!("The database is encrypted with {}: back it up apart from the database.", key.origin());
     println!("Next: `galen-partner pairing-file --out partner.galen-pairing` and give it to each clinic.");
     Ok(())
 }
 
+fn encrypt_database(config: &Config) -> Result<()> {
+    let database = &config.database;
+    if !database.exists() {
+        bail!("there is no database at {}: `galen-partner init` makes one, encrypted", database.display());
+    }
+    if store::refuse_plaintext(database).is_ok() {
+        println!("{} is already encrypted; nothing to do.", database.display());
+        return Ok(());
+    }
+    let key_file = config.database_key_file()?;
+    let key = if config.makes_its_key_file() && !key_file.exists() {
+        DbKey::create(&key_file)?
+    } else {
+        DbKey::read(&key_file)?
+    };
+    store::encrypt_in_place(database, &key)?;
+    tracing::info!("encrypted the database in place");
+    println!("Encrypted {} with {}.", database.display(), key.origin());
+    println!("Keep a copy of the key apart from the database's backups, then start the server:");
+    println!("  systemctl start galen-partner");
+    Ok(())
+}
+
 fn renew_certificate(config: &Config) -> Result<()> {
-    let conn = store::open_db(&config.database)?;
+    let conn = open(config)?;
     let (ca_cert, ca_key) = store::server_ca(&conn)?;
     let old = std::fs::read_to_string(&config.certificate)
         .with_context(|| format!("cannot read {}", config.certificate.display()))?;
     let (cert, key) = certs::renew(&ca_cert, &ca_key, &old, time::OffsetDateTime::now_utc())?;
     // The key first: a crash between the two leaves the old certificate with a key it does not match, which
     // `--check` reports, rather than a certificate whose key is lost.
-    write_file(&config.private_key, &key, 0o640)?;
+    write_file(&config.private_key, &key, files::OWNER_ONLY)?;
     write_file(&config.certificate, &cert, 0o644)?;
     println!("Renewed {}: valid until {}.", config.certificate.display(), expiry(&cert));
     println!("Restart the server to use it:\n  systemctl restart galen-partner");
@@ -141,20 +208,9 @@ fn expiry(cert: &str) -> String {
     certs::expires_at(cert).map_or_else(|| "?".into(), |at| at.date().to_string())
 }
 
-/// Writes a file whole or not at all (a temporary file renamed over it), readable as `mode` says.
+/// Writes a file whole or not at all (a new temporary file renamed over it), with this mode from its first byte.
 fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".new");
-    let temp = PathBuf::from(temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-    let mut file = options.open(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    files::write_atomically(path, text.as_bytes(), mode).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<()> {
@@ -172,7 +228,7 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
             line
         }
     };
-    let conn = store::open_db(&config.database)?;
+    let conn = open(config)?;
     store::pair(&conn, &pairing, &confirmed)?;
     println!("Paired with {}. Restart the server so it trusts the clinic's certificate:", pairing.site);
     println!("  systemctl restart galen-partner");
@@ -180,8 +236,10 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
 }
 
 fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
-    let conn = store::open_db(&config.database)?;
-    let partner = store::Partner::load(conn, config.relay)?;
+    let conn = open(config)?;
+    let partner = store::Partner::load(conn, config.relay)?
+        .with_rate_limit(config.rate_limit())
+        .with_rejections_kept_for(config.keep_rejections());
     let cas: String = partner.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n");
     if partner.sites().is_empty() {
         bail!(
@@ -209,6 +267,9 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
         );
         return Ok(());
     }
+    // Each push forgets old nonces and refusals too; this covers a partner that has been off for a while.
+    let forgotten = partner.forget_old()?;
+    tracing::info!(nonces = forgotten.nonces, rejections = forgotten.rejections, "forgot old entries");
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = std::net::TcpListener::bind(config.listen)

@@ -1,10 +1,13 @@
-//! The partner's own database: one SQLite file. Its identity (OpenPGP key, server CA), the paired sites, the
+//! The partner's own database: one SQLCipher file. Its identity (OpenPGP key, server CA), the paired sites, the
 //! records they sent (unique on site, id and version), the nonces seen, and a log of every refused envelope.
 
+use crate::files;
+use crate::key::DbKey;
+use crate::rate::{Limiter, RateLimit};
 use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
 use galen_proto::pairing::PairingFile;
 use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
@@ -29,7 +32,9 @@ const SCHEMA: &str = "
         openpgp_key   TEXT NOT NULL,
         fingerprint   TEXT NOT NULL UNIQUE,
         safety_number TEXT NOT NULL,
-        paired_at     TEXT NOT NULL
+        paired_at     TEXT NOT NULL,
+        -- Set by `galen-partner unpair`: the site is no longer trusted; what it sent stays.
+        unpaired_at   TEXT
     ) STRICT;
     CREATE TABLE IF NOT EXISTS records (
         seq         INTEGER PRIMARY KEY,
@@ -56,7 +61,8 @@ const SCHEMA: &str = "
         site_id INTEGER,
         reason  TEXT NOT NULL,
         detail  TEXT NOT NULL
-    ) STRICT;";
+    ) STRICT;
+    CREATE INDEX IF NOT EXISTS rejections_at ON rejections (at);";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -64,6 +70,36 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error(
+        "{} does not open with {key}: that is not this database's key (restore the right key file from your \
+         backup), or the file is damaged",
+        database.display()
+    )]
+    WrongKey { database: std::path::PathBuf, key: String },
+    #[error(
+        "{} is an unencrypted database from an earlier galen-partner: stop the server and run \
+         `galen-partner encrypt-database` once, which encrypts it in place",
+        database.display()
+    )]
+    Plaintext { database: std::path::PathBuf },
+    #[error(
+        "{} is in use (is the server still running?): stop it (`systemctl stop galen-partner`) and run \
+         `galen-partner encrypt-database` again; nothing was changed",
+        database.display()
+    )]
+    InUse { database: std::path::PathBuf },
+    /// The site was unpaired while the server ran (it still passes TLS until a restart).
+    #[error("this site is no longer paired")]
+    NotPaired,
+    #[error("cannot {action} {}: {source}", path.display())]
+    File { action: &'static str, path: std::path::PathBuf, source: std::io::Error },
+}
+
+impl StoreError {
+    fn file(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = path.to_owned();
+        move |source| StoreError::File { action, path, source }
+    }
 }
 
 /// A paired clinic.
@@ -102,7 +138,14 @@ pub struct Partner {
     /// Relay each site's records to the other paired sites (an office with two laptops); off for a hospital that
     /// only collects.
     relay: bool,
+    /// Each site's request budget.
+    limiter: Limiter,
+    /// How long refusals are kept for the operator to look into.
+    keep_rejections: time::Duration,
 }
+
+/// Refusals are kept this long unless the configuration says otherwise (`keep_rejections_days`).
+pub const KEEP_REJECTIONS: time::Duration = time::Duration::days(90);
 
 impl std::fmt::Debug for Partner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,25 +153,135 @@ impl std::fmt::Debug for Partner {
     }
 }
 
-/// Opens (creating if needed, readable by its owner only) the database file.
-pub fn open_db(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+/// Opens the database file with its key, creating both the file and its encryption if needed: every page,
+/// and every page of its WAL, is SQLCipher ciphertext. The file is owner-only from its first byte (SQLite would
+/// create it 0644 and leave it so for a moment); SQLite gives its -wal and -shm files the same mode when it
+/// creates them, and any made looser by an earlier version are tightened.
+pub fn open_db(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
+    files::create_new(path, files::OWNER_ONLY).map_err(StoreError::file("create", path))?;
+    for file in [path.to_owned(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+        files::restrict_to_owner(&file).map_err(StoreError::file("restrict the permissions of", &file))?;
     }
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.pragma_update(None, "key", key.sqlcipher_literal().as_str())?;
+    // SQLCipher reads nothing until asked: the first read tells a wrong key from the right one.
+    if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        return Err(match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => match refuse_plaintext(path) {
+                Err(plaintext) => plaintext,
+                Ok(()) => StoreError::WrongKey { database: path.to_owned(), key: key.origin().to_owned() },
+            },
+            _ => e.into(),
+        });
+    }
+    // Temporary tables and sorts stay in memory, never in a plaintext temporary file.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+    )?;
     conn.execute_batch(SCHEMA)?;
-    // Databases made before the CA key was kept (so certificates could be renewed) lack its column.
-    let has_ca_key: bool =
-        conn.query_row("SELECT count(*) FROM pragma_table_info('identity') WHERE name = 'server_ca_key'", [], |r| {
-            r.get(0)
-        })?;
-    if !has_ca_key {
-        conn.execute_batch("ALTER TABLE identity ADD COLUMN server_ca_key TEXT")?;
-    }
+    // Databases made before the CA key was kept (so certificates could be renewed) lack its column, and those
+    // made before sites could be unpaired lack that one.
+    add_column(&conn, "identity", "server_ca_key", "ALTER TABLE identity ADD COLUMN server_ca_key TEXT")?;
+    add_column(&conn, "sites", "unpaired_at", "ALTER TABLE sites ADD COLUMN unpaired_at TEXT")?;
     Ok(conn)
+}
+
+fn add_column(conn: &Connection, table: &str, column: &str, alter: &str) -> Result<(), StoreError> {
+    let sql = "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2";
+    let has: bool = conn.query_row(sql, [table, column], |r| r.get(0))?;
+    if !has {
+        conn.execute_batch(alter)?;
+    }
+    Ok(())
+}
+
+/// Refuses an unencrypted database (every SQLite file begins so; a SQLCipher file's first bytes are random),
+/// naming the command that encrypts it.
+pub fn refuse_plaintext(path: &Path) -> Result<(), StoreError> {
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut head));
+    match read {
+        Ok(16) if &head == b"SQLite format 3\0" => Err(StoreError::Plaintext { database: path.to_owned() }),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::File { action: "read", path: path.to_owned(), source: e }),
+    }
+}
+
+/// Every table's row count, to check a copy against its original.
+const COUNT_EACH_TABLE: [&str; 5] = [
+    "SELECT count(*) FROM identity",
+    "SELECT count(*) FROM sites",
+    "SELECT count(*) FROM records",
+    "SELECT count(*) FROM nonces",
+    "SELECT count(*) FROM rejections",
+];
+
+/// Encrypts the unencrypted database at `path` in place with `key` (databases made before the partner
+/// encrypted). Safe to interrupt: the encrypted copy is written beside it (`<path>.new`, owner-only), checked
+/// row by row against the original, and only then renamed over it. It refuses while anything else has the
+/// database open, since a running server would go on writing to the unencrypted file this replaces.
+pub fn encrypt_in_place(path: &Path, key: &DbKey) -> Result<(), StoreError> {
+    let plain = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    // Leaving WAL mode needs the only connection, and then this one holds an exclusive lock until it closes.
+    plain.busy_timeout(std::time::Duration::ZERO)?;
+    let in_use = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::InUse { database: path.to_owned() }
+        }
+        _ => e.into(),
+    };
+    let mode: String = plain.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0)).map_err(in_use)?;
+    if mode != "delete" {
+        return Err(StoreError::InUse { database: path.to_owned() });
+    }
+    plain.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;").map_err(in_use)?;
+
+    let encrypted = files::temporary(path);
+    match std::fs::remove_file(&encrypted) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(StoreError::file("remove", &encrypted)(e)),
+        _ => {}
+    }
+    files::create_new(&encrypted, files::OWNER_ONLY).map_err(StoreError::file("create", &encrypted))?;
+    let target = encrypted.to_string_lossy().into_owned();
+    plain.execute("ATTACH DATABASE ?1 AS encrypted KEY ?2", (&target, key.sqlcipher_literal().as_str()))?;
+    plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+    plain.execute_batch("DETACH DATABASE encrypted")?;
+
+    let copy = Connection::open_with_flags(&encrypted, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    copy.pragma_update(None, "key", key.sqlcipher_literal().as_str())?;
+    let integrity: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    let mismatch = |what: String| {
+        let copy = encrypted.display();
+        StoreError::Invalid(format!(
+            "the encrypted copy {copy} does not match the database ({what}); nothing was replaced"
+        ))
+    };
+    if integrity != "ok" {
+        return Err(mismatch(format!("integrity check: {integrity}")));
+    }
+    for sql in COUNT_EACH_TABLE {
+        let (before, after): (i64, i64) =
+            (plain.query_row(sql, [], |r| r.get(0))?, copy.query_row(sql, [], |r| r.get(0))?);
+        if before != after {
+            return Err(mismatch(format!("{sql}: {before}, and {after} in the copy")));
+        }
+    }
+    drop(copy);
+    std::fs::File::open(&encrypted).and_then(|f| f.sync_all()).map_err(StoreError::file("sync", &encrypted))?;
+    // Renamed while the lock is still held, so nobody reads the old file in between.
+    std::fs::rename(&encrypted, path).map_err(StoreError::file("replace", path))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(StoreError::file("sync", dir))?;
+    }
+    Ok(())
+}
+
+/// SQLite's companion file of the database at `path` ("-wal", "-shm").
+fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
 }
 
 /// Creates the partner's identity: its OpenPGP key and the CA that issued its server certificate, whose key is
@@ -190,9 +343,14 @@ pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Re
         ));
     }
     let key = PeerKey::from_armored(&file.openpgp_public_key).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    // A site unpaired before may be paired again (from its file, its number confirmed again).
     let added = conn.execute(
-        "INSERT OR IGNORE INTO sites (name, ca_cert, openpgp_key, fingerprint, safety_number, paired_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO sites (name, ca_cert, openpgp_key, fingerprint, safety_number, paired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (fingerprint) DO UPDATE SET name = excluded.name, ca_cert = excluded.ca_cert,
+             openpgp_key = excluded.openpgp_key, safety_number = excluded.safety_number,
+             paired_at = excluded.paired_at, unpaired_at = NULL
+         WHERE sites.unpaired_at IS NOT NULL",
         (
             &file.site,
             &file.ca_certificate,
@@ -208,8 +366,60 @@ pub fn pair(conn: &Connection, file: &PairingFile, confirmed_number: &str) -> Re
     Ok(())
 }
 
+/// A site as `galen-partner sites` lists it, paired or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: i64,
+    pub name: String,
+    pub safety_number: String,
+    pub paired_at: String,
+    pub unpaired_at: Option<String>,
+}
+
+/// Every site ever paired, unpaired ones too.
+pub fn list_sites(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, name, safety_number, paired_at, unpaired_at FROM sites ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Listed {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            safety_number: r.get(2)?,
+            paired_at: r.get(3)?,
+            unpaired_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Unpairs the site `which` names (its id, or its name as `sites` lists it): its certificate and its envelopes
+/// are refused from then on (the running server checks at each request; a restart drops its CA from TLS). What
+/// it sent stays stored, as a record of what was accepted while it was trusted, but is no longer relayed.
+pub fn unpair(conn: &Connection, which: &str) -> Result<Listed, StoreError> {
+    let paired: Vec<Listed> = list_sites(conn)?.into_iter().filter(|s| s.unpaired_at.is_none()).collect();
+    let by_id: Vec<&Listed> = paired.iter().filter(|s| s.id.to_string() == which).collect();
+    let by_name: Vec<&Listed> = paired.iter().filter(|s| s.name == which).collect();
+    let site = match (by_id.as_slice(), by_name.as_slice()) {
+        ([site], _) | ([], [site]) => (*site).clone(),
+        ([], []) => {
+            return Err(StoreError::Invalid(format!(
+                "there is no paired clinic {which}: `galen-partner sites` lists them, with their ids"
+            )))
+        }
+        _ => {
+            return Err(StoreError::Invalid(format!(
+                "several paired clinics are called {which}: unpair one by its id (`galen-partner sites`)"
+            )))
+        }
+    };
+    conn.execute("UPDATE sites SET unpaired_at = ?1 WHERE id = ?2", (now_rfc3339(), site.id))?;
+    Ok(site)
+}
+
+/// The paired sites (not the unpaired ones), ready to check certificates and signatures.
 pub fn sites(conn: &Connection) -> Result<Vec<Site>, StoreError> {
-    let mut stmt = conn.prepare("SELECT id, name, ca_cert, openpgp_key, safety_number FROM sites ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, ca_cert, openpgp_key, safety_number FROM sites WHERE unpaired_at IS NULL ORDER BY id",
+    )?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?)))?
         .collect::<rusqlite::Result<Vec<(i64, String, String, String, String)>>>()?;
@@ -235,7 +445,30 @@ impl Partner {
         let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
         let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let sites = sites(&conn)?;
-        Ok(Partner { conn: Mutex::new(conn), key, sites, relay })
+        let limiter = Limiter::new(RateLimit::DEFAULT);
+        Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter, keep_rejections: KEEP_REJECTIONS })
+    }
+
+    /// The same partner keeping refusals this long (the default is [`KEEP_REJECTIONS`]).
+    pub fn with_rejections_kept_for(mut self, keep: time::Duration) -> Partner {
+        self.keep_rejections = keep;
+        self
+    }
+
+    /// Forgets what is no longer needed (see [`forget_old`]); the server runs it at startup, and each push does too.
+    pub fn forget_old(&self) -> Result<Forgotten, StoreError> {
+        forget_old(&self.db(), OffsetDateTime::now_utc(), self.keep_rejections)
+    }
+
+    /// The same partner with another request budget for each site (the default is [`RateLimit::DEFAULT`]).
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Partner {
+        self.limiter = Limiter::new(limit);
+        self
+    }
+
+    /// Spends one request of `site`'s budget, or says how long until it has one.
+    pub fn admit(&self, site: &Site) -> Result<(), std::time::Duration> {
+        self.limiter.admit(site.id)
     }
 
     pub fn sites(&self) -> &[Site] {
@@ -247,6 +480,18 @@ impl Partner {
         self.sites.iter().find(|s| s.issued(certificate))
     }
 
+    /// Refuses a site unpaired since the server started (`galen-partner unpair` runs in another process).
+    fn check_paired(&self, conn: &Connection, site: &Site) -> Result<(), StoreError> {
+        let sql = "SELECT unpaired_at IS NULL FROM sites WHERE id = ?1";
+        let paired: bool = conn.query_row(sql, [site.id], |r| r.get(0)).optional()?.unwrap_or(false);
+        if paired {
+            Ok(())
+        } else {
+            tracing::warn!(site = site.id, "refused a request from an unpaired site");
+            Err(StoreError::NotPaired)
+        }
+    }
+
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll back), so go on.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
@@ -255,6 +500,7 @@ impl Partner {
     /// Opens and stores a batch of envelopes from `site`, one answer each, in order. Each refusal is logged
     /// (stderr and the `rejections` table) with its reason.
     pub fn receive(&self, site: &Site, envelopes: &[String]) -> Result<Vec<PushResult>, StoreError> {
+        self.check_paired(&self.db(), site)?;
         let now = OffsetDateTime::now_utc();
         let candidates: Vec<PeerKey> = self.sites.iter().map(|s| s.key.clone()).collect();
         // The crypto runs before the database lock is taken.
@@ -291,24 +537,24 @@ impl Partner {
                 }
             });
         }
-        // A nonce older than twice the window can only come back in an envelope refused as stale.
-        let cutoff = galen_proto::rfc3339(now - envelope::WINDOW * 2);
-        tx.execute("DELETE FROM nonces WHERE seen_at < ?1", [cutoff])?;
+        forget_old(&tx, now, self.keep_rejections)?;
         tx.commit()?;
         Ok(results)
     }
 
     /// Records from other sites after `after`, sealed for `site` (only when relaying).
     pub fn pull(&self, site: &Site, after: i64, limit: usize) -> Result<(Vec<Pulled>, bool), StoreError> {
+        self.check_paired(&self.db(), site)?;
         if !self.relay {
             return Ok((Vec::new(), false));
         }
         let rows: Vec<(i64, String, String, u32, String, String)> = {
             let conn = self.db();
+            // An unpaired site's records stay stored but are no longer vouched for, so not passed on.
             let mut stmt = conn.prepare(
                 "SELECT r.seq, r.kind, r.record_id, r.version, r.payload, s.fingerprint
                    FROM records r JOIN sites s ON s.id = r.site_id
-                  WHERE r.seq > ?1 AND r.site_id <> ?2 ORDER BY r.seq LIMIT ?3",
+                  WHERE r.seq > ?1 AND r.site_id <> ?2 AND s.unpaired_at IS NULL ORDER BY r.seq LIMIT ?3",
             )?;
             let rows = stmt
                 .query_map((after, site.id, limit as i64 + 1), |r| {
@@ -358,6 +604,27 @@ impl Partner {
         let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
+}
+
+/// How many rows [`forget_old`] deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forgotten {
+    pub nonces: usize,
+    pub rejections: usize,
+}
+
+/// Deletes nonces older than twice the envelope window (an envelope carrying one again is refused as stale
+/// anyway) and refusals older than `keep_rejections`, so the database does not grow without end.
+fn forget_old(
+    conn: &Connection,
+    now: OffsetDateTime,
+    keep_rejections: time::Duration,
+) -> Result<Forgotten, StoreError> {
+    let nonce_cutoff = galen_proto::rfc3339(now - envelope::WINDOW * 2);
+    let nonces = conn.execute("DELETE FROM nonces WHERE seen_at < ?1", [nonce_cutoff])?;
+    let rejection_cutoff = galen_proto::rfc3339(now - keep_rejections);
+    let rejections = conn.execute("DELETE FROM rejections WHERE at < ?1", [rejection_cutoff])?;
+    Ok(Forgotten { nonces, rejections })
 }
 
 /// Stores one opened envelope: refuses a seen nonce, answers a re-sent (site, id, version) as a duplicate, and

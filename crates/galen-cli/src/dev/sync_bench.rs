@@ -5,6 +5,8 @@
 use anyhow::Result;
 use galen_core::dev::{bench, seed};
 use galen_core::{site, sync};
+use galen_partner::key::DbKey;
+use galen_partner::rate::RateLimit;
 use galen_partner::{store, tls};
 use galen_proto::certs::{self, Leaf};
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
@@ -36,7 +38,7 @@ pub fn run(records: u64) -> Result<()> {
         Leaf::Server { hosts: vec!["127.0.0.1".into()] },
         clinic.now(),
     )?;
-    let conn = store::open_db(&partner_db)?;
+    let conn = store::open_db(&partner_db, &DbKey::random()?)?;
     store::init(&conn, "Bench partner", &issued.ca_cert, &issued.ca_key)?;
     let clinic_file = site::pairing_file(&clinic, &admin)?;
     store::pair(&conn, &clinic_file, &clinic_file.safety_number)?;
@@ -46,7 +48,9 @@ pub fn run(records: u64) -> Result<()> {
     let reader_file = site::pairing_file(&reader, &reader_admin)?;
     store::pair(&conn, &reader_file, &reader_file.safety_number)?;
     let partner_file = serde_json::to_string(&store::pairing_file(&conn)?)?;
-    let partner = Arc::new(store::Partner::load(conn, true)?);
+    // The benchmark measures throughput, so no site's request budget may slow it.
+    let unlimited = RateLimit { burst: u32::MAX, per_second: f64::from(u32::MAX) };
+    let partner = Arc::new(store::Partner::load(conn, true)?.with_rate_limit(unlimited));
     let client_cas = format!("{}{}", clinic_file.ca_certificate, reader_file.ca_certificate);
     let tls = tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), client_cas.as_bytes())?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;

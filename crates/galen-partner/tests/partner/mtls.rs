@@ -72,7 +72,7 @@ fn only_a_client_certificate_from_the_trusted_ca_gets_in() {
     let port = listener.local_addr().expect("addr").port();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let partner = crate::support::new_partner();
-    let partner = galen_partner::store::Partner::load(galen_partner::store::open_db(&partner.db).expect("db"), false);
+    let partner = galen_partner::store::Partner::load(partner.open(), false);
     runtime.spawn(tls::serve(listener, config, galen_partner::app(std::sync::Arc::new(partner.expect("load")))));
 
     let server_ca_file = files.write("server-ca.pem", &server_ca.pem);

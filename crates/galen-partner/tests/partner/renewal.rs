@@ -3,9 +3,7 @@
 
 use crate::support::*;
 use galen_core::clock::FakeClock;
-use galen_core::{audit, site, sync};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use galen_core::{audit, site};
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
@@ -45,91 +43,28 @@ fn an_expired_clinic_certificate_is_renewed_at_the_next_sync_and_the_partner_acc
     assert_eq!(client_certificate(&mar), new, "renewed once, not at every sync");
 }
 
-fn partner_binary(config: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_galen-partner"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("galen-partner runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "galen-partner {args:?}: {text}");
-    text
-}
-
-/// `galen-partner serve` in the background until dropped (its output kept open, so it never writes to a closed
-/// pipe).
-struct Server {
-    child: Child,
-    _output: BufReader<std::process::ChildStdout>,
-}
-
-impl Server {
-    fn start(config: &std::path::Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_galen-partner"))
-            .arg("--config")
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        out.read_line(&mut line).expect("read");
-        assert!(line.contains("listening on"), "{line}");
-        Server { child, _output: out }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The operator renews the partner's server certificate with the binary; the clinic, paired before, syncs with
 /// the server on the new certificate without pairing again.
 #[test]
 fn the_partner_renews_its_certificate_and_clinics_paired_before_keep_syncing() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let config = dir.path().join("partner.toml");
-    let path = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:{port}\"\ncertificate = \"{}\"\nprivate_key = \"{}\"\ndatabase = \"{}\"\n",
-            path("server.pem"),
-            path("server.key"),
-            path("partner.db")
-        ),
-    )
-    .expect("config");
-    partner_binary(&config, &["init", "--name", "Hospital Central", "--host", "127.0.0.1"]);
+    let partner = BinaryPartner::init("Hospital Central");
     let clinic = new_clinic("Clínica Sol");
-    let clinic_file = dir.path().join("sol.galen-pairing");
-    let file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("file");
-    std::fs::write(&clinic_file, serde_json::to_string(&file).expect("json")).expect("write");
-    partner_binary(&config, &["pair", &clinic_file.display().to_string(), "--safety-number", &file.safety_number]);
-    let partner_file = partner_binary(&config, &["pairing-file"]);
-    let number = galen_proto::pairing::PairingFile::read(&partner_file).expect("read").safety_number;
-    let url = format!("https://127.0.0.1:{port}");
-    sync::pair(&clinic.clinic, &clinic.admin, &partner_file, &url, &number).expect("pair");
+    partner.pair(&clinic);
+    clinic.pair_with_binary(&partner);
 
     {
-        let _server = Server::start(&config);
+        let _server = partner.serve();
         clinic.register("Hans", "Müller", true);
         assert_eq!(clinic.sync().pushed, 1);
     }
-    let old = std::fs::read_to_string(path("server.pem")).expect("cert");
-    let said = partner_binary(&config, &["renew-certificate"]);
+    let old = std::fs::read_to_string(partner.path("server.pem")).expect("cert");
+    let said = partner.run(&["renew-certificate"]);
     assert!(said.contains("valid until") && said.contains("systemctl restart galen-partner"), "{said}");
-    let new = std::fs::read_to_string(path("server.pem")).expect("cert");
+    let new = std::fs::read_to_string(partner.path("server.pem")).expect("cert");
     assert_ne!(new, old, "a new certificate");
-    assert!(partner_binary(&config, &["--check"]).contains("ok:"), "the new key matches the new certificate");
+    assert!(partner.run(&["--check"]).contains("ok:"), "the new key matches the new certificate");
     {
-        let _server = Server::start(&config);
+        let _server = partner.serve();
         clinic.register("Maria", "Silva", true);
         let report = clinic.sync();
         assert_eq!(report.pushed, 1, "the clinic trusts the renewed certificate through the CA it paired with");

@@ -8,7 +8,7 @@ use tower::ServiceExt;
 
 async fn call(request: Request<Body>) -> (StatusCode, String) {
     let dir = crate::support::new_partner();
-    let partner = Arc::new(store::Partner::load(store::open_db(&dir.db).expect("db"), true).expect("load"));
+    let partner = Arc::new(store::Partner::load(dir.open(), true).expect("load"));
     let response = galen_partner::app(partner).oneshot(request).await.expect("response");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.expect("body");

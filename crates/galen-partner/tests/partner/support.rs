@@ -5,19 +5,23 @@ use galen_core::patients::{self, Demographics, NewPatient};
 use galen_core::site;
 use galen_core::staff::{self, NewStaff};
 use galen_core::{sync, Clinic, Role, Session, Vault};
+use galen_partner::key::DbKey;
 use galen_partner::{store, tls};
 use galen_proto::certs::{self, Leaf};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// A partner's folder: its database and server certificate, not yet serving.
+/// A partner's folder: its database (and the key it is encrypted with) and server certificate, not yet serving.
 pub struct PartnerDir {
     pub _dir: TempDir,
     pub db: PathBuf,
+    pub key: DbKey,
     pub server_cert: String,
     pub server_key: String,
 }
@@ -32,27 +36,33 @@ pub fn new_partner() -> PartnerDir {
         time::OffsetDateTime::now_utc(),
     )
     .expect("issue");
-    let conn = store::open_db(&db).expect("db");
+    let key = DbKey::random().expect("key");
+    let conn = store::open_db(&db, &key).expect("db");
     store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("init");
-    PartnerDir { _dir: dir, db, server_cert: issued.leaf_cert, server_key: issued.leaf_key }
+    PartnerDir { _dir: dir, db, key, server_cert: issued.leaf_cert, server_key: issued.leaf_key }
 }
 
 impl PartnerDir {
+    /// A connection to its database.
+    pub fn open(&self) -> rusqlite::Connection {
+        store::open_db(&self.db, &self.key).expect("the partner's database opens with its key")
+    }
+
     pub fn pairing_file(&self) -> String {
-        let conn = store::open_db(&self.db).expect("db");
+        let conn = self.open();
         serde_json::to_string(&store::pairing_file(&conn).expect("pairing file")).expect("json")
     }
 
     /// Pairs a clinic the way an operator does: its file and the number its people read out.
     pub fn pair(&self, clinic: &Clinic, admin: &Session) {
         let file = site::pairing_file(clinic, admin).expect("clinic pairing file");
-        let conn = store::open_db(&self.db).expect("db");
+        let conn = self.open();
         store::pair(&conn, &file, &file.safety_number).expect("partner pairs the clinic");
     }
 
     /// Serves on 127.0.0.1:0 in its own runtime until the returned guard drops.
     pub fn serve(&self, relay: bool) -> Serving {
-        let partner = Arc::new(store::Partner::load(store::open_db(&self.db).expect("db"), relay).expect("load"));
+        let partner = Arc::new(store::Partner::load(self.open(), relay).expect("load"));
         let cas: String = partner.sites().iter().map(|s| s.ca_cert.clone()).collect::<Vec<_>>().join("\n");
         let config =
             tls::server_config(self.server_cert.as_bytes(), self.server_key.as_bytes(), cas.as_bytes()).expect("tls");
@@ -141,5 +151,135 @@ impl ClinicDir {
 
     pub fn status(&self) -> sync::Status {
         sync::status(&self.clinic, &self.admin).expect("status")
+    }
+
+    /// Pairs this clinic with a partner run by the real binary, as its admin would.
+    pub fn pair_with_binary(&self, partner: &BinaryPartner) {
+        let file = partner.run(&["pairing-file"]);
+        let number = galen_proto::pairing::PairingFile::read(&file).expect("read").safety_number;
+        sync::pair(&self.clinic, &self.admin, &file, &partner.url(), &number).expect("clinic pairs the partner");
+    }
+}
+
+/// A partner run by the real `galen-partner` binary, as an operator runs it: a configuration file in a temporary
+/// folder (paths relative to it), a free port on 127.0.0.1.
+pub struct BinaryPartner {
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+impl BinaryPartner {
+    /// A configuration only: nothing is made yet.
+    pub fn configured() -> BinaryPartner {
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let config = dir.path().join("partner.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ncertificate = \"server.pem\"\nprivate_key = \"server.key\"\n\
+                 database = \"partner.db\"\nrelay = true\n"
+            ),
+        )
+        .expect("config");
+        BinaryPartner { dir, config, port }
+    }
+
+    /// A configuration and `galen-partner init`.
+    pub fn init(name: &str) -> BinaryPartner {
+        let partner = BinaryPartner::configured();
+        partner.run(&["init", "--name", name, "--host", "127.0.0.1"]);
+        partner
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A connection to its database, with the key `init` made.
+    pub fn db(&self) -> rusqlite::Connection {
+        let key = DbKey::read(&self.path("partner.db.key")).expect("the key init made");
+        store::open_db(&self.path("partner.db"), &key).expect("the partner's database opens with its key")
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// The binary with this partner's configuration, to add arguments to.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_galen-partner"));
+        command.arg("--config").arg(&self.config);
+        command
+    }
+
+    /// Runs the binary with these arguments; its stdout and stderr.
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("galen-partner runs")
+    }
+
+    /// Runs the binary, which must succeed; what it said (stdout, then stderr).
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        let text = said(&out);
+        assert!(out.status.success(), "galen-partner {args:?} must succeed: {text}");
+        text
+    }
+
+    /// Runs the binary, which must fail; what it said.
+    pub fn refuses(&self, args: &[&str]) -> String {
+        let out = self.output(args);
+        let text = said(&out);
+        assert!(!out.status.success(), "galen-partner {args:?} must fail: {text}");
+        text
+    }
+
+    /// Pairs a clinic the way the operator does: the clinic's file and the number its people read out.
+    pub fn pair(&self, clinic: &ClinicDir) {
+        let file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("clinic pairing file");
+        let path = self.path(&format!("{}.galen-pairing", file.site.replace(' ', "-")));
+        std::fs::write(&path, serde_json::to_string(&file).expect("json")).expect("write");
+        self.run(&["pair", &path.display().to_string(), "--safety-number", &file.safety_number]);
+    }
+
+    /// `galen-partner serve` in the background, until the returned guard drops.
+    pub fn serve(&self) -> Server {
+        Server::start(&self.config)
+    }
+}
+
+fn said(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// `galen-partner serve` in the background until dropped (its output kept open, so it never writes to a closed
+/// pipe).
+pub struct Server {
+    child: Child,
+    _output: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    fn start(config: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_galen-partner"))
+            .arg("--config")
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        out.read_line(&mut line).expect("read");
+        assert!(line.contains("listening on"), "the server starts: {line}");
+        Server { child, _output: out }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -214,7 +214,7 @@ fn site_keys(name: &str) -> (PairingFile, OwnKey) {
 #[test]
 fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_each_reason() {
     let dir = new_partner();
-    let conn = store::open_db(&dir.db).expect("db");
+    let conn = dir.open();
     let (sol_file, sol) = site_keys("Clínica Sol");
     let (mar_file, mar) = site_keys("Clínica Mar");
     let (_, stranger) = site_keys("Not paired");
@@ -224,10 +224,8 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
     store::pair(&conn, &mar_file, &mar_file.safety_number).expect("pair Mar");
     assert!(store::pair(&conn, &sol_file, &sol_file.safety_number).is_err(), "paired once");
     let partner = store::Partner::load(conn, false).expect("load");
-    let me = PeerKey::from_armored(
-        &store::pairing_file(&store::open_db(&dir.db).expect("db")).expect("file").openpgp_public_key,
-    )
-    .expect("partner key");
+    let me = PeerKey::from_armored(&store::pairing_file(&dir.open()).expect("file").openpgp_public_key)
+        .expect("partner key");
     let site = &partner.sites()[0];
     assert_eq!(site.name, "Clínica Sol");
 
@@ -293,7 +291,7 @@ fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
     let partner = new_partner();
     let (sol, mar) = sol_and_mar(&partner);
     let (lab_file, lab) = site_keys("Lab");
-    let conn = store::open_db(&partner.db).expect("db");
+    let conn = partner.open();
     store::pair(&conn, &lab_file, &lab_file.safety_number).expect("pair the lab");
     let partner_key =
         PeerKey::from_armored(&store::pairing_file(&conn).expect("file").openpgp_public_key).expect("key");
