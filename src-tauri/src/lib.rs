@@ -113,6 +113,26 @@ async fn background_sync(state: AppState) {
     }
 }
 
+/// A desktop session ending (SIGTERM) or Ctrl+C in the terminal that started the app closes it the same way as
+/// its window, so what runs at exit (removing printouts) still runs.
+async fn exit_on_signal(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("asked to quit by a signal");
+        app.exit(0);
+    }
+    #[cfg(not(unix))]
+    let _ = app;
+}
+
 pub fn run() {
     let builder = specta_builder();
     let vault = Vault::new(data_dir());
@@ -120,19 +140,29 @@ pub fn run() {
         eprintln!("warning: Galen cannot write its log: {e}");
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "app started");
-    let state = AppState::new(vault);
-    let result = tauri::Builder::default()
+    let state = AppState::new(vault.clone());
+    let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())
         .invoke_handler(builder.invoke_handler())
-        .setup(move |_| {
+        .setup(move |app| {
             tauri::async_runtime::spawn(background_sync(state));
+            tauri::async_runtime::spawn(exit_on_signal(app.handle().clone()));
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("error: Galen could not start its window: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(move |_, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Printouts left for a viewer do not outlive the app.
+                vault.remove_printouts();
+                tracing::info!("app closed");
+            }
+        }),
+        Err(e) => {
+            eprintln!("error: Galen could not start its window: {e}");
+            std::process::exit(1);
+        }
     }
 }
 

@@ -437,9 +437,13 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     // The recovery key, which must be confirmed as saved.
     let key = d.find("[data-testid=recovery-key]").await.text().await.expect("key text");
     assert_eq!(key.len(), 39, "eight groups of four: {key}");
-    // The recovery sheet prints from here, before anyone has signed in.
-    let sheet = d.print_without_printer("sheet").await;
+    // The recovery sheet prints from here, before anyone has signed in. With no printer it is written nowhere
+    // Galen chose: the admin saves it where they choose, and is told to delete it once printed.
+    let sheets = tempfile::Builder::new().prefix("galen-e2e-sheet").tempdir().expect("tmp");
+    let sheet = sheets.path().join("recovery.pdf");
+    d.save_recovery_sheet("sheet", &sheet).await;
     assert!(crate::harness::pdf_text(&sheet).contains(&key), "the sheet shows the key");
+    assert!(crate::harness::files_in(&data.path().join("printouts")).is_empty(), "no sheet in the data folder");
     d.screenshot("03-setup-recovery-key").await;
     d.axe("setup (recovery key)").await;
     d.click_button("Continue").await;
@@ -517,7 +521,8 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.click_button("Issue a new recovery key").await;
     let new_key = d.find("[data-testid=new-recovery-key]").await.text().await.expect("new key");
     assert_eq!(new_key.len(), 39, "{new_key}");
-    let sheet = d.print_without_printer("sheet").await;
+    let sheet = sheets.path().join("new-recovery.pdf");
+    d.save_recovery_sheet("sheet", &sheet).await;
     assert!(crate::harness::pdf_text(&sheet).contains(&new_key), "the new sheet shows the new key");
     d.screenshot("09-backup").await;
     d.axe("backup").await;
@@ -568,7 +573,10 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
 
     patients_flow(&d).await;
-    d.stop().await;
+    let printouts = data.path().join("printouts");
+    assert!(!crate::harness::files_in(&printouts).is_empty(), "the card waits for the viewer while the app runs");
+    d.quit(data.path()).await;
+    assert!(crate::harness::files_in(&printouts).is_empty(), "closing the app removes printouts left for a viewer");
 
     // The keyring loses the key: the next start explains it and unlocks with the admin password.
     let status =

@@ -69,6 +69,19 @@ impl Driver {
         let _ = self.process.kill().await;
     }
 
+    /// Quits the app as a desktop session does when it ends (SIGTERM to the app itself, started on `data_dir`),
+    /// waits for it to exit, then stops the driver.
+    pub async fn quit(self, data_dir: &Path) {
+        let pid = app_pid(data_dir).expect("the app is running");
+        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.stop().await;
+    }
+
     /// Waits up to 15 s for the first element matching `css`.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client
@@ -183,6 +196,33 @@ impl Driver {
         self.click(&format!("[data-testid={testid}-print]")).await;
         saved_pdf_path(&self.wait_for_text("No printer or PDF viewer was found", Duration::from_secs(20)).await)
     }
+
+    /// The recovery sheet: Print finds no printer and writes nothing, so the person saves it where they choose
+    /// (`to`), and is told to delete it after printing.
+    pub async fn save_recovery_sheet(&self, testid: &str, to: &Path) {
+        self.click(&format!("[data-testid={testid}-print]")).await;
+        self.wait_for_text("No printer accepted the recovery sheet", Duration::from_secs(20)).await;
+        self.click(&format!("[data-testid={testid}-save]")).await;
+        answer_save_dialog("Save the PDF", to).await;
+        self.wait_for_text("Print it, then delete the file", Duration::from_secs(20)).await;
+    }
+}
+
+/// The app process running on `data_dir` (found by its GALEN_DATA_DIR, which tauri-driver passes down).
+fn app_pid(data_dir: &Path) -> Option<u32> {
+    let wanted = format!("GALEN_DATA_DIR={}", data_dir.display());
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+        let environ = std::fs::read(entry.path().join("environ")).ok()?;
+        let is_app = exe.file_name()? == "galen-app";
+        (is_app && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())).then_some(pid)
+    })
+}
+
+/// The files in `dir` (none when it does not exist).
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir).map(|e| e.flatten().map(|e| e.path()).collect()).unwrap_or_default()
 }
 
 /// The path in "… The PDF is saved at PATH; open it …", the print path's answer when there is no printer.

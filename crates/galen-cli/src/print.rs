@@ -41,15 +41,22 @@ pub fn run(ctx: &mut Ctx, args: PrintArgs) -> Result<()> {
     if let Some(path) = out {
         pdf::save(&clinic, &pdf, &path)?;
         println!("Saved {}.", path.display());
+        if recovery_sheet {
+            println!("Print it, then delete the file: together with galen.keys it opens the data.");
+        }
         return Ok(());
     }
-    let printed = pdf::print::print(&clinic, &pdf, &pdf::print::Tools::from_path())?;
-    match printed.route {
+    match pdf::print::print(&clinic, &pdf, &pdf::print::Tools::from_path())? {
         Route::Printer { answer } => println!("Sent to the printer: {answer}"),
-        Route::Viewer { program } => {
-            println!("Opened {} with {program}; print it from there.", printed.path.display())
+        Route::Viewer { program, path } => {
+            println!("Opened {} with {program}; print it from there.", path.display());
+            // The copy goes once it is printed, like the app's at sign-out (else at the next start).
+            if ctx.input.wait_for_enter("Press Enter once it has printed, and Galen deletes its copy.")? {
+                let _ = std::fs::remove_file(&path);
+            }
         }
-        Route::Saved { message } => println!("{message}"),
+        Route::Saved { message, .. } => println!("{message}"),
+        Route::NotPrinted { message } => bail!("{message} (galen print --recovery-sheet --out FILE.pdf)"),
     }
     Ok(())
 }

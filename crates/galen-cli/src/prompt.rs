@@ -39,6 +39,16 @@ impl Input {
         Ok(v)
     }
 
+    /// At a terminal, shows `label` and waits for Enter; whether it did (a pipe is not waited on).
+    pub fn wait_for_enter(&mut self, label: &str) -> Result<bool> {
+        if !self.interactive {
+            return Ok(false);
+        }
+        println!("{label}");
+        self.next_line(label)?;
+        Ok(true)
+    }
+
     pub fn secret(&mut self, label: &str) -> Result<Sensitive<String>> {
         let s = if self.interactive {
             rpassword::prompt_password(label).context("reading from the terminal")?

@@ -52,9 +52,9 @@ pub struct Created {
 pub const SITE_NAME_MAX: usize = 200;
 
 impl Clinic {
-    /// An open clinic over an unlocked store, on the system clock. Printouts older than an hour are swept.
+    /// An open clinic over an unlocked store, on the system clock. Printouts a crash left behind are removed.
     pub fn new(vault: Vault, store: Store) -> Self {
-        vault.sweep_printouts();
+        vault.remove_printouts();
         Self { vault, store, clock: Arc::new(SystemClock) }
     }
 
@@ -203,14 +203,17 @@ impl Clinic {
         })
     }
 
-    /// Signs out (audited).
+    /// Signs out (audited); printouts left for a viewer go.
     pub fn logout(&self, session: Session) -> Result<(), Error> {
+        self.vault.remove_printouts();
         self.audit(&session_actor(&session), "logout", ("staff", &session.user_id.to_string()), Outcome::Ok)
     }
 
-    /// Locks by hand (Ctrl+L): the signing key and any emergency grants are dropped.
+    /// Locks by hand (Ctrl+L): the signing key and any emergency grants are dropped, and printouts left for a
+    /// viewer go.
     pub fn lock(&self, session: &Session) -> Result<(), Error> {
         Session::lock_state(&mut session.state());
+        self.vault.remove_printouts();
         self.audit(&session_actor(session), "session.lock", ("staff", &session.user_id.to_string()), Outcome::Ok)
     }
 
@@ -226,6 +229,7 @@ impl Clinic {
         }
         Session::lock_state(&mut st);
         drop(st);
+        self.vault.remove_printouts();
         self.audit(&session_actor(session), "session.autolock", ("staff", &session.user_id.to_string()), Outcome::Ok)?;
         Ok(true)
     }

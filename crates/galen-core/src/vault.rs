@@ -20,9 +20,6 @@ pub const DB_FILE: &str = "galen.db";
 /// The key file's name.
 pub const KEY_FILE: &str = "galen.keys";
 
-/// Printouts left for a viewer are deleted after this long.
-pub const PRINTOUTS_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
-
 /// The default data folder: the OS data directory (e.g. `~/.local/share/galen` on Linux).
 pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("org", "Galen", "galen").map(|d| d.data_dir().to_owned())
@@ -94,25 +91,23 @@ impl Vault {
         self.dir.join("logs")
     }
 
-    /// Printouts sent down the print path wait here for a viewer (owner-only, like the data).
+    /// Printouts the print path left for a PDF viewer wait here (owner-only, like the data). The recovery sheet
+    /// never does.
     pub fn printouts_dir(&self) -> PathBuf {
         self.dir.join("printouts")
     }
 
-    /// Deletes printouts older than [`PRINTOUTS_KEPT`], so the folder does not collect patient data. Runs at every
-    /// print and whenever a clinic is opened.
-    pub(crate) fn sweep_printouts(&self) {
+    /// Deletes every printout left for a viewer, so patient data does not outlive the session that printed it: at
+    /// lock, sign-out, the app's close and whenever a clinic is opened (a crash's leftovers). A viewer that still
+    /// shows one keeps its own copy in memory; a file it holds open (Windows) goes at the next of these.
+    pub fn remove_printouts(&self) {
         let Ok(entries) = std::fs::read_dir(self.printouts_dir()) else { return };
-        let now = std::time::SystemTime::now();
+        let mut removed = 0;
         for entry in entries.flatten() {
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .map(|t| now.duration_since(t).unwrap_or_default() > PRINTOUTS_KEPT)
-                .unwrap_or(false);
-            if old {
-                let _ = std::fs::remove_file(entry.path());
-            }
+            removed += usize::from(std::fs::remove_file(entry.path()).is_ok());
+        }
+        if removed > 0 {
+            tracing::info!(removed, "printouts removed");
         }
     }
 

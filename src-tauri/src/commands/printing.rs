@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use galen_core::pdf::{self, Pdf, Printout};
+use galen_core::pdf::{self, print::Route, Pdf, Printout};
 use galen_core::RecoveryKey;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -37,26 +37,28 @@ impl std::fmt::Debug for PrintoutDto {
     }
 }
 
-/// How a print left Galen: `printer` (queued with CUPS), `viewer` (opened to print from there) or `saved`
-/// (nothing to print with); `message` says it in words, `path` is where the PDF was written.
+/// How a print left Galen; the UI says it in the reader's language.
 #[derive(Debug, Clone, Serialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct PrintedDto {
-    pub route: String,
-    pub message: String,
-    pub path: String,
+#[serde(tag = "route", rename_all = "camelCase")]
+pub enum PrintedDto {
+    /// Queued with CUPS; `answer` is lp's.
+    Printer { answer: String },
+    /// Opened in the PDF viewer from `path`.
+    Viewer { path: String },
+    /// No printer or viewer: the PDF waits at `path` until lock or sign-out.
+    Saved { path: String },
+    /// The recovery sheet, which no printer took: written nowhere.
+    NotPrinted,
 }
 
-impl From<galen_core::pdf::print::Printed> for PrintedDto {
-    fn from(p: galen_core::pdf::print::Printed) -> Self {
-        use galen_core::pdf::print::Route;
-        let path = p.path.display().to_string();
-        let (route, message) = match p.route {
-            Route::Printer { answer } => ("printer", answer),
-            Route::Viewer { program } => ("viewer", program),
-            Route::Saved { message } => ("saved", message),
-        };
-        PrintedDto { route: route.into(), message, path }
+impl From<Route> for PrintedDto {
+    fn from(route: Route) -> Self {
+        match route {
+            Route::Printer { answer } => PrintedDto::Printer { answer },
+            Route::Viewer { path, .. } => PrintedDto::Viewer { path: path.display().to_string() },
+            Route::Saved { path, .. } => PrintedDto::Saved { path: path.display().to_string() },
+            Route::NotPrinted { .. } => PrintedDto::NotPrinted,
+        }
     }
 }
 

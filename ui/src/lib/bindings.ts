@@ -442,15 +442,16 @@ export type PrescriptionDto = {
 	lines: RxLineDto[],
 };
 
-/**
- *  How a print left Galen: `printer` (queued with CUPS), `viewer` (opened to print from there) or `saved`
- *  (nothing to print with); `message` says it in words, `path` is where the PDF was written.
- */
-export type PrintedDto = {
-	route: string,
-	message: string,
-	path: string,
-};
+/**  How a print left Galen; the UI says it in the reader's language. */
+export type PrintedDto = 
+/**  Queued with CUPS; `answer` is lp's. */
+{ route: "printer"; answer: string } | 
+/**  Opened in the PDF viewer from `path`. */
+{ route: "viewer"; path: string } | 
+/**  No printer or viewer: the PDF waits at `path` until lock or sign-out. */
+{ route: "saved"; path: string } | 
+/**  The recovery sheet, which no printer took: written nowhere. */
+{ route: "notPrinted" };
 
 /**  What to print or save as PDF. */
 export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patientId: number } | { kind: "recovery_sheet"; recoveryKey: string };

@@ -40,6 +40,8 @@ pub struct Pdf {
     pub file_name: String,
     /// The PDF.
     pub bytes: Vec<u8>,
+    /// The recovery sheet: with `galen.keys` it opens the data, so Galen writes it only where the person chose.
+    pub(crate) holds_a_key: bool,
     /// Who rendered it, and the audit entry a save or print of it records: action suffix and entity.
     actor: Actor,
     audit: (&'static str, &'static str, String),
@@ -74,6 +76,7 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
             Ok(Pdf {
                 file_name: format!("{kind}-{}.pdf", doc.uuid),
                 bytes,
+                holds_a_key: false,
                 actor,
                 audit: ("document", "document", id.to_string()),
             })
@@ -90,6 +93,7 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
             Ok(Pdf {
                 file_name: format!("id-card-{}.pdf", p.mrn),
                 bytes: layout::patient_card(&settings, &settings.site_name, &snapshot),
+                holds_a_key: false,
                 actor,
                 audit: ("patient_card", "patient", p.id.to_string()),
             })
@@ -111,6 +115,7 @@ pub fn recovery_sheet(clinic: &Clinic, key: &RecoveryKey) -> Result<Pdf, Error> 
     Ok(Pdf {
         file_name: format!("galen-recovery-key-{date}.pdf"),
         bytes: layout::recovery_sheet(&settings, &settings.site_name, key.display_secret().expose(), &date),
+        holds_a_key: true,
         actor: Actor::system(),
         audit: ("recovery_sheet", "clinic", String::new()),
     })

@@ -11,6 +11,7 @@ mod passwords;
 mod patients;
 mod permissions;
 mod printing;
+mod printouts;
 mod revocation;
 mod sessions;
 mod settings;
