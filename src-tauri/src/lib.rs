@@ -13,6 +13,7 @@
 //! ```
 
 pub mod commands;
+pub mod dialogs;
 pub mod error;
 pub mod state;
 mod values;
@@ -383,6 +384,8 @@ mod tests {
         let cap: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/default.json")).expect("capability parses");
         let perms: Vec<&str> = cap["permissions"].as_array().expect("list").iter().filter_map(|p| p.as_str()).collect();
-        assert_eq!(perms, ["core:default", "dialog:allow-save", "dialog:allow-open"]);
+        // No dialog or file permission: the shell opens file dialogs itself (dialogs.rs), so the page never
+        // names a path to read or write.
+        assert_eq!(perms, ["core:default"]);
     }
 }

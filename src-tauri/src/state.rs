@@ -22,6 +22,8 @@ pub struct AppState {
 struct Inner {
     clinic: Option<Clinic>,
     session: Option<Session>,
+    /// The partner's pairing file the admin last chose and saw previewed (public data), for pairing.
+    pairing_file: Option<String>,
 }
 
 fn not_open() -> ApiError {
@@ -65,6 +67,16 @@ impl AppState {
         let clinic = inner.clinic.as_mut().ok_or_else(not_open)?;
         let session = inner.session.as_ref().ok_or_else(not_signed_in)?;
         Ok(f(clinic, session)?)
+    }
+
+    /// Keeps the pairing file the admin chose and saw previewed, for `sync_pair`.
+    pub fn keep_pairing_file(&self, text: String) {
+        self.lock().pairing_file = Some(text);
+    }
+
+    /// The pairing file kept by `keep_pairing_file`.
+    pub fn kept_pairing_file(&self) -> Option<String> {
+        self.lock().pairing_file.clone()
     }
 
     /// Which screen to show; opens the clinic through the keyring the first time it is asked.

@@ -516,6 +516,13 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Letterhead", Duration::from_secs(10)).await;
     d.click("[data-nav=backup]").await;
     d.wait_for_text("Make a backup", Duration::from_secs(10)).await;
+    // A backup, written where the admin chose in the shell's own save dialog.
+    let backup = sheets.path().join("clinic.galenbak");
+    d.click_button("Choose where to save…").await;
+    crate::harness::answer_save_dialog("Save the backup", &backup).await;
+    d.wait_for_text("Backup written", Duration::from_secs(30)).await;
+    let written = std::fs::read(&backup).expect("the backup is where the admin chose");
+    assert!(written.starts_with(b"GALENBK1") && written.len() > 4096, "a whole backup: {} bytes", written.len());
     // A lost recovery sheet: the admin issues a new key with the password again, and prints its sheet.
     d.fill("#recovery-admin-password", ADMIN_PASSWORD).await;
     d.click_button("Issue a new recovery key").await;

@@ -2,7 +2,7 @@
 
 use crate::session::Ctx;
 use anyhow::{Context, Result};
-use galen_core::sync;
+use galen_core::{site, sync};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SyncCommand {
@@ -37,7 +37,7 @@ pub fn run(ctx: &mut Ctx, command: SyncCommand) -> Result<()> {
     let (clinic, session) = (&clinic, &session);
     match command {
         SyncCommand::Pair { file, url, safety_number } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = site::load_pairing_file(&file).with_context(|| format!("reading {}", file.display()))?;
             let preview = sync::preview(clinic, session, &text)?;
             println!("Partner:       {}", preview.site);
             println!("Safety number: {}", preview.safety_number);

@@ -8,6 +8,10 @@ use sha2::{Digest, Sha256};
 /// The version tag of a pairing file; readers refuse others.
 pub const FORMAT: &str = "galen-pairing-1";
 
+/// The largest pairing file read. One holds a CA certificate and an OpenPGP public key, a few KiB; anything
+/// bigger (or endless, like `/dev/zero`) is refused before it fills memory.
+pub const MAX_FILE_BYTES: usize = 64 * 1024;
+
 /// What a partner needs to know a site (and a site its partner): public parts only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +43,31 @@ pub enum PairingError {
     /// Its OpenPGP key cannot be read.
     #[error("Its OpenPGP key cannot be read.")]
     BadKey,
+    /// Larger than any pairing file ([`MAX_FILE_BYTES`]).
+    #[error("This file is too large to be a pairing file.")]
+    TooLarge,
+    /// The file cannot be read; `reason` is the system's.
+    #[error("The file cannot be read ({reason}).")]
+    Unreadable {
+        /// Why, as the system said it.
+        reason: String,
+    },
+}
+
+/// Reads a pairing file's text from disk, at most [`MAX_FILE_BYTES`] of it: larger files are refused unread.
+pub fn load(path: &std::path::Path) -> Result<String, PairingError> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| PairingError::Unreadable { reason: e.to_string() };
+    let mut text = String::new();
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    // One byte more than allowed tells a file at the limit from a larger one.
+    let read = file.take(MAX_FILE_BYTES as u64 + 1).read_to_string(&mut text);
+    match read {
+        Ok(n) if n > MAX_FILE_BYTES => Err(PairingError::TooLarge),
+        Ok(_) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(PairingError::NotAPairingFile),
+        Err(e) => Err(unreadable(e)),
+    }
 }
 
 /// Twenty digits in groups of five from SHA-256 over the CA certificate (DER) and the OpenPGP fingerprint:
@@ -81,6 +110,9 @@ impl PairingFile {
 
     /// Reads a pairing file and recomputes its safety number from the keys it carries.
     pub fn read(text: &str) -> Result<PairingFile, PairingError> {
+        if text.len() > MAX_FILE_BYTES {
+            return Err(PairingError::TooLarge);
+        }
         let file: PairingFile = serde_json::from_str(text).map_err(|_| PairingError::NotAPairingFile)?;
         if file.format != FORMAT {
             return Err(PairingError::OtherVersion);

@@ -1,13 +1,13 @@
 //! Printouts: a signed document, a patient's ID card and labels, or the recovery sheet, saved as PDF where the
 //! user chose in the native dialog, or sent down the system print path (galen-core decides which).
 
+use crate::dialogs::{self, Ask};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::pdf::{self, print::Route, Pdf, Printout};
 use galen_core::RecoveryKey;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
-use tauri::State;
+use tauri::{State, Window};
 
 /// What to print or save as PDF.
 #[derive(Clone, Deserialize, specta::Type)]
@@ -75,13 +75,21 @@ fn render(state: &AppState, what: PrintoutDto) -> Result<Pdf, ApiError> {
     }
 }
 
-/// Writes the PDF to `path` (from the save dialog); returns the path written.
+/// Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when
+/// the person cancelled. Rendering checks the permission before the dialog opens.
 #[tauri::command]
 #[specta::specta]
-pub async fn printout_save(state: State<'_, AppState>, what: PrintoutDto, path: String) -> Result<String, ApiError> {
+pub async fn printout_save(
+    window: Window,
+    state: State<'_, AppState>,
+    what: PrintoutDto,
+    title: String,
+) -> Result<Option<String>, ApiError> {
     let pdf = render(&state, what)?;
-    let written = state.with_clinic(|c| pdf::save(c, &pdf, &PathBuf::from(&path)))?;
-    Ok(written.display().to_string())
+    let ask = Ask { title: &title, filter: ("PDF", &["pdf"]) };
+    let Some(path) = dialogs::save_to(&window, ask, &pdf.file_name).await else { return Ok(None) };
+    let written = state.with_clinic(|c| pdf::save(c, &pdf, &path))?;
+    Ok(Some(written.display().to_string()))
 }
 
 /// Prints through CUPS, or opens the PDF viewer, or says where the PDF was saved.

@@ -1,11 +1,12 @@
 //! Partner sync for admins: this site's identity, pairing with a partner, the sync status, and conflicts.
 //! The network waits happen outside the clinic lock (`AppState` is a `sync::Db`), so the window stays usable.
 
+use crate::dialogs::{self, Ask};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::{site, sync};
 use serde::Serialize;
-use tauri::State;
+use tauri::{State, Window};
 
 /// This clinic's identity towards a partner (public parts).
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -174,8 +175,9 @@ fn plain_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// A pairing file's text, at most 64 KiB of it (`site::load_pairing_file`).
 fn read(path: &str) -> Result<String, ApiError> {
-    std::fs::read_to_string(path).map_err(|e| ApiError::new("unreadable", format!("Cannot read {path}: {e}")))
+    site::load_pairing_file(std::path::Path::new(path)).map_err(|e| ApiError::new("unreadable", e.to_string()))
 }
 
 /// This clinic's site identity, if made.
@@ -192,34 +194,66 @@ pub async fn site_init(state: State<'_, AppState>) -> Result<SiteIdentityDto, Ap
     state.with_session(|c, s| Ok(site::init(c, s)?.into()))
 }
 
-/// Writes this site's pairing file where the admin chose; returns its safety number.
+const PAIRING_FILES: (&str, &[&str]) = ("Galen pairing file", &["galen-pairing", "json"]);
+
+/// Where this site's pairing file was saved, and its safety number.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingFileSavedDto {
+    pub path: String,
+    pub safety_number: String,
+}
+
+/// Asks where to save this site's pairing file (the dialog titled `title`) and writes it there; nothing when the
+/// person cancelled. The file comes from galen-core (admins) before the dialog opens.
 #[tauri::command]
 #[specta::specta]
-pub async fn site_pairing_file_save(state: State<'_, AppState>, path: String) -> Result<String, ApiError> {
+pub async fn site_pairing_file_save(
+    window: Window,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<PairingFileSavedDto>, ApiError> {
     let file = state.with_session(site::pairing_file)?;
     let json = serde_json::to_string_pretty(&file).map_err(|e| ApiError::new("internal", e.to_string()))?;
-    std::fs::write(&path, json + "\n").map_err(|e| ApiError::new("unwritable", format!("Cannot write {path}: {e}")))?;
-    Ok(file.safety_number)
+    let ask = Ask { title: &title, filter: PAIRING_FILES };
+    let Some(path) = dialogs::save_to(&window, ask, "clinic.galen-pairing").await else { return Ok(None) };
+    let shown = path.display().to_string();
+    std::fs::write(&path, json + "\n")
+        .map_err(|e| ApiError::new("unwritable", format!("Cannot write {shown}: {e}")))?;
+    Ok(Some(PairingFileSavedDto { path: shown, safety_number: file.safety_number }))
 }
 
-/// Reads a partner's pairing file: its name and the safety number recomputed from its keys.
+/// Asks for a partner's pairing file (the dialog titled `title`; admins, checked before it opens), reads at most
+/// 64 KiB of it and shows its name and the safety number recomputed from its keys. The shell keeps what it read
+/// for `sync_pair`, so the pairing uses exactly the file the admin checked. Nothing when the person cancelled.
 #[tauri::command]
 #[specta::specta]
-pub async fn sync_preview(state: State<'_, AppState>, path: String) -> Result<PartnerPreviewDto, ApiError> {
-    let text = read(&path)?;
-    state.with_session(|c, s| Ok(sync::preview(c, s, &text)?.into()))
+pub async fn sync_preview(
+    window: Window,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<PartnerPreviewDto>, ApiError> {
+    state.with_session(|c, s| c.authorize(s, galen_core::Action::SyncManage, None).map(drop))?;
+    let Some(path) = dialogs::open_from(&window, Ask { title: &title, filter: PAIRING_FILES }).await else {
+        return Ok(None);
+    };
+    let text = read(&path.display().to_string())?;
+    let preview = state.with_session(|c, s| Ok(sync::preview(c, s, &text)?.into()))?;
+    state.keep_pairing_file(text);
+    Ok(Some(preview))
 }
 
-/// Pairs with the partner whose file is at `path`, after the admin confirmed its safety number.
+/// Pairs with the partner whose file `sync_preview` read, after the admin confirmed its safety number.
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_pair(
     state: State<'_, AppState>,
-    path: String,
     url: String,
     safety_number: String,
 ) -> Result<SyncStatusDto, ApiError> {
-    let text = read(&path)?;
+    let text = state
+        .kept_pairing_file()
+        .ok_or_else(|| ApiError::new("invalid", "Choose the partner's pairing file first."))?;
     state.with_session(|c, s| {
         sync::pair(c, s, &text, &url, &safety_number)?;
         Ok(sync::status(c, s)?.into())
@@ -256,4 +290,22 @@ pub async fn sync_conflicts(state: State<'_, AppState>) -> Result<Vec<ConflictDt
 pub async fn sync_resolve(state: State<'_, AppState>, id: i64, keep_local: bool) -> Result<(), ApiError> {
     let resolution = if keep_local { sync::Resolution::KeepLocal } else { sync::Resolution::TakeIncoming };
     state.with_session(|c, s| sync::resolve(c, s, id, resolution))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read;
+
+    /// A pairing file holds two public keys, a few KiB: the shell reads no more than 64 KiB of whatever it is given,
+    /// so a huge file, or /dev/zero, which never ends, cannot fill memory.
+    #[test]
+    fn a_pairing_file_is_read_only_up_to_its_size_limit() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let huge = dir.path().join("huge.galen-pairing");
+        std::fs::write(&huge, " ".repeat(1 << 20)).expect("write");
+        let e = read(&huge.display().to_string()).expect_err("a 1 MiB file is refused");
+        assert!(e.message.contains("too large"), "{}", e.message);
+        let e = read("/dev/zero").expect_err("an endless file is refused");
+        assert!(e.message.contains("too large"), "{}", e.message);
+    }
 }

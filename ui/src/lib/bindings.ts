@@ -28,9 +28,16 @@ export const commands = {
 	staffClearLock: (username: string) => typedError<null, ApiError>(__TAURI_INVOKE("staff_clear_lock", { username })),
 	auditList: (beforeId: number | null, limit: number) => typedError<AuditEntryDto[], ApiError>(__TAURI_INVOKE("audit_list", { beforeId, limit })),
 	auditVerify: () => typedError<AuditVerifyDto, ApiError>(__TAURI_INVOKE("audit_verify")),
-	backupCreate: (path: string) => typedError<number, ApiError>(__TAURI_INVOKE("backup_create", { path })),
-	/**  Restores a backup over the open clinic (admins). Everyone is signed out; the app reopens the restored data. */
-	backupRestore: (path: string, recoveryKey: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("backup_restore", { path, recoveryKey })),
+	/**
+	 *  Asks where to save a backup (the dialog titled `title`) and writes it there: its size, or nothing when the
+	 *  person cancelled (admins; checked before the dialog opens).
+	 */
+	backupCreate: (title: string) => typedError<number | null, ApiError>(__TAURI_INVOKE("backup_create", { title })),
+	/**
+	 *  Asks which backup to restore (the dialog titled `title`) and restores it over the open clinic (admins; checked
+	 *  before the dialog opens). Everyone is signed out; the app reopens the restored data. Whether it restored.
+	 */
+	backupRestore: (title: string, recoveryKey: string | null) => typedError<boolean, ApiError>(__TAURI_INVOKE("backup_restore", { title, recoveryKey })),
 	settingsGet: () => typedError<SettingsDto, ApiError>(__TAURI_INVOKE("settings_get")),
 	settingsUpdate: (form: SettingsDto) => typedError<SettingsDto, ApiError>(__TAURI_INVOKE("settings_update", { form })),
 	patientSearch: (query: string, page: number) => typedError<SearchPageDto, ApiError>(__TAURI_INVOKE("patient_search", { query, page })),
@@ -59,8 +66,11 @@ export const commands = {
 	receivedList: (patientId: number) => typedError<ReceivedDocumentDto[], ApiError>(__TAURI_INVOKE("received_list", { patientId })),
 	/**  One received document, its doctor's signature checked afresh. */
 	receivedGet: (patientId: number, uuid: string) => typedError<ReceivedDocumentDto, ApiError>(__TAURI_INVOKE("received_get", { patientId, uuid })),
-	/**  Writes the PDF to `path` (from the save dialog); returns the path written. */
-	printoutSave: (what: PrintoutDto, path: string) => typedError<string, ApiError>(__TAURI_INVOKE("printout_save", { what, path })),
+	/**
+	 *  Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when
+	 *  the person cancelled. Rendering checks the permission before the dialog opens.
+	 */
+	printoutSave: (what: PrintoutDto, title: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("printout_save", { what, title })),
 	/**  Prints through CUPS, or opens the PDF viewer, or says where the PDF was saved. */
 	printoutPrint: (what: PrintoutDto) => typedError<PrintedDto, ApiError>(__TAURI_INVOKE("printout_print", { what })),
 	/**
@@ -72,12 +82,19 @@ export const commands = {
 	siteIdentity: () => typedError<SiteIdentityDto | null, ApiError>(__TAURI_INVOKE("site_identity")),
 	/**  Creates the site identity (once). */
 	siteInit: () => typedError<SiteIdentityDto, ApiError>(__TAURI_INVOKE("site_init")),
-	/**  Writes this site's pairing file where the admin chose; returns its safety number. */
-	sitePairingFileSave: (path: string) => typedError<string, ApiError>(__TAURI_INVOKE("site_pairing_file_save", { path })),
-	/**  Reads a partner's pairing file: its name and the safety number recomputed from its keys. */
-	syncPreview: (path: string) => typedError<PartnerPreviewDto, ApiError>(__TAURI_INVOKE("sync_preview", { path })),
-	/**  Pairs with the partner whose file is at `path`, after the admin confirmed its safety number. */
-	syncPair: (path: string, url: string, safetyNumber: string) => typedError<SyncStatusDto, ApiError>(__TAURI_INVOKE("sync_pair", { path, url, safetyNumber })),
+	/**
+	 *  Asks where to save this site's pairing file (the dialog titled `title`) and writes it there; nothing when the
+	 *  person cancelled. The file comes from galen-core (admins) before the dialog opens.
+	 */
+	sitePairingFileSave: (title: string) => typedError<PairingFileSavedDto | null, ApiError>(__TAURI_INVOKE("site_pairing_file_save", { title })),
+	/**
+	 *  Asks for a partner's pairing file (the dialog titled `title`; admins, checked before it opens), reads at most
+	 *  64 KiB of it and shows its name and the safety number recomputed from its keys. The shell keeps what it read
+	 *  for `sync_pair`, so the pairing uses exactly the file the admin checked. Nothing when the person cancelled.
+	 */
+	syncPreview: (title: string) => typedError<PartnerPreviewDto | null, ApiError>(__TAURI_INVOKE("sync_preview", { title })),
+	/**  Pairs with the partner whose file `sync_preview` read, after the admin confirmed its safety number. */
+	syncPair: (url: string, safetyNumber: string) => typedError<SyncStatusDto, ApiError>(__TAURI_INVOKE("sync_pair", { url, safetyNumber })),
 	syncStatus: () => typedError<SyncStatusDto, ApiError>(__TAURI_INVOKE("sync_status")),
 	/**  Syncs now, as the signed-in admin. */
 	syncNow: () => typedError<SyncReportDto, ApiError>(__TAURI_INVOKE("sync_now")),
@@ -364,6 +381,12 @@ export type NewStaffForm = {
 	role: Role,
 	licenceNumber: string | null,
 	password: string,
+};
+
+/**  Where this site's pairing file was saved, and its safety number. */
+export type PairingFileSavedDto = {
+	path: string,
+	safetyNumber: string,
 };
 
 /**  The paper documents print on. */
