@@ -74,6 +74,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sync::sync_status,
             sync::sync_now,
             sync::sync_conflicts,
+            sync::patient_conflicts,
             sync::sync_resolve,
         ])
         .dangerously_cast_bigints_to_number()

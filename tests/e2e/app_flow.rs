@@ -178,7 +178,16 @@ async fn partner_sync_flow(d: &Driver) {
     d.wait_for_text("Paired.", Duration::from_secs(10)).await;
     // Meanwhile Mar registers a patient who consented; Rio receives her; then both edit her before hearing from
     // each other.
-    let patient = mar.register("Inês", "Duarte");
+    let patient = mar.register("Inês", "Duarte", None);
+    let latex = galen_core::patients::Clinical {
+        allergies: vec![galen_core::patients::Allergy {
+            substance: "Latex".into(),
+            severity: "moderate".into(),
+            reaction: "Hives".into(),
+        }],
+        ..Default::default()
+    };
+    let olga = mar.register("Olga", "Ortiz", Some(latex));
     tokio::task::block_in_place(|| {
         mar.sign_prescription(patient.id);
         mar.sync();
@@ -212,7 +221,7 @@ async fn partner_sync_flow(d: &Driver) {
     d.click_button("Sync now").await;
     let text = d.wait_for_text("Synced:", Duration::from_secs(30)).await;
     // Inês as Mar last had her, Mar's prescription, and Rio's edit, which clashes with Mar's.
-    assert!(text.contains("3 received, 1 new conflicts"), "{text}");
+    assert!(text.contains("4 received, 1 new conflicts"), "{text}");
     let pending = d.find("[data-testid=sync-pending]").await.text().await.expect("pending");
     let last = d.find("[data-testid=sync-last-success]").await.text().await.expect("last success");
     assert_eq!(pending, "0");
@@ -230,6 +239,30 @@ async fn partner_sync_flow(d: &Driver) {
     d.click("[data-testid=take-theirs]").await;
     d.wait_for_text("Resolved;", Duration::from_secs(10)).await;
     d.wait_for_text("No conflicts.", Duration::from_secs(10)).await;
+
+    // Mar takes Olga's latex allergy off her record. Here that waits for a clinician: the admin sees that a
+    // doctor decides, and no clinical field.
+    tokio::task::block_in_place(|| {
+        galen_core::patients::update(
+            &mar.clinic,
+            &mar.doctor,
+            olga.id,
+            &OtherClinic::form("Olga", "Ortiz", Some(Default::default())),
+        )
+        .expect("Mar removes the allergy");
+        mar.sync();
+    });
+    d.click_button("Sync now").await;
+    let text = d.wait_for_text("Synced:", Duration::from_secs(30)).await;
+    assert!(text.contains("0 received, 1 new conflicts"), "{text}");
+    let waiting = d.find("[data-testid=conflict-clinician]").await.text().await.expect("note");
+    assert!(waiting.contains("a doctor decides"), "{waiting}");
+    assert!(!d.body_text().await.contains("Latex"), "no clinical field on the admin's screen");
+    d.client
+        .execute("document.querySelector('[data-testid=conflict]').scrollIntoView()", vec![])
+        .await
+        .expect("scroll to it");
+    d.screenshot("09f-sync-clinical-conflict").await;
     server.abort();
 }
 
@@ -252,6 +285,18 @@ async fn received_document_flow(d: &Driver) {
     d.click_button("Back to the chart").await;
     d.find("[data-testid=received-documents]").await.click().await.expect("scroll to it");
     d.screenshot("24c-chart-received").await;
+
+    // Olga's chart: Mar's removal of her latex allergy waits for the doctor, who sees what would go and takes it.
+    d.click_button("Back to search").await;
+    open_first_result(d, "ortiz", "ORTIZ").await;
+    let review = d.find("[data-testid=chart-conflicts]").await.text().await.expect("review");
+    assert!(review.contains("Allergies: Latex"), "{review}");
+    d.find("[data-testid=chart-conflicts]").await.click().await.expect("scroll to it");
+    d.screenshot("24d-chart-change-to-review").await;
+    d.axe("chart (a change to review)").await;
+    d.click("[data-testid=chart-conflicts] [data-testid=take-theirs]").await;
+    d.wait_for_text("No allergies recorded", Duration::from_secs(10)).await;
+    assert!(!d.html().await.contains("data-testid=\"chart-conflicts\""), "nothing left to review");
 }
 
 /// Another clinic on this machine, driven through galen-core: it pairs with the same partner.
@@ -286,7 +331,21 @@ impl OtherClinic {
         OtherClinic { clinic, admin, doctor }
     }
 
-    fn register(&self, given: &str, family: &str) -> galen_core::patients::Patient {
+    fn register(
+        &self,
+        given: &str,
+        family: &str,
+        clinical: Option<galen_core::patients::Clinical>,
+    ) -> galen_core::patients::Patient {
+        galen_core::patients::register(&self.clinic, &self.doctor, &Self::form(given, family, clinical), true)
+            .expect("register")
+    }
+
+    fn form(
+        given: &str,
+        family: &str,
+        clinical: Option<galen_core::patients::Clinical>,
+    ) -> galen_core::patients::NewPatient {
         let demographics = galen_core::patients::Demographics {
             given_names: given.into(),
             family_name: family.into(),
@@ -294,8 +353,7 @@ impl OtherClinic {
             consent_share: true,
             ..Default::default()
         };
-        let new = galen_core::patients::NewPatient { demographics, clinical: None };
-        galen_core::patients::register(&self.clinic, &self.doctor, &new, true).expect("register")
+        galen_core::patients::NewPatient { demographics, clinical }
     }
 
     /// Mar's doctor signs a one-line prescription; sync shares it with the patient.

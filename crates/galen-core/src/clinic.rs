@@ -102,6 +102,8 @@ impl Clinic {
         let now = clinic.now_rfc3339();
         clinic.store.write(|tx| {
             settings::put(tx, settings::SITE_NAME, &site_name)?;
+            // Each clinic its own MRNs from the first registration, so two clinics never issue the same ones.
+            settings::put(tx, settings::MRN_PREFIX, &crate::mrn::prefix_for(&site_name))?;
             let id = staff::insert(tx, &admin, &now)?;
             audit::record(tx, &now, &Actor::system(), "clinic.create", ("clinic", ""), Outcome::Ok)?;
             audit::record(tx, &now, &Actor::system(), "staff.create", ("staff", &id.to_string()), Outcome::Ok)

@@ -74,6 +74,77 @@ pub fn looks_like_mrn(input: &str) -> bool {
         && code[letters..].chars().take(SEQUENCE_DIGITS).all(|c| c.is_ascii_digit())
 }
 
+/// Words in clinic names that say what kind of place it is, not which one: a prefix built from them would be
+/// the same at every clinic ("Clínica Sol" and "Clínica Mar" both giving `CLI`).
+const GENERIC_WORDS: &[&str] = &[
+    "clinica",
+    "clinic",
+    "clinique",
+    "klinik",
+    "centro",
+    "center",
+    "centre",
+    "medico",
+    "medica",
+    "medical",
+    "medicina",
+    "hospital",
+    "saude",
+    "salud",
+    "health",
+    "posto",
+    "unidade",
+    "unidad",
+    "unit",
+    "familia",
+    "family",
+    "care",
+    "consultorio",
+    "policlinica",
+    "de",
+    "da",
+    "do",
+    "das",
+    "dos",
+    "del",
+    "la",
+    "el",
+    "los",
+    "las",
+    "the",
+    "of",
+    "and",
+    "e",
+    "y",
+    "st",
+    "dr",
+    "dra",
+];
+
+/// The MRN prefix a new clinic starts with, from the words of its name that tell it apart: one word gives its
+/// first three letters (`Clínica Sol` → `SOL`), several give the first two letters of the first and the
+/// initials of the rest (`Clínica Santa Maria` → `SAM`), up to four. `GAL` when nothing is left.
+pub fn prefix_for(site_name: &str) -> String {
+    let folded = crate::text::fold(site_name).to_uppercase();
+    let words: Vec<String> = folded
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty() && !GENERIC_WORDS.contains(&w.to_lowercase().as_str()))
+        .map(str::to_owned)
+        .collect();
+    let prefix: String = match words.as_slice() {
+        [] => String::new(),
+        [only] => only.chars().take(3).collect(),
+        [first, rest @ ..] => {
+            first.chars().take(2).chain(rest.iter().filter_map(|w| w.chars().next())).take(4).collect()
+        }
+    };
+    if PREFIX_LEN.contains(&prefix.len()) {
+        prefix
+    } else {
+        "GAL".into()
+    }
+}
+
 /// Checks a clinic's MRN prefix setting.
 pub fn check_prefix(field: &str, prefix: &str) -> Result<(), FieldErrors> {
     if PREFIX_LEN.contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -113,6 +184,20 @@ pub fn barcode_svg(mrn: &str, height: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_clinic_s_prefix_comes_from_the_words_that_tell_it_apart() {
+        assert_eq!(prefix_for("Clínica Sol"), "SOL");
+        assert_eq!(prefix_for("Clínica Mar"), "MAR");
+        assert_eq!(prefix_for("Clínica Santa Maria"), "SAM");
+        assert_eq!(prefix_for("Centro de Saúde de Olhão"), "OLH");
+        assert_eq!(prefix_for("Hospital Central"), "CEN");
+        assert_eq!(prefix_for("Clinic"), "GAL", "nothing but generic words");
+        assert_eq!(prefix_for("Ω Clinic 7"), "GAL", "no letters A–Z left");
+        for name in ["Clínica Sol", "Hospital Central", "São João da Madeira Family Care"] {
+            assert!(check_prefix("p", &prefix_for(name)).is_ok(), "{name}");
+        }
+    }
 
     const SAMPLES: [&str; 4] = ["SOL-0000001", "SOL-0000042", "GAL-1234567", "AB-9876543"];
 

@@ -129,6 +129,28 @@ pub struct ConflictDto {
     pub found_at: String,
     pub incoming_origin: String,
     pub fields: Vec<ConflictFieldDto>,
+    /// Clinical fields differ: a clinician decides, in the patient's chart.
+    pub clinical: bool,
+    /// Allergies and conditions recorded here that the incoming version takes away (for a clinician).
+    pub removes: Vec<RemovedDto>,
+}
+
+/// An allergy (by substance) or a condition that taking the incoming version removes.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", content = "name", rename_all = "camelCase")]
+pub enum RemovedDto {
+    Allergy(String),
+    Condition(String),
+}
+
+impl From<galen_core::patients::shared::Removed> for RemovedDto {
+    fn from(r: galen_core::patients::shared::Removed) -> Self {
+        use galen_core::patients::shared::Removed;
+        match r {
+            Removed::Allergy(s) => RemovedDto::Allergy(s),
+            Removed::Condition(s) => RemovedDto::Condition(s),
+        }
+    }
 }
 
 impl From<sync::Conflict> for ConflictDto {
@@ -156,6 +178,8 @@ impl From<sync::Conflict> for ConflictDto {
             found_at: c.found_at,
             incoming_origin: c.incoming_origin,
             fields,
+            clinical: c.clinical,
+            removes: c.removes.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -282,6 +306,13 @@ pub async fn sync_now(state: State<'_, AppState>) -> Result<SyncReportDto, ApiEr
 #[specta::specta]
 pub async fn sync_conflicts(state: State<'_, AppState>) -> Result<Vec<ConflictDto>, ApiError> {
     state.with_session(|c, s| Ok(sync::conflicts(c, s)?.into_iter().map(Into::into).collect()))
+}
+
+/// The open conflicts about one patient, for the chart (clinicians decide the clinical ones there).
+#[tauri::command]
+#[specta::specta]
+pub async fn patient_conflicts(state: State<'_, AppState>, patient_id: i64) -> Result<Vec<ConflictDto>, ApiError> {
+    state.with_session(|c, s| Ok(sync::patient_conflicts(c, s, patient_id)?.into_iter().map(Into::into).collect()))
 }
 
 /// Resolves a conflict keeping this clinic's version (`keep_local`) or the one that arrived.

@@ -99,6 +99,8 @@ export const commands = {
 	/**  Syncs now, as the signed-in admin. */
 	syncNow: () => typedError<SyncReportDto, ApiError>(__TAURI_INVOKE("sync_now")),
 	syncConflicts: () => typedError<ConflictDto[], ApiError>(__TAURI_INVOKE("sync_conflicts")),
+	/**  The open conflicts about one patient, for the chart (clinicians decide the clinical ones there). */
+	patientConflicts: (patientId: number) => typedError<ConflictDto[], ApiError>(__TAURI_INVOKE("patient_conflicts", { patientId })),
 	/**  Resolves a conflict keeping this clinic's version (`keep_local`) or the one that arrived. */
 	syncResolve: (id: number, keepLocal: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("sync_resolve", { id, keepLocal })),
 };
@@ -292,6 +294,10 @@ export type ConflictDto = {
 	foundAt: string,
 	incomingOrigin: string,
 	fields: ConflictFieldDto[],
+	/**  Clinical fields differ: a clinician decides, in the patient's chart. */
+	clinical: boolean,
+	/**  Allergies and conditions recorded here that the incoming version takes away (for a clinician). */
+	removes: RemovedDto[],
 };
 
 /**  One field of a conflict, both versions; `differs` marks what the two sites changed differently. */
@@ -521,6 +527,9 @@ export type ReceivedDocumentDto = {
 	/**  Absent in lists, and for a document this version of Galen cannot read. */
 	body: BodyDto | null,
 };
+
+/**  An allergy (by substance) or a condition that taking the incoming version removes. */
+export type RemovedDto = { kind: "allergy"; name: string } | { kind: "condition"; name: string };
 
 /**  A staff account's role. */
 export type Role = "admin" | "doctor" | "nurse" | "receptionist";

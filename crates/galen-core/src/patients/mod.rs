@@ -72,6 +72,9 @@ pub fn register(
         let code = table::next_mrn(tx)?;
         let id = table::insert(tx, &code, &d, &dob, estimated, &c, &now)?;
         audit::record(tx, &now, &actor, "patient.create", ("patient", &id.to_string()), Outcome::Ok)?;
+        if d.consent_share {
+            audit::record(tx, &now, &actor, "patient.consent_given", ("patient", &id.to_string()), Outcome::Ok)?;
+        }
         if !candidates.is_empty() {
             audit::record(tx, &now, &actor, "patient.duplicate_override", ("patient", &id.to_string()), Outcome::Ok)?;
         }
@@ -122,6 +125,11 @@ pub fn update(clinic: &Clinic, session: &Session, id: i64, new: &NewPatient) -> 
     clinic.store().write(|tx| {
         table::update_demographics(tx, &current, &d, &dob, estimated, &now)?;
         audit::record(tx, &now, &actor, "patient.update", ("patient", &id.to_string()), Outcome::Ok)?;
+        // Consent is the patient's decision about sharing: its own entry, so the trail shows who recorded it.
+        if d.consent_share != current.demographics.consent_share {
+            let action = if d.consent_share { "patient.consent_given" } else { "patient.consent_withdrawn" };
+            audit::record(tx, &now, &actor, action, ("patient", &id.to_string()), Outcome::Ok)?;
+        }
         if let (Some(c), Some(clinician)) = (&clinical, &clinician) {
             table::update_clinical(tx, id, c, &now)?;
             audit::record(tx, &now, clinician, "patient.update_clinical", ("patient", &id.to_string()), Outcome::Ok)?;

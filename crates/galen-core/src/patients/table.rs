@@ -110,6 +110,14 @@ pub(crate) fn last_sequence(conn: &Connection, prefix: &str) -> StoreResult<u64>
     Ok(last.and_then(|m| m.get(prefix.len() + 1..m.len() - 1).and_then(|s| s.parse().ok())).unwrap_or(0))
 }
 
+/// Whether a received patient may keep `canonical` (a valid MRN) here: nobody here answers to it, and it is not
+/// under this clinic's prefix, whose sequence only this clinic's registrations move.
+fn keeps_received_mrn(conn: &Connection, canonical: &str) -> StoreResult<bool> {
+    let own_prefix = crate::settings::table::mrn_prefix(conn)?;
+    let under_own_prefix = canonical.strip_prefix(own_prefix.as_str()).is_some_and(|rest| rest.starts_with('-'));
+    Ok(!under_own_prefix && by_mrn(conn, &mrn::normalize(canonical))?.is_none())
+}
+
 /// Writes the lookup rows for a patient: the MRN, the phones and the searchable names.
 fn index(conn: &Connection, id: i64, code: &str, given: &str, family: &str, phones: &[String]) -> StoreResult<()> {
     conn.execute(
@@ -360,6 +368,11 @@ pub(crate) fn consented_uuids(conn: &Connection) -> StoreResult<Vec<(i64, String
     Ok(rows)
 }
 
+/// The local id of the patient with this uuid, if any.
+pub(crate) fn id_by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<i64>> {
+    Ok(conn.query_row("SELECT id FROM patients WHERE uuid = ?1", [uuid], |r| r.get(0)).optional()?)
+}
+
 /// The record with this uuid as it is here now, if any.
 pub(crate) fn shared_by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<SharedPatient>> {
     Ok(conn.query_row(&format!("{SELECT} WHERE uuid = ?1"), [uuid], shared).optional()?)
@@ -379,9 +392,11 @@ pub(crate) fn shared_national_id_holder(conn: &Connection, p: &SharedPatient) ->
         .optional()?)
 }
 
-/// Writes a received record: updates the patient with its uuid, or registers it. A received patient consented
-/// where it came from, so it is shared onwards too. If its MRN is taken here by someone else, it gets a new one
-/// from this clinic's sequence (the uuid is what links the sites). Returns the local id.
+/// Writes a received (validated) record: updates the patient with its uuid, or registers it. An update never
+/// touches consent: a withdrawal here stands. A new patient consented where they came from, so they are shared
+/// onwards too. A new patient keeps the MRN they came with, in canonical form, unless it is not a valid MRN, is
+/// taken here (however it is spelled), or carries this clinic's prefix (which would move this clinic's sequence);
+/// then they get the next MRN of this clinic's own (the uuid is what links the sites). Returns the local id.
 pub(crate) fn apply_shared(tx: &Connection, p: &SharedPatient, now: &str) -> StoreResult<i64> {
     let existing: Option<(i64, String)> = tx
         .query_row("SELECT id, mrn FROM patients WHERE uuid = ?1", [&p.uuid], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -413,15 +428,17 @@ pub(crate) fn apply_shared(tx: &Connection, p: &SharedPatient, now: &str) -> Sto
                 "UPDATE patients SET given_names = ?2, family_name = ?3, sex = ?4, date_of_birth = ?5, dob_estimated = ?6,
                      national_id = ?7, phones = ?8, email = ?9, address = ?10, emergency_contact = ?11,
                      blood_type = ?12, allergies = ?13, conditions = ?14, pregnancy_status = ?15, pregnancy_as_of = ?16,
-                     notes = ?17, deceased = ?18, consent_share = 1, updated_at = ?19
+                     notes = ?17, deceased = ?18, updated_at = ?19
                  WHERE uuid = ?1",
                 params,
             )?;
             (id, code)
         }
         None => {
-            let taken: bool = tx.query_row("SELECT count(*) FROM patients WHERE mrn = ?1", [&p.mrn], |r| r.get(0))?;
-            let code = if taken || mrn::parse(&p.mrn).is_err() { next_mrn(tx)? } else { p.mrn.clone() };
+            let code = match mrn::parse(&p.mrn) {
+                Ok(canonical) if keeps_received_mrn(tx, &canonical)? => canonical,
+                _ => next_mrn(tx)?,
+            };
             tx.execute(
                 "INSERT INTO patients (uuid, given_names, family_name, sex, date_of_birth, dob_estimated, national_id,
                      phones, email, address, emergency_contact, blood_type, allergies, conditions, pregnancy_status,

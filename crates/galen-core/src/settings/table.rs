@@ -80,7 +80,8 @@ pub(crate) fn site_name_conn(conn: &Connection) -> Result<Option<String>> {
     get(conn, SITE_NAME)
 }
 
-/// The clinic's MRN prefix: the setting, else up to three letters of the clinic's name.
+/// The clinic's MRN prefix: the setting (made at setup, see `mrn::prefix_for`), else, for a clinic set up before
+/// the prefix was stored, up to three letters of its name, as it has always issued.
 pub(crate) fn mrn_prefix(conn: &Connection) -> Result<String> {
     if let Some(p) = get(conn, MRN_PREFIX)?.filter(|p| !p.is_empty()) {
         return Ok(p);

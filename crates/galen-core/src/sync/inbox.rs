@@ -8,7 +8,7 @@ use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;
 use crate::documents::{self, SharedDocument};
 use crate::error::{Error, SyncFailure};
-use crate::patients::shared::SharedPatient;
+use crate::patients::shared::{self, SharedPatient};
 use crate::patients::table as patients;
 use galen_proto::envelope::{self, content_hash, Kind, Plaintext, Rejection};
 use galen_proto::wire::{decode_envelope, Pulled};
@@ -44,6 +44,7 @@ pub(super) fn receive_page(
     opened: Vec<Result<envelope::Opened, Rejection>>,
 ) -> Result<Vec<Received>, Error> {
     let at = clinic.now_rfc3339();
+    let today = clinic.now().date();
     clinic.store().write(|tx| {
         let mut outcomes = Vec::with_capacity(page.len());
         for (pulled, opened) in page.iter().zip(opened) {
@@ -56,7 +57,7 @@ pub(super) fn receive_page(
                 Ok(o) => {
                     // A savepoint, so contents that cannot be applied leave nothing half-written.
                     tx.execute_batch("SAVEPOINT envelope")?;
-                    match apply(tx, &o.plaintext, &at) {
+                    match apply(tx, &o.plaintext, &at, today) {
                         Ok(received) => {
                             tx.execute_batch("RELEASE envelope")?;
                             Ok(received)
@@ -64,6 +65,10 @@ pub(super) fn receive_page(
                         Err(Error::Sync(why)) => {
                             tx.execute_batch("ROLLBACK TO envelope; RELEASE envelope")?;
                             Err(why.to_string())
+                        }
+                        Err(e) if breaks_a_constraint(&e) => {
+                            tx.execute_batch("ROLLBACK TO envelope; RELEASE envelope")?;
+                            Err(format!("it breaks a rule of this clinic's database ({e})"))
                         }
                         Err(e) => return Err(e),
                     }
@@ -84,7 +89,14 @@ pub(super) fn receive_page(
     })
 }
 
-fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error> {
+/// A rule the database enforces (a unique national ID or MRN, a value from a list) that a received record breaks is
+/// a fault of the record, not of the database: refused like any bad contents, it never stalls sync.
+fn breaks_a_constraint(e: &Error) -> bool {
+    matches!(e, Error::Store(crate::error::StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)))
+        if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn apply(tx: &Connection, plain: &Plaintext, at: &str, today: time::Date) -> Result<Received, Error> {
     let meta = &plain.meta;
     let h = content_hash(meta.kind, &plain.payload);
     match meta.kind {
@@ -100,10 +112,16 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
             Ok(if added { Received::Applied } else { Received::AlreadyHad })
         }
         Kind::Patient => {
-            let incoming: SharedPatient = serde_json::from_value(plain.payload.clone()).map_err(contents)?;
-            if incoming.uuid != meta.id {
+            let received: SharedPatient = serde_json::from_value(plain.payload.clone()).map_err(contents)?;
+            if received.uuid != meta.id {
                 return Err(contents("a patient envelope's id is not the patient's"));
             }
+            // Checked and cleaned like a local registration; a bad record is refused (and logged) whole.
+            let incoming = received
+                .validated(today)
+                .map_err(|e| contents(format!("patient {}: {}", received.uuid, shared::describe(&e))))?;
+            // What is kept and compared is the cleaned record.
+            let h = content_hash(Kind::Patient, &serde_json::to_value(&incoming).map_err(contents)?);
             let local = patients::shared_by_uuid(tx, &incoming.uuid)?;
             let known = table::known(tx, Kind::Patient, &incoming.uuid)?;
             let local_hash =
@@ -114,13 +132,18 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str) -> Result<Received, Error
                 table::remember(tx, Kind::Patient, &meta.id, version, &h, &meta.origin)?;
                 return Ok(Received::AlreadyHad);
             }
+            let holder = patients::shared_national_id_holder(tx, &incoming)?;
             let clash = match (&local, &known) {
-                (None, _) => patients::shared_national_id_holder(tx, &incoming)?,
+                // The same person registered here under another uuid.
+                (None, _) => holder,
                 // Edited here since it was last shared or received, or a version we already have differently.
                 (Some(l), Some((v, kh))) if local_hash.as_deref() != Some(kh.as_str()) || meta.version <= *v => {
                     Some(l.clone())
                 }
                 (Some(l), None) => Some(l.clone()),
+                // A national ID someone else here holds, or an allergy or condition taken away: a person decides
+                // (resolving refuses the clash; a clinician decides on clinical data).
+                (Some(l), Some(_)) if holder.is_some() || !l.removed_by(&incoming).is_empty() => Some(l.clone()),
                 (Some(_), Some(_)) => None,
             };
             match clash {

@@ -29,7 +29,7 @@ mod received;
 mod run;
 pub(crate) mod table;
 
-pub use conflicts::{conflicts, resolve, Conflict, Resolution};
+pub use conflicts::{conflicts, patient_conflicts, resolve, Conflict, Resolution};
 pub use partner::{pair, paired, preview, status, Partner, Status};
 pub use received::{received_document, received_documents, received_for_patient, ReceivedDocument};
 pub use run::{background_wait, permit, run, Db, Permit, Report, Trigger, BACKGROUND_EVERY};

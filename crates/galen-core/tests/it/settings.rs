@@ -47,3 +47,10 @@ fn bad_settings_get_one_message_per_field_and_change_nothing() {
     let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
     assert!(matches!(settings::update(&clinic, &doctor, &before), Err(Error::Denied { .. })), "admins only");
 }
+
+/// Two clinics set up with their own names issue different MRNs from the start.
+#[test]
+fn a_new_clinic_issues_mrns_under_a_prefix_of_its_own_name() {
+    let (_fx, clinic, _admin) = new_clinic();
+    assert_eq!(galen_core::settings::load(clinic.store()).expect("settings").mrn_prefix, "SOL", "Clínica Sol");
+}

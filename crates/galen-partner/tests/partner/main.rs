@@ -4,6 +4,7 @@
 mod hardening;
 mod links;
 mod mtls;
+mod received;
 mod renewal;
 mod routes;
 mod support;
