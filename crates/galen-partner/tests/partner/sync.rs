@@ -8,7 +8,6 @@ use galen_core::patients;
 use galen_core::site::PairingFile;
 use galen_core::sync::{self, Resolution};
 use galen_partner::store;
-use galen_proto::certs::{self, Leaf};
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
 use galen_proto::wire::PushStatus;
 use std::io::{Read, Write};
@@ -205,10 +204,8 @@ fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_tw
 
 /// A site identity made by hand, as a partner would know it, with its OpenPGP key.
 fn site_keys(name: &str) -> (PairingFile, OwnKey) {
-    let issued =
-        certs::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
-    let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
-    (PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file"), key)
+    let site = HandMade::site(name);
+    (site.pairing, site.key)
 }
 
 #[test]
