@@ -1,15 +1,19 @@
 //! Hostile peers (security review, issue 16): a paired clinic or a partner that turned hostile. Decompression
 //! bombs, made by stock GnuPG, are refused unopened on both sides, with each side's memory measured in a process
-//! of its own.
+//! of its own. A partner that repeats a page, always has more, or streams an endless body stops the clinic's run
+//! with a clear error; a busy partner (HTTP 429) makes it wait as long as asked.
 
 use crate::support::*;
-use galen_core::{audit, site};
+use galen_core::{audit, site, sync};
 use galen_partner::tls;
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, Plaintext, MAX_ENVELOPE_BYTES};
 use galen_proto::pairing::{fingerprint_of, PairingFile};
 use galen_proto::wire::{encode_envelope, PullResponse, Pulled, PushRequest, PushResponse, PushStatus};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 const GIB: u64 = 1024 * MIB;
 
@@ -188,4 +192,139 @@ fn serve_hostile(partner: &HandMade, clinic: &ClinicDir, app: axum::Router) -> t
     runtime.spawn(tls::serve(listener, config, app));
     clinic.pair_with_file(&serde_json::to_string(&partner.pairing).expect("json"), &url);
     runtime
+}
+
+/// A hostile partner's pull route: `page(n)` answers the n-th pull (from 1).
+fn pulls(page: impl Fn(usize) -> PullResponse + Clone + Send + Sync + 'static) -> (axum::Router, Arc<AtomicUsize>) {
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let route = axum::routing::get(move || {
+        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+        let page = page(n);
+        async move { axum::Json(page) }
+    });
+    (axum::Router::new().route("/api/v1/envelopes", route), served)
+}
+
+/// A page of one envelope at `seq` that no clinic could open (each is refused, and the refusal audited).
+fn junk_page(seq: i64) -> PullResponse {
+    PullResponse { envelopes: vec![Pulled { seq, envelope: "AAAA".into() }], more: true }
+}
+
+/// Runs a background sync of `clinic` on a thread of its own: its result and the clinic, or None if the run has
+/// not ended within `limit` (the thread is then left to it).
+fn sync_within(clinic: ClinicDir, limit: Duration) -> Option<(Result<sync::Report, galen_core::Error>, ClinicDir)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = sync::run(&clinic.clinic, sync::Trigger::Background);
+        let _ = tx.send((result, clinic));
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// How many envelopes the clinic refused and audited (`sync.rejected`).
+fn refusals(clinic: &ClinicDir) -> usize {
+    let log = audit::list(&clinic.clinic, &clinic.admin, &audit::Query { limit: 1000, ..Default::default() });
+    log.expect("log").iter().filter(|e| e.action == "sync.rejected").count()
+}
+
+/// A partner that answers every pull with the same page and `more: true` would keep a run going for ever, writing
+/// an audit row each time. The clinic requires each page to move past its cursor: the repeat stops the run with
+/// an error that says so, in the sync status, after one page's refusal is audited.
+#[test]
+fn a_partner_that_repeats_a_page_stops_the_run_with_a_clear_error() {
+    let clinic = new_clinic("Clínica Sol");
+    let partner = HandMade::partner("Hospital Hostil");
+    let (app, served) = pulls(|_| junk_page(1));
+    let _serving = serve_hostile(&partner, &clinic, app);
+
+    let Some((result, clinic)) = sync_within(clinic, Duration::from_secs(60)) else {
+        panic!("the run never stopped: {} pulls of the same page served", served.load(Ordering::SeqCst));
+    };
+    let error = result.expect_err("the run fails").to_string();
+    assert!(error.contains("repeated a page"), "says what the partner did: {error}");
+    assert_eq!(served.load(Ordering::SeqCst), 2, "the first page, then its repeat");
+    assert_eq!(refusals(&clinic), 1, "one refusal audited, not one per repeat");
+    let status = clinic.status().last_error.expect("the status shows the error");
+    assert!(status.contains("repeated a page"), "{status}");
+}
+
+/// A partner that always has more (a new sequence number each time) is pulled for a bounded number of pages per
+/// run; the rest waits for the next run.
+#[test]
+fn a_partner_that_always_has_more_is_pulled_for_a_bounded_number_of_pages_per_run() {
+    let clinic = new_clinic("Clínica Sol");
+    let partner = HandMade::partner("Hospital Hostil");
+    let (app, served) = pulls(|n| junk_page(n as i64));
+    let _serving = serve_hostile(&partner, &clinic, app);
+
+    let Some((result, clinic)) = sync_within(clinic, Duration::from_secs(120)) else {
+        panic!("the run never stopped: {} pulls served", served.load(Ordering::SeqCst));
+    };
+    let report = result.expect("a run that reaches the page limit ends well");
+    assert_eq!(served.load(Ordering::SeqCst), sync::PULL_PAGES_PER_RUN, "{report:?}");
+    assert_eq!(refusals(&clinic), sync::PULL_PAGES_PER_RUN, "one audit row per envelope pulled, and no more");
+}
+
+/// A partner that streams 100 MiB of JSON whitespace in answer to a pull is cut off after the largest body a
+/// partner may send (`MAX_BODY_BYTES`): the run stops with an error the status shows, and the clinic's peak
+/// memory barely moves (measured alone, in a process of its own).
+#[test]
+fn a_partner_that_streams_a_huge_body_is_cut_off_without_the_clinic_s_memory_growing() {
+    let said = alone("hostile::a_clinic_pulls_a_huge_body");
+    assert!(said.contains("peak growth"), "{said}");
+}
+
+#[test]
+#[ignore = "run alone, in a process of its own, by the test above"]
+fn a_clinic_pulls_a_huge_body() {
+    if std::env::var_os(ALONE).is_none() {
+        return; // Beside other tests, its peak memory would measure them too.
+    }
+    let clinic = new_clinic("Clínica Sol");
+    let partner = HandMade::partner("Hospital Hostil");
+    let route = axum::routing::get(|| async {
+        let spaces = (0..100).map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; MIB as usize])));
+        let end = std::iter::once(Ok(axum::body::Bytes::from_static(br#"{"envelopes": [], "more": false}"#)));
+        axum::body::Body::from_stream(futures_util::stream::iter(spaces.chain(end)))
+    });
+    let _serving = serve_hostile(&partner, &clinic, axum::Router::new().route("/api/v1/envelopes", route));
+
+    reset_peak();
+    let peak_before = memory("self", "VmHWM");
+    let result = sync::run(&clinic.clinic, sync::Trigger::Background);
+    let growth = memory("self", "VmHWM").saturating_sub(peak_before);
+    println!("peak growth {} MiB", growth / MIB);
+    assert!(growth < PEAK_GROWTH_LIMIT, "the clinic's peak memory grew by {} MiB reading one answer", growth / MIB);
+    let error = result.expect_err("the run fails").to_string();
+    assert!(error.contains("larger than"), "says why: {error}");
+    let status = clinic.status().last_error.expect("the status shows the error");
+    assert!(status.contains("larger than"), "{status}");
+}
+
+/// The real partner, with a budget of one request per 1000 s, answers the clinic's second request 429 with
+/// Retry-After. The run stops there with "the partner is busy" and how long to wait, not a generic failure; what
+/// was sent stays sent, and the background sync waits at least that long before its next try.
+#[test]
+fn a_busy_partner_stops_the_run_and_the_background_sync_waits_as_long_as_it_asked() {
+    let partner = BinaryPartner::configured();
+    let config = std::fs::read_to_string(&partner.config).expect("config");
+    let budget = "rate_limit_burst = 1\nrate_limit_per_second = 0.001\n";
+    std::fs::write(&partner.config, config + budget).expect("config");
+    partner.run(&["init", "--name", "Hospital Central", "--host", "127.0.0.1"]);
+    let clinic = new_clinic("Clínica Sol");
+    partner.pair(&clinic);
+    clinic.pair_with_binary(&partner);
+    let _server = partner.serve();
+    clinic.register("Hans", "Müller", true);
+
+    let busy = sync::run(&clinic.clinic, sync::Trigger::Background).expect_err("the pull is refused");
+    assert_eq!(busy.code(), "partner_busy", "a busy partner is not a generic failure: {busy}");
+    let said = busy.to_string();
+    assert!(said.contains("busy") && said.contains("1000 s"), "says when sync tries again: {said}");
+    let status = clinic.status();
+    assert!(status.last_error.as_deref().is_some_and(|e| e.contains("1000 s")), "{status:?}");
+    assert_eq!(status.pending, 0, "the push went through before the partner said it was busy");
+    let wait = sync::background_wait(&clinic.clinic).expect("wait");
+    assert!(wait >= Duration::from_secs(990), "the background sync waits as long as the partner asked: {wait:?}");
 }
