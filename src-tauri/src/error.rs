@@ -14,7 +14,7 @@ pub struct ApiError {
     pub message: String,
     /// One message per form field at fault (`invalid` only).
     pub fields: Vec<FieldMessage>,
-    /// Seconds to wait, for `throttled`.
+    /// Seconds to wait, for `throttled` and `partner_busy`.
     pub retry_after_secs: Option<u32>,
     /// The patients this one may duplicate, for `possible_duplicates`.
     pub candidates: Vec<crate::wire::PatientSummaryDto>,
@@ -45,7 +45,8 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         let mut api = ApiError::new(e.code(), e.to_string());
         match e {
-            Error::Throttled { retry_after_secs } => {
+            Error::Throttled { retry_after_secs }
+            | Error::Sync(galen_core::error::SyncFailure::Busy { retry_after_secs }) => {
                 api.retry_after_secs = Some(u32::try_from(retry_after_secs).unwrap_or(u32::MAX));
             }
             Error::PossibleDuplicates(candidates) => {

@@ -287,6 +287,26 @@ pub enum SyncFailure {
     /// The partner's answer does not fit what was asked.
     #[error("the partner's answer makes no sense: {0}")]
     BadAnswer(String),
+    /// The partner sent a page that does not move past what this clinic has (a bug, or a hostile partner): pulling
+    /// on would repeat it for ever.
+    #[error("the partner repeated a page (sequence {seq} is not after {after}, which this clinic already has); sync stopped rather than pull it again: tell the partner's operator")]
+    RepeatedPage {
+        /// The cursor, or the page's previous sequence number.
+        after: i64,
+        /// The sequence number that did not move past it.
+        seq: i64,
+    },
+    /// The partner's answer is larger than any partner sends (`wire::MAX_BODY_BYTES`); the rest was not read.
+    #[error("the partner's answer is larger than {} MiB, more than a partner ever sends; sync stopped without reading the rest: tell the partner's operator", galen_proto::wire::MAX_BODY_BYTES >> 20)]
+    AnswerTooLarge,
+    /// The partner is busy (HTTP 429: this clinic made too many requests) and said when to come back.
+    #[error(
+        "the partner is busy (this clinic made too many requests); sync tries again by itself in {retry_after_secs} s"
+    )]
+    Busy {
+        /// Seconds the partner asked this clinic to wait (at most an hour).
+        retry_after_secs: u64,
+    },
     /// This clinic's site identity, or the paired partner's certificate or key, cannot be used.
     #[error("the keys for sync cannot be used: {0}")]
     Keys(String),
@@ -317,6 +337,7 @@ impl Error {
             Error::DoesNotVerify { .. } => "does_not_verify",
             Error::AlreadySigned { .. } => "already_signed",
             Error::PossibleDuplicates(_) => "possible_duplicates",
+            Error::Sync(SyncFailure::Busy { .. }) => "partner_busy",
             Error::Sync(_) => "sync",
             Error::Printout(_) => "printout",
         }

@@ -12,6 +12,7 @@
 //!   identity, the paired sites (until unpaired) and what they sent, unique on (site, id, version); old nonces
 //!   and refusals are forgotten. Files it writes are owner-only from their first byte (`files.rs`).
 //! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
+//! - At most [`PARALLEL_BATCHES`] batches are opened or sealed at once; further requests wait their turn.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -43,9 +44,21 @@ use galen_proto::wire::{PullResponse, PushRequest, PushResponse, MAX_BATCH, MAX_
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// The API version every route lives under.
 pub const API: &str = "/api/v1";
+
+/// Batches opened or sealed at once. Each batch already runs on every core (`par_map`), so two keep the CPU busy;
+/// more would only multiply threads and the memory of envelopes in flight.
+pub const PARALLEL_BATCHES: usize = 2;
+
+/// What the routes share: the partner, and the slots for batch work ([`PARALLEL_BATCHES`]).
+#[derive(Clone)]
+struct Shared {
+    partner: Arc<store::Partner>,
+    batches: Arc<Semaphore>,
+}
 
 /// The HTTP application, without TLS (tests drive it with `oneshot`; `tls::serve` puts it behind mTLS).
 pub fn app(partner: Arc<store::Partner>) -> Router {
@@ -56,7 +69,15 @@ pub fn app(partner: Arc<store::Partner>) -> Router {
         .route(&format!("{API}/envelopes"), envelopes)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(partner)
+        .with_state(Shared { partner, batches: Arc::new(Semaphore::new(PARALLEL_BATCHES)) })
+}
+
+/// Runs CPU-bound batch work (opening or sealing envelopes) off the async threads once one of the
+/// [`PARALLEL_BATCHES`] slots is free; a flood of requests waits here rather than opening everything at once.
+async fn batch<T: Send + 'static>(batches: &Semaphore, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    // The semaphore is never closed, so acquiring only waits.
+    let _slot = batches.acquire().await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())
 }
 
 /// Who is calling: the SHA-256 of the client certificate the TLS layer verified, or none outside TLS.
@@ -131,7 +152,7 @@ fn caller(partner: &store::Partner, peer: Option<Extension<tls::Peer>>) -> Resul
 }
 
 async fn push(
-    State(partner): State<Arc<store::Partner>>,
+    State(Shared { partner, batches }): State<Shared>,
     peer: Option<Extension<tls::Peer>>,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Response {
@@ -151,7 +172,7 @@ async fn push(
     if request.envelopes.len() > MAX_BATCH {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many", "Send at most 500 envelopes at a time.");
     }
-    let work = tokio::task::spawn_blocking(move || partner.receive(&partner.sites()[site], &request.envelopes));
+    let work = batch(&batches, move || partner.receive(&partner.sites()[site], &request.envelopes));
     match work.await {
         Ok(Ok(results)) => Json(PushResponse { results }).into_response(),
         Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
@@ -168,7 +189,7 @@ struct PullQuery {
 }
 
 async fn pull(
-    State(partner): State<Arc<store::Partner>>,
+    State(Shared { partner, batches }): State<Shared>,
     peer: Option<Extension<tls::Peer>>,
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -180,11 +201,43 @@ async fn pull(
         return error(StatusCode::BAD_REQUEST, "malformed", "Use ?after=SEQUENCE&limit=N.");
     };
     let limit = q.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
-    let work = tokio::task::spawn_blocking(move || partner.pull(&partner.sites()[site], q.after, limit));
+    let work = batch(&batches, move || partner.pull(&partner.sites()[site], q.after, limit));
     match work.await {
         Ok(Ok((envelopes, more))) => Json(PullResponse { envelopes, more }).into_response(),
         Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
         Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// However many requests bring batches at once, no more than [`PARALLEL_BATCHES`] are worked on together; the
+    /// others wait their turn and are all done.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_than_the_parallel_batches_are_worked_on_at_once() {
+        let batches = Arc::new(Semaphore::new(PARALLEL_BATCHES));
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let requests: Vec<_> = (0..4 * PARALLEL_BATCHES)
+            .map(|_| {
+                let (batches, running, most) = (batches.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    batch(&batches, move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for request in requests {
+            request.await.expect("joined").expect("done");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), PARALLEL_BATCHES, "the bound holds, and is reached under load");
     }
 }

@@ -6,7 +6,7 @@ use crate::key::DbKey;
 use crate::rate::{Limiter, RateLimit};
 use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
 use galen_proto::pairing::PairingFile;
-use galen_proto::wire::{decode_envelope, encode_envelope, Pulled, PushResult, PushStatus};
+use galen_proto::wire::{decode_envelope, encode_envelope, fitting_in_a_body, Pulled, PushResult, PushStatus};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, UnixTime};
@@ -542,7 +542,8 @@ impl Partner {
         Ok(results)
     }
 
-    /// Records from other sites after `after`, sealed for `site` (only when relaying).
+    /// Records from other sites after `after`, sealed for `site` (only when relaying): at most `limit`, and no more
+    /// than fit in one body a clinic reads; `more` when others wait.
     pub fn pull(&self, site: &Site, after: i64, limit: usize) -> Result<(Vec<Pulled>, bool), StoreError> {
         self.check_paired(&self.db(), site)?;
         if !self.relay {
@@ -566,7 +567,7 @@ impl Partner {
         let more = rows.len() > limit;
         let now = galen_proto::rfc3339(OffsetDateTime::now_utc());
         // Sealing is CPU-bound: the page is sealed on every core, as pushes are opened.
-        let sealed = par_map(&rows[..rows.len().min(limit)], |(seq, kind, id, version, payload, origin)| {
+        let mut sealed = par_map(&rows[..rows.len().min(limit)], |(seq, kind, id, version, payload, origin)| {
             let plain = Plaintext {
                 meta: Meta {
                     format: envelope::FORMAT.into(),
@@ -586,6 +587,9 @@ impl Partner {
         })
         .into_iter()
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let fitting = fitting_in_a_body(&sealed);
+        let more = more || fitting < sealed.len();
+        sealed.truncate(fitting);
         Ok((sealed, more))
     }
 

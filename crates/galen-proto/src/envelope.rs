@@ -3,16 +3,21 @@
 //! every record gets its own session key. Both the clinic and the partner open envelopes with [`open`], which
 //! names exactly why one is refused ([`Rejection`]); the caller adds the checks that need its database (nonce
 //! and id replay).
+//!
+//! Envelopes are never compressed. A compressed-data packet is refused the moment it is met, before anything is
+//! expanded: a few hundred bytes of bzip2 can expand to gigabytes, and its signature could only be checked after
+//! the expansion. What is read is bounded besides: an envelope over [`MAX_ENVELOPE_BYTES`] is refused unparsed,
+//! and no more than that is ever read out of one.
 
 use openpgp::cert::prelude::*;
 use openpgp::crypto::{KeyPair, SessionKey};
 use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::packet::Key;
-use openpgp::packet::{PKESK, SKESK};
+use openpgp::packet::{Packet, PKESK, SKESK};
 use openpgp::parse::stream::{
     DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
 };
-use openpgp::parse::Parse;
+use openpgp::parse::{PacketParser, Parse};
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::serialize::SerializeInto;
@@ -100,6 +105,9 @@ pub enum Rejection {
     /// Not an OpenPGP message, or not a Galen envelope inside.
     #[error("the envelope is not a Galen envelope: {0}")]
     Malformed(String),
+    /// Holds a compressed-data packet, which Galen never writes (a decompression bomb, or not from Galen).
+    #[error("the envelope is compressed, which Galen envelopes never are; it was refused unopened")]
+    Compressed,
     /// Encrypted to someone else.
     #[error("the envelope is not encrypted to this receiver")]
     NotForUs,
@@ -129,6 +137,7 @@ impl Rejection {
         match self {
             Rejection::Oversized => "oversized",
             Rejection::Malformed(_) => "malformed",
+            Rejection::Compressed => "compressed",
             Rejection::NotForUs => "not_for_us",
             Rejection::Tampered => "tampered",
             Rejection::UnknownSigner => "unknown_signer",
@@ -299,6 +308,8 @@ struct Findings {
     asked_for_key: std::cell::Cell<bool>,
     /// This receiver's key recovered the session key.
     decrypted: std::cell::Cell<bool>,
+    /// A compressed-data packet was met (and refused before it was expanded).
+    compressed: std::cell::Cell<bool>,
     unknown_signer: std::cell::Cell<bool>,
     signer: std::cell::RefCell<Option<String>>,
 }
@@ -310,6 +321,15 @@ struct Helper<'a> {
 }
 
 impl VerificationHelper for Helper<'_> {
+    /// Sequoia shows each packet here before it descends into it: a compressed one stops the parse unexpanded.
+    fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
+        if let Packet::CompressedData(_) = pp.packet {
+            self.found.compressed.set(true);
+            return Err(openpgp::Error::MalformedMessage("compressed data".into()).into());
+        }
+        Ok(())
+    }
+
     fn get_certs(&mut self, ids: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
         // Only the candidate that made the signature: cloning and checking every paired site's key is slow.
         let wanted = |c: &&PeerKey| c.cert.keys().any(|k| ids.iter().any(|id| id.aliases(k.key().key_handle())));
@@ -366,12 +386,16 @@ pub fn open(me: &OwnKey, candidates: &[PeerKey], bytes: &[u8], now: OffsetDateTi
     let found = Findings::default();
     let helper = Helper { me, candidates, found: &found };
     let mut json = Vec::new();
+    // Without compression the contents are smaller than the envelope; reading one byte more tells if they are not.
     let result = DecryptorBuilder::from_bytes(bytes)
         .map_err(|e| Rejection::Malformed(e.to_string()))?
+        .buffer_size(MAX_ENVELOPE_BYTES)
         .with_policy(&POLICY, None, helper)
-        .and_then(|mut d| d.read_to_end(&mut json).map_err(Into::into));
+        .and_then(|d| d.take(MAX_ENVELOPE_BYTES as u64 + 1).read_to_end(&mut json).map_err(Into::into));
     if let Err(e) = result {
-        return Err(if found.unknown_signer.get() {
+        return Err(if found.compressed.get() {
+            Rejection::Compressed
+        } else if found.unknown_signer.get() {
             Rejection::UnknownSigner
         } else if found.decrypted.get() {
             Rejection::Tampered
@@ -380,6 +404,9 @@ pub fn open(me: &OwnKey, candidates: &[PeerKey], bytes: &[u8], now: OffsetDateTi
         } else {
             Rejection::Malformed(e.to_string())
         });
+    }
+    if json.len() > MAX_ENVELOPE_BYTES {
+        return Err(Rejection::Oversized);
     }
     let signer = found.signer.take().ok_or(Rejection::Tampered)?;
     let plaintext: Plaintext =
@@ -494,5 +521,34 @@ mod tests {
             open(&partner, &[peer(&site), peer(&other)], &sealed, now).expect_err("refused"),
             Rejection::WrongSigner
         );
+    }
+
+    /// Seals like [`seal`], with a compressed-data packet around the signed contents.
+    fn seal_compressed(me: &OwnKey, to: &PeerKey, plaintext: &Plaintext) -> Vec<u8> {
+        use openpgp::serialize::stream::Compressor;
+        use openpgp::types::CompressionAlgorithm;
+        let recipients =
+            to.encryption.iter().map(|(features, key)| Recipient::new(features.clone(), key.key_handle(), key));
+        let mut sink = Vec::new();
+        let message = Message::new(&mut sink);
+        let message = Encryptor::for_recipients(message, recipients).build().expect("encryptor");
+        let message = Compressor::new(message).algo(CompressionAlgorithm::Uncompressed).build().expect("compressor");
+        let message = Signer::new(message, me.signer.clone()).expect("signer").build().expect("signer");
+        let mut literal = LiteralWriter::new(message).build().expect("literal");
+        literal.write_all(&serde_json::to_vec(plaintext).expect("json")).expect("write");
+        literal.finalize().expect("finalize");
+        sink
+    }
+
+    /// A compressed-data packet is refused before its contents are read, whatever algorithm it names: here
+    /// "uncompressed", which needs no compression library to write (galen-partner's tests/partner/hostile.rs sends
+    /// real bzip2, zlib and zip bombs made by gpg to both sides).
+    #[test]
+    fn a_compressed_envelope_is_refused_even_when_authentic() {
+        let (site, partner) = (key("site"), key("partner"));
+        let now = OffsetDateTime::now_utc();
+        let plain = Plaintext { meta: meta(&site, &partner, now), payload: serde_json::json!({"name": "Müller"}) };
+        let sealed = seal_compressed(&site, &peer(&partner), &plain);
+        assert_eq!(open(&partner, &[peer(&site)], &sealed, now).expect_err("refused"), Rejection::Compressed);
     }
 }

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 /// The most envelopes in one push or pull.
 pub const MAX_BATCH: usize = 500;
-/// The largest request body the partner reads (a full batch of the largest envelopes, base64).
+/// The largest body either side reads: a push request at the partner (enough for a batch of ordinary records), any
+/// answer at the clinic. A push answer is a few KB, and the partner packs each pull page to fit
+/// ([`fitting_in_a_body`]); so a larger answer is not a partner's, and the clinic stops reading it.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// `POST /api/v1/envelopes`
@@ -61,6 +63,21 @@ pub struct Pulled {
     pub seq: i64,
     /// Sealed for the caller, base64.
     pub envelope: String,
+}
+
+/// How many of `envelopes`, from the first, fit in one [`PullResponse`] of at most [`MAX_BODY_BYTES`]; the partner
+/// sends the rest in the next page. A single envelope (at most `MAX_ENVELOPE_BYTES`, base64) always fits.
+pub fn fitting_in_a_body(envelopes: &[Pulled]) -> usize {
+    // The page's own JSON around its entries, and a comma between them.
+    let mut size = r#"{"envelopes":[],"more":false}"#.len();
+    envelopes
+        .iter()
+        .take_while(|pulled| {
+            let entry = serde_json::to_vec(pulled).map_or(usize::MAX, |json| json.len());
+            size = size.saturating_add(entry).saturating_add(1);
+            size <= MAX_BODY_BYTES
+        })
+        .count()
 }
 
 /// An envelope as it travels in a JSON body: base64 of the binary OpenPGP message.

@@ -194,7 +194,7 @@ export type ApiError = {
 	message: string,
 	/**  One message per form field at fault (`invalid` only). */
 	fields: FieldMessage[],
-	/**  Seconds to wait, for `throttled`. */
+	/**  Seconds to wait, for `throttled` and `partner_busy`. */
 	retryAfterSecs: number | null,
 	/**  The patients this one may duplicate, for `possible_duplicates`. */
 	candidates: PatientSummaryDto[],

@@ -1,11 +1,16 @@
 //! The clinic's side of the partner API: HTTPS where the only trusted root is the partner's CA (from pairing) and
-//! this site's client certificate is presented. Blocking; `run` calls it outside any database step.
+//! this site's client certificate is presented. Blocking; `run` calls it outside any database step. Even a paired
+//! partner is not trusted with this clinic's memory: no answer is read past `MAX_BODY_BYTES`.
 
 use super::context::{keys, Context};
+use super::schedule::{BACKGROUND_EVERY, BACKGROUND_LONGEST};
 use crate::error::{Error, SyncFailure};
-use galen_proto::wire::{encode_envelope, PullResponse, PushRequest, PushResponse, PushResult};
+use galen_proto::wire::{encode_envelope, PullResponse, PushRequest, PushResponse, PushResult, MAX_BODY_BYTES};
+use reqwest::blocking::Response;
+use reqwest::StatusCode;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,18 +55,35 @@ impl Transport {
         Ok(Transport { http, base: format!("{}/api/v1", ctx.url) })
     }
 
-    fn answer<T: serde::de::DeserializeOwned>(
-        &self,
-        response: Result<reqwest::blocking::Response, reqwest::Error>,
-    ) -> Result<T, Error> {
+    fn answer<T: serde::de::DeserializeOwned>(&self, response: Result<Response, reqwest::Error>) -> Result<T, Error> {
         let response = response.map_err(|e| unreachable(&self.base, e))?;
         let status = response.status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(Error::Sync(SyncFailure::Busy { retry_after_secs: retry_after(&response) }));
+        }
         if !status.is_success() {
-            let body: serde_json::Value = response.json().unwrap_or_default();
+            let body = self.body(response).ok();
+            let body: serde_json::Value = body.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
             let message = body.get("message").and_then(|m| m.as_str()).unwrap_or("no explanation");
             return Err(Error::Sync(SyncFailure::Refused { status: status.to_string(), message: message.to_owned() }));
         }
-        response.json().map_err(|e| unreachable(&self.base, e))
+        let body = self.body(response)?;
+        serde_json::from_slice(&body).map_err(|e| Error::Sync(SyncFailure::BadAnswer(e.to_string())))
+    }
+
+    /// The whole body of an answer, refused unread past [`MAX_BODY_BYTES`], the most a partner ever sends.
+    fn body(&self, response: Response) -> Result<Vec<u8>, Error> {
+        let too_large = Error::Sync(SyncFailure::AnswerTooLarge);
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(too_large);
+        }
+        let mut body = Vec::new();
+        let read = response.take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body);
+        read.map_err(|e| Error::Sync(SyncFailure::Unreachable { url: self.base.clone(), cause: e.to_string() }))?;
+        if body.len() > MAX_BODY_BYTES {
+            return Err(too_large);
+        }
+        Ok(body)
     }
 
     pub(super) fn push(&self, sealed: &[Vec<u8>]) -> Result<Vec<PushResult>, Error> {
@@ -75,4 +97,12 @@ impl Transport {
         let url = format!("{}/envelopes?after={after}&limit={limit}", self.base);
         self.answer(self.http.get(url).send())
     }
+}
+
+/// How long a busy partner asked this clinic to wait (`Retry-After`, in seconds, as galen-partner sends it), at
+/// most [`BACKGROUND_LONGEST`] so a partner cannot silence sync for good; the usual interval if it did not say.
+fn retry_after(response: &Response) -> u64 {
+    let header = response.headers().get(reqwest::header::RETRY_AFTER);
+    let seconds = header.and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    seconds.unwrap_or(BACKGROUND_EVERY.as_secs()).min(BACKGROUND_LONGEST.as_secs())
 }

@@ -16,8 +16,8 @@
 //! Network I/O never holds the database: [`run`] takes the clinic through [`Db`] for each short step.
 
 //! One room per job: `table.rs` (every sync table), `context.rs` (what a run needs), `run.rs` (a run),
-//! `outbox.rs` (push), `inbox.rs` (pull and apply), `client.rs` (HTTPS), `partner.rs` (pairing, status),
-//! `conflicts.rs`, `received.rs`. Envelopes and the wire format are `galen_proto`'s.
+//! `schedule.rs` (when the app runs one by itself), `outbox.rs` (push), `inbox.rs` (pull and apply), `client.rs`
+//! (HTTPS), `partner.rs` (pairing, status), `conflicts.rs`, `received.rs`. Envelopes and the wire format are `galen_proto`'s.
 
 mod client;
 mod conflicts;
@@ -27,9 +27,11 @@ mod outbox;
 mod partner;
 mod received;
 mod run;
+mod schedule;
 pub(crate) mod table;
 
 pub use conflicts::{conflicts, patient_conflicts, resolve, Conflict, Resolution};
 pub use partner::{pair, paired, preview, status, Partner, Status};
 pub use received::{received_document, received_documents, received_for_patient, ReceivedDocument};
-pub use run::{background_wait, permit, run, Db, Permit, Report, Trigger, BACKGROUND_EVERY};
+pub use run::{permit, run, Db, Permit, Report, Trigger, PULL_PAGES_PER_RUN};
+pub use schedule::{background_wait, BACKGROUND_EVERY};

@@ -6,10 +6,11 @@ use super::context::Context;
 use super::inbox::{self, Received};
 use super::{outbox, table};
 use crate::clinic::Clinic;
-use crate::error::Error;
+use crate::error::{Error, SyncFailure};
 use crate::permissions::Action;
 use crate::session::Session;
 use galen_proto::envelope::par_map;
+use galen_proto::wire::PullResponse;
 
 /// Reaches the open clinic for one short step. The CLI passes the clinic itself; the app passes its state, which
 /// locks the clinic only for the step, so sync's network waits never freeze the window.
@@ -64,22 +65,16 @@ pub fn permit(clinic: &Clinic, session: &Session) -> Result<Permit, Error> {
     Ok(Permit { _checked: () })
 }
 
-/// How often the app syncs by itself.
-pub const BACKGROUND_EVERY: std::time::Duration = std::time::Duration::from_secs(120);
-const BACKGROUND_LONGEST: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// How long the app's background task waits before its next run: [`BACKGROUND_EVERY`], doubled for each failed
-/// run in a row (counted in the database, so a restart does not hammer an unreachable partner), at most an hour.
-pub fn background_wait(clinic: &Clinic) -> Result<std::time::Duration, Error> {
-    let failures = table::run_state(clinic.store().conn())?.failures;
-    Ok(BACKGROUND_EVERY.saturating_mul(1 << failures.min(6)).min(BACKGROUND_LONGEST))
-}
-
-/// Records per push request.
+/// Records per push request, and asked for per pull.
 const BATCH: usize = 200;
 
+/// The most pages one run pulls (200 records each): a partner that always has more cannot keep a run going, and
+/// whatever is left comes at the next run.
+pub const PULL_PAGES_PER_RUN: usize = 100;
+
 /// One sync run: queue what changed, push the outbox, pull what other sites sent. A failure is recorded in the
-/// status (last error, failures in a row) and returned; whatever was not acknowledged stays queued.
+/// status (last error, failures in a row) and returned; whatever was not acknowledged stays queued. A busy
+/// partner is not a failure: its wait is recorded instead, for [`super::background_wait`].
 /// A person's run was checked when its [`Permit`] was made; a background run does only what an admin set up by
 /// pairing.
 pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
@@ -105,10 +100,15 @@ pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
         Err(e) => tracing::warn!(code = e.code(), "sync failed"),
     }
     db.with(|clinic| {
-        let now = clinic.now_rfc3339();
+        let now = clinic.now();
         clinic.store().write(|tx| {
             match &result {
-                Ok(_) => table::run_succeeded(tx, &now)?,
+                Ok(_) => table::run_succeeded(tx, &crate::clock::rfc3339(now))?,
+                Err(e @ Error::Sync(SyncFailure::Busy { retry_after_secs })) => {
+                    let wait = time::Duration::seconds(i64::try_from(*retry_after_secs).unwrap_or(i64::MAX));
+                    let until = now.saturating_add(wait);
+                    table::run_deferred(tx, &e.to_string(), &crate::clock::rfc3339(until))?
+                }
                 Err(e) => table::run_failed(tx, &e.to_string())?,
             };
             Ok(())
@@ -133,9 +133,10 @@ fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
         report.duplicates += duplicates;
         report.refused += refused;
     }
-    loop {
+    for pages in 1.. {
         let cursor = db.with(|c| Ok(table::cursor(c.store().conn())?))?;
         let page = transport.pull(cursor, BATCH)?;
+        moves_past(cursor, &page)?;
         let now = db.with(|c| Ok(c.now()))?;
         let opened = par_map(&page.envelopes, |pulled| inbox::open_pulled(ctx, pulled, now));
         for outcome in db.with(|c| inbox::receive_page(c, &page.envelopes, opened))? {
@@ -149,7 +150,29 @@ fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
         if !page.more || page.envelopes.is_empty() {
             break;
         }
+        if pages == PULL_PAGES_PER_RUN {
+            tracing::info!(pages, "pulled the most pages a run pulls; the rest comes at the next run");
+            break;
+        }
     }
     db.with(inbox::forget_old_nonces)?;
     Ok(report)
+}
+
+/// Checks that a pulled page moves past `cursor`: each sequence number after the one before it, and no more
+/// envelopes than asked for. The partner is trusted with neither: one that sent a page again (a bug, or hostile)
+/// would keep the run pulling it for ever, auditing each refusal again.
+fn moves_past(cursor: i64, page: &PullResponse) -> Result<(), Error> {
+    if page.envelopes.len() > BATCH {
+        let sent = page.envelopes.len();
+        return Err(Error::Sync(SyncFailure::BadAnswer(format!("{sent} envelopes in a page of at most {BATCH}"))));
+    }
+    let mut after = cursor;
+    for pulled in &page.envelopes {
+        if pulled.seq <= after {
+            return Err(Error::Sync(SyncFailure::RepeatedPage { after, seq: pulled.seq }));
+        }
+        after = pulled.seq;
+    }
+    Ok(())
 }

@@ -49,23 +49,27 @@ pub(crate) fn partner(conn: &Connection) -> StoreResult<Option<PartnerRow>> {
         .optional()?)
 }
 
-/// When the last run started and succeeded, its error if it failed, and how many runs failed in a row.
+/// When the last run started and succeeded, its error if it failed, how many runs failed in a row, and until when
+/// a busy partner asked not to be called.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct RunState {
     pub last_attempt: Option<String>,
     pub last_success: Option<String>,
     pub last_error: Option<String>,
     pub failures: u32,
+    pub busy_until: Option<String>,
 }
 
 pub(crate) fn run_state(conn: &Connection) -> StoreResult<RunState> {
+    let sql = "SELECT last_attempt, last_success, last_error, failures, busy_until FROM sync_partner WHERE id = 1";
     Ok(conn
-        .query_row("SELECT last_attempt, last_success, last_error, failures FROM sync_partner WHERE id = 1", [], |r| {
+        .query_row(sql, [], |r| {
             Ok(RunState {
                 last_attempt: r.get(0)?,
                 last_success: r.get(1)?,
                 last_error: r.get(2)?,
                 failures: r.get(3)?,
+                busy_until: r.get(4)?,
             })
         })
         .optional()?
@@ -84,6 +88,12 @@ pub(crate) fn run_succeeded(tx: &Connection, at: &str) -> StoreResult<()> {
 
 pub(crate) fn run_failed(tx: &Connection, error: &str) -> StoreResult<()> {
     tx.execute("UPDATE sync_partner SET last_error = ?1, failures = failures + 1 WHERE id = 1", [error])?;
+    Ok(())
+}
+
+/// A run the partner cut short because it was busy: not a failure (it answered), but no call before `until`.
+pub(crate) fn run_deferred(tx: &Connection, error: &str, until: &str) -> StoreResult<()> {
+    tx.execute("UPDATE sync_partner SET last_error = ?1, busy_until = ?2 WHERE id = 1", [error, until])?;
     Ok(())
 }
 

@@ -6,9 +6,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use galen_core::sync;
 use galen_partner::{store, tls};
-use galen_proto::certs::{self, Leaf};
-use galen_proto::envelope::OwnKey;
-use galen_proto::pairing::PairingFile;
 use rustls::pki_types::pem::PemObject;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -92,12 +89,9 @@ fn a_leftover_temporary_file_never_lends_its_loose_mode_to_a_renewed_key() {
 /// Pairs a site made by hand and returns what its connections present: its client certificate, as TLS would
 /// hand it to the routes.
 fn paired_site(conn: &rusqlite::Connection, name: &str) -> tls::Peer {
-    let now = time::OffsetDateTime::now_utc();
-    let issued = certs::issue(&format!("{name} CA"), name, Leaf::Client, now).expect("issue");
-    let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
-    let file = PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file");
-    store::pair(conn, &file, &file.safety_number).expect("pair");
-    let der = rustls::pki_types::CertificateDer::from_pem_slice(issued.leaf_cert.as_bytes()).expect("der");
+    let site = HandMade::site(name);
+    store::pair(conn, &site.pairing, &site.pairing.safety_number).expect("pair");
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(site.issued.leaf_cert.as_bytes()).expect("der");
     tls::Peer { certificate_sha256: name.into(), certificate: Arc::from(der.as_ref()) }
 }
 

@@ -21,6 +21,18 @@ fn the_partner_links_the_protocol_but_no_clinic_storage_printing_keyring_or_wind
     }
 }
 
+/// Envelopes are never compressed and a compressed one is refused unopened (`envelope::Rejection::Compressed`),
+/// so sequoia's `compression` feature is off: neither side of sync even links a decompressor a bomb could drive.
+#[test]
+fn the_partner_and_the_protocol_link_no_decompressor() {
+    for package in ["galen-partner", "galen-proto"] {
+        let deps = dependencies(package, &[]);
+        for banned in ["bzip2", "libbz2-rs-sys", "bzip2-sys", "flate2", "miniz_oxide"] {
+            assert!(!deps.iter().any(|d| d == banned), "{package} must not link {banned}");
+        }
+    }
+}
+
 #[test]
 fn the_release_cli_does_not_link_the_partner_server() {
     let release = dependencies("galen-cli", &[]);

@@ -7,8 +7,10 @@ use galen_core::staff::{self, NewStaff};
 use galen_core::{sync, Clinic, Role, Session, Vault};
 use galen_partner::key::DbKey;
 use galen_partner::{store, tls};
-use galen_proto::certs::{self, Leaf};
-use std::io::{BufRead, BufReader};
+use galen_proto::certs::{self, Issued, Leaf};
+use galen_proto::envelope::OwnKey;
+use galen_proto::pairing::PairingFile;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -125,9 +127,13 @@ pub fn new_clinic_with_clock(name: &str, clock: Arc<dyn galen_core::clock::Clock
 impl ClinicDir {
     /// Pairs this clinic with the partner at `url`, confirming the number the partner's people read out.
     pub fn pair_with(&self, partner: &PartnerDir, url: &str) {
-        let file = partner.pairing_file();
-        let number = galen_proto::pairing::PairingFile::read(&file).expect("read").safety_number;
-        sync::pair(&self.clinic, &self.admin, &file, url, &number).expect("clinic pairs the partner");
+        self.pair_with_file(&partner.pairing_file(), url);
+    }
+
+    /// Pairs this clinic with whoever this pairing file is from, at `url`, confirming its number.
+    pub fn pair_with_file(&self, file: &str, url: &str) {
+        let number = PairingFile::read(file).expect("read").safety_number;
+        sync::pair(&self.clinic, &self.admin, file, url, &number).expect("clinic pairs the partner");
     }
 
     pub fn register(&self, given: &str, family: &str, consent: bool) -> patients::Patient {
@@ -155,9 +161,7 @@ impl ClinicDir {
 
     /// Pairs this clinic with a partner run by the real binary, as its admin would.
     pub fn pair_with_binary(&self, partner: &BinaryPartner) {
-        let file = partner.run(&["pairing-file"]);
-        let number = galen_proto::pairing::PairingFile::read(&file).expect("read").safety_number;
-        sync::pair(&self.clinic, &self.admin, &file, &partner.url(), &number).expect("clinic pairs the partner");
+        self.pair_with_file(&partner.run(&["pairing-file"]), &partner.url());
     }
 }
 
@@ -237,9 +241,13 @@ impl BinaryPartner {
 
     /// Pairs a clinic the way the operator does: the clinic's file and the number its people read out.
     pub fn pair(&self, clinic: &ClinicDir) {
-        let file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("clinic pairing file");
+        self.pair_file(&site::pairing_file(&clinic.clinic, &clinic.admin).expect("clinic pairing file"));
+    }
+
+    /// Pairs whoever this pairing file is from, the number confirmed.
+    pub fn pair_file(&self, file: &PairingFile) {
         let path = self.path(&format!("{}.galen-pairing", file.site.replace(' ', "-")));
-        std::fs::write(&path, serde_json::to_string(&file).expect("json")).expect("write");
+        std::fs::write(&path, serde_json::to_string(file).expect("json")).expect("write");
         self.run(&["pair", &path.display().to_string(), "--safety-number", &file.safety_number]);
     }
 
@@ -275,6 +283,11 @@ impl Server {
         assert!(line.contains("listening on"), "the server starts: {line}");
         Server { child, _output: out }
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Server {
@@ -283,3 +296,96 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A clinic or a partner made by hand, as a hostile one would be: a CA and the certificate it issued (a client
+/// certificate for a clinic, a server certificate for 127.0.0.1 for a partner), an OpenPGP key (also armored with
+/// its secret parts, for gpg), and its pairing file.
+pub struct HandMade {
+    pub issued: Issued,
+    pub secret_key: String,
+    pub key: OwnKey,
+    pub pairing: PairingFile,
+}
+
+impl HandMade {
+    /// A clinic's identity.
+    pub fn site(name: &str) -> HandMade {
+        HandMade::new(name, Leaf::Client)
+    }
+
+    /// A partner's identity, serving on 127.0.0.1.
+    pub fn partner(name: &str) -> HandMade {
+        HandMade::new(name, Leaf::Server { hosts: vec!["127.0.0.1".into()] })
+    }
+
+    fn new(name: &str, leaf: Leaf) -> HandMade {
+        let now = time::OffsetDateTime::now_utc();
+        let issued = certs::issue(&format!("{name} CA"), name, leaf, now).expect("issue");
+        let secret_key = OwnKey::generate(name).expect("key");
+        let key = OwnKey::from_armored(&secret_key).expect("read");
+        let pairing = PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file");
+        HandMade { issued, secret_key, key, pairing }
+    }
+}
+
+/// Seals an envelope the way `envelope::seal` does (signed by `signer_secret_key`, encrypted to
+/// `recipient_public_key`), but with stock GnuPG, which compresses with `algorithm` (zip, zlib or bzip2). The
+/// sealed text is `blank` spaces, then `plaintext` as JSON: JSON allows the leading whitespace, so it is still a
+/// well-formed envelope, and a long run of spaces compresses to almost nothing.
+pub fn gpg_seal(
+    signer_secret_key: &str,
+    recipient_public_key: &str,
+    algorithm: &str,
+    blank: u64,
+    plaintext: &galen_proto::envelope::Plaintext,
+) -> Vec<u8> {
+    let home = tempfile::tempdir().expect("tmp");
+    let gpg = || {
+        let mut command = Command::new("gpg");
+        command.env("GNUPGHOME", home.path()).args(["--batch", "--quiet", "--yes"]);
+        command
+    };
+    for key in [signer_secret_key, recipient_public_key] {
+        let mut import = gpg().arg("--import").stdin(Stdio::piped()).stderr(Stdio::null()).spawn().expect("gpg runs");
+        import.stdin.take().expect("stdin").write_all(key.as_bytes()).expect("key to gpg");
+        assert!(import.wait().expect("gpg").success(), "gpg imports the key");
+    }
+    let fingerprint = |armored: &str| galen_proto::pairing::fingerprint_of(armored).expect("fingerprint");
+    let mut seal = gpg()
+        .args(["--trust-model", "always", "--compress-algo", algorithm, "--compress-level", "9"])
+        .args(["--sign", "--local-user", &fingerprint(signer_secret_key)])
+        .args(["--encrypt", "--recipient", &fingerprint(recipient_public_key), "--output", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gpg runs");
+    let mut input = seal.stdin.take().expect("stdin");
+    let json = serde_json::to_vec(plaintext).expect("json");
+    let feeder = std::thread::spawn(move || {
+        let spaces = vec![b' '; 1 << 20];
+        let mut left = blank;
+        while left > 0 {
+            let n = left.min(spaces.len() as u64) as usize;
+            input.write_all(&spaces[..n]).expect("spaces to gpg");
+            left -= n as u64;
+        }
+        input.write_all(&json).expect("json to gpg");
+    });
+    let mut sealed = Vec::new();
+    seal.stdout.take().expect("stdout").read_to_end(&mut sealed).expect("gpg's output");
+    feeder.join().expect("fed gpg");
+    let out = seal.wait_with_output().expect("gpg");
+    assert!(out.status.success(), "gpg seals: {}", String::from_utf8_lossy(&out.stderr));
+    sealed
+}
+
+/// A field of a process's /proc/PID/status, in bytes (`VmRSS`: resident now; `VmHWM`: the peak).
+pub fn memory(pid: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let line = status.lines().find(|l| l.starts_with(&format!("{field}:"))).expect("the field");
+    let kib: u64 = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number of kB");
+    kib * 1024
+}
+
+pub const MIB: u64 = 1024 * 1024;

@@ -8,7 +8,6 @@ use galen_core::patients;
 use galen_core::site::PairingFile;
 use galen_core::sync::{self, Resolution};
 use galen_partner::store;
-use galen_proto::certs::{self, Leaf};
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
 use galen_proto::wire::PushStatus;
 use std::io::{Read, Write};
@@ -205,10 +204,8 @@ fn the_same_person_registered_at_two_clinics_is_a_conflict_that_cannot_become_tw
 
 /// A site identity made by hand, as a partner would know it, with its OpenPGP key.
 fn site_keys(name: &str) -> (PairingFile, OwnKey) {
-    let issued =
-        certs::issue(&format!("{name} CA"), name, Leaf::Client, time::OffsetDateTime::now_utc()).expect("issue");
-    let key = OwnKey::from_armored(&OwnKey::generate(name).expect("key")).expect("read");
-    (PairingFile::new(name, &issued.ca_cert, &key.public_armored()).expect("pairing file"), key)
+    let site = HandMade::site(name);
+    (site.pairing, site.key)
 }
 
 #[test]
@@ -332,6 +329,58 @@ fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
     );
     let again = mar.sync();
     assert_eq!((again.pulled, again.rejected_here), (0, 0), "skipped once, not pulled again: {again:?}");
+}
+
+/// Records near the envelope limit, relayed: each pull page is packed to fit the largest body a clinic reads
+/// (`MAX_BODY_BYTES`), however many records it could hold, and the next page carries on where it stopped.
+#[test]
+fn a_pull_page_fits_in_one_body_however_large_the_records() {
+    let dir = new_partner();
+    let conn = dir.open();
+    let (lab_file, lab) = site_keys("Lab");
+    let (sol_file, _) = site_keys("Clínica Sol");
+    store::pair(&conn, &lab_file, &lab_file.safety_number).expect("pair the lab");
+    store::pair(&conn, &sol_file, &sol_file.safety_number).expect("pair Sol");
+    let me = PeerKey::from_armored(&store::pairing_file(&conn).expect("file").openpgp_public_key).expect("key");
+    let partner = store::Partner::load(conn, true).expect("load");
+    let (lab_site, sol_site) = (&partner.sites()[0], &partner.sites()[1]);
+    let big = |i: usize| {
+        let plain = Plaintext {
+            meta: Meta {
+                format: envelope::FORMAT.into(),
+                id: uuid::Uuid::now_v7().to_string(),
+                version: 1,
+                created_at: galen_proto::rfc3339(time::OffsetDateTime::now_utc()),
+                nonce: envelope::new_nonce(),
+                sender: lab.fingerprint(),
+                recipient: me.fingerprint(),
+                origin: lab.fingerprint(),
+                kind: Kind::Patient,
+            },
+            payload: serde_json::json!({ "notes": format!("{i}").repeat(200_000 / format!("{i}").len()) }),
+        };
+        galen_proto::wire::encode_envelope(&envelope::seal(&lab, &me, &plain).expect("seal"))
+    };
+    let records: Vec<String> = (1..=24).map(big).collect();
+    for result in partner.receive(lab_site, &records).expect("receive") {
+        assert_eq!(result.status, PushStatus::Stored, "{result:?}");
+    }
+
+    let (mut after, mut pulled, mut pages) = (0, 0, 0);
+    loop {
+        let (envelopes, more) = partner.pull(sol_site, after, galen_proto::wire::MAX_BATCH).expect("pull");
+        let body =
+            serde_json::to_vec(&galen_proto::wire::PullResponse { envelopes: envelopes.clone(), more }).expect("json");
+        assert!(body.len() <= galen_proto::wire::MAX_BODY_BYTES, "a page of {} bytes", body.len());
+        pages += 1;
+        pulled += envelopes.len();
+        after = envelopes.last().map_or(after, |p| p.seq);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(pulled, 24, "every record, once");
+    assert!(pages >= 2, "24 records of 200 KB take more than one page: {pages}");
 }
 
 /// How the proxy treats each new connection, in turn.
