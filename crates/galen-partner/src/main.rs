@@ -214,7 +214,7 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
 }
 
 fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = galen_proto::pairing::load(file).with_context(|| format!("cannot read {}", file.display()))?;
     let pairing = PairingFile::read(&text)?;
     println!("Clinic: {}", pairing.site);
     println!("Safety number: {}", pairing.safety_number);
