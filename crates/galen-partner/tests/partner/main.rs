@@ -10,3 +10,4 @@ mod renewal;
 mod routes;
 mod support;
 mod sync;
+mod vouched;
