@@ -24,7 +24,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, documents, keys, patients, printing, session, sync};
+    use commands::{admin, clinic, documents, keys, patients, printing, session, sync, verify};
     values::export(tauri_specta::Builder::<tauri::Wry>::new())
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -67,6 +67,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             keys::doctor_key_revoke,
             keys::trust_list_save,
             keys::revocation_save,
+            verify::trust_lists,
+            verify::trust_list_import,
+            verify::trust_list_forget,
             printing::printout_save,
             printing::printout_print,
             printing::recovery_key_replace,

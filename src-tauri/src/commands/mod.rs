@@ -8,3 +8,4 @@ pub mod patients;
 pub mod printing;
 pub mod session;
 pub mod sync;
+pub mod verify;
