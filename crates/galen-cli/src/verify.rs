@@ -12,7 +12,7 @@ pub struct VerifyArgs {
     /// A Galen PDF (it carries the signed JSON, the signature and a key), or UUID.json then UUID.json.asc.
     #[arg(required_unless_present = "qr", num_args = 1..=2)]
     pub files: Vec<std::path::PathBuf>,
-    /// The text decoded from a printed QR (GALEN1:…), instead of files.
+    /// The text decoded from a printed QR (GALEN2:…, or GALEN1:… from before Galen 0.3), instead of files.
     #[arg(long, conflicts_with = "files")]
     pub qr: Option<String>,
     /// The doctor's public key (armored). A PDF carries one, but only a key you trust says who signed.
@@ -41,14 +41,23 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     let key_text = key.as_deref().map(|k| read(k).map(|b| String::from_utf8_lossy(&b).into_owned())).transpose()?;
     let need_key = || key_text.clone().context("give the doctor's public key with --key doctor.asc");
     let outcome: Result<String, String> = match (qr.as_deref(), files.as_slice()) {
-        (Some(text), _) => documents::qr::verify(text, &need_key()?)
-            .map(|s| {
-                format!(
-                    "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
-                    s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
-                )
-            })
-            .map_err(|e| e.0),
+        (Some(text), _) => {
+            let key = need_key()?;
+            let report = documents::qr::report(text, &[key.as_str()]);
+            report
+                .verdict
+                .map(|v| {
+                    let width = report.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
+                    let mut out =
+                        format!("Good signature (Galen QR format {}), key {}. The QR says:", v.format, v.fingerprint);
+                    for f in &report.fields {
+                        out.push_str(&format!("\n  {:width$}  {}", f.label, f.value));
+                    }
+                    out.push_str("\nCompare each field with the paper: any difference means the paper was altered.");
+                    out
+                })
+                .map_err(|e| e.to_string())
+        }
         (None, [pdf_file]) => pdf::verify_file(&read(pdf_file)?, key_text.as_deref())
             .map(|v| {
                 if v.trusted_key {
@@ -63,7 +72,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
                     )
                 }
             })
-            .map_err(|e| e.0),
+            .map_err(|e| e.to_string()),
         (None, [json, signature]) => {
             let (j, s) = (read(json)?, read(signature)?);
             documents::check_signed(&j, &String::from_utf8_lossy(&s), &need_key()?)

@@ -248,7 +248,8 @@ impl From<DocumentView> for DocumentDto {
             signed_at: d.signed_at,
             verification: v.verification.into(),
             warnings: v.warnings,
-            qr_data_url: v.qr_text.and_then(|t| core::qr::svg(&t, 4)).map(|svg| svg_data_url(&svg)),
+            // A long prescription prints several QRs; the viewer shows the first (a 6-line one has one).
+            qr_data_url: v.qr_texts.first().and_then(|t| core::qr::svg(t, 4)).map(|svg| svg_data_url(&svg)),
         }
     }
 }

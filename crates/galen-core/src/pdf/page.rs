@@ -1,12 +1,18 @@
 //! A small page writer over printpdf: text that wraps and flows onto new pages, rules, filled boxes, QR codes,
 //! barcodes and images, in points with y measured from the top of the page. Every page gets a footer with
 //! "Page i of n" once the total is known.
+//!
+//! Drawing is deterministic: the same calls give byte-identical page content streams, fonts and images, and the
+//! same file. printpdf names fonts and images with a process-wide counter and gives each file a random id, so
+//! the writer names them itself, from a `seed` its caller chooses (a signed document's hash), and sets the id
+//! from the same seed. `pdf::verify_file` depends on it: it draws a signed document again and compares.
 
 use crate::settings::{Logo, PaperSize};
 use printpdf::{
-    Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, RawImage, Rect, TextItem, WindingOrder, XObjectTransform,
+    Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, RawImage, Rect, TextItem, WindingOrder, XObject, XObjectId, XObjectTransform,
 };
+use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
 const REGULAR: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
@@ -105,6 +111,7 @@ pub struct Writer {
     /// The next baseline, from the top of the page.
     pub y: f32,
     running: Running,
+    seed: [u8; 32],
 }
 
 impl std::fmt::Debug for Writer {
@@ -114,13 +121,22 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub fn new(title: &str, paper: PaperSize, running: Running) -> Self {
+    /// A writer for one document; `seed` names its fonts and its file id (the same seed and the same drawing give
+    /// the same bytes).
+    pub fn new(title: &str, paper: PaperSize, running: Running, seed: &[u8]) -> Self {
         let mut doc = PdfDocument::new(title);
         doc.metadata.info.creator = "Galen".into();
         doc.metadata.info.producer = "Galen (printpdf)".into();
-        let fonts = [Face::Regular, Face::Bold, Face::Mono].map(|face| doc.add_font(font(face)));
+        let fonts = [Face::Regular, Face::Bold, Face::Mono].map(|face| {
+            // Six capital letters: also the font subset's tag (ISO 32000-1 §9.6.4), e.g. `QWERTY+DejaVuSans`.
+            let hash = Sha256::new().chain_update(seed).chain_update([face as u8]).finalize();
+            let id = FontId(hash.iter().take(6).map(|b| char::from(b'A' + b % 26)).collect());
+            doc.resources.fonts.map.insert(id.clone(), PdfFont::new(font(face).clone()));
+            id
+        });
         let (width, height) = paper_size(paper);
-        Writer { doc, fonts, width, height, pages: vec![Vec::new()], y: MARGIN, running }
+        let seed = Sha256::digest(seed).into();
+        Writer { doc, fonts, width, height, pages: vec![Vec::new()], y: MARGIN, running, seed }
     }
 
     pub fn left(&self) -> f32 {
@@ -303,7 +319,8 @@ impl Writer {
         let (w, h) = (image.width as f32, image.height as f32);
         let scale = (max_w / w).min(max_h / h);
         let dpi = 72.0 / scale;
-        let id = self.doc.add_image(&image);
+        let id = XObjectId(format!("Im{}", self.doc.resources.xobjects.map.len() + 1));
+        self.doc.resources.xobjects.map.insert(id.clone(), XObject::Image(image.clone()));
         let transform = XObjectTransform {
             translate_x: Some(Pt(x)),
             translate_y: Some(Pt(self.height - y - h * scale)),
@@ -315,7 +332,17 @@ impl Writer {
     }
 
     /// Adds the footers and serializes the PDF.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub fn finish(self) -> Vec<u8> {
+        let mut doc = self.finish_document();
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = doc.save_to(&mut out);
+        out
+    }
+
+    /// Adds the footers and gives the PDF as a lopdf document, its streams compressed and its id set from the
+    /// seed.
+    pub fn finish_document(mut self) -> lopdf::Document {
         let total = self.pages.len();
         let footer = self.running.footer.clone();
         let pages = std::mem::take(&mut self.pages);
@@ -332,6 +359,11 @@ impl Writer {
             let ops = std::mem::take(&mut self.pages).remove(0);
             out.push(PdfPage::new(Mm(self.width / MM), Mm(self.height / MM), ops));
         }
-        self.doc.with_pages(out).save(&PdfSaveOptions::default(), &mut Vec::new())
+        let seed = self.seed;
+        let mut doc = self.doc.with_pages(out).to_lopdf_document(&PdfSaveOptions::default(), &mut Vec::new());
+        let id = lopdf::Object::String(seed[..16].to_vec(), lopdf::StringFormat::Hexadecimal);
+        doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
+        doc.compress();
+        doc
     }
 }
