@@ -153,9 +153,14 @@ fn new_key(
 pub(crate) fn qr_texts(keypair: sequoia_openpgp::crypto::KeyPair, canonical: &[u8]) -> Result<String, Error> {
     let unprintable = || Error::Printout("the document cannot be described in its QR".into());
     let signed: Signed = serde_json::from_slice(canonical).map_err(|_| unprintable())?;
+    // Signed when the document was (the QR is part of the signing), to the second.
+    let time = time::OffsetDateTime::parse(&signed.signed_at, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u32::try_from(t.unix_timestamp()).ok())
+        .ok_or_else(unprintable)?;
     let mut texts = Vec::new();
     for deflated in qr::plan(&signed, canonical).ok_or_else(unprintable)? {
-        texts.push(qr::encode_2(&deflated, &signing::sign_raw(keypair.clone(), &deflated)?));
+        texts.push(qr::encode_2(&deflated, &signing::compact::sign(keypair.clone(), &deflated, time)?));
     }
     Ok(texts.join("\n"))
 }

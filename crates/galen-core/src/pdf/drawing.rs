@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub const NAME: &str = "galen-drawing.json";
 
 /// The layout version: what this Galen draws. Bump it whenever the same signed JSON and the same record would
-/// draw different bytes (a layout change, a new printpdf); `the_drawing_of_a_fixed_document_is_pinned` fails
-/// until you do. A PDF drawn by another layout version cannot be checked page by page by this Galen.
+/// draw different bytes (a layout change, a new printpdf): PDFs printed before would otherwise fail as "page
+/// differs". A PDF drawn by another layout version cannot be checked page by page by this Galen (it says so).
 pub const LAYOUT: u32 = 1;
 
 /// The record, as JSON.

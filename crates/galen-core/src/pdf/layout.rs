@@ -189,11 +189,13 @@ fn qr_modules(text: &str) -> (usize, Vec<bool>) {
     crate::documents::qr::modules(text).unwrap_or((0, Vec::new()))
 }
 
-/// A QR's printed width, quiet zone included: 50 mm up to version 17 (93 modules of 0.54 mm, which `zbarimg`
-/// reads at 150 dpi even blurred and turned); a larger symbol keeps that module size and grows.
+/// A QR's printed width, quiet zone included: the symbol itself is 50 mm wide up to version 15 (77 modules of
+/// 0.65 mm, about 3.8 pixels at 150 dpi, which `zbarimg` reads even blurred and turned), plus its 4-module quiet
+/// zone each side (55.2 mm in all); a larger symbol keeps that module size and grows. Galen prints none larger
+/// (`qr::PRINT_CHARS`).
 fn qr_width(modules: usize) -> f32 {
-    const QR: f32 = 50.0 * MM;
-    QR * modules.max(93) as f32 / 93.0
+    const SYMBOL: f32 = 50.0 * MM;
+    SYMBOL * modules.max(85) as f32 / 77.0
 }
 
 /// "QR 2 of 3: lines 7–12 of 14", for a prescription whose lines are split over several QRs.

@@ -15,6 +15,9 @@ use printpdf::{
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
+/// How far inside its grid a QR's dark area is drawn, in modules (`Writer::qr`).
+const QR_INSET: f32 = 0.15;
+
 const REGULAR: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-Bold.ttf");
 const MONO: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSansMono.ttf");
@@ -272,20 +275,42 @@ impl Writer {
 
     /// Dark modules of a square `n`×`n` grid drawn `size` points wide, one rectangle per horizontal run.
     pub fn qr(&mut self, x: f32, y: f32, size: f32, (n, modules): &(usize, Vec<bool>)) {
-        let m = size / *n as f32;
+        let n = *n;
+        let m = size / n as f32;
         self.fill(x, y, size, size, 1.0);
-        for row in 0..*n {
+        // The dark area's outline is drawn `QR_INSET` of a module inside the grid (dot-gain compensation, as print
+        // shops do): a blurred print or scan spreads dark into light, and `zbarimg`'s adaptive threshold, averaged
+        // over a wide window of white page, counts the spread as dark. Dark modules that touch stay joined.
+        let inset = m * QR_INSET;
+        let dark = |r: usize, c: usize| modules[r * n + c];
+        for row in 0..n {
             let mut col = 0;
-            while col < *n {
-                if !modules[row * n + col] {
+            while col < n {
+                if !dark(row, col) {
                     col += 1;
                     continue;
                 }
                 let start = col;
-                while col < *n && modules[row * n + col] {
+                while col < n && dark(row, col) {
                     col += 1;
                 }
-                self.fill(x + start as f32 * m, y + row as f32 * m, (col - start) as f32 * m, m, 0.0);
+                // Split the run where the modules above or below change, so each piece is inset only on the sides
+                // that face light.
+                let edges = |c: usize| (row > 0 && dark(row - 1, c), row + 1 < n && dark(row + 1, c));
+                let mut piece = start;
+                while piece < col {
+                    let (up, down) = edges(piece);
+                    let mut end = piece + 1;
+                    while end < col && edges(end) == (up, down) {
+                        end += 1;
+                    }
+                    let left = x + piece as f32 * m + if piece == start { inset } else { 0.0 };
+                    let right = x + end as f32 * m - if end == col { inset } else { 0.0 };
+                    let top = y + row as f32 * m + if up { 0.0 } else { inset };
+                    let bottom = y + (row + 1) as f32 * m - if down { 0.0 } else { inset };
+                    self.fill(left, top, right - left, bottom - top, 0.0);
+                    piece = end;
+                }
             }
         }
     }

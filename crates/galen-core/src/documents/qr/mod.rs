@@ -2,7 +2,7 @@
 //! doctor's public key, that this doctor signed exactly what the paper says. Format: docs/qr-format.md.
 //!
 //! ```text
-//! GALEN2:<base45(CBOR [zlib(payload), OpenPGP signature over those zlib bytes])>
+//! GALEN2:<base45(CBOR [zlib(payload), signing time, 64-byte compact OpenPGP signature over those zlib bytes])>
 //! GALEN1:<base64url(summary JSON, RFC 8785)>.<base64url(OpenPGP signature over those bytes)>
 //! ```
 //!
@@ -19,6 +19,7 @@ pub use payload::{Details, Line, LineRange, Patient, Signer};
 pub use report::{labelled, report, Labelled, QrReport, Verified};
 
 use crate::documents::model::Signed;
+use crate::signing::compact::Compact;
 use payload::Payload;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,12 +36,12 @@ const MAX_CHARS_1: usize = 1000;
 /// The most a format-2 payload may inflate to; Galen's are well under 2 KiB. The text comes from a stranger's
 /// paper, so inflating stops here.
 pub const MAX_PAYLOAD_BYTES: usize = 8 * 1024;
-/// The longest text Galen puts in one printed QR: a version-17 symbol at error correction M holds 734
-/// alphanumeric characters, which `zbarimg` reads from a 50 mm print at 150 dpi even blurred and turned. A
-/// prescription whose lines do not fit is split over several QRs, each naming its lines.
-pub const PRINT_CHARS: usize = 734;
-/// Room kept for the signature when splitting lines (a sequoia Ed25519 signature is about 119 bytes).
-const SIGNATURE_ALLOWANCE: usize = 128;
+/// The longest text Galen puts in one printed QR: a version-15 symbol at error correction L holds 758
+/// alphanumeric characters, and printed 50 mm wide its modules are large enough (0.65 mm) for `zbarimg` to read
+/// it from a page rendered at 150 dpi even blurred and turned. (At M, the same text needs version 17, whose
+/// 0.59 mm modules `zbarimg` does not read once blurred.) A prescription whose lines do not fit is split over
+/// several QRs, each naming its lines.
+pub const PRINT_CHARS: usize = 758;
 
 /// Why a QR text does not verify. The front ends word it (the CLI through `Display`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +230,22 @@ fn read(text: &str, keys: &[&str]) -> Result<(QrContents, Exact), QrProblem> {
     }
 }
 
+/// The first key that verifies a compact signature over `bytes`, and its fingerprint; else the last complaint.
+fn signed_by_compact(
+    keys: &[&str],
+    signature: &crate::signing::compact::Compact,
+    bytes: &[u8],
+) -> Result<String, QrProblem> {
+    let mut why = String::from("no key was given");
+    for key in keys {
+        match crate::signing::compact::verify(key, signature, bytes) {
+            Ok(fingerprint) => return Ok(fingerprint),
+            Err(e) => why = e.0,
+        }
+    }
+    Err(QrProblem::BadSignature(why))
+}
+
 /// The first key that verifies `signature` over `bytes`, as its fingerprint; else the last key's complaint.
 fn signed_by(keys: &[&str], signature: &[u8], bytes: &[u8]) -> Result<(String, String), QrProblem> {
     let mut why = String::from("no key was given");
@@ -243,32 +260,27 @@ fn signed_by(keys: &[&str], signature: &[u8], bytes: &[u8]) -> Result<(String, S
 
 // ---- Format 2 ----
 
-/// The CBOR envelope: an array of the zlib bytes and the signature over them.
-fn envelope(deflated: &[u8], signature: &[u8]) -> Vec<u8> {
+/// The CBOR envelope: an array of the zlib bytes, the signing time and the 64 signature bytes.
+fn envelope(deflated: &[u8], signature: &Compact) -> Vec<u8> {
     let mut e = minicbor::Encoder::new(Vec::new());
     // Writing into a Vec cannot fail.
-    let _ = e.array(2).and_then(|e| e.bytes(deflated)).and_then(|e| e.bytes(signature));
+    let _ = e
+        .array(3)
+        .and_then(|e| e.bytes(deflated))
+        .and_then(|e| e.u32(signature.time))
+        .and_then(|e| e.bytes(&signature.signature));
     e.into_writer()
 }
 
-/// Format 2's text for a zlib-compressed payload and the binary OpenPGP signature over exactly those bytes.
-pub(crate) fn encode_2(deflated: &[u8], signature: &[u8]) -> String {
+/// Format 2's text for a zlib-compressed payload and the compact signature over exactly those bytes.
+pub(crate) fn encode_2(deflated: &[u8], signature: &Compact) -> String {
     format!("{PREFIX_2}{}", base45::encode(&envelope(deflated, signature)))
 }
 
-fn text_len_2(deflated_len: usize, signature_len: usize) -> usize {
-    // Array header, then two byte strings with 2- or 3-byte headers.
-    let header = |n: usize| {
-        if n < 24 {
-            1
-        } else if n < 256 {
-            2
-        } else {
-            3
-        }
-    };
-    PREFIX_2.len()
-        + base45::encoded_len(1 + header(deflated_len) + deflated_len + header(signature_len) + signature_len)
+/// How long format 2's text is for a payload that deflates to `deflated_len` bytes.
+fn text_len_2(deflated_len: usize) -> usize {
+    let probe = Compact { time: u32::MAX, signature: [0; 64] };
+    PREFIX_2.len() + base45::encoded_len(envelope(&vec![0; deflated_len], &probe).len())
 }
 
 fn deflate(bytes: &[u8]) -> Vec<u8> {
@@ -289,20 +301,21 @@ fn inflate(deflated: &[u8]) -> Option<Vec<u8>> {
 fn read_2(body: &str, keys: &[&str]) -> Result<(QrContents, Exact), QrProblem> {
     let bytes = base45::decode(body).ok_or(QrProblem::Malformed)?;
     let mut d = minicbor::Decoder::new(&bytes);
-    let (deflated, signature) = (|| -> Result<_, minicbor::decode::Error> {
-        if d.array()? != Some(2) {
+    let (deflated, time, signature) = (|| -> Result<_, minicbor::decode::Error> {
+        if d.array()? != Some(3) {
             return Ok(None);
         }
-        Ok(Some((d.bytes()?, d.bytes()?)))
+        Ok(Some((d.bytes()?, d.u32()?, d.bytes()?)))
     })()
     .ok()
     .flatten()
     .ok_or(QrProblem::Malformed)?;
+    let signature = Compact { time, signature: signature.try_into().map_err(|_| QrProblem::Malformed)? };
     // One envelope, one encoding: nothing after it, and no longer headers than needed.
-    if envelope(deflated, signature) != bytes {
+    if envelope(deflated, &signature) != bytes {
         return Err(QrProblem::Malformed);
     }
-    let (_, fingerprint) = signed_by(keys, signature, deflated)?;
+    let fingerprint = signed_by_compact(keys, &signature, deflated)?;
     let raw = inflate(deflated).ok_or(QrProblem::Malformed)?;
     let p = Payload::decode(&raw).ok_or(QrProblem::Malformed)?;
     let contents = QrContents {
@@ -325,7 +338,7 @@ fn read_2(body: &str, keys: &[&str]) -> Result<(QrContents, Exact), QrProblem> {
 pub(crate) fn plan(signed: &Signed, canonical: &[u8]) -> Option<Vec<Vec<u8>>> {
     let whole = Payload::of(signed, canonical, None)?;
     let Details::Prescription { range, .. } = whole.details else { return Some(vec![deflate(&whole.encode())]) };
-    let fits = |deflated: &[u8]| text_len_2(deflated.len(), SIGNATURE_ALLOWANCE) <= PRINT_CHARS;
+    let fits = |deflated: &[u8]| text_len_2(deflated.len()) <= PRINT_CHARS;
     let mut parts = Vec::new();
     let mut first = 1;
     while first <= range.total {
@@ -345,6 +358,22 @@ pub(crate) fn plan(signed: &Signed, canonical: &[u8]) -> Option<Vec<Vec<u8>>> {
         first = last + 1;
     }
     Some(parts)
+}
+
+/// For a format-2 text that verifies with `key`: the exact bytes its signature covers (the zlib payload) and that
+/// signature as the standard binary OpenPGP packet it stands for, so that stock `gpg --verify SIG BYTES` can
+/// check it too (docs/qr-format.md).
+pub fn openpgp_parts(text: &str, key: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    let body = text.trim().strip_prefix(PREFIX_2).filter(|b| b.len() <= MAX_CHARS)?;
+    let bytes = base45::decode(body)?;
+    let mut d = minicbor::Decoder::new(&bytes);
+    if d.array().ok()? != Some(3) {
+        return None;
+    }
+    let (deflated, time, signature) = (d.bytes().ok()?, d.u32().ok()?, d.bytes().ok()?);
+    let compact = Compact { time, signature: signature.try_into().ok()? };
+    let packet = crate::signing::compact::to_openpgp(key, &compact, deflated)?;
+    Some((deflated.to_vec(), packet))
 }
 
 // ---- Format 1 ----
@@ -494,10 +523,12 @@ pub(crate) fn check_printed(
 
 // ---- Drawing ----
 
-/// The QR symbol as dark/light modules (with its 4-module quiet zone), at error correction M. Text of base45
-/// characters is encoded in alphanumeric mode.
+/// The QR symbol as dark/light modules (with its 4-module quiet zone). Format-2 text (base45, so alphanumeric
+/// mode) is encoded at error correction L, to keep its modules large in 50 mm (see `PRINT_CHARS`); anything else
+/// at M.
 pub fn modules(text: &str) -> Option<(usize, Vec<bool>)> {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let level = if text.starts_with(PREFIX_2) { qrcode::EcLevel::L } else { qrcode::EcLevel::M };
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), level).ok()?;
     let width = code.width();
     let colors = code.to_colors();
     let quiet = 4;
