@@ -15,6 +15,34 @@ use printpdf::{
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
+/// The most pixels a logo may have (4096 × 2048, 32 MiB as RGBA).
+const MAX_IMAGE_PIXELS: u64 = 4096 * 2048;
+
+/// A PNG's or JPEG's width and height, from its header alone.
+fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |i: usize| bytes.get(i..i + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
+    let be32 = |i: usize| bytes.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(b"IHDR") {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if !bytes.starts_with(&[0xff, 0xd8]) {
+        return None;
+    }
+    // JPEG: walk the segments to the first start-of-frame marker (C0–CF but C4, C8 and CC).
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xff {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker) {
+            return Some((be16(i + 7)?, be16(i + 5)?));
+        }
+        i += 2 + be16(i + 2)? as usize;
+    }
+    None
+}
+
 /// How far inside its grid a QR's dark area is drawn, in modules (`Writer::qr`).
 const QR_INSET: f32 = 0.15;
 
@@ -336,6 +364,11 @@ impl Writer {
     /// Draws a logo no larger than `max_w`×`max_h` points at (`x`, `y` from the top) and returns its width,
     /// or 0 when the image cannot be decoded (the letterhead then prints without it).
     pub fn image(&mut self, x: f32, y: f32, max_w: f32, max_h: f32, logo: &Logo) -> f32 {
+        // A logo comes from settings or, when `verify_file` redraws a page, from a PDF of unknown origin: its
+        // size is read from its header, and one that would decode to more than `MAX_IMAGE_PIXELS` is not drawn.
+        if image_size(&logo.bytes).is_none_or(|(w, h)| u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS) {
+            return 0.0;
+        }
         let Ok(image) = RawImage::decode_from_bytes(&logo.bytes, &mut Vec::new()) else { return 0.0 };
         if image.width == 0 || image.height == 0 {
             return 0.0;
@@ -390,5 +423,23 @@ impl Writer {
         doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
         doc.compress();
         doc
+    }
+}
+
+#[cfg(test)]
+mod image_size_tests {
+    use super::image_size;
+
+    #[test]
+    fn sizes_come_from_png_and_jpeg_headers() {
+        let png = include_bytes!("../../tests/it/logo.png");
+        assert_eq!(image_size(png), Some((60, 30)));
+        // SOI, an APP0 segment of 16 bytes, then SOF0: precision 8, height 30, width 60.
+        let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10];
+        jpeg.extend_from_slice(&[0; 14]);
+        jpeg.extend_from_slice(&[0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 30, 0x00, 60]);
+        assert_eq!(image_size(&jpeg), Some((60, 30)));
+        assert_eq!(image_size(b"GIF89a"), None);
+        assert_eq!(image_size(&jpeg[..10]), None, "cut short");
     }
 }
