@@ -215,6 +215,7 @@ fn a_six_line_prescription_prints_one_qr_that_zbarimg_reads_blurred_and_turned()
     assert_eq!(value("licence"), "CRM-12345");
     assert_eq!(value("document"), d.uuid);
     assert_eq!(value("issued_on"), today(&clinic));
+    assert_eq!(value("lines"), "6 of 6 (all in this QR)");
     let Body::Prescription(rx) = &body else { unreachable!() };
     let lines: Vec<_> = report.fields.iter().filter(|f| f.id == "line").collect();
     assert_eq!(lines.len(), 6, "every line is in the QR");
@@ -491,6 +492,11 @@ fn long_prescriptions_split_over_qrs_that_each_name_their_lines() {
                 let Some(qr::Details::Prescription { range, .. }) = c.details else { unreachable!() };
                 let label = format!("QR {} of {}: lines {}–{} of {}", k + 1, texts.len(), range.first, range.last, n);
                 assert!(text.contains(&label), "{label} on the page");
+                let listed = qr::report(t, &[key.as_str()]);
+                let lines = listed.fields.iter().find(|f| f.id == "lines").map(|f| f.value.as_str());
+                let expected =
+                    format!("{}–{} of {n} in this QR (the others are in other QRs)", range.first, range.last);
+                assert_eq!(lines, Some(expected.as_str()), "a verifier says which lines this QR carries");
             }
         }
     }

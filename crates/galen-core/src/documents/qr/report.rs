@@ -60,7 +60,9 @@ pub fn labelled(c: &QrContents) -> Vec<Labelled> {
             QrField::Mrn(v) => field("mrn", "MRN", v.to_owned()),
             QrField::DateOfBirth(v) => field("date_of_birth", "Date of birth", v.to_owned()),
             QrField::IssuedOn(v) => field("issued_on", "Issued on", v.to_owned()),
-            QrField::Lines(r) if r.is_whole() => field("lines", "Lines", format!("all {} in this QR", r.total)),
+            QrField::Lines(r) if r.is_whole() => {
+                field("lines", "Lines", format!("{} of {} (all in this QR)", r.total, r.total))
+            }
             QrField::Lines(r) => field(
                 "lines",
                 "Lines",
