@@ -216,6 +216,8 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
     let settings = crate::settings::load(clinic.store())?;
     let public_key = crate::signing::public_key(conn, &signer.fingerprint)?;
     let (mut signing, mut sign_and_render) = (Vec::new(), Vec::new());
+    // A signing time as documents::sign records it (the QR's signature is dated from it).
+    let signed_at = clinic.now_rfc3339();
     for _ in 0..samples {
         let keypair = crate::signing::unlock(&armored, pw)?
             .ok_or_else(|| Error::invalid("benchmark", "the benchmark doctor's key did not unlock"))?;
@@ -227,7 +229,7 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
             clinic: "Benchmark Clinic",
             patient: &snapshot,
             signer: &signer,
-            signed_at: &today,
+            signed_at: &signed_at,
             supersedes: None,
             body: &body,
         }
