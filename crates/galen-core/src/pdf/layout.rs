@@ -105,13 +105,21 @@ fn contents(w: &mut Writer, body: &Body, qr: &[Printed]) {
             }
             section(w, "Rx");
             for (i, l) in rx.lines.iter().enumerate() {
-                w.ensure(40.0);
-                w.gap(3.0);
-                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &rx_line(l), 22.0);
-                w.paragraph(Face::Regular, 9.0, &rx_details(l), 22.0);
-                // A prescription split over several QRs: each but the last closes its page, under its lines.
+                // A prescription split over several QRs: each but the last closes its page, under its lines. The
+                // last line of a part moves to the next page with its QR rather than leave the QR alone there.
                 let ends_part = qr.iter().position(|p| p.lines.is_some_and(|r| r.last as usize == i + 1));
-                if let Some(k) = ends_part.filter(|&k| k + 1 < qr.len()) {
+                let part = ends_part.filter(|&k| k + 1 < qr.len());
+                let (line, details) = (rx_line(l), rx_details(l));
+                let width = w.content_width() - 22.0;
+                let height = 3.0
+                    + wrap(Face::Bold, 10.5, &line, width).len() as f32 * 10.5 * 1.35
+                    + wrap(Face::Regular, 9.0, &details, width).len() as f32 * 9.0 * 1.35;
+                let qr_height = part.map_or(0.0, |k| qr_width(qr_modules(&qr[k].text).0) + 16.0 * MM);
+                w.ensure(40.0_f32.max(height + qr_height));
+                w.gap(3.0);
+                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &line, 22.0);
+                w.paragraph(Face::Regular, 9.0, &details, 22.0);
+                if let Some(k) = part {
                     part_block(w, &qr[k], k + 1, qr.len());
                     w.new_page();
                 }
