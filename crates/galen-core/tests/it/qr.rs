@@ -366,6 +366,15 @@ fn edit_page_text(pdf: &[u8], from: &str, to: &str) -> (Vec<u8>, usize) {
     (out, changed)
 }
 
+/// A PDF's attachments, to embed again.
+fn pdf_files(pdf: &[u8]) -> Vec<pdf::attach::Attachment> {
+    pdf::attach::extract(pdf)
+        .expect("attachments")
+        .into_iter()
+        .map(|(name, bytes)| pdf::attach::Attachment { name, mime: "application/octet-stream", bytes })
+        .collect()
+}
+
 /// The same PDF with another file's attachments: its own name tree dropped, the other's files embedded.
 fn with_attachments_of(pdf: &[u8], other: &[u8]) -> Vec<u8> {
     let files = pdf::attach::extract(other).expect("attachments");
@@ -429,6 +438,28 @@ fn verify_file_fails_when_the_drawn_page_is_not_what_was_signed() {
     // the page (its id, its QR) is not that document's.
     let err = pdf::verify_file(&with_attachments_of(&forged, &other_pdf), Some(&key)).expect_err("still fails");
     assert_eq!(err, FileProblem::PageDiffers(1), "{err}");
+
+    // The record of how the pages were drawn is what they are drawn again from: on other paper they differ.
+    let files: Vec<_> = pdf::attach::extract(&genuine)
+        .expect("files")
+        .into_iter()
+        .map(|(name, bytes)| {
+            let bytes = if name == pdf::drawing::NAME {
+                String::from_utf8(bytes).expect("json").replace("\"a4\"", "\"letter\"").into_bytes()
+            } else {
+                bytes
+            };
+            pdf::attach::Attachment { name, mime: "application/octet-stream", bytes }
+        })
+        .collect();
+    let mut bare = lopdf::Document::load_mem(&genuine).expect("parse");
+    bare.catalog_mut().expect("catalog").remove(b"Names");
+    let mut stripped = Vec::new();
+    bare.save_to(&mut stripped).expect("save");
+    let relettered = pdf::attach::embed(&stripped, &files).expect("embed");
+    assert_ne!(relettered, pdf::attach::embed(&stripped, &pdf_files(&genuine)).expect("embed"), "the record changed");
+    let err = pdf::verify_file(&relettered, Some(&key)).expect_err("a record of other paper fails");
+    assert!(matches!(err, FileProblem::PageDiffers(1) | FileProblem::PageCount { .. }), "{err}");
 
     // Without the record of how the pages were drawn, the file cannot be checked (and says so).
     let files: Vec<_> = pdf::attach::extract(&genuine)
