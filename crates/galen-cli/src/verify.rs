@@ -60,13 +60,17 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         }
         (None, [pdf_file]) => pdf::verify_file(&read(pdf_file)?, key_text.as_deref())
             .map(|v| {
+                let pages = match v.pages {
+                    1 => "Its printed page is exactly what was signed.".to_owned(),
+                    n => format!("Its {n} printed pages are exactly what was signed."),
+                };
                 if v.trusted_key {
-                    good(&v.signed)
+                    format!("{}\n{pages}", good(&v.signed))
                 } else {
                     format!(
-                        "{}\nChecked with the key inside the PDF: the file is intact and signed by key {}. Compare \
-                         that fingerprint with the doctor's published key, or pass it with --key, before trusting who \
-                         signed.",
+                        "{}\n{pages}\nChecked with the key inside the PDF: the file is intact and signed by key {}. \
+                         Compare that fingerprint with the doctor's published key, or pass it with --key, before \
+                         trusting who signed.",
                         good(&v.signed),
                         v.fingerprint
                     )

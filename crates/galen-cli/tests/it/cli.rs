@@ -471,6 +471,7 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
     assert!(good.contains("Good signature") && good.contains("key inside the PDF"), "{good}");
     let good = ok(galen(&data, &["verify", &pdf_arg, "--key", &key_arg], ""));
     assert!(good.contains("Dr Rui Costa") && !good.contains("inside the PDF"), "{good}");
+    assert!(good.contains("Its printed page is exactly what was signed."), "{good}");
     let page = dir.path().join("page");
     let rendered =
         Command::new("pdftoppm").args(["-r", "150", "-png", &pdf_arg]).arg(&page).status().expect("pdftoppm");
