@@ -434,3 +434,66 @@ fn read(d: &mut Decoder<'_>) -> Read<Option<Payload>> {
     }
     Ok(Some(Payload { document, sha256, signed_at, patient, signer, details }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(lines: usize) -> Payload {
+        let line = Line {
+            medicament: "Amoxicillin 500 mg".into(),
+            dose: "500".into(),
+            dose_unit: "mg".into(),
+            route: "by mouth".into(),
+            form: "capsule".into(),
+            frequency: 8,
+            frequency_unit: "hours".into(),
+            duration: 7,
+            duration_period: "days".into(),
+            quantity: 21,
+            valid_until: "2026-12-31".into(),
+            ..Default::default()
+        };
+        Payload {
+            document: "0190a2b4-0000-7000-8000-000000000001".into(),
+            sha256: [7; 32],
+            signed_at: "2026-12-01T10:00:00Z".into(),
+            patient: Patient { name: "Ana Lima".into(), date_of_birth: "1990-01-01".into(), mrn: "SOL-1".into() },
+            signer: Signer { name: "Dr Rui Costa".into(), licence: "CRM-1".into() },
+            details: Details::Prescription {
+                issued_on: "2026-12-01".into(),
+                range: LineRange { first: 1, last: lines as u32, total: lines as u32 },
+                lines: vec![line; lines],
+            },
+        }
+    }
+
+    #[test]
+    fn a_payload_round_trips_and_nothing_else_decodes() {
+        let p = sample(3);
+        let bytes = p.encode();
+        assert_eq!(Payload::decode(&bytes), Some(p));
+        // Every prefix, every single-byte change and trailing bytes are refused or decode to something else, and
+        // nothing panics.
+        for n in 0..bytes.len() {
+            assert_eq!(Payload::decode(&bytes[..n]), None, "cut at {n}");
+            for flip in [1u8, 0x80] {
+                let mut b = bytes.clone();
+                b[n] ^= flip;
+                assert!(Payload::decode(&b).is_none_or(|d| d.encode() == b), "byte {n}");
+            }
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(Payload::decode(&longer), None);
+    }
+
+    #[test]
+    fn a_line_count_the_input_cannot_hold_is_refused_before_allocating() {
+        let mut bytes = sample(1).encode();
+        // The lines array header (0x81, one line) becomes a 64-bit count of 2^32 lines.
+        let at = bytes.iter().position(|&b| b == 0x81).expect("lines header");
+        bytes.splice(at..=at, [0x9b, 0, 0, 0, 1, 0, 0, 0, 0]);
+        assert_eq!(Payload::decode(&bytes), None);
+    }
+}
