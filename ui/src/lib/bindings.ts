@@ -338,8 +338,11 @@ export type DocumentDto = {
 	verification: VerificationDto,
 	/**  What a signer must acknowledge first (allergies, pregnancy). */
 	warnings: Warning[],
-	/**  The printed QR (docs/qr-format.md) as an SVG `data:` URL, for signed documents. */
-	qrDataUrl: string | null,
+	/**
+	 *  The printed QRs (docs/qr-format.md) as SVG `data:` URLs, in order, for signed documents: one, or for a long
+	 *  prescription one for each group of lines.
+	 */
+	qrDataUrls: string[],
 };
 
 export type DocumentSummaryDto = {
