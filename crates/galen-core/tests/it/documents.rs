@@ -222,6 +222,7 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
         "patient_snapshot",
         "canonical",
         "signature",
+        "qr_signature",
         "kind",
         "uuid",
         "patient_id",
@@ -234,6 +235,8 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
             "uuid" => "UPDATE documents SET uuid = uuid || 'x' WHERE id = ?1".to_owned(),
             "patient_snapshot" => "UPDATE documents SET patient_snapshot = replace(patient_snapshot, 'Ana', 'Ann') WHERE id = ?1".to_owned(),
             "signature" => "UPDATE documents SET signature = replace(signature, substr(signature, 60, 1), CASE substr(signature, 60, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE id = ?1".to_owned(),
+            // The stored QR text (format 2): one character changed.
+            "qr_signature" => "UPDATE documents SET qr_signature = substr(qr_signature, 1, 99) || CASE substr(qr_signature, 100, 1) WHEN 'A' THEN 'B' ELSE 'A' END || substr(qr_signature, 101) WHERE id = ?1".to_owned(),
             c => format!("UPDATE documents SET {c} = {c} || ' ' WHERE id = ?1"),
         };
         raw_connection(&fx).execute(&sql, [d.id]).expect("tamper");
@@ -241,7 +244,9 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
             Verification::Invalid { problem } => match column {
                 "kind" => assert_eq!(problem, Problem::KindChanged),
                 "patient_id" => assert_eq!(problem, Problem::OtherPatient),
-                "signature" => assert!(matches!(problem, Problem::BadSignature(_)), "{column}: {problem:?}"),
+                "signature" | "qr_signature" => {
+                    assert!(matches!(problem, Problem::BadSignature(_)), "{column}: {problem:?}")
+                }
                 _ => assert_eq!(problem, Problem::FieldsChanged, "{column}"),
             },
             other => panic!("editing {column} was not detected: {other:?}"),
