@@ -79,7 +79,7 @@ async fn prescription_flow(d: &Driver) {
     let shot = crate::harness::screens_dir().join("23-prescription-signed.png");
     let out = std::process::Command::new("zbarimg").args(["--quiet", "--raw"]).arg(&shot).output().expect("zbarimg");
     let decoded = String::from_utf8_lossy(&out.stdout);
-    assert!(decoded.trim().starts_with("GALEN1:"), "zbarimg read the on-screen QR: {decoded:?}");
+    assert!(decoded.trim().starts_with("GALEN2:"), "zbarimg read the on-screen QR: {decoded:?}");
     d.axe("document viewer").await;
 
     // Print: this machine has neither CUPS nor a PDF viewer, so Galen says where the PDF is, and the offline

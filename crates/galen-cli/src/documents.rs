@@ -439,14 +439,28 @@ pub fn document(ctx: &mut Ctx, command: DocumentCommand) -> Result<()> {
             );
         }
         DocumentCommand::Qr { id, svg } => {
-            let Some(text) = documents::open(clinic, session, id)?.qr_text else {
-                bail!("document {id} is not signed yet")
-            };
-            println!("{text}");
+            let texts = documents::open(clinic, session, id)?.qr_texts;
+            if texts.is_empty() {
+                bail!("document {id} has no QR (it is not signed yet, or was signed before Galen printed QRs)")
+            }
+            for text in &texts {
+                println!("{text}");
+            }
             if let Some(path) = svg {
-                let Some(image) = documents::qr::svg(&text, 4) else { bail!("the QR could not be encoded") };
-                std::fs::write(&path, image)?;
-                eprintln!("QR written to {}.", path.display());
+                for (k, text) in texts.iter().enumerate() {
+                    let Some(image) = documents::qr::svg(text, 4) else { bail!("the QR could not be encoded") };
+                    let path = if texts.len() == 1 {
+                        path.clone()
+                    } else {
+                        path.with_file_name(format!(
+                            "{}-{}.svg",
+                            path.file_stem().unwrap_or_default().to_string_lossy(),
+                            k + 1
+                        ))
+                    };
+                    std::fs::write(&path, image)?;
+                    eprintln!("QR written to {}.", path.display());
+                }
             }
         }
         DocumentCommand::Correct { id } => {

@@ -13,7 +13,7 @@ pub struct VerifyArgs {
     /// A Galen PDF (it carries the signed JSON, the signature and a key), or UUID.json then UUID.json.asc.
     #[arg(required_unless_present = "qr", num_args = 1..=2)]
     pub files: Vec<PathBuf>,
-    /// The text decoded from a printed QR (GALEN1:…), instead of files.
+    /// The text decoded from a printed QR (GALEN2:…, or GALEN1:… from before Galen 0.3), instead of files.
     #[arg(long, conflicts_with = "files")]
     pub qr: Option<String>,
     /// The doctor's public key (armored). A PDF carries one, but only a key you trust says who signed.
@@ -114,18 +114,31 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         bail!("give the doctor's public key with --key doctor.asc, or a clinic's trust list with --trust FILE");
     }
     let outcome: Result<Checked, String> = match (qr.as_deref(), files.as_slice()) {
-        (Some(text), _) => with_any_key(&keys, |k| documents::qr::verify(text, k).map_err(|e| e.0)).map(|s| Checked {
-            message: format!(
-                "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
-                s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
-            ),
-            fingerprint: s.key,
-            signed_at: s.at,
-            licence: None,
-        }),
+        (Some(text), _) => {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let report = documents::qr::report(text, &keys);
+            report
+                .verdict
+                .map(|v| {
+                    let width = report.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0);
+                    let mut message =
+                        format!("Good signature (Galen QR format {}), key {}. The QR says:", v.format, v.fingerprint);
+                    for f in &report.fields {
+                        message.push_str(&format!("\n  {:width$}  {}", f.label, f.value));
+                    }
+                    message
+                        .push_str("\nCompare each field with the paper: any difference means the paper was altered.");
+                    Checked { message, fingerprint: v.fingerprint, signed_at: v.signed_at, licence: v.licence }
+                })
+                .map_err(|e| e.to_string())
+        }
         (None, [pdf_file]) => pdf::verify_file(&read(pdf_file, pdf::MAX_PDF_BYTES)?, key_text.as_deref())
             .map(|v| {
                 let mut checked = Checked::of(&v.signed);
+                checked.message = match v.pages {
+                    1 => format!("{}\nIts printed page is exactly what was signed.", checked.message),
+                    n => format!("{}\nIts {n} printed pages are exactly what was signed.", checked.message),
+                };
                 if !v.trusted_key && lists.is_empty() {
                     checked.message = format!(
                         "{}\nChecked with the key inside the PDF: the file is intact and signed by key {}. Compare \
@@ -136,7 +149,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
                 }
                 checked
             })
-            .map_err(|e| e.0),
+            .map_err(|e| e.to_string()),
         (None, [json, signature]) => {
             let (j, s) = (read(json, pdf::MAX_PDF_BYTES)?, read(signature, trust::MAX_BYTES)?);
             with_any_key(&keys, |k| {

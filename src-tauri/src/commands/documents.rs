@@ -234,8 +234,9 @@ pub struct DocumentDto {
     pub verification: VerificationDto,
     /// What a signer must acknowledge first (allergies, pregnancy).
     pub warnings: Vec<Warning>,
-    /// The printed QR (docs/qr-format.md) as an SVG `data:` URL, for signed documents.
-    pub qr_data_url: Option<String>,
+    /// The printed QRs (docs/qr-format.md) as SVG `data:` URLs, in order, for signed documents: one, or for a long
+    /// prescription one for each group of lines.
+    pub qr_data_urls: Vec<String>,
 }
 
 impl From<DocumentView> for DocumentDto {
@@ -254,7 +255,7 @@ impl From<DocumentView> for DocumentDto {
             signed_at: d.signed_at,
             verification: v.verification.into(),
             warnings: v.warnings,
-            qr_data_url: v.qr_text.and_then(|t| core::qr::svg(&t, 4)).map(|svg| svg_data_url(&svg)),
+            qr_data_urls: v.qr_texts.iter().filter_map(|t| core::qr::svg(t, 4)).map(|svg| svg_data_url(&svg)).collect(),
         }
     }
 }

@@ -77,6 +77,12 @@ export const commands = {
 	trustListSave: (title: string) => typedError<TrustListSavedDto | null, ApiError>(__TAURI_INVOKE("trust_list_save", { title })),
 	/**  Asks where to save a revoked key's revocation certificate (admins; made before the dialog opens); where it went. */
 	revocationSave: (title: string, fingerprint: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("revocation_save", { title, fingerprint })),
+	/**  The trust lists this computer imported. */
+	trustLists: () => typedError<TrustListDto[], ApiError>(__TAURI_INVOKE("trust_lists")),
+	/**  Asks for a trust list file (the dialog titled `title`) and imports it; nothing when the person cancelled. */
+	trustListImport: (title: string) => typedError<TrustListDto | null, ApiError>(__TAURI_INVOKE("trust_list_import", { title })),
+	/**  Forgets the imported list signed by the site key `fingerprint`. */
+	trustListForget: (fingerprint: string) => typedError<boolean, ApiError>(__TAURI_INVOKE("trust_list_forget", { fingerprint })),
 	/**
 	 *  Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when
 	 *  the person cancelled. Rendering checks the permission before the dialog opens.
@@ -361,8 +367,11 @@ export type DocumentDto = {
 	verification: VerificationDto,
 	/**  What a signer must acknowledge first (allergies, pregnancy). */
 	warnings: Warning[],
-	/**  The printed QR (docs/qr-format.md) as an SVG `data:` URL, for signed documents. */
-	qrDataUrl: string | null,
+	/**
+	 *  The printed QRs (docs/qr-format.md) as SVG `data:` URLs, in order, for signed documents: one, or for a long
+	 *  prescription one for each group of lines.
+	 */
+	qrDataUrls: string[],
 };
 
 export type DocumentSummaryDto = {
@@ -745,6 +754,16 @@ export type SyncStatusDto = {
 	pending: number,
 	openConflicts: number,
 	receivedDocuments: number,
+};
+
+/**  An imported trust list, as the screen lists it. */
+export type TrustListDto = {
+	clinic: string,
+	/**  The site key's fingerprint, to compare with the clinic. */
+	siteFingerprint: string,
+	issuedAt: string,
+	/**  How many doctor keys it names. */
+	keys: number,
 };
 
 /**  Where a file was saved, and the site key's fingerprint for the people it is handed to to compare. */

@@ -446,13 +446,18 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
 
     // The printed QR's text verifies offline with only the public key; one changed character does not.
     let qr = ok(doctor(&["document", "qr", "1"], "")).trim().to_owned();
-    assert!(qr.starts_with("GALEN1:"), "{qr}");
+    assert!(qr.starts_with("GALEN2:"), "{qr}");
     let key_arg = key.display().to_string();
     let good = ok(galen(&data, &["verify", "--qr", &qr, "--key", &key_arg], ""));
     assert!(good.contains("Good signature") && good.contains("Ana Lima"), "{good}");
+    // Every field, one a line, in the paper's order: the patient, the lines, the doctor, the document id.
+    let at = |needle: &str| good.find(needle).unwrap_or_else(|| panic!("{needle:?} in {good}"));
+    assert!(at("Patient") < at("MRN") && at("MRN") < at("Line 1") && at("Line 1") < at("Signed by"), "{good}");
+    assert!(at("Signed by") < at("Document id") && !good.contains("Line 2"), "{good}");
+    assert!(good.contains("Qty 21 — Refills 0") && good.contains("Dr Rui Costa") && good.contains(&mrn), "{good}");
     let mut bad_qr = qr.clone().into_bytes();
     let i = bad_qr.len() / 2;
-    bad_qr[i] = if bad_qr[i] == b'x' { b'y' } else { b'x' };
+    bad_qr[i] = if bad_qr[i] == b'X' { b'Y' } else { b'X' };
     let bad =
         fails(galen(&data, &["verify", "--qr", std::str::from_utf8(&bad_qr).expect("ascii"), "--key", &key_arg], ""));
     assert!(bad.contains("verification FAILED"), "{bad}");
@@ -466,6 +471,7 @@ fn a_doctor_writes_signs_and_exports_a_prescription_that_galen_verify_accepts() 
     assert!(good.contains("Good signature") && good.contains("key inside the PDF"), "{good}");
     let good = ok(galen(&data, &["verify", &pdf_arg, "--key", &key_arg], ""));
     assert!(good.contains("Dr Rui Costa") && !good.contains("inside the PDF"), "{good}");
+    assert!(good.contains("Its printed page is exactly what was signed."), "{good}");
     let page = dir.path().join("page");
     let rendered =
         Command::new("pdftoppm").args(["-r", "150", "-png", &pdf_arg]).arg(&page).status().expect("pdftoppm");

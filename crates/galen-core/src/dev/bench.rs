@@ -216,32 +216,36 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
     let settings = crate::settings::load(clinic.store())?;
     let public_key = crate::signing::public_key(conn, &signer.fingerprint)?;
     let (mut signing, mut sign_and_render) = (Vec::new(), Vec::new());
-    for i in 0..samples {
+    // A signing time as documents::sign records it (the QR's signature is dated from it).
+    let signed_at = clinic.now_rfc3339();
+    for _ in 0..samples {
         let keypair = crate::signing::unlock(&armored, pw)?
             .ok_or_else(|| Error::invalid("benchmark", "the benchmark doctor's key did not unlock"))?;
         let t = Instant::now();
-        let uuid = format!("bench-{i}");
+        let uuid = uuid::Uuid::now_v7().to_string();
         let bytes = documents::Canonical {
             schema: body.schema(),
             document: &uuid,
             clinic: "Benchmark Clinic",
             patient: &snapshot,
             signer: &signer,
-            signed_at: &today,
+            signed_at: &signed_at,
             supersedes: None,
             body: &body,
         }
         .bytes();
         let signature = crate::signing::sign_with(keypair.clone(), &bytes)?;
         signing.push(t.elapsed());
-        let summary = documents::qr_summary(&uuid, body.kind(), &snapshot, &signer, &today, &bytes);
-        let qr_signature = crate::signing::sign_raw(keypair, &documents::qr::summary_bytes(&summary))?;
-        let qr = documents::qr::encode(&summary, &qr_signature);
+        let texts: Vec<String> = documents::qr_texts(keypair, &bytes)?.lines().map(str::to_owned).collect();
+        let signed: documents::Signed = serde_json::from_slice(&bytes)
+            .map_err(|_| Error::invalid("benchmark", "the benchmark document does not read back"))?;
+        let qr = documents::qr::check_printed(&signed, &bytes, &texts, &public_key)
+            .map_err(|e| Error::invalid("benchmark", e.to_string()))?;
         let parts = documents::SignedParts {
             canonical: String::from_utf8_lossy(&bytes).into_owned(),
             signature,
             public_key: public_key.clone(),
-            qr_text: Some(qr),
+            qr,
         };
         let pdf = crate::pdf::signed_document(&settings, &parts, &crate::pdf::Standing::Current)?;
         sign_and_render.push(t.elapsed());

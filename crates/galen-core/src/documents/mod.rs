@@ -6,9 +6,10 @@
 //! One room per job: `model.rs` (the signed fields and value lists), `table.rs` (the `documents` table),
 //! `drafts.rs` (start, edit, correct; warnings), `sign.rs` (sign, void), `verify.rs` (the one reader of a signed
 //! row, and the offline check), `view.rs` (what a screen shows, in one call), `export.rs` (files, public keys,
-//! sharing), `qr.rs` (the printed QR), `validate.rs` (field rules), `formulary.rs` (medicine names), `keys.rs`
-//! (doctors' keys: standing, revocation, the trust list), `trust.rs` (reading trust lists) and `trust_lists.rs`
-//! (the lists this computer imported).
+//! sharing), `qr/` (the printed QR: its formats and the field listing a verifier shows), `wording.rs` (how the
+//! paper words values), `validate.rs` (field rules), `formulary.rs` (medicine names), `keys.rs` (doctors' keys:
+//! standing, revocation, the trust list), `trust.rs` (reading trust lists) and `trust_lists.rs` (the lists this
+//! computer imported).
 
 mod drafts;
 mod export;
@@ -23,6 +24,7 @@ pub mod trust_lists;
 pub mod validate;
 mod verify;
 mod view;
+pub mod wording;
 
 pub use drafts::{correct, create_draft, update_draft};
 pub use export::{doctor_public_key, export, Exported, SharedDocument};
@@ -34,7 +36,7 @@ pub use view::{list_for_patient, open, DocumentView};
 
 pub(crate) use export::shared_signed;
 #[cfg(feature = "dev")]
-pub(crate) use sign::qr_summary;
+pub(crate) use sign::qr_texts;
 pub(crate) use verify::{signed_parts, SignedParts};
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Signing: a doctor's password again, the warnings acknowledged, then a detached OpenPGP signature over the
-//! canonical JSON and a second over the QR's summary. A doctor's first signature creates their key. A void is
+//! canonical JSON and one over each printed QR's payload (`qr.rs`). A doctor's first signature creates their key. A void is
 //! itself a signed notice.
 
 use super::drafts::{self, patient_snapshot};
-use super::model::{Body, Canonical, PatientSnapshot, SignerSnapshot, VoidNotice};
+use super::model::{Body, Canonical, Signed, SignerSnapshot, VoidNotice};
 use super::qr;
 use super::table::{self, Document, Signature};
 use super::validate;
@@ -80,9 +80,7 @@ pub fn sign(
     }
     .bytes();
     let signature = signing::sign_with(keypair.clone(), &bytes)?;
-    let summary = qr_summary(&doc.uuid, doc.body.kind(), &patient, &snapshot, &now, &bytes);
-    let qr_signature =
-        data_encoding::BASE64URL_NOPAD.encode(&signing::sign_raw(keypair, &qr::summary_bytes(&summary))?);
+    let qr_signature = qr_texts(keypair, &bytes)?;
     let signed = Signature {
         clinic_name: &clinic_name,
         patient: &patient,
@@ -146,26 +144,21 @@ fn new_key(
     Ok((fpr, armored))
 }
 
-/// What the printed QR asserts about a signed document (see `qr.rs`).
-pub(crate) fn qr_summary(
-    uuid: &str,
-    kind: &str,
-    p: &PatientSnapshot,
-    s: &SignerSnapshot,
-    at: &str,
-    canonical: &[u8],
-) -> qr::Summary {
-    qr::Summary {
-        v: 1,
-        doc: uuid.into(),
-        kind: kind.into(),
-        mrn: p.mrn.clone(),
-        patient: format!("{} {}", p.given_names, p.family_name),
-        signer: format!("{} ({})", s.name, s.licence),
-        key: s.fingerprint.clone(),
-        at: at.into(),
-        sha256: qr::digest(canonical),
+/// The format-2 QR texts for freshly signed canonical bytes, one line each (see `qr.rs`): stored with the
+/// document, checked against its fields at every read.
+pub(crate) fn qr_texts(keypair: sequoia_openpgp::crypto::KeyPair, canonical: &[u8]) -> Result<String, Error> {
+    let unprintable = || Error::Printout("the document cannot be described in its QR".into());
+    let signed: Signed = serde_json::from_slice(canonical).map_err(|_| unprintable())?;
+    // Signed when the document was (the QR is part of the signing), to the second.
+    let time = time::OffsetDateTime::parse(&signed.signed_at, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u32::try_from(t.unix_timestamp()).ok())
+        .ok_or_else(unprintable)?;
+    let mut texts = Vec::new();
+    for deflated in qr::plan(&signed, canonical).ok_or_else(unprintable)? {
+        texts.push(qr::encode_2(&deflated, &signing::compact::sign(keypair.clone(), &deflated, time)?));
     }
+    Ok(texts.join("\n"))
 }
 
 /// Voids a signed document with a signed notice giving the reason (doctors).

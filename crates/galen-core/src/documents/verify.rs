@@ -3,7 +3,6 @@
 
 use super::model::{Body, Canonical, KeyNote, PatientSnapshot, Problem, Signed, SignerSnapshot};
 use super::qr;
-use super::sign::qr_summary;
 use super::table::{self, Document};
 use crate::error::Error;
 use crate::signing;
@@ -38,13 +37,14 @@ pub(crate) struct Checked {
 }
 
 /// A verified document as it leaves the clinic (printed, exported, shared): the exact signed bytes, the doctor's
-/// detached signature and public key, and the QR text (none for documents signed before the QR existed).
+/// detached signature and public key, and the QRs it prints with, checked (none for documents signed before the
+/// QR existed).
 #[derive(Debug, Clone)]
 pub(crate) struct SignedParts {
     pub canonical: String,
     pub signature: String,
     pub public_key: String,
-    pub qr_text: Option<String>,
+    pub qr: Vec<qr::Printed>,
 }
 
 /// Rebuilds the canonical bytes from the stored columns and checks the signature over them. The one reader of a
@@ -112,17 +112,24 @@ pub(crate) fn check(conn: &Connection, doc: &Document) -> Result<Checked, Error>
         },
         None => Vec::new(),
     };
-    // Documents signed before the QR existed (schema 10) have none; they print without one.
-    let qr_text = match stored.qr_signature.map(|s| data_encoding::BASE64URL_NOPAD.decode(s.as_bytes())) {
-        None => None,
-        Some(Ok(raw)) => {
-            Some(qr::encode(&qr_summary(&doc.uuid, body.kind(), &patient, &signer, &signed_at, &bytes), &raw))
-        }
-        Some(Err(_)) => return invalid(Problem::Unreadable),
+    // Documents signed before the QR existed (schema 10) have none; those signed before format 2 have one
+    // format-1 QR, whose signature alone is stored; since then the QR texts themselves are, one a line.
+    let Ok(signed) = serde_json::from_slice::<Signed>(&bytes) else { return invalid(Problem::Unreadable) };
+    let texts = match stored.qr_signature {
+        None => Vec::new(),
+        Some(s) if s.starts_with(qr::PREFIX_2) => s.lines().map(str::to_owned).collect(),
+        Some(s) => match data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()) {
+            Ok(raw) => vec![qr::encode_1(&qr::summary_1(&signed, &bytes), &raw)],
+            Err(_) => return invalid(Problem::Unreadable),
+        },
+    };
+    let qr = match qr::check_printed(&signed, &bytes, &texts, &public_key) {
+        Ok(qr) => qr,
+        Err(e) => return invalid(Problem::BadSignature(format!("its QR does not verify: {e}"))),
     };
     Ok(Checked {
         verification: Verification::Valid { signer, signed_at, notes },
-        parts: Some(SignedParts { canonical, signature, public_key, qr_text }),
+        parts: Some(SignedParts { canonical, signature, public_key, qr }),
     })
 }
 

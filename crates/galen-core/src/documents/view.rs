@@ -20,8 +20,9 @@ pub struct DocumentView {
     pub verification: Verification,
     /// What a signer must acknowledge; empty once signed.
     pub warnings: Vec<Warning>,
-    /// The printed QR's text: `None` for a draft, a document that does not verify, or one signed before QRs.
-    pub qr_text: Option<String>,
+    /// The printed QRs' texts, in order (a long prescription prints several): none for a draft, a document that
+    /// does not verify, or one signed before QRs.
+    pub qr_texts: Vec<String>,
 }
 
 /// Opens a document (clinical roles; receptionists cannot read documents): checked, and audited as a view.
@@ -39,7 +40,7 @@ pub fn open(clinic: &Clinic, session: &Session, id: i64) -> Result<DocumentView,
         document,
         verification: checked.verification,
         warnings,
-        qr_text: checked.parts.and_then(|p| p.qr_text),
+        qr_texts: checked.parts.map(|p| p.qr.into_iter().map(|q| q.text).collect()).unwrap_or_default(),
     })
 }
 

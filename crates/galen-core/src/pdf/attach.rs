@@ -5,8 +5,10 @@
 
 use lopdf::{dictionary, Document, Object, Stream, StringFormat};
 
-/// Largest attachment `extract` will inflate: Galen's are a few kilobytes.
+/// Largest attachment `extract` will inflate: Galen's are a few kilobytes (a logo up to 256 KiB, in base64).
 const MAX_ATTACHMENT: usize = 1024 * 1024;
+/// Most attachments `extract` reads: Galen's documents carry four.
+const MAX_FILES: usize = 8;
 
 /// A file carried inside a PDF.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,14 @@ fn text(s: &str) -> Object {
 /// Adds `files` to the PDF in `pdf` and returns the new file.
 pub fn embed(pdf: &[u8], files: &[Attachment]) -> Result<Vec<u8>, String> {
     let mut doc = Document::load_mem(pdf).map_err(|e| e.to_string())?;
+    embed_into(&mut doc, files)?;
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Adds `files` to a PDF document, replacing any it carried.
+pub fn embed_into(doc: &mut Document, files: &[Attachment]) -> Result<(), String> {
     let mut names = Vec::new();
     let mut sorted: Vec<&Attachment> = files.iter().collect();
     // A name tree's keys must be in order.
@@ -56,14 +66,17 @@ pub fn embed(pdf: &[u8], files: &[Attachment]) -> Result<Vec<u8>, String> {
     doc.catalog_mut()
         .map_err(|e| e.to_string())?
         .set("Names", dictionary! { "EmbeddedFiles" => Object::Reference(tree) });
-    let mut out = Vec::new();
-    doc.save_to(&mut out).map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok(())
 }
 
 /// The embedded files of a PDF, by name. Fails with a plain reason on anything that is not a readable PDF.
 pub fn extract(pdf: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let doc = Document::load_mem(pdf).map_err(|_| "this is not a readable PDF file".to_owned())?;
+    extract_from(&doc)
+}
+
+/// The embedded files of a parsed PDF, by name.
+pub fn extract_from(doc: &Document) -> Result<Vec<(String, Vec<u8>)>, String> {
     let deref = |o: &Object| doc.dereference(o).map(|(_, o)| o.clone()).map_err(|e| e.to_string());
     let none = || "the PDF has no embedded files".to_owned();
     let catalog = doc.catalog().map_err(|e| e.to_string())?;
@@ -74,6 +87,9 @@ pub fn extract(pdf: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     let entries = tree.as_dict().map_err(|_| none())?.get(b"Names").map_err(|_| none())?;
     let entries = deref(entries)?;
     let entries = entries.as_array().map_err(|_| none())?;
+    if entries.len() > 2 * MAX_FILES {
+        return Err("the PDF carries more embedded files than a Galen document".to_owned());
+    }
     let mut out = Vec::new();
     for pair in entries.chunks(2) {
         let [name, spec] = pair else { break };

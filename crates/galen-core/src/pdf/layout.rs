@@ -2,11 +2,35 @@
 //! exactly what was signed), the patient ID card with labels, and the recovery-key sheet.
 
 use super::page::{wrap, Face, Running, Writer, MM};
-use crate::documents::{Body, PatientSnapshot, RxLine, Signed};
-use crate::settings::Settings;
+use crate::documents::qr::Printed;
+use crate::documents::wording::words;
+pub use crate::documents::wording::{rx_details, rx_line, timestamp};
+use crate::documents::{Body, PatientSnapshot, Signed};
+use crate::settings::{Logo, PaperSize, Settings};
+
+/// What a printout looks like besides what it says: the paper and the letterhead. A signed document's PDF
+/// records it (`drawing.rs`), so that `pdf::verify_file` can draw the pages again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Look {
+    /// The paper size.
+    pub paper_size: PaperSize,
+    /// The clinic's address, under its name.
+    pub address: String,
+    /// The clinic's phone.
+    pub phone: String,
+    /// The clinic's logo.
+    pub logo: Option<Logo>,
+}
+
+impl From<&Settings> for Look {
+    fn from(s: &Settings) -> Self {
+        Look { paper_size: s.paper_size, address: s.address.clone(), phone: s.phone.clone(), logo: s.logo.clone() }
+    }
+}
 
 /// Printed above the title when the document is no longer current.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum Standing {
     /// In force: no banner.
     Current,
@@ -23,21 +47,7 @@ pub enum Standing {
 }
 
 pub fn title(body: &Body) -> &'static str {
-    match body {
-        Body::Prescription(_) => "Prescription",
-        Body::Birth(_) => "Birth certificate",
-        Body::Death(_) => "Death certificate",
-        Body::SickLeave(_) => "Sick-leave certificate",
-        Body::Void(_) => "Void notice",
-    }
-}
-
-/// "2026-11-21T10:00:00.000Z" → "2026-11-21 10:00 UTC"; anything else as it is.
-pub fn timestamp(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(d), Some(t)) if rfc3339.ends_with('Z') => format!("{d} {t} UTC"),
-        _ => rfc3339.to_owned(),
-    }
+    crate::documents::wording::title(body.kind())
 }
 
 /// Groups of four, as OpenPGP tools print fingerprints.
@@ -45,55 +55,8 @@ pub fn grouped(hex: &str) -> String {
     hex.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
-/// A stored choice such as `pending_investigation` as printed: "Pending investigation".
-fn words(s: &str) -> String {
-    let spaced = s.replace('_', " ");
-    let mut chars = spaced.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
-}
-
-/// One prescription line as a pharmacist reads it, e.g. "Amoxicillin 500 mg capsule — 500 mg by mouth every
-/// 8 hours for 7 days — Qty 21 — Refills 0".
-pub fn rx_line(l: &RxLine) -> String {
-    let when = if l.prn {
-        "as needed".to_owned()
-    } else {
-        let unit =
-            if l.frequency == 1 { l.frequency_unit.trim_end_matches('s').to_owned() } else { l.frequency_unit.clone() };
-        if l.frequency == 1 {
-            format!("every {unit}")
-        } else {
-            format!("every {} {unit}", l.frequency)
-        }
-    };
-    let duration = if l.duration > 0 { format!(" for {} {}", l.duration, l.duration_period) } else { String::new() };
-    format!(
-        "{} — {} {} {} {when}{duration} — Qty {} — Refills {}",
-        l.medicament, l.dose, l.dose_unit, l.route, l.quantity, l.refills
-    )
-}
-
-/// The secondary line under a prescription line: indication, substitution, validity, comment.
-fn rx_details(l: &RxLine) -> String {
-    let mut parts = Vec::new();
-    if !l.indication.is_empty() {
-        parts.push(format!("For: {}", l.indication));
-    }
-    if !l.form.is_empty() {
-        parts.push(format!("Form: {}", l.form));
-    }
-    parts.push(if l.allow_substitution { "Generic substitution allowed" } else { "Do not substitute" }.to_owned());
-    if !l.valid_until.is_empty() {
-        parts.push(format!("Valid until {}", l.valid_until));
-    }
-    if !l.comment.is_empty() {
-        parts.push(l.comment.clone());
-    }
-    parts.join(" · ")
-}
-
 /// Name, address, phone and logo across the top of the first page.
-fn letterhead(w: &mut Writer, name: &str, settings: &Settings) {
+fn letterhead(w: &mut Writer, name: &str, settings: &Look) {
     let top = w.y;
     let logo_w = match &settings.logo {
         Some(logo) => {
@@ -133,7 +96,7 @@ fn section(w: &mut Writer, heading: &str) {
     w.line(Face::Bold, 11.0, heading, 0.0);
 }
 
-fn contents(w: &mut Writer, body: &Body) {
+fn contents(w: &mut Writer, body: &Body, qr: &[Printed]) {
     match body {
         Body::Prescription(rx) => {
             w.field("Issued on", &rx.issued_on);
@@ -142,10 +105,24 @@ fn contents(w: &mut Writer, body: &Body) {
             }
             section(w, "Rx");
             for (i, l) in rx.lines.iter().enumerate() {
-                w.ensure(40.0);
+                // A prescription split over several QRs: each but the last closes its page, under its lines. The
+                // last line of a part moves to the next page with its QR rather than leave the QR alone there.
+                let ends_part = qr.iter().position(|p| p.lines.is_some_and(|r| r.last as usize == i + 1));
+                let part = ends_part.filter(|&k| k + 1 < qr.len());
+                let (line, details) = (rx_line(l), rx_details(l));
+                let width = w.content_width() - 22.0;
+                let height = 3.0
+                    + wrap(Face::Bold, 10.5, &line, width).len() as f32 * 10.5 * 1.35
+                    + wrap(Face::Regular, 9.0, &details, width).len() as f32 * 9.0 * 1.35;
+                let qr_height = part.map_or(0.0, |k| qr_width(qr_modules(&qr[k].text).0) + 16.0 * MM);
+                w.ensure(40.0_f32.max(height + qr_height));
                 w.gap(3.0);
-                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &rx_line(l), 22.0);
-                w.paragraph(Face::Regular, 9.0, &rx_details(l), 22.0);
+                w.numbered(&format!("{}.", i + 1), Face::Bold, 10.5, &line, 22.0);
+                w.paragraph(Face::Regular, 9.0, &details, 22.0);
+                if let Some(k) = part {
+                    part_block(w, &qr[k], k + 1, qr.len());
+                    w.new_page();
+                }
             }
             if !rx.notes.is_empty() {
                 section(w, "Notes");
@@ -215,66 +192,127 @@ fn place(institution: &str, subdivision: &str, country: &str) -> String {
     [institution, subdivision, country].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ")
 }
 
-/// QR modules, or none when the text is too long for a QR (it never is for Galen's summaries).
+/// QR modules, or none when the text is too long for a QR (it never is for Galen's).
 fn qr_modules(text: &str) -> (usize, Vec<bool>) {
     crate::documents::qr::modules(text).unwrap_or((0, Vec::new()))
 }
 
-/// The prescriber block and the QR, kept together on one page. Documents signed before Galen printed QR codes
-/// (schema 10 and older) have none: the block says how to check the PDF instead.
-fn signature_block(w: &mut Writer, s: &Signed, qr_text: Option<&str>) {
-    const QR: f32 = 50.0 * MM;
-    w.ensure(QR + 12.0 * MM);
-    w.gap(4.0 * MM);
-    w.rule(0.8);
-    let top = w.y;
-    let qr_x = w.right() - QR;
-    let modules = qr_text.map(qr_modules).unwrap_or_default();
-    if modules.0 > 0 {
-        w.qr(qr_x, top, QR, &modules);
-    }
-    let how = if modules.0 > 0 {
-        "To check this document offline, scan the QR code and verify its text with the doctor's public key: \
-         galen verify --qr TEXT --key doctor.asc. This PDF also carries the signed JSON, its OpenPGP signature \
-         and the doctor's public key as attachments: galen verify FILE.pdf."
-    } else {
-        "This document was signed before Galen printed QR codes, so it has none. The PDF carries the signed \
-         JSON, its OpenPGP signature and the doctor's public key as attachments: check it offline with \
-         galen verify FILE.pdf --key doctor.asc."
-    };
+/// A QR's printed width, quiet zone included: the symbol itself is 50 mm wide up to version 15 (77 modules of
+/// 0.65 mm, about 3.8 pixels at 150 dpi, which `zbarimg` reads even blurred and turned), plus its 4-module quiet
+/// zone each side (55.2 mm in all); a larger symbol keeps that module size and grows. Galen prints none larger
+/// (`qr::PRINT_CHARS`).
+fn qr_width(modules: usize) -> f32 {
+    const SYMBOL: f32 = 50.0 * MM;
+    SYMBOL * modules.max(85) as f32 / 77.0
+}
+
+/// "QR 2 of 3: lines 7–12 of 14", for a prescription whose lines are split over several QRs.
+fn part_label(p: &Printed, k: usize, count: usize) -> Option<String> {
+    let r = p.lines.filter(|_| count > 1)?;
+    Some(format!("QR {k} of {count}: lines {}–{} of {}", r.first, r.last, r.total))
+}
+
+/// Text beside a QR, from the top of the QR down; returns where it ends.
+fn beside(w: &mut Writer, top: f32, width: f32, lines: &[(Face, f32, f32, &str)]) -> f32 {
     let x = w.left();
-    let width = qr_x - x - 6.0 * MM;
-    let licence = if s.signer.licence.is_empty() { String::new() } else { format!("Licence {}", s.signer.licence) };
-    let lines = [
-        (Face::Regular, 8.5, 0.4, "Signed electronically by"),
-        (Face::Bold, 11.0, 0.0, s.signer.name.as_str()),
-        (Face::Regular, 10.0, 0.0, licence.as_str()),
-        (Face::Regular, 10.0, 0.0, &format!("Signed {}", timestamp(&s.signed_at))),
-        (Face::Regular, 8.5, 0.4, "OpenPGP key fingerprint"),
-        (Face::Mono, 8.5, 0.0, &grouped(&s.signer.fingerprint)),
-        (Face::Regular, 4.0, 1.0, ""),
-        (Face::Regular, 7.5, 0.35, how),
-    ];
     let mut y = top + 12.0;
-    for (face, size, grey, text) in lines {
+    for &(face, size, grey, text) in lines {
         for l in wrap(face, size, text, width) {
             w.text_at(x, y, face, size, &l, grey);
             y += size * 1.35;
         }
     }
-    w.y = y.max(top + QR);
+    y
 }
 
-/// A signed document on paper. `qr_text` is its `GALEN1:` summary, if it has one.
-pub fn document(settings: &Settings, s: &Signed, body: &Body, standing: &Standing, qr_text: Option<&str>) -> Vec<u8> {
+/// The QR of one part of a split prescription, under the lines it carries (all parts but the last, which is in
+/// the signature block).
+fn part_block(w: &mut Writer, p: &Printed, k: usize, count: usize) {
+    let modules = qr_modules(&p.text);
+    let size = qr_width(modules.0);
+    w.ensure(size + 12.0 * MM);
+    w.gap(4.0 * MM);
+    w.rule(0.5);
+    let top = w.y;
+    let qr_x = w.right() - size;
+    w.qr(qr_x, top, size, &modules);
+    let label = part_label(p, k, count).unwrap_or_default();
+    let how = format!(
+        "This prescription's lines are split over {count} QR codes, one a page, each signed by the doctor. To \
+         check these lines offline, scan this QR and verify its text with the doctor's public key: galen verify \
+         --qr TEXT --key doctor.asc. It lists every field it carries, to compare with this page."
+    );
+    let width = qr_x - w.left() - 6.0 * MM;
+    let y = beside(w, top, width, &[(Face::Bold, 10.0, 0.0, &label), (Face::Regular, 7.5, 0.35, &how)]);
+    w.y = y.max(top + size);
+}
+
+/// The prescriber block and the (last) QR, kept together on one page. Documents signed before Galen printed QR
+/// codes (schema 10 and older) have none: the block says how to check the PDF instead.
+fn signature_block(w: &mut Writer, s: &Signed, qr: &[Printed]) {
+    let last = qr.last();
+    let modules = last.map(|p| qr_modules(&p.text)).unwrap_or_default();
+    let size = qr_width(modules.0);
+    w.ensure(size + 12.0 * MM);
+    w.gap(4.0 * MM);
+    w.rule(0.8);
+    let top = w.y;
+    let qr_x = w.right() - size;
+    if modules.0 > 0 {
+        w.qr(qr_x, top, size, &modules);
+    }
+    let how = if modules.0 > 0 {
+        "To check this document offline, scan the QR code and verify its text with the doctor's public key: \
+         galen verify --qr TEXT --key doctor.asc. It lists every field it carries, to compare with this page. \
+         This PDF also carries the signed JSON, its OpenPGP signature and the doctor's public key: galen verify \
+         FILE.pdf checks that its pages are what was signed."
+    } else {
+        "This document was signed before Galen printed QR codes, so it has none. The PDF carries the signed \
+         JSON, its OpenPGP signature and the doctor's public key as attachments: check it offline with \
+         galen verify FILE.pdf --key doctor.asc."
+    };
+    let width = qr_x - w.left() - 6.0 * MM;
+    let licence = if s.signer.licence.is_empty() { String::new() } else { format!("Licence {}", s.signer.licence) };
+    let part = last.and_then(|p| part_label(p, qr.len(), qr.len())).unwrap_or_default();
+    let mut lines = vec![
+        (Face::Regular, 8.5, 0.4, "Signed electronically by"),
+        (Face::Bold, 11.0, 0.0, s.signer.name.as_str()),
+        (Face::Regular, 10.0, 0.0, licence.as_str()),
+    ];
+    let signed = format!("Signed {}", timestamp(&s.signed_at));
+    let fingerprint = grouped(&s.signer.fingerprint);
+    lines.extend([
+        (Face::Regular, 10.0, 0.0, signed.as_str()),
+        (Face::Regular, 8.5, 0.4, "OpenPGP key fingerprint"),
+        (Face::Mono, 8.5, 0.0, fingerprint.as_str()),
+        (Face::Regular, 4.0, 1.0, ""),
+    ]);
+    if !part.is_empty() {
+        lines.push((Face::Bold, 8.5, 0.0, part.as_str()));
+    }
+    lines.push((Face::Regular, 7.5, 0.35, how));
+    let y = beside(w, top, width, &lines);
+    w.y = y.max(top + size);
+}
+
+/// A signed document on paper: drawn from its signed JSON (`s`, `body`) and `look`, with its QRs (checked by the
+/// caller). `seed` (the canonical bytes) names the PDF's fonts and id, so the same inputs give the same file.
+pub fn document(
+    look: &Look,
+    s: &Signed,
+    body: &Body,
+    standing: &Standing,
+    qr: &[Printed],
+    seed: &[u8],
+) -> lopdf::Document {
     let title = title(body);
     let patient = format!("{} {}", s.patient.given_names, s.patient.family_name);
     let running = Running {
         header: format!("{} — {title} for {patient} (continued)", s.clinic),
         footer: format!("{title} {} · {} · MRN {}", s.document, patient, s.patient.mrn),
     };
-    let mut w = Writer::new(&format!("{title} — {patient}"), settings.paper_size, running);
-    letterhead(&mut w, &s.clinic, settings);
+    let mut w = Writer::new(&format!("{title} — {patient}"), look.paper_size, running, seed);
+    letterhead(&mut w, &s.clinic, look);
     match standing {
         Standing::Current => {}
         Standing::Superseded { by } => {
@@ -290,9 +328,9 @@ pub fn document(settings: &Settings, s: &Signed, body: &Body, standing: &Standin
         w.field("Replaces", &format!("document {old}, which it corrects"));
     }
     w.rule(0.5);
-    contents(&mut w, body);
-    signature_block(&mut w, s, qr_text);
-    w.finish()
+    contents(&mut w, body, qr);
+    signature_block(&mut w, s, qr);
+    w.finish_document()
 }
 
 /// A patient ID card (ID-1 size, 85.6 × 54 mm, to cut out) and a row of sample labels with the MRN as
@@ -300,7 +338,7 @@ pub fn document(settings: &Settings, s: &Signed, body: &Body, standing: &Standin
 pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> Vec<u8> {
     let name = format!("{} {}", p.given_names, p.family_name);
     let running = Running { header: String::new(), footer: format!("Patient ID card · {name} · MRN {}", p.mrn) };
-    let mut w = Writer::new(&format!("ID card — {name}"), settings.paper_size, running);
+    let mut w = Writer::new(&format!("ID card — {name}"), settings.paper_size, running, p.mrn.as_bytes());
     w.line(Face::Bold, 13.0, "Patient ID card", 0.0);
     w.line(Face::Regular, 9.0, "Cut along the grey line. Labels below are for forms and specimen tubes.", 0.4);
     w.gap(4.0 * MM);
@@ -355,8 +393,8 @@ pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> V
 /// The recovery-key sheet: the one page that can open the database when every password is lost.
 pub fn recovery_sheet(settings: &Settings, clinic: &str, key: &str, created: &str) -> Vec<u8> {
     let running = Running { header: String::new(), footer: format!("Galen recovery key · {clinic} · {created}") };
-    let mut w = Writer::new("Galen recovery key", settings.paper_size, running);
-    letterhead(&mut w, clinic, settings);
+    let mut w = Writer::new("Galen recovery key", settings.paper_size, running, created.as_bytes());
+    letterhead(&mut w, clinic, &Look::from(settings));
     w.gap(6.0);
     w.line(Face::Bold, 18.0, "Recovery key", 0.0);
     w.paragraph(Face::Regular, 10.0, &format!("For the Galen database of {clinic}, issued {created}."), 0.0);

@@ -1,17 +1,20 @@
 //! Printouts as PDF (printpdf, with the DejaVu fonts in assets/fonts embedded and subset): signed documents,
 //! the patient ID card with labels, and the recovery-key sheet, in the paper size from settings. A signed
-//! document is drawn from its signed canonical JSON and carries that JSON, its detached signature and the
-//! doctor's public key as attachments, so `galen verify FILE.pdf` can check the file itself; the QR on the page
-//! lets a reader check the paper. Every save and print is audited.
+//! document is drawn from its signed canonical JSON and carries that JSON, its detached signature, the
+//! doctor's public key and a record of how its pages were drawn (`drawing.rs`) as attachments, so
+//! `galen verify FILE.pdf` can check the file itself, pages included (drawing is deterministic, `page.rs`); the
+//! QR on the page lets a reader check the paper. Every save and print is audited.
 
 pub mod attach;
+mod compare;
+pub mod drawing;
 mod layout;
 mod page;
 pub mod print;
 mod verify;
 
-pub use layout::{rx_line, Standing};
-pub use verify::{verify_file, FileVerified, MAX_PDF_BYTES};
+pub use layout::{rx_details, rx_line, timestamp, Look, Standing};
+pub use verify::{verify_file, FileProblem, FileVerified, Missing, MAX_PDF_BYTES};
 
 use crate::audit::table::Actor;
 use crate::clinic::Clinic;
@@ -121,14 +124,18 @@ pub fn recovery_sheet(clinic: &Clinic, key: &RecoveryKey) -> Result<Pdf, Error> 
     })
 }
 
-/// A signed document's PDF from its verified parts: the page drawn from the signed JSON, plus the three
-/// attachments. `render` is the checked way in (the benchmark calls this directly).
+/// A signed document's PDF from its verified parts: the pages drawn from the signed JSON, plus four
+/// attachments: the JSON, its signature, the doctor's key and the drawing record. `render` is the checked way in
+/// (the benchmark calls this directly).
 pub(crate) fn signed_document(settings: &Settings, parts: &SignedParts, standing: &Standing) -> Result<Vec<u8>, Error> {
-    let SignedParts { canonical, signature, public_key, qr_text } = parts;
+    let SignedParts { canonical, signature, public_key, qr } = parts;
     let unreadable = || Error::Printout("the signed document is of a kind this version of Galen cannot print".into());
     let signed: documents::Signed = serde_json::from_str(canonical).map_err(|_| unreadable())?;
     let body = signed.body().ok_or_else(unreadable)?;
-    let page = layout::document(settings, &signed, &body, standing, qr_text.as_deref());
+    let look = Look::from(settings);
+    let texts: Vec<String> = qr.iter().map(|q| q.text.clone()).collect();
+    let record = drawing::Drawing::new(&look, standing, &texts);
+    let mut doc = layout::document(&look, &signed, &body, standing, qr, canonical.as_bytes());
     let attachments = [
         Attachment {
             name: format!("{}.json", signed.document),
@@ -145,9 +152,13 @@ pub(crate) fn signed_document(settings: &Settings, parts: &SignedParts, standing
             mime: "application/pgp-keys",
             bytes: public_key.as_bytes().into(),
         },
+        Attachment { name: drawing::NAME.into(), mime: "application/json", bytes: record.to_json() },
     ];
-    attach::embed(&page, &attachments)
-        .map_err(|e| Error::Printout(format!("the signature could not be attached ({e})")))
+    let failed = |e: String| Error::Printout(format!("the signature could not be attached ({e})"));
+    attach::embed_into(&mut doc, &attachments).map_err(failed)?;
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| failed(e.to_string()))?;
+    Ok(out)
 }
 
 /// Writes a rendered PDF to `path` (owner-only), and audits it as `pdf.save.<what>`.

@@ -1,13 +1,50 @@
 //! A small page writer over printpdf: text that wraps and flows onto new pages, rules, filled boxes, QR codes,
 //! barcodes and images, in points with y measured from the top of the page. Every page gets a footer with
 //! "Page i of n" once the total is known.
+//!
+//! Drawing is deterministic: the same calls give byte-identical page content streams, fonts and images, and the
+//! same file. printpdf names fonts and images with a process-wide counter and gives each file a random id, so
+//! the writer names them itself, from a `seed` its caller chooses (a signed document's hash), and sets the id
+//! from the same seed. `pdf::verify_file` depends on it: it draws a signed document again and compares.
 
 use crate::settings::{Logo, PaperSize};
 use printpdf::{
-    Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
-    Point, Pt, RawImage, Rect, TextItem, WindingOrder, XObjectTransform,
+    Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, RawImage, Rect, TextItem, WindingOrder, XObject, XObjectId, XObjectTransform,
 };
+use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
+
+/// The most pixels a logo may have (4096 × 2048, 32 MiB as RGBA).
+const MAX_IMAGE_PIXELS: u64 = 4096 * 2048;
+
+/// A PNG's or JPEG's width and height, from its header alone.
+fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |i: usize| bytes.get(i..i + 2).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])));
+    let be32 = |i: usize| bytes.get(i..i + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16) == Some(b"IHDR") {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if !bytes.starts_with(&[0xff, 0xd8]) {
+        return None;
+    }
+    // JPEG: walk the segments to the first start-of-frame marker (C0–CF but C4, C8 and CC).
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xff {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if (0xc0..=0xcf).contains(&marker) && ![0xc4, 0xc8, 0xcc].contains(&marker) {
+            return Some((be16(i + 7)?, be16(i + 5)?));
+        }
+        i += 2 + be16(i + 2)? as usize;
+    }
+    None
+}
+
+/// How far inside its grid a QR's dark area is drawn, in modules (`Writer::qr`).
+const QR_INSET: f32 = 0.15;
 
 const REGULAR: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -105,6 +142,7 @@ pub struct Writer {
     /// The next baseline, from the top of the page.
     pub y: f32,
     running: Running,
+    seed: [u8; 32],
 }
 
 impl std::fmt::Debug for Writer {
@@ -114,13 +152,22 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub fn new(title: &str, paper: PaperSize, running: Running) -> Self {
+    /// A writer for one document; `seed` names its fonts and its file id (the same seed and the same drawing give
+    /// the same bytes).
+    pub fn new(title: &str, paper: PaperSize, running: Running, seed: &[u8]) -> Self {
         let mut doc = PdfDocument::new(title);
         doc.metadata.info.creator = "Galen".into();
         doc.metadata.info.producer = "Galen (printpdf)".into();
-        let fonts = [Face::Regular, Face::Bold, Face::Mono].map(|face| doc.add_font(font(face)));
+        let fonts = [Face::Regular, Face::Bold, Face::Mono].map(|face| {
+            // Six capital letters: also the font subset's tag (ISO 32000-1 §9.6.4), e.g. `QWERTY+DejaVuSans`.
+            let hash = Sha256::new().chain_update(seed).chain_update([face as u8]).finalize();
+            let id = FontId(hash.iter().take(6).map(|b| char::from(b'A' + b % 26)).collect());
+            doc.resources.fonts.map.insert(id.clone(), PdfFont::new(font(face).clone()));
+            id
+        });
         let (width, height) = paper_size(paper);
-        Writer { doc, fonts, width, height, pages: vec![Vec::new()], y: MARGIN, running }
+        let seed = Sha256::digest(seed).into();
+        Writer { doc, fonts, width, height, pages: vec![Vec::new()], y: MARGIN, running, seed }
     }
 
     pub fn left(&self) -> f32 {
@@ -256,20 +303,42 @@ impl Writer {
 
     /// Dark modules of a square `n`×`n` grid drawn `size` points wide, one rectangle per horizontal run.
     pub fn qr(&mut self, x: f32, y: f32, size: f32, (n, modules): &(usize, Vec<bool>)) {
-        let m = size / *n as f32;
+        let n = *n;
+        let m = size / n as f32;
         self.fill(x, y, size, size, 1.0);
-        for row in 0..*n {
+        // The dark area's outline is drawn `QR_INSET` of a module inside the grid (dot-gain compensation, as print
+        // shops do): a blurred print or scan spreads dark into light, and `zbarimg`'s adaptive threshold, averaged
+        // over a wide window of white page, counts the spread as dark. Dark modules that touch stay joined.
+        let inset = m * QR_INSET;
+        let dark = |r: usize, c: usize| modules[r * n + c];
+        for row in 0..n {
             let mut col = 0;
-            while col < *n {
-                if !modules[row * n + col] {
+            while col < n {
+                if !dark(row, col) {
                     col += 1;
                     continue;
                 }
                 let start = col;
-                while col < *n && modules[row * n + col] {
+                while col < n && dark(row, col) {
                     col += 1;
                 }
-                self.fill(x + start as f32 * m, y + row as f32 * m, (col - start) as f32 * m, m, 0.0);
+                // Split the run where the modules above or below change, so each piece is inset only on the sides
+                // that face light.
+                let edges = |c: usize| (row > 0 && dark(row - 1, c), row + 1 < n && dark(row + 1, c));
+                let mut piece = start;
+                while piece < col {
+                    let (up, down) = edges(piece);
+                    let mut end = piece + 1;
+                    while end < col && edges(end) == (up, down) {
+                        end += 1;
+                    }
+                    let left = x + piece as f32 * m + if piece == start { inset } else { 0.0 };
+                    let right = x + end as f32 * m - if end == col { inset } else { 0.0 };
+                    let top = y + row as f32 * m + if up { 0.0 } else { inset };
+                    let bottom = y + (row + 1) as f32 * m - if down { 0.0 } else { inset };
+                    self.fill(left, top, right - left, bottom - top, 0.0);
+                    piece = end;
+                }
             }
         }
     }
@@ -295,6 +364,11 @@ impl Writer {
     /// Draws a logo no larger than `max_w`×`max_h` points at (`x`, `y` from the top) and returns its width,
     /// or 0 when the image cannot be decoded (the letterhead then prints without it).
     pub fn image(&mut self, x: f32, y: f32, max_w: f32, max_h: f32, logo: &Logo) -> f32 {
+        // A logo comes from settings or, when `verify_file` redraws a page, from a PDF of unknown origin: its
+        // size is read from its header, and one that would decode to more than `MAX_IMAGE_PIXELS` is not drawn.
+        if image_size(&logo.bytes).is_none_or(|(w, h)| u64::from(w) * u64::from(h) > MAX_IMAGE_PIXELS) {
+            return 0.0;
+        }
         let Ok(image) = RawImage::decode_from_bytes(&logo.bytes, &mut Vec::new()) else { return 0.0 };
         if image.width == 0 || image.height == 0 {
             return 0.0;
@@ -303,7 +377,8 @@ impl Writer {
         let (w, h) = (image.width as f32, image.height as f32);
         let scale = (max_w / w).min(max_h / h);
         let dpi = 72.0 / scale;
-        let id = self.doc.add_image(&image);
+        let id = XObjectId(format!("Im{}", self.doc.resources.xobjects.map.len() + 1));
+        self.doc.resources.xobjects.map.insert(id.clone(), XObject::Image(image.clone()));
         let transform = XObjectTransform {
             translate_x: Some(Pt(x)),
             translate_y: Some(Pt(self.height - y - h * scale)),
@@ -315,7 +390,17 @@ impl Writer {
     }
 
     /// Adds the footers and serializes the PDF.
-    pub fn finish(mut self) -> Vec<u8> {
+    pub fn finish(self) -> Vec<u8> {
+        let mut doc = self.finish_document();
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = doc.save_to(&mut out);
+        out
+    }
+
+    /// Adds the footers and gives the PDF as a lopdf document, its streams compressed and its id set from the
+    /// seed.
+    pub fn finish_document(mut self) -> lopdf::Document {
         let total = self.pages.len();
         let footer = self.running.footer.clone();
         let pages = std::mem::take(&mut self.pages);
@@ -332,6 +417,29 @@ impl Writer {
             let ops = std::mem::take(&mut self.pages).remove(0);
             out.push(PdfPage::new(Mm(self.width / MM), Mm(self.height / MM), ops));
         }
-        self.doc.with_pages(out).save(&PdfSaveOptions::default(), &mut Vec::new())
+        let seed = self.seed;
+        let mut doc = self.doc.with_pages(out).to_lopdf_document(&PdfSaveOptions::default(), &mut Vec::new());
+        let id = lopdf::Object::String(seed[..16].to_vec(), lopdf::StringFormat::Hexadecimal);
+        doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
+        doc.compress();
+        doc
+    }
+}
+
+#[cfg(test)]
+mod image_size_tests {
+    use super::image_size;
+
+    #[test]
+    fn sizes_come_from_png_and_jpeg_headers() {
+        let png = include_bytes!("../../tests/it/logo.png");
+        assert_eq!(image_size(png), Some((60, 30)));
+        // SOI, an APP0 segment of 16 bytes, then SOF0: precision 8, height 30, width 60.
+        let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10];
+        jpeg.extend_from_slice(&[0; 14]);
+        jpeg.extend_from_slice(&[0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 30, 0x00, 60]);
+        assert_eq!(image_size(&jpeg), Some((60, 30)));
+        assert_eq!(image_size(b"GIF89a"), None);
+        assert_eq!(image_size(&jpeg[..10]), None, "cut short");
     }
 }

@@ -18,6 +18,7 @@ use openpgp::types::{ReasonForRevocation, RevocationKey, SignatureType};
 use rusqlite::Connection;
 use sequoia_openpgp as openpgp;
 
+pub mod compact;
 pub(crate) mod table;
 use std::io::Write;
 
@@ -269,11 +270,6 @@ pub(crate) fn unlock(armored: &str, password: &str) -> Result<Option<openpgp::cr
 /// An armored detached signature over `bytes` with an unlocked key (what GnuPG reads as a `.asc` file).
 pub(crate) fn sign_with(keypair: openpgp::crypto::KeyPair, bytes: &[u8]) -> Result<String, Error> {
     Ok(String::from_utf8(sign_into(keypair, bytes, true)?).unwrap_or_default())
-}
-
-/// A binary detached signature (about 120 bytes for Ed25519), for the printed QR.
-pub(crate) fn sign_raw(keypair: openpgp::crypto::KeyPair, bytes: &[u8]) -> Result<Vec<u8>, Error> {
-    sign_into(keypair, bytes, false)
 }
 
 fn sign_into(keypair: openpgp::crypto::KeyPair, bytes: &[u8], armored: bool) -> Result<Vec<u8>, Error> {

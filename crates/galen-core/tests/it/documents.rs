@@ -222,6 +222,7 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
         "patient_snapshot",
         "canonical",
         "signature",
+        "qr_signature",
         "kind",
         "uuid",
         "patient_id",
@@ -234,6 +235,8 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
             "uuid" => "UPDATE documents SET uuid = uuid || 'x' WHERE id = ?1".to_owned(),
             "patient_snapshot" => "UPDATE documents SET patient_snapshot = replace(patient_snapshot, 'Ana', 'Ann') WHERE id = ?1".to_owned(),
             "signature" => "UPDATE documents SET signature = replace(signature, substr(signature, 60, 1), CASE substr(signature, 60, 1) WHEN 'A' THEN 'B' ELSE 'A' END) WHERE id = ?1".to_owned(),
+            // The stored QR text (format 2): one character changed.
+            "qr_signature" => "UPDATE documents SET qr_signature = substr(qr_signature, 1, 99) || CASE substr(qr_signature, 100, 1) WHEN 'A' THEN 'B' ELSE 'A' END || substr(qr_signature, 101) WHERE id = ?1".to_owned(),
             c => format!("UPDATE documents SET {c} = {c} || ' ' WHERE id = ?1"),
         };
         raw_connection(&fx).execute(&sql, [d.id]).expect("tamper");
@@ -241,7 +244,9 @@ fn changing_any_stored_field_breaks_verification_naming_the_document() {
             Verification::Invalid { problem } => match column {
                 "kind" => assert_eq!(problem, Problem::KindChanged),
                 "patient_id" => assert_eq!(problem, Problem::OtherPatient),
-                "signature" => assert!(matches!(problem, Problem::BadSignature(_)), "{column}: {problem:?}"),
+                "signature" | "qr_signature" => {
+                    assert!(matches!(problem, Problem::BadSignature(_)), "{column}: {problem:?}")
+                }
                 _ => assert_eq!(problem, Problem::FieldsChanged, "{column}"),
             },
             other => panic!("editing {column} was not detected: {other:?}"),
@@ -378,8 +383,10 @@ fn zbarimg_reads_the_qr_and_it_verifies_with_only_the_public_key() {
     let pid = patient_with_allergy(&clinic, &doc);
     let d = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
     let d = documents::sign(&clinic, &doc, d.id, DOC_PW, true).expect("sign");
-    let text = documents::open(&clinic, &doc, d.id).expect("open").qr_text.expect("signed documents have a QR");
-    assert!(text.len() <= 670, "fits a version-22 QR at level Q: {} chars", text.len());
+    let texts = documents::open(&clinic, &doc, d.id).expect("open").qr_texts;
+    assert_eq!(texts.len(), 1, "a two-line prescription prints one QR");
+    let text = texts[0].clone();
+    assert!(text.starts_with("GALEN2:") && text.len() <= documents::qr::PRINT_CHARS, "{} chars", text.len());
 
     let (n, modules) = documents::qr::modules(&text).expect("encodes");
     let scale = 4;
@@ -396,12 +403,12 @@ fn zbarimg_reads_the_qr_and_it_verifies_with_only_the_public_key() {
     assert_eq!(decoded, text, "zbarimg decodes exactly the QR text");
 
     let key = documents::doctor_public_key(&clinic, &doc, "rui").expect("public key");
-    let summary = documents::qr::verify(&decoded, &key).expect("the QR verifies with the public key alone");
+    let contents = documents::qr::verify(&decoded, &key).expect("the QR verifies with the public key alone");
     assert_eq!(
-        (summary.doc.as_str(), summary.mrn.as_str()),
+        (contents.document.as_str(), contents.patient.mrn.as_str()),
         (d.uuid.as_str(), patients::get(&clinic, &doc, pid).expect("p").mrn.as_str())
     );
-    assert!(summary.signer.contains("Dr Rui Costa"));
+    assert_eq!((contents.signer.name.as_str(), contents.signer.licence.as_str()), ("Dr Rui Costa", "CRM-12345"));
 
     let mut tampered = decoded.into_bytes();
     let i = tampered.len() / 3;

@@ -13,6 +13,7 @@ mod patients;
 mod permissions;
 mod printing;
 mod printouts;
+mod qr;
 mod revocation;
 mod sessions;
 mod settings;

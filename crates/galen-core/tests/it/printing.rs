@@ -120,7 +120,7 @@ fn every_document_layout_prints_its_text_and_a_qr_that_verifies() {
                 symbols(&path).into_iter().filter_map(|s| s.strip_prefix("QR-Code:").map(str::to_owned)).collect();
             assert_eq!(qr.len(), 1, "one QR on {}", path.display());
             let summary = documents::qr::verify(&qr[0], &key).expect("the printed QR verifies");
-            assert_eq!((summary.doc.as_str(), summary.mrn.as_str()), (d.uuid.as_str(), mrn.as_str()));
+            assert_eq!((summary.document.as_str(), summary.patient.mrn.as_str()), (d.uuid.as_str(), mrn.as_str()));
             let mut tampered = qr[0].clone().into_bytes();
             let i = tampered.len() / 2;
             tampered[i] = if tampered[i] == b'x' { b'y' } else { b'x' };
@@ -176,13 +176,14 @@ fn a_saved_pdf_verifies_from_its_attachments() {
         .collect();
     let forged = pdf::attach::embed(&strip_to_page(&bytes), &tampered).expect("re-embed");
     let err = pdf::verify_file(&forged, Some(&key)).expect_err("a changed quantity is refused");
-    assert!(err.0.to_lowercase().contains("signature"), "{}", err.0);
+    assert!(matches!(err, pdf::FileProblem::Signature(_)), "{err}");
 
     // Garbage and plain PDFs get plain reasons, not panics.
-    assert!(pdf::verify_file(b"not a pdf at all", None).expect_err("garbage").0.contains("not a readable PDF"));
+    let garbage = pdf::verify_file(b"not a pdf at all", None).expect_err("garbage");
+    assert!(garbage.to_string().contains("not a readable PDF"), "{garbage}");
     let card = save(&clinic, &doc, &Printout::PatientCard(pid), fx.dir.path(), "card.pdf");
     let plain = pdf::verify_file(&std::fs::read(card).expect("read"), None).expect_err("no attachments");
-    assert!(plain.0.contains("no embedded files"), "{}", plain.0);
+    assert!(plain.to_string().contains("no embedded files"), "{plain}");
 }
 
 fn sign_with(clinic: &Clinic, doctor: &Session, pid: i64) {
