@@ -1,0 +1,144 @@
+//! The audit chain anchored outside the database (security review, finding 8): cutting the newest rows, or a
+//! restore dropping rows newer than its backup, no longer passes unnoticed.
+
+use crate::support::*;
+use galen_core::audit;
+use galen_core::backup::{self, RestoreBy};
+use galen_core::{patients, Clinic, Role, Session};
+use std::os::unix::fs::PermissionsExt;
+
+/// The anchor file beside the database.
+fn anchor_file(fx: &Fixture) -> std::path::PathBuf {
+    fx.vault.dir().join("galen.audit-anchor")
+}
+
+/// The row the anchor file names.
+fn anchored_row(fx: &Fixture) -> i64 {
+    let text = std::fs::read_to_string(anchor_file(fx)).expect("the anchor file is written beside the database");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("the anchor file is JSON");
+    json["row"].as_i64().expect("the anchor names a row")
+}
+
+/// The newest audit row, read with the key in hand.
+fn newest_row(fx: &Fixture) -> i64 {
+    raw_connection(fx).query_row("SELECT max(id) FROM audit_log", [], |r| r.get(0)).expect("max id")
+}
+
+/// Some history: a doctor registers and views patients.
+fn some_history(clinic: &Clinic, doctor: &Session) {
+    for name in ["Ana", "Bo", "Cy", "Di"] {
+        let id = register(clinic, doctor, &patient(name, "Test")).expect("register");
+        patients::get(clinic, doctor, id).expect("view");
+    }
+}
+
+/// A clinic with some history whose staff signed out (a checkpoint that anchors the log), closed; and the
+/// anchored row.
+fn anchored_clinic() -> (Fixture, i64) {
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    some_history(&clinic, &doctor);
+    clinic.logout(doctor).expect("the doctor signs out");
+    clinic.logout(admin).expect("the admin signs out");
+    drop(clinic);
+    let head = newest_row(&fx);
+    (fx, head)
+}
+
+fn verify(fx: &Fixture) -> Result<audit::Verified, audit::Break> {
+    let (clinic, admin) = reopen(fx, ADMIN);
+    audit::verify(&clinic, &admin).expect("verify runs")
+}
+
+#[test]
+fn deleting_the_newest_audit_rows_is_reported_as_a_log_shorter_than_its_anchor() {
+    let (fx, head) = anchored_clinic();
+    // Someone holding the database key cuts the last four rows: what is left still chains perfectly.
+    let cut = raw_connection(&fx).execute("DELETE FROM audit_log WHERE id > ?1", [head - 4]).expect("delete");
+    assert_eq!(cut, 4);
+    let brk = verify(&fx).expect_err("a log cut at its end must not verify");
+    // Signing in again wrote one row (login.ok) before the check.
+    assert_eq!(
+        brk.to_string(),
+        format!("the log is shorter than its anchor: row {head} was anchored, but the log ends at row {}", head - 3)
+    );
+    assert_eq!(anchored_row(&fx), head, "signing out anchored the log, and the cut log did not lower the anchor");
+    assert_eq!(
+        std::fs::metadata(anchor_file(&fx)).expect("anchor file").permissions().mode() & 0o777,
+        0o600,
+        "the anchor file is owner-only, like the key file"
+    );
+    let again = verify(&fx).expect_err("and it stays reported");
+    assert!(again.to_string().contains("shorter than its anchor"), "{again}");
+}
+
+#[test]
+fn rows_cut_and_written_again_past_the_anchor_are_reported_as_a_rewritten_anchored_row() {
+    let (fx, head) = anchored_clinic();
+    raw_connection(&fx).execute("DELETE FROM audit_log WHERE id > ?1", [head - 2]).expect("delete");
+    // New rows take the deleted rows' numbers, chained to what is left: the chain alone cannot tell.
+    let (clinic, admin) = reopen(&fx, ADMIN);
+    let doctor = clinic.login("doc", PASSWORD).expect("doctor");
+    some_history(&clinic, &doctor);
+    drop(clinic);
+    assert!(newest_row(&fx) > head);
+    let brk = verify(&fx).expect_err("a log cut and grown again must not verify");
+    assert_eq!(
+        brk.to_string(),
+        format!("row {head} is not the row that was anchored: the log was cut back and written again")
+    );
+    drop(admin);
+}
+
+#[test]
+fn each_checkpoint_moves_the_anchor_to_the_newest_row() {
+    let (fx, clinic, admin, clock) = new_clinic_with_clock();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    some_history(&clinic, &doctor);
+    clinic.lock(&doctor).expect("lock");
+    assert_eq!(anchored_row(&fx), newest_row(&fx), "locking anchors the log");
+    clinic.unlock(&doctor, PASSWORD).expect("unlock");
+    some_history(&clinic, &doctor);
+    clock.advance(time::Duration::hours(2));
+    assert!(clinic.check_idle(&doctor).expect("idle check"), "idle too long: locked");
+    assert_eq!(anchored_row(&fx), newest_row(&fx), "the idle lock anchors the log");
+    let admin = clinic.login(ADMIN, PASSWORD).expect("admin");
+    audit::verify(&clinic, &admin).expect("verify runs").expect("intact");
+    assert_eq!(anchored_row(&fx), newest_row(&fx), "a verification anchors the log");
+    let file = fx.dir.path().join("clinic.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    assert_eq!(anchored_row(&fx), newest_row(&fx), "a backup anchors the log");
+    clinic.logout(admin).expect("logout");
+    assert_eq!(anchored_row(&fx), newest_row(&fx), "signing out anchors the log");
+}
+
+#[test]
+fn restoring_an_older_backup_records_in_the_restored_log_that_it_replaced_the_rows_up_to_the_live_head() {
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    let file = fx.dir.path().join("clinic.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    let backed_up = newest_row(&fx);
+    some_history(&clinic, &doctor);
+    audit::verify(&clinic, &admin).expect("verify runs").expect("intact");
+    let live_head = newest_row(&fx);
+    let live_hash: String = raw_connection(&fx)
+        .query_row("SELECT hash FROM audit_log WHERE id = ?1", [live_head], |r| r.get(0))
+        .expect("hash");
+
+    backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, None).expect("restore");
+    let (clinic, admin) = reopen(&fx, ADMIN);
+    let rows = audit::list(&clinic, &admin, &audit::Query { limit: 1000, ..Default::default() }).expect("list");
+    let restore = rows.iter().find(|e| e.action == "backup.restore").expect("the restore is in the restored log");
+    assert_eq!(
+        restore.entity_id,
+        format!("{live_head}:{live_hash}"),
+        "the restore row names the rows it replaced: up to the live head, and that row's hash"
+    );
+    assert!(restore.id > live_head, "the restored log goes on numbering after the rows it replaced");
+    assert!(backed_up < live_head);
+    audit::verify(&clinic, &admin).expect("verify runs").expect("the restored log is intact: the restore explains it");
+    drop(clinic);
+    let again = verify(&fx).expect("and stays intact");
+    assert!(again.rows > 0);
+}
