@@ -259,7 +259,9 @@ mod tests {
     /// UI words, has its message in English (and so, by the test above, in every language).
     #[test]
     fn every_value_and_typed_outcome_has_a_message() {
-        use galen_core::documents::{DurationPeriod, FrequencyUnit, IntervalUnit, Manner, Place, Problem, Warning};
+        use galen_core::documents::{
+            DurationPeriod, FrequencyUnit, IntervalUnit, KeyNote, Manner, Place, Problem, Warning,
+        };
         use galen_core::patients::{PregnancyStatus, Severity, Sex};
         let en: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(include_str!("../../ui/src/lib/i18n/en.json")).expect("en.json");
@@ -292,9 +294,17 @@ mod tests {
             Problem::NotAGalenDocument,
             Problem::OtherSigner,
             Problem::BadSignature(String::new()),
+            Problem::KeyRevoked { at: String::new(), reason: String::new() },
         ];
         for p in problems {
             keys.push(format!("documents.problem.{}", kind(serde_json::to_value(p).expect("serializes"))));
+        }
+        let notes = [
+            KeyNote::MadeAfterReset { by: String::new(), at: String::new() },
+            KeyNote::RevokedLater { at: String::new(), reason: String::new() },
+        ];
+        for n in notes {
+            keys.push(format!("documents.key_note.{}", kind(serde_json::to_value(n).expect("serializes"))));
         }
         let warnings =
             [Warning::Pregnancy, Warning::Allergy { substance: "".into(), severity: "".into(), medicament: "".into() }];

@@ -205,11 +205,14 @@ fn show(clinic: &Clinic, session: &Session, id: i64) -> Result<()> {
     let view = documents::open(clinic, session, id)?;
     print_document(&view.document);
     match view.verification {
-        Verification::Valid { signer, signed_at } => {
+        Verification::Valid { signer, signed_at, notes } => {
             println!(
                 "Signature: VALID — signed by {} (licence {}) at {signed_at}; key {}",
                 signer.name, signer.licence, signer.fingerprint
-            )
+            );
+            for note in notes {
+                println!("Note: {note}");
+            }
         }
         Verification::Unsigned => println!("Signature: none yet (draft)"),
         Verification::Invalid { problem } => println!("Signature: INVALID — document {id}: {problem}"),

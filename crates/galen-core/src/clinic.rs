@@ -7,7 +7,7 @@ use crate::error::{Error, FieldErrors, StoreError};
 use crate::permissions::{self, Action, Role};
 use crate::recovery::RecoveryKey;
 use crate::sensitive::Sensitive;
-use crate::session::{Session, DEFAULT_IDLE_TIMEOUT};
+use crate::session::{NewKeyNotice, Session, DEFAULT_IDLE_TIMEOUT};
 use crate::settings::table as settings;
 use crate::staff::table::{self as staff, NewStaff};
 use crate::store::Store;
@@ -170,9 +170,10 @@ impl Clinic {
         let Some(m) = member else { return Err(Error::WrongCredentials) };
         let actor = actor_of(&m);
         let at = crate::clock::rfc3339(now);
-        self.store.write(|tx| {
+        let new_keys = self.store.write(|tx| {
             throttle::clear(tx, &m.username)?;
-            audit::record(tx, &at, &actor, "login.ok", ("staff", &m.id.to_string()), Outcome::Ok)
+            audit::record(tx, &at, &actor, "login.ok", ("staff", &m.id.to_string()), Outcome::Ok)?;
+            Ok(crate::signing::table::take_untold(tx, m.id)?)
         })?;
         if m.role == Role::Admin && !m.must_change_password && !self.vault.key_file()?.has_admin_wrap(&m.username) {
             // A new admin, or one whose wrap was dropped by a key rotation: the password is at hand, so wrap now.
@@ -180,7 +181,17 @@ impl Clinic {
         }
         tracing::info!(user_id = m.id, role = %m.role, "signed in");
         let idle = settings::idle_timeout(&self.store)?.unwrap_or(DEFAULT_IDLE_TIMEOUT);
-        Ok(Session::new(m.id, m.username, m.display_name, m.role, m.must_change_password, now, idle))
+        let mut session = Session::new(m.id, m.username, m.display_name, m.role, m.must_change_password, now, idle);
+        session.new_keys = new_keys
+            .into_iter()
+            .filter_map(|k| match k.cause {
+                crate::signing::KeyCause::AfterReset { by, at } => {
+                    Some(NewKeyNotice { made_at: k.created_at, reset_by: by, reset_at: at })
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(session)
     }
 
     /// Records a failed password check and returns the error to show: throttled once the limit is reached.

@@ -21,6 +21,19 @@ pub struct Session {
     pub(crate) display_name: String,
     pub(crate) role: Role,
     pub(crate) state: Mutex<State>,
+    /// Signing keys made for this doctor after an admin reset their password, not told before this sign-in.
+    pub(crate) new_keys: Vec<NewKeyNotice>,
+}
+
+/// "A new signing key was made for you on DATE after ADMIN reset your password", told once, at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewKeyNotice {
+    /// When the key was made, RFC 3339.
+    pub made_at: String,
+    /// The admin who reset the password.
+    pub reset_by: String,
+    /// When they reset it, RFC 3339.
+    pub reset_at: String,
 }
 
 #[derive(Debug)]
@@ -57,6 +70,8 @@ pub struct SessionInfo {
     pub must_change_password: bool,
     /// How long it may stay idle.
     pub idle_timeout_secs: i64,
+    /// Signing keys made after an admin reset this doctor's password, told at this sign-in.
+    pub new_keys: Vec<NewKeyNotice>,
 }
 
 impl Session {
@@ -74,6 +89,7 @@ impl Session {
             username,
             display_name,
             role,
+            new_keys: Vec::new(),
             state: Mutex::new(State {
                 last_activity: now,
                 idle_timeout,
@@ -110,6 +126,7 @@ impl Session {
             locked: st.locked,
             must_change_password: st.must_change_password,
             idle_timeout_secs: st.idle_timeout.whole_seconds(),
+            new_keys: self.new_keys.clone(),
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::wire::{svg_data_url, SignerDto};
-use galen_core::documents::{self as core, formulary, Body, DocumentView, Problem, Verification, Warning};
+use galen_core::documents::{self as core, formulary, Body, DocumentView, KeyNote, Problem, Verification, Warning};
 use galen_core::sync;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -195,15 +195,20 @@ impl From<core::Document> for DocumentSummaryDto {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(tag = "status", rename_all = "camelCase")]
 pub enum VerificationDto {
-    Valid,
+    /// `notes`: what to know about the signing key (made after a password reset, revoked since).
+    Valid {
+        notes: Vec<KeyNote>,
+    },
     Unsigned,
-    Invalid { problem: Problem },
+    Invalid {
+        problem: Problem,
+    },
 }
 
 impl From<Verification> for VerificationDto {
     fn from(v: Verification) -> Self {
         match v {
-            Verification::Valid { .. } => VerificationDto::Valid,
+            Verification::Valid { notes, .. } => VerificationDto::Valid { notes },
             Verification::Unsigned => VerificationDto::Unsigned,
             Verification::Invalid { problem } => VerificationDto::Invalid { problem },
         }

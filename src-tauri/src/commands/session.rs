@@ -19,6 +19,17 @@ pub struct SessionDto {
     /// Every action the role allows, from galen-core's one table: the UI shows what core would allow, and core
     /// still decides each call.
     pub can: Vec<Action>,
+    /// Signing keys made after an admin reset this doctor's password, told at this sign-in.
+    pub new_keys: Vec<NewKeyDto>,
+}
+
+/// "A new signing key was made for you on DATE after ADMIN reset your password."
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct NewKeyDto {
+    pub made_at: String,
+    pub reset_by: String,
+    pub reset_at: String,
 }
 
 impl From<SessionInfo> for SessionDto {
@@ -31,6 +42,11 @@ impl From<SessionInfo> for SessionDto {
             locked: s.locked,
             must_change_password: s.must_change_password,
             idle_timeout_secs: s.idle_timeout_secs,
+            new_keys: s
+                .new_keys
+                .into_iter()
+                .map(|k| NewKeyDto { made_at: k.made_at, reset_by: k.reset_by, reset_at: k.reset_at })
+                .collect(),
         }
     }
 }

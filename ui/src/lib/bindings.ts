@@ -369,6 +369,21 @@ export type FrequencyUnit = "hours" | "days" | "weeks";
 /**  How long an underlying condition had lasted. */
 export type IntervalUnit = "minutes" | "hours" | "days" | "weeks" | "months" | "years";
 
+/**  Something a reader of a valid signature should also know about the key that made it. The front ends word it. */
+export type KeyNote = 
+/**  The key was made after an admin reset the doctor's password (the earlier key was locked by the reset). */
+{ kind: "madeAfterReset"; 
+/**  The admin's username. */
+by: string; 
+/**  When the password was reset, RFC 3339. */
+at: string } | 
+/**  The key was revoked after this was signed: the signature stands, later ones do not. */
+{ kind: "revokedLater"; 
+/**  When, RFC 3339. */
+at: string; 
+/**  Why, in the admin's words. */
+reason: string };
+
 /**  The interface languages with message catalogs. */
 export type Language = "en" | "pt" | "es";
 
@@ -379,6 +394,13 @@ export type MedicineDto = {
 	name: string,
 	strength: string,
 	form: string,
+};
+
+/**  "A new signing key was made for you on DATE after ADMIN reset your password." */
+export type NewKeyDto = {
+	madeAt: string,
+	resetBy: string,
+	resetAt: string,
 };
 
 export type NewStaffForm = {
@@ -507,7 +529,14 @@ export type Problem =
 /**  The signed bytes name another signing key than the one that signed them. */
 { kind: "otherSigner" } | 
 /**  The signature does not match the bytes (the OpenPGP library's own words follow). */
-{ kind: "badSignature"; detail: string };
+{ kind: "badSignature"; detail: string } | 
+/**  The key was revoked before this was signed. */
+{ kind: "keyRevoked"; detail: {
+	/**  When the key was revoked, RFC 3339. */
+	at: string,
+	/**  Why, in the admin's words. */
+	reason: string,
+} };
 
 /**
  *  A document another site shared, as the chart lists it and the viewer opens it. What was signed is shown only
@@ -571,6 +600,8 @@ export type SessionDto = {
 	 *  still decides each call.
 	 */
 	can: Action[],
+	/**  Signing keys made after an admin reset this doctor's password, told at this sign-in. */
+	newKeys: NewKeyDto[],
 };
 
 /**  The settings screen's form, both ways. The logo travels as a `data:` URL. */
@@ -685,7 +716,9 @@ export type UnderlyingDto = {
 };
 
 /**  A document's signature checked: valid, not signed yet, or why it fails (the UI words the problem). */
-export type VerificationDto = { status: "valid" } | { status: "unsigned" } | { status: "invalid"; problem: Problem };
+export type VerificationDto = 
+/**  `notes`: what to know about the signing key (made after a password reset, revoked since). */
+{ status: "valid"; notes: KeyNote[] } | { status: "unsigned" } | { status: "invalid"; problem: Problem };
 
 export type VoidDto = {
 	voids: string,

@@ -295,3 +295,15 @@ pub(crate) fn page(conn: &Connection, q: &Query) -> StoreResult<Vec<Entry>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Who did `action` to `entity` last, and when (RFC 3339), e.g. which admin last reset a password.
+pub(crate) fn last(conn: &Connection, action: &str, entity: (&str, &str)) -> StoreResult<Option<(String, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT username, at FROM audit_log WHERE action = ?1 AND entity_type = ?2 AND entity_id = ?3
+             ORDER BY id DESC LIMIT 1",
+            (action, entity.0, entity.1),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}

@@ -6,15 +6,18 @@
 //! One room per job: `model.rs` (the signed fields and value lists), `table.rs` (the `documents` table),
 //! `drafts.rs` (start, edit, correct; warnings), `sign.rs` (sign, void), `verify.rs` (the one reader of a signed
 //! row, and the offline check), `view.rs` (what a screen shows, in one call), `export.rs` (files, public keys,
-//! sharing), `qr.rs` (the printed QR), `validate.rs` (field rules), `formulary.rs` (medicine names).
+//! sharing), `qr.rs` (the printed QR), `validate.rs` (field rules), `formulary.rs` (medicine names), `keys.rs`
+//! (doctors' keys: standing, revocation, the trust list) and `trust.rs` (reading trust lists).
 
 mod drafts;
 mod export;
 pub mod formulary;
+pub mod keys;
 pub(crate) mod model;
 pub mod qr;
 mod sign;
 pub(crate) mod table;
+pub mod trust;
 pub mod validate;
 mod verify;
 mod view;

@@ -271,6 +271,34 @@ pub enum Problem {
     OtherSigner,
     /// The signature does not match the bytes (the OpenPGP library's own words follow).
     BadSignature(String),
+    /// The key was revoked before this was signed.
+    KeyRevoked {
+        /// When the key was revoked, RFC 3339.
+        at: String,
+        /// Why, in the admin's words.
+        reason: String,
+    },
+}
+
+/// Something a reader of a valid signature should also know about the key that made it. The front ends word it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub enum KeyNote {
+    /// The key was made after an admin reset the doctor's password (the earlier key was locked by the reset).
+    MadeAfterReset {
+        /// The admin's username.
+        by: String,
+        /// When the password was reset, RFC 3339.
+        at: String,
+    },
+    /// The key was revoked after this was signed: the signature stands, later ones do not.
+    RevokedLater {
+        /// When, RFC 3339.
+        at: String,
+        /// Why, in the admin's words.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for Problem {
@@ -287,6 +315,20 @@ impl std::fmt::Display for Problem {
             Problem::NotAGalenDocument => f.write_str("the signed file is not a Galen document"),
             Problem::OtherSigner => f.write_str("the document names a different signing key"),
             Problem::BadSignature(why) => f.write_str(why),
+            Problem::KeyRevoked { at, reason } => write!(f, "the signing key was revoked on {at} ({reason})"),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyNote::MadeAfterReset { by, at } => {
+                write!(f, "the signing key was made after {by} reset the doctor's password on {at}")
+            }
+            KeyNote::RevokedLater { at, reason } => {
+                write!(f, "the signing key was revoked on {at} ({reason}), after this was signed")
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use super::model::{Body, Canonical, PatientSnapshot, SignerSnapshot, VoidNotice}
 use super::qr;
 use super::table::{self, Document, Signature};
 use super::validate;
-use crate::audit::table::{self as audit, Outcome};
+use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;
 use crate::error::{CryptoFailure, Error};
 use crate::permissions::{Action, Role};
@@ -55,10 +55,7 @@ pub fn sign(
     let (fingerprint, keypair) = match unlocked {
         Some(k) => k,
         None => {
-            let licence = signer.licence_number.clone().unwrap_or_default();
-            let user_id = format!("{} (licence {licence}, {clinic_name})", signer.display_name);
-            let (fpr, armored) = signing::create_key(conn, signer.id, &user_id, password, &now)?;
-            tracing::info!(staff_id = signer.id, fingerprint = %fpr, "signing key created");
+            let (fpr, armored) = new_key(clinic, &actor, &signer, &clinic_name, password)?;
             let key = signing::unlock(&armored, password)?.ok_or(Error::Crypto(CryptoFailure::NewKeyLocked))?;
             (fpr, key)
         }
@@ -114,6 +111,43 @@ pub fn sign(
     })?;
     tracing::info!(document_id = id, kind = doc.body.kind(), warnings_acknowledged = pending.len(), "document signed");
     table::load(conn, id)
+}
+
+/// A new signing key for `signer`, certified by the clinic's site key (made now if the clinic has none yet) and
+/// audited with why it was made: a first signature, or after an admin reset the password (which left the earlier
+/// key locked), which the doctor is also told at their next sign-in.
+fn new_key(
+    clinic: &Clinic,
+    actor: &Actor,
+    signer: &staff::StaffMember,
+    clinic_name: &str,
+    password: &str,
+) -> Result<(String, String), Error> {
+    let site_key = crate::site::ensure_key(clinic, actor)?;
+    let now = clinic.now_rfc3339();
+    let licence = signer.licence_number.clone().unwrap_or_default();
+    let user_id = format!("{} (licence {licence}, {clinic_name})", signer.display_name);
+    let (fpr, armored) = clinic.store().write(|tx| {
+        let staff_entity = ("staff", signer.id.to_string());
+        let cause = match signing::table::newest_created(tx, signer.id)? {
+            None => signing::KeyCause::FirstSignature,
+            // A reset since the newest key was made is what left it locked.
+            Some(made) => match audit::last(tx, "staff.password_reset", (staff_entity.0, &staff_entity.1))? {
+                Some((by, at)) if at >= made => signing::KeyCause::AfterReset { by, at },
+                _ => signing::KeyCause::Replaced,
+            },
+        };
+        let (fpr, armored) = signing::create_key(tx, signer.id, &user_id, password, &cause, &site_key, &now)?;
+        let why = match &cause {
+            signing::KeyCause::FirstSignature => "first signature".to_owned(),
+            signing::KeyCause::AfterReset { by, at } => format!("after {by} reset the password on {at}"),
+            signing::KeyCause::Replaced => "the earlier key could not be used".to_owned(),
+        };
+        audit::record(tx, &now, actor, "signing_key.create", ("doctor_key", &format!("{fpr}: {why}")), Outcome::Ok)?;
+        Ok((fpr, armored))
+    })?;
+    tracing::info!(staff_id = signer.id, fingerprint = %fpr, "signing key created");
+    Ok((fpr, armored))
 }
 
 /// What the printed QR asserts about a signed document (see `qr.rs`).

@@ -1,7 +1,7 @@
 //! Checking a signature: a stored document (its canonical bytes rebuilt from the stored fields, so changing any
 //! field breaks it), and a document held outside its clinic (only its bytes, signature and the doctor's key).
 
-use super::model::{Body, Canonical, PatientSnapshot, Problem, Signed, SignerSnapshot};
+use super::model::{Body, Canonical, KeyNote, PatientSnapshot, Problem, Signed, SignerSnapshot};
 use super::qr;
 use super::sign::qr_summary;
 use super::table::{self, Document};
@@ -18,6 +18,8 @@ pub enum Verification {
         signer: SignerSnapshot,
         /// When, RFC 3339.
         signed_at: String,
+        /// What a reader should also know about the signing key.
+        notes: Vec<KeyNote>,
     },
     /// A draft: nothing to check yet.
     Unsigned,
@@ -103,6 +105,13 @@ pub(crate) fn check(conn: &Connection, doc: &Document) -> Result<Checked, Error>
     if let Err(e) = signing::verify_detached(&public_key, &signature, &bytes) {
         return invalid(Problem::BadSignature(e.0));
     }
+    let notes = match signing::table::record_of(conn, &signer.fingerprint)? {
+        Some(key) => match key_notes(&key, &signed_at) {
+            Ok(notes) => notes,
+            Err(problem) => return invalid(problem),
+        },
+        None => Vec::new(),
+    };
     // Documents signed before the QR existed (schema 10) have none; they print without one.
     let qr_text = match stored.qr_signature.map(|s| data_encoding::BASE64URL_NOPAD.decode(s.as_bytes())) {
         None => None,
@@ -112,9 +121,25 @@ pub(crate) fn check(conn: &Connection, doc: &Document) -> Result<Checked, Error>
         Some(Err(_)) => return invalid(Problem::Unreadable),
     };
     Ok(Checked {
-        verification: Verification::Valid { signer, signed_at },
+        verification: Verification::Valid { signer, signed_at, notes },
         parts: Some(SignedParts { canonical, signature, public_key, qr_text }),
     })
+}
+
+/// What to say about the key that signed at `signed_at`: a signature made after the key was revoked fails; one
+/// made before stays valid, with a note, as does one made with a key made after an admin reset the password.
+fn key_notes(key: &signing::table::KeyRecord, signed_at: &str) -> Result<Vec<KeyNote>, Problem> {
+    let mut notes = Vec::new();
+    if let signing::KeyCause::AfterReset { by, at } = &key.cause {
+        notes.push(KeyNote::MadeAfterReset { by: by.clone(), at: at.clone() });
+    }
+    if let Some(r) = &key.revoked {
+        if signed_at >= r.at.as_str() {
+            return Err(Problem::KeyRevoked { at: r.at.clone(), reason: r.reason.clone() });
+        }
+        notes.push(KeyNote::RevokedLater { at: r.at.clone(), reason: r.reason.clone() });
+    }
+    Ok(notes)
 }
 
 /// The parts of a signed document that verifies; a document that does not verify never leaves the clinic.

@@ -1,6 +1,7 @@
 //! Who this clinic is to a partner: an X.509 site CA and a client certificate it issued (for mutually
 //! authenticated HTTPS), and an OpenPGP site key (Ed25519 signing, X25519 encryption: envelopes are signed with it
-//! and encrypted to the partner's). Made once by an admin (`galen site init`); the secret parts live only in this
+//! and encrypted to the partner's; it also certifies the doctors' keys). Made once, by an admin (`galen site init`)
+//! or when the first doctor key needs certifying; the secret parts live only in this
 //! encrypted database (`table.rs`), unencrypted inside it, because sync runs without anyone typing a password.
 //! The pairing file carries the public parts and a safety number people compare out of band.
 
@@ -56,6 +57,20 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
             "This clinic already has a site identity; partners trust it, so it is not replaced.",
         ));
     }
+    create(clinic, &actor)?;
+    identity_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))
+}
+
+/// The site key (armored secret key), made now if this clinic has no site identity yet: it certifies doctors'
+/// keys, so the first doctor key needs it even before anyone sets up sync.
+pub(crate) fn ensure_key(clinic: &Clinic, actor: &Actor) -> Result<String, Error> {
+    if table::public_parts(clinic.store().conn())?.is_none() {
+        create(clinic, actor)?;
+    }
+    Ok(table::secrets(clinic.store().conn())?.openpgp_key)
+}
+
+fn create(clinic: &Clinic, actor: &Actor) -> Result<(), Error> {
     let name = crate::settings::table::site_name_conn(clinic.store().conn())?.unwrap_or_else(|| "Galen clinic".into());
     let issued =
         certs::issue(&format!("{name} — Galen site CA"), &name, Leaf::Client, clinic.now()).map_err(certificate)?;
@@ -71,10 +86,10 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
     let at = clinic.now_rfc3339();
     clinic.store().write(|tx| {
         table::insert(tx, &identity, &at)?;
-        audit::record(tx, &at, &actor, "site.init", ("site", ""), Outcome::Ok)
+        audit::record(tx, &at, actor, "site.init", ("site", ""), Outcome::Ok)
     })?;
     tracing::info!("site identity created");
-    identity_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))
+    Ok(())
 }
 
 /// Renews this clinic's client certificate if it is due (each sync calls this first). Returns whether it did.
@@ -108,6 +123,23 @@ fn identity_of(clinic: &Clinic) -> Result<Option<SiteIdentity>, Error> {
 pub fn identity(clinic: &Clinic, session: &Session) -> Result<Option<SiteIdentity>, Error> {
     clinic.authorize(session, Action::SyncManage, None)?;
     identity_of(clinic)
+}
+
+/// The site key's public part (armored), which certifies this clinic's doctor keys: for GnuPG
+/// (`gpg --check-sigs`) and anyone checking a doctor's key (clinicians and admins).
+pub fn public_key(clinic: &Clinic, session: &Session) -> Result<String, Error> {
+    if clinic.permits(session, Action::DocumentRead, None)?.is_none() {
+        clinic.authorize(session, Action::StaffManage, None)?;
+    }
+    public_key_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))
+}
+
+/// The site key's public part, if the clinic has a site identity.
+pub(crate) fn public_key_of(clinic: &Clinic) -> Result<Option<String>, Error> {
+    match table::public_parts(clinic.store().conn())? {
+        Some((_, _, _, tsk)) => Ok(Some(OwnKey::from_armored(&tsk).map_err(openpgp)?.public_armored())),
+        None => Ok(None),
+    }
 }
 
 /// The pairing file to hand to a partner (admins).

@@ -8,6 +8,7 @@ mod backup;
 mod crash;
 mod documents;
 mod keys;
+mod keytrust;
 mod passwords;
 mod patients;
 mod permissions;

@@ -2,7 +2,7 @@
 import en from "./en.json";
 import pt from "./pt.json";
 import es from "./es.json";
-import { LANGUAGES, type Break, type Language, type Problem, type Warning } from "../bindings";
+import { LANGUAGES, type Break, type KeyNote, type Language, type Problem, type Warning } from "../bindings";
 
 export const catalogs: Record<string, Record<string, string>> = { en, pt, es };
 // Each language named in itself; the type makes a new value of galen-core's `Language` list a compile error here.
@@ -40,7 +40,26 @@ export function warningText(w: Warning): string {
 
 /** Why a signature does not verify, in the reader's language. */
 export function problemText(p: Problem): string {
-  return p.kind === "badSignature" ? t("documents.problem.badSignature", { detail: p.detail }) : t(`documents.problem.${p.kind}`);
+  switch (p.kind) {
+    case "badSignature":
+      return t("documents.problem.badSignature", { detail: p.detail });
+    case "keyRevoked":
+      return t("documents.problem.keyRevoked", { at: when(p.detail.at), reason: p.detail.reason });
+    default:
+      return t(`documents.problem.${p.kind}`);
+  }
+}
+
+/** What to know about a valid signature's key, in the reader's language. */
+export function keyNoteText(n: KeyNote): string {
+  return n.kind === "madeAfterReset"
+    ? t("documents.key_note.madeAfterReset", { by: n.by, at: when(n.at) })
+    : t("documents.key_note.revokedLater", { at: when(n.at), reason: n.reason });
+}
+
+/** A moment as the reader's locale writes it. */
+export function when(rfc3339: string): string {
+  return new Date(rfc3339).toLocaleString();
 }
 
 /** Where the audit chain breaks, in the reader's language. */
