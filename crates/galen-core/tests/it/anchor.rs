@@ -142,3 +142,88 @@ fn restoring_an_older_backup_records_in_the_restored_log_that_it_replaced_the_ro
     let again = verify(&fx).expect("and stays intact");
     assert!(again.rows > 0);
 }
+
+/// The anchor file sits outside the encrypted database, so it is read as untrusted: once the clinic has a site
+/// key (a backup makes one), an anchor it did not sign (altered, or unsigned) is ignored, not believed, and the
+/// next checkpoint replaces it; something other than a plain file in its place is not read (a FIFO would block).
+#[test]
+fn an_anchor_file_the_site_key_did_not_sign_is_ignored_and_replaced() {
+    let (fx, clinic, admin) = new_clinic();
+    backup::backup(&clinic, &admin, &fx.dir.path().join("clinic.galenbak")).expect("backup");
+    let text = std::fs::read_to_string(anchor_file(&fx)).expect("anchor file");
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let signature = json["signature"].as_str().unwrap_or_default();
+    assert!(signature.contains("BEGIN PGP SIGNATURE"), "a backup's anchor is signed by the site key: {json}");
+
+    json["row"] = 100_000.into();
+    std::fs::write(anchor_file(&fx), json.to_string()).expect("alter the anchor");
+    audit::verify(&clinic, &admin).expect("verify runs").expect("an altered anchor is not believed");
+    assert_eq!(anchored_row(&fx), newest_row(&fx), "and the log's own anchor takes its place");
+
+    json["signature"] = serde_json::Value::Null;
+    std::fs::write(anchor_file(&fx), json.to_string()).expect("an unsigned anchor");
+    audit::verify(&clinic, &admin).expect("verify runs").expect("an unsigned anchor is not believed");
+    assert_eq!(anchored_row(&fx), newest_row(&fx));
+
+    std::fs::remove_file(anchor_file(&fx)).expect("remove");
+    let status = std::process::Command::new("mkfifo").arg(anchor_file(&fx)).status().expect("mkfifo runs");
+    assert!(status.success());
+    audit::verify(&clinic, &admin).expect("verify runs").expect("a FIFO is not read");
+    assert!(std::fs::metadata(anchor_file(&fx)).expect("anchor").is_file(), "the anchor is written in its place");
+    assert_eq!(anchored_row(&fx), newest_row(&fx));
+}
+
+/// A backup carries the anchor of the log it holds. Someone holding the database key who cuts the newest audit
+/// rows inside a backup, and seals it again, is caught by it: the restore is refused before anything is replaced.
+#[test]
+fn a_backup_whose_log_was_cut_inside_it_is_refused_before_anything_is_replaced() {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    some_history(&clinic, &doctor);
+    let file = fx.dir.path().join("clinic.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    let dek = fx.vault.key_file().expect("key file").unwrap_with_recovery(&fx.recovery).expect("dek");
+
+    // The backup's layout: magic, header length, header, database length, database, MAC (backup.rs).
+    let bytes = std::fs::read(&file).expect("read the backup");
+    let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+    let header = bytes[12..12 + header_len].to_vec();
+    assert!(String::from_utf8_lossy(&header).contains("galen-audit-anchor-v1"), "the header carries the anchor");
+    let db_start = 12 + header_len + 8;
+    let db_len = u64::from_le_bytes(bytes[12 + header_len..db_start].try_into().expect("8 bytes")) as usize;
+    let inside = fx.dir.path().join("inside.db");
+    std::fs::write(&inside, &bytes[db_start..db_start + db_len]).expect("the backup's database");
+    {
+        let conn = rusqlite::Connection::open(&inside).expect("open");
+        let key = format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()));
+        conn.pragma_update(None, "key", key).expect("key");
+        let cut = conn
+            .execute("DELETE FROM audit_log WHERE id > (SELECT max(id) - 3 FROM audit_log)", [])
+            .expect("cut the newest rows inside the backup");
+        assert_eq!(cut, 3);
+        conn.pragma_update(None, "journal_mode", "DELETE").expect("no WAL left beside it");
+    }
+    let db = std::fs::read(&inside).expect("read");
+    let mut sealed = b"GALENBK1".to_vec();
+    sealed.extend((header_len as u32).to_le_bytes());
+    sealed.extend(&header);
+    sealed.extend((db.len() as u64).to_le_bytes());
+    sealed.extend(&db);
+    let mac_key = Hmac::<Sha256>::new_from_slice(dek.expose())
+        .expect("hmac")
+        .chain_update(b"galen backup mac v1")
+        .finalize()
+        .into_bytes();
+    let mac = Hmac::<Sha256>::new_from_slice(&mac_key).expect("hmac").chain_update(&sealed).finalize().into_bytes();
+    sealed.extend(mac);
+    std::fs::write(&file, sealed).expect("seal it again");
+
+    let live_head = newest_row(&fx);
+    let err = backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, None)
+        .expect_err("a backup whose log does not reach its own anchor is refused");
+    assert!(err.to_string().contains("its audit log does not reach its own anchor"), "{err}");
+    assert_eq!(newest_row(&fx), live_head, "nothing was replaced");
+    verify(&fx).expect("the live log is as it was");
+}

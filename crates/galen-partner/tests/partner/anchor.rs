@@ -148,3 +148,57 @@ async fn the_partner_keeps_each_site_s_newest_anchor_never_lowers_it_and_refuses
         "one anchor per site, the newest"
     );
 }
+
+/// A hostile partner answers each anchor the clinic sends with one it made up: a far later row of this clinic's
+/// database, signed by the partner's own key, then unsigned, then as large as an answer may be. The clinic
+/// believes none of them: the run fails saying why, and its log still verifies against its own anchor.
+#[test]
+fn a_partner_s_forged_anchor_is_refused_and_the_clinic_s_log_still_verifies() {
+    use galen_proto::anchor::Anchor;
+    use galen_proto::envelope::OwnKey;
+    use galen_proto::wire::{AnchorResponse, PullResponse};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let clinic = new_clinic("Clínica Sol");
+    let partner = HandMade::partner("Hospital Hostil");
+    audit::verify(&clinic.clinic, &clinic.admin).expect("verify runs").expect("intact");
+    let file = clinic.clinic.vault().dir().join("galen.audit-anchor");
+    let own: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("anchor")).expect("json");
+    let db_id = own["db_id"].as_str().expect("db id").to_owned();
+
+    let partner_key = OwnKey::from_armored(&partner.secret_key).expect("the partner's key");
+    let forged = Anchor::new(&db_id, 10_000, &"ab".repeat(32), time::OffsetDateTime::now_utc());
+    let answers = [
+        forged.clone().signed_by(&partner_key).expect("signed by the partner"),
+        forged.clone(),
+        Anchor { signature: Some("x".repeat(64 * 1024)), ..forged.clone() },
+    ];
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/envelopes",
+            axum::routing::get(|| async { axum::Json(PullResponse { envelopes: Vec::new(), more: false }) }),
+        )
+        .route(
+            "/api/v1/audit-anchor",
+            axum::routing::post(move || {
+                let kept = answers[count.fetch_add(1, Ordering::SeqCst).min(2)].clone();
+                async move { axum::Json(AnchorResponse { stored: true, kept }) }
+            }),
+        );
+    let _serving = crate::hostile::serve_hostile(&partner, &clinic, app);
+
+    for expected in ["is refused", "is refused", "larger than any anchor"] {
+        let error = galen_core::sync::run(&clinic.clinic, galen_core::sync::Trigger::Background)
+            .expect_err("a forged anchor fails the run")
+            .to_string();
+        assert!(error.contains("audit anchor") && error.contains(expected), "{error}");
+        let verified = audit::verify(&clinic.clinic, &clinic.admin).expect("verify runs");
+        assert!(verified.is_ok(), "the forged anchor is not believed: {verified:?}");
+        let kept: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).expect("anchor")).expect("json");
+        assert!(kept["row"].as_i64().expect("row") < 10_000, "nor kept: {kept}");
+    }
+    assert_eq!(served.load(Ordering::SeqCst), 3);
+}
