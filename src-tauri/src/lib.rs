@@ -312,6 +312,22 @@ mod tests {
         for n in notes {
             keys.push(format!("documents.key_note.{}", kind(serde_json::to_value(n).expect("serializes"))));
         }
+        use galen_core::documents::trust::Vouch;
+        let vouches = [
+            Vouch::Vouched {
+                clinic: String::new(),
+                site_fingerprint: String::new(),
+                name: String::new(),
+                licence: String::new(),
+            },
+            Vouch::Revoked { clinic: String::new(), at: String::new(), reason: String::new() },
+            Vouch::OutsideValidity { clinic: String::new() },
+            Vouch::OtherDoctor { clinic: String::new(), name: String::new(), licence: String::new() },
+            Vouch::NotVouched,
+        ];
+        for v in vouches {
+            keys.push(format!("documents.vouch.{}", kind(serde_json::to_value(v).expect("serializes"))));
+        }
         let warnings =
             [Warning::Pregnancy, Warning::Allergy { substance: "".into(), severity: "".into(), medicament: "".into() }];
         for w in warnings {

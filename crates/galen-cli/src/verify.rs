@@ -1,24 +1,30 @@
 //! `galen verify`: a Galen PDF, exported files, or the text of a printed QR, checked offline with only the doctor's
-//! public key (no database). Prints who signed what and when, or why it failed.
+//! public key or the clinic's trust list (no database). Prints who signed what and when, or why it failed.
 
 use anyhow::{bail, Context, Result};
-use galen_core::documents::{self, Signed};
+use galen_core::documents::{self, trust, Signed};
 use galen_core::pdf;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// What `galen verify` checks.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// A Galen PDF (it carries the signed JSON, the signature and a key), or UUID.json then UUID.json.asc.
     #[arg(required_unless_present = "qr", num_args = 1..=2)]
-    pub files: Vec<std::path::PathBuf>,
+    pub files: Vec<PathBuf>,
     /// The text decoded from a printed QR (GALEN1:…), instead of files.
     #[arg(long, conflicts_with = "files")]
     pub qr: Option<String>,
     /// The doctor's public key (armored). A PDF carries one, but only a key you trust says who signed.
     #[arg(long)]
-    pub key: Option<std::path::PathBuf>,
+    pub key: Option<PathBuf>,
+    /// A clinic's trust list (`galen key export-trust`); repeat for several clinics. With trust lists, a signature
+    /// counts only if a list vouches for its key, as that doctor's, when it signed; the lists also supply the key.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
 }
+
 /// "Good signature: …" naming what was signed, for whom, by whom and when.
 fn good(s: &Signed) -> String {
     format!(
@@ -35,48 +41,127 @@ fn good(s: &Signed) -> String {
     )
 }
 
+/// A signature that checked: what to say, and who signed when, for the trust lists to judge.
+struct Checked {
+    message: String,
+    fingerprint: String,
+    signed_at: String,
+    /// The signer's licence, where the signed text names it on its own.
+    licence: Option<String>,
+}
+
+impl Checked {
+    fn of(s: &Signed) -> Checked {
+        Checked {
+            message: good(s),
+            fingerprint: s.signer.fingerprint.clone(),
+            signed_at: s.signed_at.clone(),
+            licence: Some(s.signer.licence.clone()),
+        }
+    }
+}
+
+fn read(path: &Path, limit: usize) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() > limit {
+        bail!("{} is too large for what it should be", path.display());
+    }
+    Ok(bytes)
+}
+
+/// The first of `keys` the check accepts, or the first key's complaint.
+fn with_any_key<T>(keys: &[String], check: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+    let mut first_error = None;
+    for key in keys {
+        match check(key) {
+            Ok(found) => return Ok(found),
+            Err(why) => {
+                first_error.get_or_insert(why);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| "no key to check it with".into()))
+}
+
 pub fn run(args: VerifyArgs) -> Result<()> {
-    let VerifyArgs { files, qr, key } = args;
-    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
-    let key_text = key.as_deref().map(|k| read(k).map(|b| String::from_utf8_lossy(&b).into_owned())).transpose()?;
-    let need_key = || key_text.clone().context("give the doctor's public key with --key doctor.asc");
-    let outcome: Result<String, String> = match (qr.as_deref(), files.as_slice()) {
-        (Some(text), _) => documents::qr::verify(text, &need_key()?)
-            .map(|s| {
-                format!(
-                    "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
-                    s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
-                )
-            })
-            .map_err(|e| e.0),
-        (None, [pdf_file]) => pdf::verify_file(&read(pdf_file)?, key_text.as_deref())
+    let VerifyArgs { files, qr, key, trust: trust_files } = args;
+    let lists = trust_files
+        .iter()
+        .map(|path| {
+            let text = String::from_utf8_lossy(&read(path, trust::MAX_BYTES)?).into_owned();
+            trust::CheckedList::read(&text).with_context(|| format!("trust list {}", path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for list in &lists {
+        eprintln!(
+            "Trust list of {} (site key {}, issued {}): compare that fingerprint with the clinic.",
+            list.list.clinic, list.site_fingerprint, list.list.issued_at
+        );
+    }
+    let key_text = key
+        .as_deref()
+        .map(|k| read(k, trust::MAX_BYTES).map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .transpose()?;
+    // The key to check with: the one given, else every key the trust lists carry.
+    let keys: Vec<String> = match &key_text {
+        Some(k) => vec![k.clone()],
+        None => lists.iter().flat_map(|c| &c.list.doctors).map(|d| d.key.clone()).collect(),
+    };
+    if keys.is_empty() && !matches!(files.as_slice(), [_]) {
+        bail!("give the doctor's public key with --key doctor.asc, or a clinic's trust list with --trust FILE");
+    }
+    let outcome: Result<Checked, String> = match (qr.as_deref(), files.as_slice()) {
+        (Some(text), _) => with_any_key(&keys, |k| documents::qr::verify(text, k).map_err(|e| e.0)).map(|s| Checked {
+            message: format!(
+                "Good signature: {} {} for {} ({}), signed by {} at {}; key {}; canonical SHA-256 {}",
+                s.kind, s.doc, s.patient, s.mrn, s.signer, s.at, s.key, s.sha256
+            ),
+            fingerprint: s.key,
+            signed_at: s.at,
+            licence: None,
+        }),
+        (None, [pdf_file]) => pdf::verify_file(&read(pdf_file, pdf::MAX_PDF_BYTES)?, key_text.as_deref())
             .map(|v| {
-                if v.trusted_key {
-                    good(&v.signed)
-                } else {
-                    format!(
+                let mut checked = Checked::of(&v.signed);
+                if !v.trusted_key && lists.is_empty() {
+                    checked.message = format!(
                         "{}\nChecked with the key inside the PDF: the file is intact and signed by key {}. Compare \
-                         that fingerprint with the doctor's published key, or pass it with --key, before trusting who \
-                         signed.",
-                        good(&v.signed),
-                        v.fingerprint
-                    )
+                         that fingerprint with the doctor's published key, pass it with --key, or pass the clinic's \
+                         trust list with --trust, before trusting who signed.",
+                        checked.message, v.fingerprint
+                    );
                 }
+                checked
             })
             .map_err(|e| e.0),
         (None, [json, signature]) => {
-            let (j, s) = (read(json)?, read(signature)?);
-            documents::check_signed(&j, &String::from_utf8_lossy(&s), &need_key()?)
-                .map(|s| good(&s))
-                .map_err(|p| p.to_string())
+            let (j, s) = (read(json, pdf::MAX_PDF_BYTES)?, read(signature, trust::MAX_BYTES)?);
+            with_any_key(&keys, |k| {
+                documents::check_signed(&j, &String::from_utf8_lossy(&s), k).map_err(|p| p.to_string())
+            })
+            .map(|s| Checked::of(&s))
         }
         _ => bail!("give a PDF, or UUID.json and UUID.json.asc, or --qr TEXT"),
     };
-    match outcome {
-        Ok(message) => {
-            println!("{message}");
+    let checked = match outcome {
+        Ok(checked) => checked,
+        Err(why) => bail!("verification FAILED: {why}"),
+    };
+    println!("{}", checked.message);
+    if lists.is_empty() {
+        return Ok(());
+    }
+    match trust::vouch(&lists, &checked.fingerprint, &checked.signed_at, checked.licence.as_deref()) {
+        vouched @ trust::Vouch::Vouched { .. } => {
+            println!("Vouched: {vouched}.");
             Ok(())
         }
-        Err(why) => bail!("verification FAILED: {why}"),
+        trust::Vouch::NotVouched => {
+            bail!("valid signature, but the signer is not vouched for by the trust lists given")
+        }
+        refused => bail!("verification FAILED: {refused}"),
     }
 }

@@ -46,6 +46,8 @@ pub enum Kind {
     Patient,
     /// A signed document (`SharedDocument` at the clinic).
     Document,
+    /// The site's trust list: which keys are its doctors', signed by its site key (`SharedTrustList`).
+    TrustList,
 }
 
 impl Kind {
@@ -54,12 +56,13 @@ impl Kind {
         match self {
             Kind::Patient => "patient",
             Kind::Document => "document",
+            Kind::TrustList => "trust_list",
         }
     }
 
     /// The kind spelled `s`.
     pub fn parse(s: &str) -> Option<Kind> {
-        [Kind::Patient, Kind::Document].into_iter().find(|k| k.as_str() == s)
+        [Kind::Patient, Kind::Document, Kind::TrustList].into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::wire::{svg_data_url, SignerDto};
+use galen_core::documents::trust::Vouch;
 use galen_core::documents::{self as core, formulary, Body, DocumentView, KeyNote, Problem, Verification, Warning};
 use galen_core::sync;
 use serde::{Deserialize, Serialize};
@@ -273,6 +274,13 @@ pub struct ReceivedDocumentDto {
     pub signed_at: Option<String>,
     /// The patient as the signed document names them.
     pub patient_name: Option<String>,
+    /// Whether the clinic it came from vouches for the signer (its trust list): a valid signature counts as
+    /// verified only when it does.
+    pub vouch: Vouch,
+    /// The clinic it came from, by the name its trust list gives (none until it shares one).
+    pub sending_clinic: Option<String>,
+    /// The patient whose chart holds it, when the signed document names someone else.
+    pub filed_under_other: Option<String>,
     /// Absent in lists, and for a document this version of Galen cannot read.
     pub body: Option<BodyDto>,
 }
@@ -292,6 +300,9 @@ impl ReceivedDocumentDto {
             signer: signed.map(|s| s.signer.clone().into()),
             signed_at: signed.map(|s| s.signed_at.clone()),
             patient_name: signed.map(|s| format!("{} {}", s.patient.given_names, s.patient.family_name)),
+            vouch: r.vouch.clone(),
+            sending_clinic: r.sending_clinic.clone(),
+            filed_under_other: r.filed_under_other.clone(),
             body: None,
         }
     }

@@ -586,6 +586,15 @@ export type ReceivedDocumentDto = {
 	signedAt: string | null,
 	/**  The patient as the signed document names them. */
 	patientName: string | null,
+	/**
+	 *  Whether the clinic it came from vouches for the signer (its trust list): a valid signature counts as
+	 *  verified only when it does.
+	 */
+	vouch: Vouch,
+	/**  The clinic it came from, by the name its trust list gives (none until it shares one). */
+	sendingClinic: string | null,
+	/**  The patient whose chart holds it, when the signed document names someone else. */
+	filedUnderOther: string | null,
 	/**  Absent in lists, and for a document this version of Galen cannot read. */
 	body: BodyDto | null,
 };
@@ -767,6 +776,41 @@ export type VoidDto = {
 	voids: string,
 	reason: string,
 };
+
+/**  What a set of trust lists says about a signature by `fingerprint` made at `signed_at`. The front ends word it. */
+export type Vouch = 
+/**  A list vouches for the key at that time. */
+{ kind: "vouched"; 
+/**  The clinic that vouches. */
+clinic: string; 
+/**  Its site key's fingerprint. */
+site_fingerprint: string; 
+/**  The doctor, as the list names them. */
+name: string; 
+/**  Their licence. */
+licence: string } | 
+/**  A list names the key, but it was revoked before the signature. */
+{ kind: "revoked"; 
+/**  The clinic that revoked it. */
+clinic: string; 
+/**  When. */
+at: string; 
+/**  Why. */
+reason: string } | 
+/**  A list names the key, but not for that time (before it was made, or after it was replaced). */
+{ kind: "outsideValidity"; 
+/**  The clinic whose list names it. */
+clinic: string } | 
+/**  A list names the key as another doctor's than the document says. */
+{ kind: "otherDoctor"; 
+/**  The clinic whose list names it. */
+clinic: string; 
+/**  The doctor the list names. */
+name: string; 
+/**  Their licence. */
+licence: string } | 
+/**  No list names the key. */
+{ kind: "notVouched" };
 
 /**
  *  Something a doctor must acknowledge before signing a prescription. The front ends word it (the CLI through

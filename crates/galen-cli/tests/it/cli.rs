@@ -544,3 +544,93 @@ fn audit_verify_says_the_log_is_shorter_than_its_anchor() {
     let err = fails(as_admin(&data, &["audit", "verify"], ""));
     assert!(err.contains(&format!("the log is shorter than its anchor: row {head} was anchored")), "{err}");
 }
+
+/// A pharmacy checks documents with only the clinic's trust list: it supplies the doctor's key and vouches for
+/// it; a key the list does not name, another clinic's list, or a tampered list are refused; after a revocation
+/// the admin's list still vouches for what the key signed before.
+#[test]
+fn a_pharmacy_verifies_with_the_clinics_trust_list_and_the_admin_revokes_a_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    init(&data);
+    let doc_pw = "doctor password 12";
+    ok(as_admin(
+        &data,
+        &["user", "add", "--username", "rui", "--name", "Dr Rui Costa", "--role", "doctor", "--licence", "CRM-1"],
+        &format!("{doc_pw}\n{doc_pw}\n"),
+    ));
+    let doctor = |args: &[&str], extra: &str| {
+        let mut full = vec!["--user", "rui"];
+        full.extend_from_slice(args);
+        galen(&data, &full, &format!("{doc_pw}\n{extra}"))
+    };
+    let out = ok(doctor(&["patient", "add", "--given", "Ana", "--family", "Lima", "--dob", "1990-01-01"], ""));
+    let mrn = out.split_whitespace().last().expect("mrn").trim_end_matches('.').to_owned();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let sign_and_print = |id: &str, pdf: &str| {
+        ok(doctor(&["rx", "new", "--patient", &mrn], ""));
+        ok(doctor(
+            &rx_line("Amoxicillin 500 mg capsule")
+                .into_iter()
+                .map(|a| if a == "1" { id } else { a })
+                .collect::<Vec<_>>(),
+            "",
+        ));
+        ok(doctor(&["rx", "sign", id], &format!("{doc_pw}\n")));
+        ok(doctor(&["print", id, "--out", pdf], ""));
+        ok(doctor(&["document", "qr", id], "")).trim().to_owned()
+    };
+    let (first_pdf, first_qr) = (path("first.pdf"), sign_and_print("1", &path("first.pdf")));
+
+    // Only admins hand out the list; it names the site key to compare by phone.
+    let trust = path("clinic-trust.asc");
+    assert!(fails(doctor(&["key", "export-trust", "--out", &trust], "")).contains("does not allow this"));
+    let said = ok(as_admin(&data, &["key", "export-trust", "--out", &trust], ""));
+    assert!(said.contains("signed by this clinic's site key"), "{said}");
+    let listed = ok(as_admin(&data, &["key", "list"], ""));
+    assert!(listed.contains("Dr Rui Costa (licence CRM-1") && listed.contains("first signature"), "{listed}");
+    assert!(listed.contains("active") && listed.contains("certified by the clinic"), "{listed}");
+    let fingerprint = listed.split_whitespace().next().expect("fingerprint").to_owned();
+
+    // The QR and the PDF verify with the list alone; the list says who vouches.
+    let good = ok(galen(&data, &["verify", "--qr", &first_qr, "--trust", &trust], ""));
+    assert!(
+        good.contains("Good signature")
+            && good.contains("Vouched: Clínica Sol vouches for the signer: Dr Rui Costa (licence CRM-1)"),
+        "{good}"
+    );
+    let good = ok(galen(&data, &["verify", &first_pdf, "--trust", &trust], ""));
+    assert!(good.contains("Vouched: Clínica Sol") && !good.contains("key inside the PDF"), "{good}");
+
+    // Another clinic's list does not vouch for Rui's key; a tampered list is refused outright.
+    let other = dir.path().join("other");
+    init(&other);
+    let other_trust = path("other-trust.asc");
+    ok(as_admin(&other, &["key", "export-trust", "--out", &other_trust], ""));
+    let refused = fails(galen(&data, &["verify", &first_pdf, "--trust", &other_trust], ""));
+    assert!(refused.contains("valid signature, but the signer is not vouched for"), "{refused}");
+    let forged = path("forged-trust.asc");
+    std::fs::write(&forged, std::fs::read_to_string(&trust).expect("list").replace("CRM-1", "CRM-7")).expect("write");
+    let refused = fails(galen(&data, &["verify", &first_pdf, "--trust", &forged], ""));
+    assert!(refused.contains("signature does not check"), "{refused}");
+
+    // The admin revokes the key; only a revoked key has a revocation certificate; the doctor's next signature
+    // makes a new key.
+    assert!(fails(as_admin(&data, &["key", "revocation", &fingerprint], "")).contains("Revoke the key first"));
+    assert!(fails(doctor(&["key", "revoke", &fingerprint, "--reason", "mine"], "")).contains("does not allow this"));
+    let revoked = ok(as_admin(&data, &["key", "revoke", &fingerprint, "--reason", "Laptop stolen"], ""));
+    assert!(revoked.contains("REVOKED") && revoked.contains("Laptop stolen"), "{revoked}");
+    let certificate = ok(as_admin(&data, &["key", "revocation", &fingerprint], ""));
+    assert!(certificate.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{certificate}");
+    let second_pdf = path("second.pdf");
+    sign_and_print("2", &second_pdf);
+
+    // The old list does not know the new key; the new list vouches for both documents, each in its time.
+    let refused = fails(galen(&data, &["verify", &second_pdf, "--trust", &trust], ""));
+    assert!(refused.contains("not vouched for"), "{refused}");
+    ok(as_admin(&data, &["key", "export-trust", "--out", &trust], ""));
+    assert!(ok(galen(&data, &["verify", &second_pdf, "--trust", &trust], "")).contains("Vouched: Clínica Sol"));
+    assert!(ok(galen(&data, &["verify", &first_pdf, "--trust", &trust], "")).contains("Vouched: Clínica Sol"));
+    let site = ok(as_admin(&data, &["key", "export-site"], ""));
+    assert!(site.contains("BEGIN PGP PUBLIC KEY BLOCK"), "{site}");
+}

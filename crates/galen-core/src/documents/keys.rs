@@ -11,6 +11,7 @@ use crate::session::Session;
 use crate::signing::table::{self as keys, KeyRecord};
 use crate::signing::{self, KeyCause};
 use crate::staff::table as staff;
+use sha2::Digest;
 
 pub use crate::signing::table::Revoked;
 pub use crate::signing::KeyCause as Cause;
@@ -139,37 +140,70 @@ pub fn revocation_certificate(clinic: &Clinic, session: &Session, fingerprint: &
     })
 }
 
+/// The clinic's site key, armored public key (admins), made now if the clinic has none yet: what `gpg` imports to
+/// see the clinic's certifications and revocations, and what people compare a trust list's key with.
+pub fn site_key(clinic: &Clinic, session: &Session) -> Result<String, Error> {
+    let actor = clinic.authorize(session, Action::StaffManage, None)?;
+    crate::site::ensure_key(clinic, &actor)?;
+    crate::site::public_key_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))
+}
+
 /// This clinic's trust list (admins): every doctor key it issued, when each may sign, and its revocations, signed
 /// by the site key. See `trust.rs` and docs/trust-list.md.
 pub fn trust_list(clinic: &Clinic, session: &Session) -> Result<String, Error> {
     let actor = clinic.authorize(session, Action::StaffManage, None)?;
     let site_tsk = crate::site::ensure_key(clinic, &actor)?;
+    let list = unsigned_list(clinic, &clinic.now_rfc3339())?;
+    signing::cleartext_sign(&site_tsk, &json(&list)?)
+}
+
+/// The trust list sync shares with other sites, signed with the site key `site_tsk`, and a digest of what it says
+/// apart from when it was issued: sync shares it again only when that changes.
+pub(crate) fn shared_trust_list(clinic: &Clinic, site_tsk: &str) -> Result<(String, String), Error> {
+    let digest = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(json(&unsigned_list(clinic, "")?)?.as_bytes()));
+    let list = unsigned_list(clinic, &clinic.now_rfc3339())?;
+    Ok((digest, signing::cleartext_sign(site_tsk, &json(&list)?)?))
+}
+
+/// When a key's trust window opens: when it was made, or its first signature if that is dated earlier (before
+/// this version, a doctor's first signature took its time a moment before the key was made).
+fn valid_from(conn: &rusqlite::Connection, fingerprint: &str, created_at: String) -> Result<String, Error> {
+    let first = super::table::first_signed_with(conn, fingerprint)?;
+    Ok(first.filter(|f| *f < created_at).unwrap_or(created_at))
+}
+
+fn json(list: &TrustList) -> Result<String, Error> {
+    serde_json::to_string_pretty(list).map_err(|e| Error::Crypto(crate::error::CryptoFailure::OpenPgp(e.to_string())))
+}
+
+fn unsigned_list(clinic: &Clinic, issued_at: &str) -> Result<TrustList, Error> {
+    let conn = clinic.store().conn();
     let site_key = crate::site::public_key_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))?;
     let doctors = listed(clinic)?
         .into_iter()
-        .map(|k| TrustedKey {
-            name: k.doctor,
-            licence: k.licence,
-            fingerprint: k.fingerprint,
-            valid_from: k.created_at,
-            valid_until: match &k.status {
-                KeyStatus::Replaced { at } => Some(at.clone()),
-                _ => None,
-            },
-            revoked: match k.status {
-                KeyStatus::Revoked(r) => Some(TrustedRevocation { at: r.at, reason: r.reason }),
-                _ => None,
-            },
+        .map(|k| {
+            Ok(TrustedKey {
+                key: signing::public_key(conn, &k.fingerprint)?,
+                valid_from: valid_from(conn, &k.fingerprint, k.created_at.clone())?,
+                name: k.doctor,
+                licence: k.licence,
+                fingerprint: k.fingerprint,
+                valid_until: match &k.status {
+                    KeyStatus::Replaced { at } => Some(at.clone()),
+                    _ => None,
+                },
+                revoked: match k.status {
+                    KeyStatus::Revoked(r) => Some(TrustedRevocation { at: r.at, reason: r.reason }),
+                    _ => None,
+                },
+            })
         })
-        .collect();
-    let list = TrustList {
+        .collect::<Result<_, Error>>()?;
+    Ok(TrustList {
         format: FORMAT.into(),
-        clinic: crate::settings::table::site_name_conn(clinic.store().conn())?.unwrap_or_default(),
-        issued_at: clinic.now_rfc3339(),
+        clinic: crate::settings::table::site_name_conn(conn)?.unwrap_or_default(),
+        issued_at: issued_at.into(),
         site_key,
         doctors,
-    };
-    let json = serde_json::to_string_pretty(&list)
-        .map_err(|e| Error::Crypto(crate::error::CryptoFailure::OpenPgp(e.to_string())))?;
-    signing::cleartext_sign(&site_tsk, &json)
+    })
 }

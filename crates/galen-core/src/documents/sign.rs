@@ -45,7 +45,6 @@ pub fn sign(
     if !pending.is_empty() && !warnings_acknowledged {
         return Err(Error::WarningsNotAcknowledged(pending));
     }
-    let now = clinic.now_rfc3339();
     let clinic_name = crate::settings::table::site_name_conn(conn)?.unwrap_or_default();
     // The doctor's key, created at their first signature, or anew if an admin reset left it locked.
     let unlocked = match signing::active_key(conn, signer.id)? {
@@ -60,6 +59,8 @@ pub fn sign(
             (fpr, key)
         }
     };
+    // Taken after the key is made: a key's trust window starts when it was made, so a signature must not predate it.
+    let now = clinic.now_rfc3339();
     let patient = patient_snapshot(conn, doc.patient_id)?.0;
     let snapshot = SignerSnapshot {
         name: signer.display_name.clone(),
@@ -138,12 +139,7 @@ fn new_key(
             },
         };
         let (fpr, armored) = signing::create_key(tx, signer.id, &user_id, password, &cause, &site_key, &now)?;
-        let why = match &cause {
-            signing::KeyCause::FirstSignature => "first signature".to_owned(),
-            signing::KeyCause::AfterReset { by, at } => format!("after {by} reset the password on {at}"),
-            signing::KeyCause::Replaced => "the earlier key could not be used".to_owned(),
-        };
-        audit::record(tx, &now, actor, "signing_key.create", ("doctor_key", &format!("{fpr}: {why}")), Outcome::Ok)?;
+        audit::record(tx, &now, actor, "signing_key.create", ("doctor_key", &format!("{fpr}: {cause}")), Outcome::Ok)?;
         Ok((fpr, armored))
     })?;
     tracing::info!(staff_id = signer.id, fingerprint = %fpr, "signing key created");

@@ -130,6 +130,12 @@ pub(crate) fn stored(conn: &Connection, id: i64) -> StoreResult<Stored> {
 }
 
 /// The uuid of a document by id.
+/// When the key `fingerprint` first signed a document here, if it did.
+pub(crate) fn first_signed_with(conn: &Connection, fingerprint: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_row("SELECT min(signed_at) FROM documents WHERE signer_fingerprint = ?1", [fingerprint], |r| r.get(0))?)
+}
+
 pub(crate) fn uuid_of(conn: &Connection, id: i64) -> StoreResult<String> {
     Ok(conn.query_row("SELECT uuid FROM documents WHERE id = ?1", [id], |r| r.get(0))?)
 }

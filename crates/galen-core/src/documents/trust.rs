@@ -38,12 +38,24 @@ pub struct TrustedKey {
     pub licence: String,
     /// The key's fingerprint, upper-case hex.
     pub fingerprint: String,
+    /// The key itself (armored public key, with the clinic's certification and any revocation), so that a list
+    /// is all a pharmacy needs besides the document.
+    pub key: String,
     /// Signatures from this time on, RFC 3339…
     pub valid_from: String,
     /// …until the doctor's next key replaced it (absent for a current key).
     pub valid_until: Option<String>,
     /// The clinic revoked it: signatures from then on fail.
     pub revoked: Option<TrustedRevocation>,
+}
+
+/// A trust list as sync carries it between sites (`Kind::TrustList`): the signed text, read with
+/// [`CheckedList::read`] on arrival and again on every use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedTrustList {
+    /// The cleartext-signed list.
+    pub list: String,
 }
 
 /// A revocation as a trust list states it.
@@ -83,8 +95,10 @@ pub struct CheckedList {
     pub site_fingerprint: String,
 }
 
-/// What a set of trust lists says about a signature by `fingerprint` made at `signed_at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a set of trust lists says about a signature by `fingerprint` made at `signed_at`. The front ends word it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Vouch {
     /// A list vouches for the key at that time.
     Vouched {
@@ -111,6 +125,15 @@ pub enum Vouch {
         /// The clinic whose list names it.
         clinic: String,
     },
+    /// A list names the key as another doctor's than the document says.
+    OtherDoctor {
+        /// The clinic whose list names it.
+        clinic: String,
+        /// The doctor the list names.
+        name: String,
+        /// Their licence.
+        licence: String,
+    },
     /// No list names the key.
     NotVouched,
 }
@@ -134,22 +157,36 @@ impl CheckedList {
     }
 }
 
-/// What `lists` say about a signature by `fingerprint` made at `signed_at` (RFC 3339): vouched if any list
-/// vouches for it then; else the most telling refusal.
-pub fn vouch(lists: &[CheckedList], fingerprint: &str, signed_at: &str) -> Vouch {
+/// The armored public key a list gives for `fingerprint`, to check a signature with when none was supplied.
+pub fn key_for<'a>(lists: &'a [CheckedList], fingerprint: &str) -> Option<&'a str> {
+    lists
+        .iter()
+        .flat_map(|c| &c.list.doctors)
+        .find(|k| k.fingerprint.eq_ignore_ascii_case(fingerprint))
+        .map(|k| k.key.as_str())
+}
+
+/// What `lists` say about a signature by `fingerprint`, made at `signed_at` (RFC 3339) by the doctor with
+/// `licence` as the document says (when it says it on its own): vouched if a list vouches for that key, as that doctor's, at that time; else
+/// the most telling refusal.
+pub fn vouch(lists: &[CheckedList], fingerprint: &str, signed_at: &str, licence: Option<&str>) -> Vouch {
+    let Some(signed_at) = instant(signed_at) else { return Vouch::NotVouched };
     let mut verdict = Vouch::NotVouched;
     for checked in lists {
         let clinic = &checked.list.clinic;
         for key in checked.list.doctors.iter().filter(|k| k.fingerprint.eq_ignore_ascii_case(fingerprint)) {
-            match &key.revoked {
-                Some(r) if signed_at >= r.at.as_str() => {
-                    verdict = Vouch::Revoked { clinic: clinic.clone(), at: r.at.clone(), reason: r.reason.clone() };
-                    continue;
-                }
-                _ => {}
+            if licence.is_some_and(|l| l != key.licence) {
+                verdict =
+                    Vouch::OtherDoctor { clinic: clinic.clone(), name: key.name.clone(), licence: key.licence.clone() };
+                continue;
             }
-            let after_start = signed_at >= key.valid_from.as_str();
-            let before_end = key.valid_until.as_deref().is_none_or(|end| signed_at < end);
+            if let Some(r) = key.revoked.as_ref().filter(|r| instant(&r.at).is_none_or(|at| signed_at >= at)) {
+                verdict = Vouch::Revoked { clinic: clinic.clone(), at: r.at.clone(), reason: r.reason.clone() };
+                continue;
+            }
+            let after_start = instant(&key.valid_from).is_some_and(|from| signed_at >= from);
+            let before_end =
+                key.valid_until.as_deref().is_none_or(|end| instant(end).is_some_and(|end| signed_at < end));
             if after_start && before_end {
                 return Vouch::Vouched {
                     clinic: clinic.clone(),
@@ -164,4 +201,34 @@ pub fn vouch(lists: &[CheckedList], fingerprint: &str, signed_at: &str) -> Vouch
         }
     }
     verdict
+}
+
+/// An RFC 3339 time; times compare as instants, whatever their offsets.
+fn instant(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+impl std::fmt::Display for Vouch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Vouch::Vouched { clinic, site_fingerprint, name, licence } => {
+                write!(f, "{clinic} vouches for the signer: {name} (licence {licence}); clinic key {site_fingerprint}")
+            }
+            Vouch::Revoked { clinic, at, reason } => {
+                write!(f, "{clinic} revoked the signing key at {at} ({reason}); it signed after that")
+            }
+            Vouch::OutsideValidity { clinic } => {
+                write!(f, "{clinic} lists the signing key, but not for the time it signed")
+            }
+            Vouch::OtherDoctor { clinic, name, licence } => {
+                write!(
+                    f,
+                    "{clinic} lists the signing key as {name}'s (licence {licence}), not the doctor the document names"
+                )
+            }
+            Vouch::NotVouched => {
+                write!(f, "valid signature, but the signer is not vouched for by any trust list given")
+            }
+        }
+    }
 }

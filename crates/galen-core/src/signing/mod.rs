@@ -44,6 +44,16 @@ pub enum KeyCause {
     Replaced,
 }
 
+impl std::fmt::Display for KeyCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyCause::FirstSignature => write!(f, "first signature"),
+            KeyCause::AfterReset { by, at } => write!(f, "after {by} reset the password on {at}"),
+            KeyCause::Replaced => write!(f, "the earlier key could not be used"),
+        }
+    }
+}
+
 /// Creates a new signing key for a doctor as their active key, its secret encrypted with `password`. The
 /// clinic's site key (`site_tsk`, armored) certifies its user ID, so whoever trusts the clinic can trust the key,
 /// and is named in it as a designated revoker, so an admin can revoke it later without the doctor's password.

@@ -6,6 +6,7 @@ use super::context::Context;
 use super::table;
 use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;
+use crate::documents::trust::{CheckedList, SharedTrustList};
 use crate::documents::{self, SharedDocument};
 use crate::error::{Error, SyncFailure};
 use crate::patients::shared::{self, SharedPatient};
@@ -107,9 +108,41 @@ fn apply(tx: &Connection, plain: &Plaintext, at: &str, today: time::Date) -> Res
             if doc.uuid != meta.id || signed.document != doc.uuid {
                 return Err(contents(format!("document {}: not the document its envelope names", doc.uuid)));
             }
-            let added = table::insert_received(tx, &doc, &meta.origin, at)?;
+            // A signed document never changes: the same uuid with other contents or another signer is a forgery or a
+            // fault, refused (and logged) rather than ignored.
+            if documents::table::by_uuid(tx, &doc.uuid)?.is_some() {
+                return Err(contents(format!("document {}: a document of this clinic has this id", doc.uuid)));
+            }
+            if let Some((held, from)) = table::received_by_uuid(tx, &doc.uuid)? {
+                if (&held.canonical, &held.signature, &held.signer_key, &from)
+                    != (&doc.canonical, &doc.signature, &doc.signer_key, &meta.origin)
+                {
+                    return Err(contents(format!(
+                        "document {}: another document with this id came from site {from} before",
+                        doc.uuid
+                    )));
+                }
+                return Ok(Received::AlreadyHad);
+            }
+            table::insert_received(tx, &doc, &meta.origin, at)?;
             table::remember(tx, Kind::Document, &meta.id, meta.version, &h, &meta.origin)?;
-            Ok(if added { Received::Applied } else { Received::AlreadyHad })
+            Ok(Received::Applied)
+        }
+        Kind::TrustList => {
+            let shared: SharedTrustList = serde_json::from_value(plain.payload.clone()).map_err(contents)?;
+            let checked = CheckedList::read(&shared.list).map_err(|e| contents(format!("trust list: {e}")))?;
+            // A site speaks for its own doctors only.
+            if checked.site_fingerprint != meta.origin {
+                return Err(contents("trust list: signed by another site than the one it came from"));
+            }
+            let list = &checked.list;
+            // The first site to speak as a clinic keeps its name: another cannot vouch under it.
+            if let Some(other) = table::trust_list_origin_named(tx, &list.clinic)?.filter(|o| *o != meta.origin) {
+                return Err(contents(format!("trust list: another site already speaks as {} ({other})", list.clinic)));
+            }
+            let kept = table::keep_trust_list(tx, &meta.origin, &list.clinic, &list.issued_at, &shared.list, at)?;
+            table::remember(tx, Kind::TrustList, &meta.id, meta.version, &h, &meta.origin)?;
+            Ok(if kept { Received::Applied } else { Received::AlreadyHad })
         }
         Kind::Patient => {
             let received: SharedPatient = serde_json::from_value(plain.payload.clone()).map_err(contents)?;

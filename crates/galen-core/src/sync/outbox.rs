@@ -19,20 +19,34 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 /// An older version still queued is replaced: only the newest needs to travel. Returns how many were queued.
 pub(super) fn collect(clinic: &Clinic, me: &str) -> Result<usize, Error> {
     let conn = clinic.store().conn();
-    let mut changed: Vec<(Kind, String, serde_json::Value)> = Vec::new();
+    // Each record with the hash that tells whether it changed.
+    let mut changed: Vec<(Kind, String, serde_json::Value, String)> = Vec::new();
+    let mut add = |kind: Kind, uuid: &str, payload: serde_json::Value| {
+        let h = content_hash(kind, &payload);
+        changed.push((kind, uuid.to_owned(), payload, h));
+    };
     for p in crate::patients::table::consented(conn)? {
-        changed.push((Kind::Patient, p.uuid.clone(), serde_json::to_value(&p).unwrap_or_default()));
+        add(Kind::Patient, &p.uuid, serde_json::to_value(&p).unwrap_or_default());
     }
     // A signed document never changes: once shared it is skipped before its doctor's key is even loaded.
     let shared_before = |uuid: &str| Ok(table::known(conn, Kind::Document, uuid)?.is_some());
     for d in documents::shared_signed(conn, &shared_before)? {
-        changed.push((Kind::Document, d.uuid.clone(), serde_json::to_value(&d).unwrap_or_default()));
+        add(Kind::Document, &d.uuid, serde_json::to_value(&d).unwrap_or_default());
+    }
+    // This clinic's trust list, once it has doctor keys, so other sites can tell its doctors' keys from anyone's;
+    // shared again when what it says changes (a new key, a replacement, a revocation), not each time it is signed.
+    if !crate::signing::table::all(conn)?.is_empty() {
+        let site_tsk = crate::site::table::secrets(conn)?.openpgp_key;
+        let (digest, list) = documents::keys::shared_trust_list(clinic, &site_tsk)?;
+        let list_id = table::own_trust_list_id(conn, me)?.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let payload = serde_json::to_value(documents::trust::SharedTrustList { list }).unwrap_or_default();
+        changed.push((Kind::TrustList, list_id, payload, digest));
     }
     let now = clinic.now_rfc3339();
     clinic.store().write(|tx| {
         let mut queued = 0;
-        for (kind, uuid, payload) in &changed {
-            let h = content_hash(*kind, payload);
+        for (kind, uuid, payload, h) in &changed {
+            let h = h.clone();
             let version = match table::known(tx, *kind, uuid)? {
                 Some((_, old)) if old == h => continue,
                 Some((v, _)) => v + 1,

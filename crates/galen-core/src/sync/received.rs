@@ -5,10 +5,12 @@ use super::inbox::check;
 use super::table;
 use crate::audit::table::{self as audit, Outcome};
 use crate::clinic::Clinic;
+use crate::documents::trust::{self, CheckedList, Vouch};
 use crate::documents::{Problem, SharedDocument, Signed};
 use crate::error::{Error, Missing};
 use crate::permissions::Action;
 use crate::session::Session;
+use crate::signing;
 
 /// A signed document another site shared, with the doctor's signature checked again on every read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,16 +23,67 @@ pub struct ReceivedDocument {
     pub received_at: String,
     /// What the doctor signed, if the signature verifies with the key the document names; otherwise why not.
     pub contents: Result<Signed, Problem>,
+    /// Whether the clinic it came from vouches for the key that signed it, as that doctor's, when it signed (by
+    /// the trust list that clinic shared); a valid signature counts as verified only when it does.
+    pub vouch: Vouch,
+    /// The name of the clinic it came from, as its trust list gives it (none until it shares one).
+    pub sending_clinic: Option<String>,
+    /// The patient this clinic files it under, when the signed document names someone else.
+    pub filed_under_other: Option<String>,
 }
 
 fn read(conn: &rusqlite::Connection, patient_uuids: Option<&[String]>) -> Result<Vec<ReceivedDocument>, Error> {
-    Ok(table::received(conn, patient_uuids)?
+    table::received(conn, patient_uuids)?
         .into_iter()
         .map(|(document, origin, received_at)| {
             let contents = check(&document);
-            ReceivedDocument { document, origin, received_at, contents }
+            let list = sending_list(conn, &origin)?;
+            let vouch = match (&contents, &list) {
+                // The list must be the clinic the doctor signed at (another clinic cannot vouch for its doctors), and
+                // the key must carry that clinic's site certification.
+                (Ok(signed), Some(list))
+                    if list.list.clinic == signed.clinic
+                        && signing::certified_by(&document.signer_key, &list.list.site_key) =>
+                {
+                    trust::vouch(
+                        std::slice::from_ref(list),
+                        &signed.signer.fingerprint,
+                        &signed.signed_at,
+                        Some(&signed.signer.licence),
+                    )
+                }
+                _ => Vouch::NotVouched,
+            };
+            let filed_under_other = match &contents {
+                Ok(signed) => other_patient(conn, &document.patient_uuid, signed)?,
+                Err(_) => None,
+            };
+            let sending_clinic = list.map(|l| l.list.clinic);
+            Ok(ReceivedDocument { document, origin, received_at, contents, vouch, sending_clinic, filed_under_other })
         })
-        .collect())
+        .collect()
+}
+
+/// The trust list the site `origin` shared, checked again: signed by that site's key.
+fn sending_list(conn: &rusqlite::Connection, origin: &str) -> Result<Option<CheckedList>, Error> {
+    Ok(table::trust_list_of(conn, origin)?
+        .and_then(|text| CheckedList::read(&text).ok())
+        .filter(|checked| checked.site_fingerprint == origin))
+}
+
+/// The name of the patient filed under `patient_uuid` here, if the signed document names another person (other
+/// names, or another date of birth when both are known).
+fn other_patient(conn: &rusqlite::Connection, patient_uuid: &str, signed: &Signed) -> Result<Option<String>, Error> {
+    let Some(here) = crate::patients::table::shared_by_uuid(conn, patient_uuid)? else { return Ok(None) };
+    let same =
+        |a: &str, b: &str| crate::text::fold(&crate::text::clean(a)) == crate::text::fold(&crate::text::clean(b));
+    let named = &signed.patient;
+    let dob_differs =
+        !here.date_of_birth.is_empty() && !named.date_of_birth.is_empty() && here.date_of_birth != named.date_of_birth;
+    if same(&here.given_names, &named.given_names) && same(&here.family_name, &named.family_name) && !dob_differs {
+        return Ok(None);
+    }
+    Ok(Some(format!("{} {}", here.given_names, here.family_name)))
 }
 
 /// Documents received from other sites, newest first (admins, who manage sync).

@@ -118,6 +118,17 @@ pub(crate) fn known(conn: &Connection, kind: Kind, uuid: &str) -> StoreResult<Op
         .optional()?)
 }
 
+/// The id this clinic shares its trust list under, once it has shared one.
+pub(crate) fn own_trust_list_id(conn: &Connection, me: &str) -> StoreResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT uuid FROM sync_records WHERE kind = ?1 AND origin = ?2",
+            (Kind::TrustList.as_str(), me),
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub(crate) fn remember(
     tx: &Connection,
     kind: Kind,
@@ -267,6 +278,67 @@ pub(crate) fn mark_resolved(tx: &Connection, id: i64, at: &str, resolution: &str
 // Received documents.
 
 /// Stores a received document once; false if its uuid was already here.
+/// A received document as first stored: its contents, signature, key and the site it came from.
+pub(crate) fn received_by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<(SharedDocument, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT uuid, kind, patient_uuid, canonical, signature, signer_key, origin
+               FROM received_documents WHERE uuid = ?1",
+            [uuid],
+            |r| {
+                Ok((
+                    SharedDocument {
+                        uuid: r.get(0)?,
+                        kind: r.get(1)?,
+                        patient_uuid: r.get(2)?,
+                        canonical: r.get(3)?,
+                        signature: r.get(4)?,
+                        signer_key: r.get(5)?,
+                    },
+                    r.get(6)?,
+                ))
+            },
+        )
+        .optional()?)
+}
+
+/// Keeps a site's trust list if it is newer than the one held; true if it was.
+pub(crate) fn keep_trust_list(
+    tx: &Connection,
+    origin: &str,
+    clinic: &str,
+    issued_at: &str,
+    list: &str,
+    at: &str,
+) -> StoreResult<bool> {
+    let kept = tx.execute(
+        "INSERT INTO received_trust_lists (origin, clinic, issued_at, list, received_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (origin) DO UPDATE SET clinic = ?2, issued_at = ?3, list = ?4, received_at = ?5
+          WHERE excluded.issued_at > received_trust_lists.issued_at",
+        (origin, clinic, issued_at, list, at),
+    )?;
+    Ok(kept == 1)
+}
+
+/// The site whose trust list speaks as `clinic` (names compared as people read them), if one does.
+pub(crate) fn trust_list_origin_named(conn: &Connection, clinic: &str) -> StoreResult<Option<String>> {
+    let mut stmt = conn.prepare("SELECT origin, clinic FROM received_trust_lists")?;
+    let named = crate::text::fold(&crate::text::clean(clinic));
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (origin, name) = row?;
+        if crate::text::fold(&crate::text::clean(&name)) == named {
+            return Ok(Some(origin));
+        }
+    }
+    Ok(None)
+}
+
+/// The newest trust list the site `origin` shared, as signed text.
+pub(crate) fn trust_list_of(conn: &Connection, origin: &str) -> StoreResult<Option<String>> {
+    Ok(conn.query_row("SELECT list FROM received_trust_lists WHERE origin = ?1", [origin], |r| r.get(0)).optional()?)
+}
+
 pub(crate) fn insert_received(tx: &Connection, doc: &SharedDocument, origin: &str, at: &str) -> StoreResult<bool> {
     let added = tx.execute(
         "INSERT OR IGNORE INTO received_documents

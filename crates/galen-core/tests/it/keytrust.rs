@@ -174,17 +174,30 @@ fn a_trust_list_signed_by_the_site_key_vouches_for_keys_at_the_time_they_signed(
     assert_eq!(checked.list.clinic, "Clínica Sol");
     assert_eq!(checked.list.doctors.len(), 2);
     let later = "2999-01-01T00:00:00Z";
+    let lists = std::slice::from_ref(&checked);
+    let licence = Some("CRM-12345");
     assert!(
-        matches!(trust::vouch(std::slice::from_ref(&checked), &new_key, later), Vouch::Vouched { ref name, .. } if name == "Dr Rui Costa")
+        matches!(trust::vouch(lists, &new_key, later, licence), Vouch::Vouched { ref name, .. } if name == "Dr Rui Costa")
     );
     assert!(
-        matches!(trust::vouch(std::slice::from_ref(&checked), &old_key, &old_signed_at), Vouch::Vouched { .. }),
+        matches!(trust::vouch(lists, &old_key, &old_signed_at, licence), Vouch::Vouched { .. }),
         "signed before the revocation"
     );
     assert!(
-        matches!(trust::vouch(std::slice::from_ref(&checked), &old_key, later), Vouch::Revoked { ref reason, .. } if reason == "Left the clinic")
+        matches!(trust::vouch(lists, &old_key, later, licence), Vouch::Revoked { ref reason, .. } if reason == "Left the clinic")
     );
-    assert_eq!(trust::vouch(std::slice::from_ref(&checked), "00AA", later), Vouch::NotVouched);
+    assert!(
+        matches!(trust::vouch(lists, &new_key, "2000-01-01T00:00:00Z", licence), Vouch::OutsideValidity { .. }),
+        "before the key was made"
+    );
+    assert!(
+        matches!(trust::vouch(lists, &new_key, later, Some("CRM-99999")), Vouch::OtherDoctor { ref licence, .. } if licence == "CRM-12345"),
+        "a document naming another doctor"
+    );
+    assert_eq!(trust::vouch(lists, "00AA", later, licence), Vouch::NotVouched);
+    // The list carries each key, so it is all a pharmacy needs besides the document.
+    let key = trust::key_for(lists, &new_key).expect("the list carries the key");
+    assert_eq!(key, documents::doctor_public_key(&clinic, &admin, "rui").expect("current key"));
 
     // A changed character anywhere in the list, or a list signed by another key, is refused.
     let tampered = text.replacen("Dr Rui Costa", "Dr Rui Costo", 1);

@@ -11,3 +11,4 @@ mod renewal;
 mod routes;
 mod support;
 mod sync;
+mod vouched;

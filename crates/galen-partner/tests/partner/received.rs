@@ -13,16 +13,18 @@ use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
 use galen_proto::wire::PushStatus;
 
 /// Clínica Sol and Clínica Mar, and a third site ("Lab") that sends whatever a test makes it send.
-struct Network {
+pub(crate) struct Network {
     _partner: PartnerDir,
     serving: Serving,
-    sol: ClinicDir,
-    mar: ClinicDir,
+    pub sol: ClinicDir,
+    pub mar: ClinicDir,
     lab: OwnKey,
+    /// The lab's site key, armored with its secret parts (for gpg).
+    pub lab_secret: String,
     partner_key: PeerKey,
 }
 
-fn network() -> Network {
+pub(crate) fn network() -> Network {
     let partner = new_partner();
     let (sol, mar) = (new_clinic("Clínica Sol"), new_clinic("Clínica Mar"));
     partner.pair(&sol.clinic, &sol.admin);
@@ -30,7 +32,8 @@ fn network() -> Network {
     let issued =
         galen_proto::certs::issue("Lab CA", "Lab", galen_proto::certs::Leaf::Client, time::OffsetDateTime::now_utc())
             .expect("issue");
-    let lab = OwnKey::from_armored(&OwnKey::generate("Lab").expect("key")).expect("read");
+    let lab_secret = OwnKey::generate("Lab").expect("key");
+    let lab = OwnKey::from_armored(&lab_secret).expect("read");
     let lab_file = galen_proto::pairing::PairingFile::new("Lab", &issued.ca_cert, &lab.public_armored()).expect("file");
     let conn = partner.open();
     store::pair(&conn, &lab_file, &lab_file.safety_number).expect("pair the lab");
@@ -41,25 +44,30 @@ fn network() -> Network {
     let url = format!("https://127.0.0.1:{}", serving.addr.port());
     sol.pair_with(&partner, &url);
     mar.pair_with(&partner, &url);
-    Network { _partner: partner, serving, sol, mar, lab, partner_key }
+    Network { _partner: partner, serving, sol, mar, lab, lab_secret, partner_key }
 }
 
 impl Network {
     /// The lab sends `patient` as version `version` of its record.
     fn lab_sends(&self, patient: &SharedPatient, version: u32) {
+        self.lab_sends_record(Kind::Patient, &patient.uuid, version, serde_json::to_value(patient).expect("json"));
+    }
+
+    /// The lab sends `payload` as version `version` of its record `id` of this kind.
+    pub fn lab_sends_record(&self, kind: Kind, id: &str, version: u32, payload: serde_json::Value) {
         let plain = Plaintext {
             meta: Meta {
                 format: envelope::FORMAT.into(),
-                id: patient.uuid.clone(),
+                id: id.to_owned(),
                 version,
                 created_at: galen_proto::rfc3339(time::OffsetDateTime::now_utc()),
                 nonce: envelope::new_nonce(),
                 sender: self.lab.fingerprint(),
                 recipient: self.partner_key.fingerprint(),
                 origin: self.lab.fingerprint(),
-                kind: Kind::Patient,
+                kind,
             },
-            payload: serde_json::to_value(patient).expect("json"),
+            payload,
         };
         let sealed = envelope::seal(&self.lab, &self.partner_key, &plain).expect("seal");
         let site = self.serving.partner.sites().iter().find(|s| s.name == "Lab").expect("the lab");

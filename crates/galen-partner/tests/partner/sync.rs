@@ -53,13 +53,17 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
     let rx = signed_prescription(&sol, muller.id);
 
     let report = sol.sync();
-    assert_eq!((report.queued, report.pushed), (2, 2), "Müller and his prescription; Silva did not consent");
+    assert_eq!(
+        (report.queued, report.pushed),
+        (3, 3),
+        "Müller, his prescription and the clinic's trust list; Silva did not consent"
+    );
     assert_eq!(sol.status().pending, 0);
     assert!(sol.status().last_success.is_some() && sol.status().last_error.is_none());
     assert_eq!(sol.sync().queued, 0, "nothing changed, nothing is sent again");
 
     let report = mar.sync();
-    assert_eq!(report.pulled, 2, "{report:?}");
+    assert_eq!(report.pulled, 3, "{report:?}");
     let copy = find(&mar, &muller.uuid).expect("Müller arrived at Clínica Mar");
     assert_eq!(copy.demographics.family_name, "Müller");
     assert!(find(&mar, &silva.uuid).is_none(), "a patient who did not consent never leaves the clinic");

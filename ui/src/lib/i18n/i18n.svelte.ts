@@ -2,7 +2,7 @@
 import en from "./en.json";
 import pt from "./pt.json";
 import es from "./es.json";
-import { LANGUAGES, type Break, type KeyNote, type Language, type Problem, type Warning } from "../bindings";
+import { LANGUAGES, type Break, type KeyNote, type Language, type Problem, type Vouch, type Warning } from "../bindings";
 
 export const catalogs: Record<string, Record<string, string>> = { en, pt, es };
 // Each language named in itself; the type makes a new value of galen-core's `Language` list a compile error here.
@@ -55,6 +55,19 @@ export function keyNoteText(n: KeyNote): string {
   return n.kind === "madeAfterReset"
     ? t("documents.key_note.madeAfterReset", { by: n.by, at: when(n.at) })
     : t("documents.key_note.revokedLater", { at: when(n.at), reason: n.reason });
+}
+
+/** What the sending clinic's trust list says about a received document's signer, in the reader's language. */
+export function vouchText(v: Vouch, sender: string | null): string {
+  const clinic = "clinic" in v ? v.clinic : (sender ?? t("documents.vouch.the_sender"));
+  switch (v.kind) {
+    case "revoked":
+      return t("documents.vouch.revoked", { clinic, at: when(v.at), reason: v.reason });
+    case "otherDoctor":
+      return t("documents.vouch.otherDoctor", { clinic, name: v.name, licence: v.licence });
+    default:
+      return t(`documents.vouch.${v.kind}`, { clinic });
+  }
 }
 
 /** A moment as the reader's locale writes it. */
