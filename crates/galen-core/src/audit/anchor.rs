@@ -23,6 +23,7 @@ use galen_proto::anchor::{Anchor, MAX_ANCHOR_BYTES};
 use galen_proto::envelope::{OwnKey, PeerKey};
 use rusqlite::Connection;
 use std::io::Read;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// The anchor of the log `conn` holds (database `db_id`) as it stands, signed with its site key if the clinic has
@@ -98,8 +99,9 @@ pub(crate) fn current(vault: &Vault, store: &Store) -> Result<Option<Anchor>> {
 }
 
 /// The anchor file's anchor if it is the log's in `conn` (database `db_id`): the same database and, once the
-/// clinic has a site key, signed by it. A forged, foreign or unsigned one is ignored, with a warning: the file
-/// sits outside the encrypted database, so it is read as untrusted.
+/// clinic has a site key, signed by it, unless it is an unsigned anchor made before the key was (so the key's
+/// making never erases what an unsigned anchor showed). A forged, foreign or later unsigned one is ignored, with a
+/// warning: the file sits outside the encrypted database, so it is read as untrusted.
 pub(crate) fn current_in(vault: &Vault, conn: &Connection, db_id: &str) -> Result<Option<Anchor>> {
     let Some(anchor) = load(vault) else { return Ok(None) };
     if anchor.db_id != db_id {
@@ -107,7 +109,10 @@ pub(crate) fn current_in(vault: &Vault, conn: &Connection, db_id: &str) -> Resul
         return Ok(None);
     }
     if let Some(key) = site_peer(conn)? {
-        if anchor.check(&key).is_err() {
+        let keyed_at = crate::site::table::created_at(conn)?.and_then(|at| OffsetDateTime::parse(&at, &Rfc3339).ok());
+        let made_before_the_key = anchor.signature.is_none()
+            && matches!((anchor.made_at(), keyed_at), (Some(made), Some(keyed)) if made <= keyed);
+        if !made_before_the_key && anchor.check(&key).is_err() {
             tracing::warn!("the audit anchor file is not signed by this clinic's site key; it is ignored");
             return Ok(None);
         }

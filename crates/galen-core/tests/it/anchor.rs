@@ -227,3 +227,19 @@ fn a_backup_whose_log_was_cut_inside_it_is_refused_before_anything_is_replaced()
     assert_eq!(newest_row(&fx), live_head, "nothing was replaced");
     verify(&fx).expect("the live log is as it was");
 }
+
+/// A clinic without a site key anchors its log unsigned. When a backup (or a verification) then makes the site
+/// key, the unsigned anchor made before it still counts: a log cut before the key existed is still reported,
+/// not erased by the first signed anchor.
+#[test]
+fn a_cut_anchored_before_the_site_key_existed_is_still_reported_once_it_exists() {
+    let (fx, head) = anchored_clinic();
+    let text = std::fs::read_to_string(anchor_file(&fx)).expect("anchor file");
+    assert!(text.contains("\"signature\": null"), "no site key yet: the anchor is unsigned: {text}");
+    raw_connection(&fx).execute("DELETE FROM audit_log WHERE id > ?1", [head - 4]).expect("cut");
+    let (clinic, admin) = reopen(&fx, ADMIN);
+    backup::backup(&clinic, &admin, &fx.dir.path().join("clinic.galenbak")).expect("the backup makes the site key");
+    let brk = audit::verify(&clinic, &admin).expect("verify runs").expect_err("the cut is still reported");
+    assert!(brk.to_string().starts_with(&format!("the log is shorter than its anchor: row {head} was anchored")));
+    assert_eq!(anchored_row(&fx), head, "the unsigned anchor stays until the cut is explained");
+}
