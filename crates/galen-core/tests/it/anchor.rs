@@ -243,3 +243,51 @@ fn a_cut_anchored_before_the_site_key_existed_is_still_reported_once_it_exists()
     assert!(brk.to_string().starts_with(&format!("the log is shorter than its anchor: row {head} was anchored")));
     assert_eq!(anchored_row(&fx), head, "the unsigned anchor stays until the cut is explained");
 }
+
+/// The database is lost and restored with the recovery key alone. If the anchor file survived, the restore
+/// records the head it names as replaced; on a computer with no anchor file, it records that what it replaced is
+/// unknown, and an anchor of the lost log that turns up later (as the partner hands it back) is explained by that
+/// restore, not reported.
+#[test]
+fn a_restore_with_the_recovery_key_records_the_head_the_anchor_file_names_or_that_it_is_unknown() {
+    let (fx, clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "doc", Role::Doctor);
+    let file = fx.dir.path().join("clinic.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    some_history(&clinic, &doctor);
+    audit::verify(&clinic, &admin).expect("verify runs").expect("intact");
+    let live_head = newest_row(&fx);
+    let old_anchor = std::fs::read_to_string(anchor_file(&fx)).expect("anchor file");
+    drop(clinic);
+    let lose_the_database = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", fx.vault.db_path().display());
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("remove {path}: {e}"),
+                _ => {}
+            }
+        }
+    };
+    let restore_row = || {
+        let (clinic, admin) = reopen(&fx, ADMIN);
+        let rows = audit::list(&clinic, &admin, &audit::Query { limit: 1000, ..Default::default() }).expect("list");
+        let restore = rows.into_iter().find(|e| e.action == "backup.restore").expect("the restore is recorded");
+        audit::verify(&clinic, &admin).expect("verify runs").expect("the restored log is intact");
+        restore
+    };
+
+    lose_the_database();
+    backup::restore(&fx.vault, &file, RestoreBy::RecoveryKeyOnly, Some(&fx.recovery)).expect("restore");
+    let restore = restore_row();
+    assert!(restore.entity_id.starts_with(&format!("{live_head}:")), "the anchor file's head: {restore:?}");
+    assert_eq!(restore.id, live_head + 1);
+
+    lose_the_database();
+    std::fs::remove_file(anchor_file(&fx)).expect("no anchor file on the new computer");
+    backup::restore(&fx.vault, &file, RestoreBy::RecoveryKeyOnly, Some(&fx.recovery)).expect("restore");
+    let restore = restore_row();
+    assert_eq!(restore.entity_id, "", "what it replaced is unknown");
+    assert!(restore.id < live_head, "numbered after the restored log");
+    std::fs::write(anchor_file(&fx), &old_anchor).expect("the lost log's anchor turns up");
+    verify(&fx).expect("an anchor of the log a restore replaced is explained by it");
+}
