@@ -11,6 +11,9 @@
 //! - One SQLCipher file, encrypted under a key from a 0600 file or a systemd credential (`key.rs`), holds its
 //!   identity, the paired sites (until unpaired) and what they sent, unique on (site, id, version); old nonces
 //!   and refusals are forgotten. Files it writes are owner-only from their first byte (`files.rs`).
+//! - Each site's newest audit anchor (`galen_proto::anchor`: the head of its audit log, signed by its site key) is
+//!   kept, never lowered, and handed back at each sync (`POST /api/v1/audit-anchor`), so a clinic whose log was
+//!   cut at its end learns it.
 //! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
 //! - At most [`PARALLEL_BATCHES`] batches are opened or sealed at once; further requests wait their turn.
 //!

@@ -25,6 +25,8 @@ use time::OffsetDateTime;
 
 /// The version tag of every anchor; readers refuse others.
 pub const FORMAT: &str = "galen-audit-anchor-v1";
+/// The largest row number an anchor may name (2^53): far beyond any log, and room to count on from it.
+pub const MAX_ROW: i64 = 1 << 53;
 /// The largest anchor either side reads, as JSON with its armored signature (one is well under 1 KiB).
 pub const MAX_ANCHOR_BYTES: usize = 16 * 1024;
 
@@ -108,7 +110,7 @@ impl Anchor {
         if self.db_id.is_empty() || self.db_id.len() > 64 {
             return Err(AnchorError::Malformed("the database id"));
         }
-        if self.row < 0 {
+        if !(0..=MAX_ROW).contains(&self.row) {
             return Err(AnchorError::Malformed("the row number"));
         }
         if self.hash.len() != 64 || !self.hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
@@ -187,6 +189,7 @@ mod tests {
         let bad = [
             Anchor { format: "v0".into(), ..good.clone() },
             Anchor { row: -1, ..good.clone() },
+            Anchor { row: i64::MAX, ..good.clone() },
             Anchor { hash: "AB".repeat(32), ..good.clone() },
             Anchor { hash: "ab".into(), ..good.clone() },
             Anchor { at: "yesterday".into(), ..good.clone() },

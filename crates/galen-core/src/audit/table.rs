@@ -135,7 +135,7 @@ pub(crate) fn record(
 /// head and the restored log's last row, so the replaced log's numbers are never given to other rows.
 pub(crate) fn record_restore(conn: &Connection, at: &str, actor: &Actor, replaced: Option<&Head>) -> Result<(), Error> {
     let last = head(conn)?.map_or(0, |h| h.row);
-    let id = last.max(replaced.map_or(0, |h| h.row)) + 1;
+    let id = last.max(replaced.map_or(0, |h| h.row)).saturating_add(1);
     let entity_id = replaced.map(|h| format!("{}:{}", h.row, h.hash)).unwrap_or_default();
     append(conn, Some(id), at, actor, RESTORE, ("audit_log", &entity_id), Outcome::Ok)
 }
