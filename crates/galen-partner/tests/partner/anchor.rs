@@ -202,3 +202,53 @@ fn a_partner_s_forged_anchor_is_refused_and_the_clinic_s_log_still_verifies() {
     }
     assert_eq!(served.load(Ordering::SeqCst), 3);
 }
+
+/// A laptop is lost; on a new computer (no anchor file), the clinic is restored from a backup older than what it
+/// last synced. The partner still keeps an anchor of the lost log, further on than the restored one: the restore
+/// explains it, so the clinic is not told at its next syncs that its log was cut.
+#[test]
+fn a_clinic_restored_on_a_new_computer_from_an_older_backup_is_not_told_its_log_was_cut() {
+    use galen_core::backup::{self, RestoreBy};
+    let partner = new_partner();
+    let sol = new_clinic("Clínica Sol");
+    partner.pair(&sol.clinic, &sol.admin);
+    let serving = partner.serve(false);
+    sol.pair_with(&partner, &url(serving.addr));
+    sol.sync();
+    let file = sol._dir.path().join("sol.galenbak");
+    backup::backup(&sol.clinic, &sol.admin, &file).expect("backup");
+    for (given, family) in [("Hans", "Müller"), ("Maria", "Silva"), ("Rosa", "Lima")] {
+        sol.register(given, family, true);
+    }
+    sol.sync();
+    let lost_head: i64 =
+        sol.raw_connection().query_row("SELECT max(id) FROM audit_log", [], |r| r.get(0)).expect("head");
+
+    let ClinicDir { _dir: dir, clinic, recovery, admin, doctor } = sol;
+    let vault = clinic.vault().clone();
+    drop((admin, doctor, clinic));
+    for name in ["galen.db", "galen.db-wal", "galen.db-shm", "galen.audit-anchor"] {
+        match std::fs::remove_file(vault.dir().join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("remove {name}: {e}"),
+            _ => {}
+        }
+    }
+    backup::restore(&vault, &file, RestoreBy::RecoveryKeyOnly, Some(&recovery)).expect("restore");
+    let clinic = galen_core::Clinic::open(vault.clone()).expect("open the restored clinic");
+    let admin = clinic.login("ana", PASSWORD).expect("admin");
+    let restored_head = audit::list(&clinic, &admin, &audit::Query { limit: 1, ..Default::default() })
+        .expect("list")
+        .first()
+        .map(|e| e.id)
+        .expect("rows");
+    assert!(restored_head < lost_head, "the restored log is shorter than the lost one");
+
+    for _ in 0..2 {
+        let permit = galen_core::sync::permit(&clinic, &admin).expect("admin");
+        galen_core::sync::run(&clinic, galen_core::sync::Trigger::Person(permit)).expect("sync runs");
+        let verified = audit::verify(&clinic, &admin).expect("verify runs").expect("the restore explains the lost log");
+        assert_eq!(verified.restores.len(), 1, "{verified:?}");
+        assert_eq!(verified.restores[0].replaced, None, "what it replaced was not known here");
+    }
+    drop(dir);
+}
