@@ -383,18 +383,28 @@ pub struct Listed {
     pub safety_number: String,
     pub paired_at: String,
     pub unpaired_at: Option<String>,
+    /// The row its newest audit anchor names, and when that anchor came.
+    pub anchored: Option<(i64, String)>,
 }
 
 /// Every site ever paired, unpaired ones too.
 pub fn list_sites(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
-    let mut stmt = conn.prepare("SELECT id, name, safety_number, paired_at, unpaired_at FROM sites ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.name, s.safety_number, s.paired_at, s.unpaired_at, a.row, a.received_at
+           FROM sites s LEFT JOIN anchors a ON a.site_id = s.id ORDER BY s.id",
+    )?;
     let rows = stmt.query_map([], |r| {
+        let anchored = match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<String>>(6)?) {
+            (Some(row), Some(at)) => Some((row, at)),
+            _ => None,
+        };
         Ok(Listed {
             id: r.get(0)?,
             name: r.get(1)?,
             safety_number: r.get(2)?,
             paired_at: r.get(3)?,
             unpaired_at: r.get(4)?,
+            anchored,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

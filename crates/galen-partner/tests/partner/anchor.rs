@@ -147,6 +147,13 @@ async fn the_partner_keeps_each_site_s_newest_anchor_never_lowers_it_and_refuses
         [("Clínica Mar".to_owned(), 3), ("Clínica Sol".to_owned(), 12)],
         "one anchor per site, the newest"
     );
+    let listed: Vec<(String, Option<i64>)> =
+        store::list_sites(&db).expect("sites").into_iter().map(|s| (s.name, s.anchored.map(|(row, _)| row))).collect();
+    assert_eq!(
+        listed,
+        [("Clínica Sol".to_owned(), Some(12)), ("Clínica Mar".to_owned(), Some(3))],
+        "`galen-partner sites` shows each site's anchored row"
+    );
 }
 
 /// A hostile partner answers each anchor the clinic sends with one it made up: a far later row of this clinic's
