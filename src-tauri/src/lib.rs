@@ -24,7 +24,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, documents, patients, printing, session, sync};
+    use commands::{admin, clinic, documents, keys, patients, printing, session, sync};
     values::export(tauri_specta::Builder::<tauri::Wry>::new())
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -63,6 +63,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             documents::formulary_search,
             documents::received_list,
             documents::received_get,
+            keys::doctor_keys,
+            keys::doctor_key_revoke,
+            keys::trust_list_save,
+            keys::revocation_save,
             printing::printout_save,
             printing::printout_print,
             printing::recovery_key_replace,

@@ -145,10 +145,12 @@ async fn partner_sync_flow(d: &Driver) {
     // Two more clinics pair with the same partner, which relays between them.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
-    let mar = OtherClinic::new(dir.path(), "Clínica Mar");
-    let rio = OtherClinic::new(dir.path(), "Clínica Rio");
+    let mar = OtherClinic::new(&dir.path().join("mar"), "Clínica Mar");
+    let rio = OtherClinic::new(&dir.path().join("rio"), "Clínica Rio");
+    // A third site that calls itself Clínica Mar: its own doctor, "Dr Doc" too, signs with a fresh key of its own.
+    let impostor = OtherClinic::new(&dir.path().join("impostor"), "Clínica Mar");
     let mut cas = file.ca_certificate.clone();
-    for other in [&mar, &rio] {
+    for other in [&mar, &rio, &impostor] {
         let theirs = galen_core::site::pairing_file(&other.clinic, &other.admin).expect("their file");
         store::pair(&conn, &theirs, &theirs.safety_number).expect("pair");
         cas.push_str(&theirs.ca_certificate);
@@ -186,8 +188,7 @@ async fn partner_sync_flow(d: &Driver) {
         }],
         ..Default::default()
     };
-    let olga = mar.register("Olga", "Ortiz", Some(latex));
-    tokio::task::block_in_place(|| {
+    let olga = tokio::task::block_in_place(|| {
         mar.sign_prescription(patient.id);
         mar.sync();
         rio.sync();
@@ -215,12 +216,26 @@ async fn partner_sync_flow(d: &Driver) {
         .expect("Rio edits");
         mar.sync();
         rio.sync();
+        // The impostor receives Inês and signs a prescription for her in Dr Doc's name.
+        impostor.sync();
+        let hers = (1..10)
+            .filter_map(|id| galen_core::patients::get(&impostor.clinic, &impostor.doctor, id).ok())
+            .find(|p| p.uuid == patient.uuid)
+            .expect("the impostor has her");
+        impostor.sign_prescription(hers.id);
+        impostor.sync();
+        // Olga, whose allergy Mar takes away later, comes after: the impostor never has her.
+        let olga = mar.register("Olga", "Ortiz", Some(latex));
+        mar.sync();
+        olga
     });
 
     d.click_button("Sync now").await;
     let text = d.wait_for_text("Synced:", Duration::from_secs(30)).await;
-    // Inês as Mar last had her, Mar's prescription, and Rio's edit, which clashes with Mar's.
-    assert!(text.contains("4 received, 1 new conflicts"), "{text}");
+    // Inês as Mar last had her, Mar's prescription and trust list, Rio's edit, which clashes with Mar's, and from the
+    // impostor her record (under an MRN of its own, as MAR is its prefix too) and its prescription; its trust list,
+    // in Clínica Mar's name, is refused.
+    assert!(text.contains("6 received, 1 new conflicts"), "{text}");
     let pending = d.find("[data-testid=sync-pending]").await.text().await.expect("pending");
     let last = d.find("[data-testid=sync-last-success]").await.text().await.expect("last success");
     assert_eq!(pending, "0");
@@ -272,9 +287,19 @@ async fn received_document_flow(d: &Driver) {
     open_first_result(d, "duarte", "DUARTE").await;
     let listed = d.find("[data-testid=received-documents]").await.text().await.expect("received");
     assert!(listed.contains("Prescription") && listed.contains("Clínica Mar") && listed.contains("Dr Doc"), "{listed}");
-    d.click("[data-testid=received-documents] button").await;
+    assert!(listed.contains("signer not vouched for"), "the impostor's copy is marked: {listed}");
+    // The impostor's copy: its signature checks, but Clínica Mar's trust list does not name its key.
+    d.click("[data-testid=received-documents] li[data-vouched=false] button").await;
+    let warned = d.find("[data-testid=verification]").await.text().await.expect("verification");
+    assert!(warned.contains("Signature valid, but the signer is not vouched for"), "{warned}");
+    assert!(!warned.contains("Signature verified"), "{warned}");
+    d.screenshot("24a-received-not-vouched").await;
+    d.axe("received document (signer not vouched for)").await;
+    d.click_button("Back to the chart").await;
+    d.click("[data-testid=received-documents] li[data-vouched=true] button").await;
     let verified = d.find("[data-testid=verification]").await.text().await.expect("verification");
     assert!(verified.contains("Signature verified") && verified.contains("Dr Doc"), "{verified}");
+    assert!(verified.contains("Clínica Mar vouches for this doctor's key"), "{verified}");
     let lines = d.find("[data-testid=rx-lines]").await.text().await.expect("lines");
     assert!(lines.contains("Ibuprofen 400 mg tablet"), "{lines}");
     d.find("[data-testid=received-note]").await;
@@ -298,6 +323,59 @@ async fn received_document_flow(d: &Driver) {
     assert!(!d.html().await.contains("data-testid=\"chart-conflicts\""), "nothing left to review");
 }
 
+/// The admin's doctors' keys: Rui's key, made at his first signature and certified by the clinic; the trust list
+/// saved where the admin chooses (its signature checks and it names Rui's key); a revocation refused without a
+/// reason, then done; the screen in Portuguese and Spanish.
+async fn keys_flow(d: &Driver, dir: &std::path::Path) {
+    d.click("[data-nav=keys]").await;
+    let row = d.wait_for_text("Dr Rui Costa", Duration::from_secs(10)).await;
+    assert!(row.contains("at the first signature") && row.contains("In use"), "{row}");
+    assert!(!row.contains("not certified"), "the clinic certifies the key: {row}");
+    d.screenshot("26-keys").await;
+    d.axe("doctors' keys").await;
+    let list = dir.join("clinic-trust.asc");
+    d.click("[data-testid=save-trust-list]").await;
+    crate::harness::answer_save_dialog("Save the clinic's trust list", &list).await;
+    let said = d.wait_for_text("Trust list saved at", Duration::from_secs(20)).await;
+    let checked = galen_core::documents::trust::CheckedList::read(&std::fs::read_to_string(&list).expect("saved"))
+        .expect("the saved list's signature checks");
+    assert!(checked.list.doctors.iter().any(|k| k.name == "Dr Rui Costa"), "{:?}", checked.list.doctors);
+    let grouped: Vec<String> =
+        checked.site_fingerprint.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    assert!(said.contains(&grouped.join(" ")), "the site fingerprint to compare is shown: {said}");
+
+    d.click("[data-testid=doctor-keys] button.danger").await;
+    d.click("[data-testid=revoke-form] button[type=submit]").await;
+    d.wait_for_text("Give the reason for revoking this key", Duration::from_secs(10)).await;
+    d.screenshot("26b-keys-revoke-reason").await;
+    d.axe("doctors' keys (revoke)").await;
+    d.fill("#revoke-reason", "Laptop stolen").await;
+    d.click("[data-testid=revoke-form] button[type=submit]").await;
+    d.wait_for_text("This cannot be undone", Duration::from_secs(10)).await;
+    d.click_button("Confirm").await;
+    d.wait_for_text("key is revoked", Duration::from_secs(10)).await;
+    let status = d.find("[data-testid=key-status]").await.text().await.expect("status");
+    assert!(status.contains("Revoked") && status.contains("Laptop stolen"), "{status}");
+    d.screenshot("26c-keys-revoked").await;
+
+    // `save` is the button in the language the screen is in before the change.
+    for (language, save, settings, keys, shot) in [
+        ("pt", "Save", "Definições", "Chaves dos médicos", "26d-keys-portuguese"),
+        ("es", "Guardar", "Ajustes", "Claves de los médicos", "26e-keys-spanish"),
+        ("en", "Guardar", "Settings", "Doctors' keys", "26f-keys-english"),
+    ] {
+        d.click("[data-nav=settings]").await;
+        d.find("#set-language").await.select_by_value(language).await.expect("choose the language");
+        d.click_button(save).await;
+        d.wait_for_text(settings, Duration::from_secs(10)).await;
+        d.click("[data-nav=keys]").await;
+        d.wait_for_text(keys, Duration::from_secs(10)).await;
+        d.wait_for_text("Laptop stolen", Duration::from_secs(10)).await;
+        d.screenshot(shot).await;
+        d.axe(&format!("doctors' keys ({language})")).await;
+    }
+}
+
 /// Another clinic on this machine, driven through galen-core: it pairs with the same partner.
 struct OtherClinic {
     clinic: galen_core::Clinic,
@@ -306,6 +384,7 @@ struct OtherClinic {
 }
 
 impl OtherClinic {
+    /// A clinic named `name` whose data lives in `dir`.
     fn new(dir: &std::path::Path, name: &str) -> OtherClinic {
         use galen_core::staff::{self, NewStaff};
         let setup = galen_core::clinic::Setup {
@@ -314,7 +393,7 @@ impl OtherClinic {
             admin_display_name: "Admin".into(),
             admin_password: ADMIN_PASSWORD.into(),
         };
-        let vault = galen_core::Vault::new(dir.join(name));
+        let vault = galen_core::Vault::new(dir.to_owned());
         let clinic = galen_core::Clinic::create(vault, &setup).expect("clinic").clinic;
         let admin = clinic.login("admin", ADMIN_PASSWORD).expect("admin");
         galen_core::site::init(&clinic, &admin).expect("site identity");
@@ -657,5 +736,6 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Sign in", Duration::from_secs(10)).await;
     sign_in(&d, "ana", ADMIN_PASSWORD).await;
     d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    keys_flow(&d, sheets.path()).await;
     d.stop().await;
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod clinic;
 pub mod documents;
+pub mod keys;
 pub mod patients;
 pub mod printing;
 pub mod session;

@@ -66,6 +66,17 @@ export const commands = {
 	receivedList: (patientId: number) => typedError<ReceivedDocumentDto[], ApiError>(__TAURI_INVOKE("received_list", { patientId })),
 	/**  One received document, its doctor's signature checked afresh. */
 	receivedGet: (patientId: number, uuid: string) => typedError<ReceivedDocumentDto, ApiError>(__TAURI_INVOKE("received_get", { patientId, uuid })),
+	/**  Every doctor key, oldest first (admins). */
+	doctorKeys: () => typedError<DoctorKeyDto[], ApiError>(__TAURI_INVOKE("doctor_keys")),
+	/**  Revokes a doctor key with the reason (admins). */
+	doctorKeyRevoke: (fingerprint: string, reason: string) => typedError<DoctorKeyDto, ApiError>(__TAURI_INVOKE("doctor_key_revoke", { fingerprint, reason })),
+	/**
+	 *  Makes the clinic's trust list (admins), then asks where to save it (the dialog titled `title`); nothing when
+	 *  the person cancelled.
+	 */
+	trustListSave: (title: string) => typedError<TrustListSavedDto | null, ApiError>(__TAURI_INVOKE("trust_list_save", { title })),
+	/**  Asks where to save a revoked key's revocation certificate (admins; made before the dialog opens); where it went. */
+	revocationSave: (title: string, fingerprint: string) => typedError<string | null, ApiError>(__TAURI_INVOKE("revocation_save", { title, fingerprint })),
 	/**
 	 *  Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when
 	 *  the person cancelled. Rendering checks the permission before the dialog opens.
@@ -347,6 +358,18 @@ export type DeathDto = {
 	observations: string,
 };
 
+export type DoctorKeyDto = {
+	fingerprint: string,
+	username: string,
+	doctor: string,
+	licence: string,
+	createdAt: string,
+	cause: KeyCauseDto,
+	status: KeyStatusDto,
+	/**  The clinic's site key certifies it. */
+	vouched: boolean,
+};
+
 /**  One document as the viewer and editor show it. */
 export type DocumentDto = {
 	id: number,
@@ -402,6 +425,9 @@ export type Head = {
 /**  How long an underlying condition had lasted. */
 export type IntervalUnit = "minutes" | "hours" | "days" | "weeks" | "months" | "years";
 
+/**  Why a key was made; the UI words it. */
+export type KeyCauseDto = { kind: "firstSignature" } | { kind: "afterReset"; by: string; at: string } | { kind: "replaced" };
+
 /**  Something a reader of a valid signature should also know about the key that made it. The front ends word it. */
 export type KeyNote = 
 /**  The key was made after an admin reset the doctor's password (the earlier key was locked by the reset). */
@@ -416,6 +442,9 @@ at: string } |
 at: string; 
 /**  Why, in the admin's words. */
 reason: string };
+
+/**  Where a key stands. */
+export type KeyStatusDto = { kind: "active" } | { kind: "replaced"; at: string } | { kind: "revoked"; at: string; by: string; reason: string };
 
 /**  The interface languages with message catalogs. */
 export type Language = "en" | "pt" | "es";
@@ -759,6 +788,12 @@ export type SyncStatusDto = {
 	pending: number,
 	openConflicts: number,
 	receivedDocuments: number,
+};
+
+/**  Where a file was saved, and the site key's fingerprint for the people it is handed to to compare. */
+export type TrustListSavedDto = {
+	path: string,
+	siteFingerprint: string,
 };
 
 export type UnderlyingDto = {

@@ -7,7 +7,8 @@
 //! `drafts.rs` (start, edit, correct; warnings), `sign.rs` (sign, void), `verify.rs` (the one reader of a signed
 //! row, and the offline check), `view.rs` (what a screen shows, in one call), `export.rs` (files, public keys,
 //! sharing), `qr.rs` (the printed QR), `validate.rs` (field rules), `formulary.rs` (medicine names), `keys.rs`
-//! (doctors' keys: standing, revocation, the trust list) and `trust.rs` (reading trust lists).
+//! (doctors' keys: standing, revocation, the trust list), `trust.rs` (reading trust lists) and `trust_lists.rs`
+//! (the lists this computer imported).
 
 mod drafts;
 mod export;
@@ -18,6 +19,7 @@ pub mod qr;
 mod sign;
 pub(crate) mod table;
 pub mod trust;
+pub mod trust_lists;
 pub mod validate;
 mod verify;
 mod view;

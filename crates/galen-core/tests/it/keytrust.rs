@@ -211,3 +211,37 @@ fn a_trust_list_signed_by_the_site_key_vouches_for_keys_at_the_time_they_signed(
     let (ok, said) = gpg(dir, &["--verify", &write(dir, "clinic-trust.asc", &text)]);
     assert!(ok && said.contains("Good signature"), "{said}");
 }
+
+/// The verify screen's imported lists: kept per clinic, the newest wins, a tampered or older one is refused, a file
+/// spoiled on disk is ignored, and one can be forgotten; no clinic or sign-in is needed.
+#[test]
+fn imported_trust_lists_keep_the_newest_per_clinic_and_ignore_spoiled_files() {
+    use galen_core::documents::trust_lists::{self, ImportError};
+    let (_fx, clinic, admin, clock) = new_clinic_with_clock();
+    let doc = doctor(&clinic, &admin);
+    let pid = register(&clinic, &doc, &patient("Ana", "Albuquerque")).expect("register");
+    signed(&clinic, &doc, pid, DOC_PW);
+    let older = keys::trust_list(&clinic, &admin).expect("list");
+    clock.advance(time::Duration::minutes(1));
+    let newer = keys::trust_list(&clinic, &admin).expect("list");
+
+    let pharmacy = tempfile::tempdir().expect("tmp");
+    let vault = galen_core::Vault::new(pharmacy.path().join("galen"));
+    assert!(trust_lists::imported(&vault).is_empty());
+    let checked = trust_lists::import(&vault, &newer).expect("import");
+    assert!(matches!(trust_lists::import(&vault, &older), Err(ImportError::Older { .. })), "an older list is refused");
+    let tampered = newer.replacen("Dr Rui Costa", "Dr Rui Costo", 1);
+    assert!(matches!(trust_lists::import(&vault, &tampered), Err(ImportError::Unusable(TrustError::BadSignature(_)))));
+    let held = trust_lists::imported(&vault);
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].list.issued_at, checked.list.issued_at);
+
+    // A file changed on disk no longer counts.
+    let file = pharmacy.path().join("galen/trust-lists").join(format!("{}.asc", checked.site_fingerprint));
+    std::fs::write(&file, tampered).expect("spoil");
+    assert!(trust_lists::imported(&vault).is_empty(), "a spoiled file is ignored");
+    trust_lists::import(&vault, &newer).expect("import again");
+    assert!(!trust_lists::forget(&vault, "../../etc"), "only a fingerprint names a file");
+    assert!(trust_lists::forget(&vault, &checked.site_fingerprint));
+    assert!(trust_lists::imported(&vault).is_empty());
+}

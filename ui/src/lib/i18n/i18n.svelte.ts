@@ -70,9 +70,9 @@ export function vouchText(v: Vouch, sender: string | null): string {
   }
 }
 
-/** A moment as the reader's locale writes it. */
+/** A moment as the reader's language writes it (dates and times follow the chosen language, not the system's). */
 export function when(rfc3339: string): string {
-  return new Date(rfc3339).toLocaleString();
+  return new Date(rfc3339).toLocaleString(locale.current, { dateStyle: "medium", timeStyle: "short" });
 }
 
 /** Where the audit chain breaks, in the reader's language. */
