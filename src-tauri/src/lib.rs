@@ -150,6 +150,7 @@ pub fn run() {
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "app started");
     let state = AppState::new(vault.clone());
+    let on_exit = state.clone();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())
@@ -165,6 +166,11 @@ pub fn run() {
             if let tauri::RunEvent::Exit = event {
                 // Printouts left for a viewer do not outlive the app.
                 vault.remove_printouts();
+                // The audit log's head goes to the anchor file beside the database as the app closes.
+                let _ = on_exit.with_clinic(|clinic| {
+                    clinic.anchor_audit_log();
+                    Ok(())
+                });
                 tracing::info!("app closed");
             }
         }),

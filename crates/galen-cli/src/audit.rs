@@ -51,7 +51,25 @@ pub fn run(ctx: &mut Ctx, command: AuditCommand) -> Result<()> {
             }
         }
         AuditCommand::Verify => match audit::verify(&clinic, &session)? {
-            Ok(v) => println!("ok: {} rows, chain intact (head {})", v.rows, &v.head[..16]),
+            Ok(v) => {
+                println!("ok: {} rows, chain intact (head {})", v.rows, &v.head[..16]);
+                match v.anchor {
+                    Some(a) if a.signed => println!("it reaches its anchor (row {}, signed by the site key)", a.row),
+                    Some(a) => println!("it reaches its anchor (row {}, unsigned: no site key yet)", a.row),
+                    None => println!("no anchor to check it against yet"),
+                }
+                for r in &v.restores {
+                    match &r.replaced {
+                        Some(h) => println!(
+                            "restored from a backup at {} (row {}), replacing rows up to {}",
+                            r.at, r.row, h.row
+                        ),
+                        None => {
+                            println!("restored from a backup at {} (row {}); what it replaced is unknown", r.at, r.row)
+                        }
+                    }
+                }
+            }
             Err(brk) => bail!("the audit trail was tampered with: {brk}"),
         },
     }

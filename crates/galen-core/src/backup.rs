@@ -10,8 +10,13 @@
 //! the backup opens with the recovery key (or the admin password) current when it was made. The MAC is
 //! HMAC-SHA256 under a key derived from the database key, over everything before it: a truncated, padded or
 //! altered backup is refused before anything is replaced.
+//!
+//! The header also carries the audit anchor of the log the backup holds (its head, signed by the site key): a
+//! restore refuses a backup whose log does not reach its own anchor, and records in the restored log the newest
+//! row of the log it replaced (`audit::table::record_restore`), so the rows it dropped are never silent.
 
-use crate::audit::table::{self as audit, Actor, Outcome};
+use crate::audit::anchor;
+use crate::audit::table::{self as audit, Actor, Head, Outcome};
 use crate::clinic::Clinic;
 use crate::crypto::{self, Dek};
 use crate::error::{io, Result, StoreError};
@@ -22,6 +27,7 @@ use crate::session::Session;
 use crate::store::Store;
 use crate::vault::{create_private_dir, remove_db_files, Vault};
 use crate::Error;
+use galen_proto::anchor::Anchor;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -39,6 +45,9 @@ struct Header {
     created_at: String,
     schema_version: u32,
     key_file: KeyFile,
+    /// The audit anchor of the log this backup holds; backups made before anchors have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_anchor: Option<Anchor>,
 }
 
 /// What a backup or restore handled.
@@ -64,19 +73,24 @@ fn new_mac(dek: &Dek) -> Hmac<Sha256> {
 /// name).
 pub fn backup(clinic: &Clinic, session: &Session, dest: &Path) -> Result<BackupSummary, Error> {
     let actor = clinic.authorize(session, Action::BackupCreate, None)?;
-    let summary = write_backup(clinic.vault(), clinic.store(), dest)?;
+    // The backup's anchor is signed by the site key, made now if this clinic has none yet.
+    crate::site::ensure_key(clinic, &actor)?;
+    let summary = write_backup(clinic.vault(), clinic.store(), dest, clinic.now())?;
     let now = crate::clock::now_rfc3339();
     clinic.store().write(|tx| audit::record(tx, &now, &actor, "backup.create", ("backup", ""), Outcome::Ok))?;
     tracing::info!(bytes = summary.bytes, schema = summary.schema_version, "backup written");
+    clinic.anchor_audit_log();
     Ok(summary)
 }
 
-fn write_backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSummary> {
+fn write_backup(vault: &Vault, store: &Store, dest: &Path, now: time::OffsetDateTime) -> Result<BackupSummary> {
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let snapshot = tempfile::Builder::new()
         .prefix(".galen-snapshot")
         .tempfile_in(vault.dir())
         .map_err(io("create a snapshot in", vault.dir()))?;
+    // The anchor is the head before the snapshot: the snapshot holds that row and any written since.
+    let audit_anchor = anchor::of_head(store.conn(), &store.db_id()?, now)?;
     store.snapshot_to(snapshot.path())?;
     let db_len = std::fs::metadata(snapshot.path()).map_err(io("read", snapshot.path()))?.len();
     let header = Header {
@@ -84,6 +98,7 @@ fn write_backup(vault: &Vault, store: &Store, dest: &Path) -> Result<BackupSumma
         created_at: crate::clock::now_rfc3339(),
         schema_version: store.schema_version()?,
         key_file: vault.key_file()?,
+        audit_anchor,
     };
     // Plain strings and numbers always serialize.
     #[allow(clippy::expect_used)]
@@ -213,13 +228,31 @@ fn restore_verified(
     let restored = Store::open(staged.path(), dek.clone())?;
     restored.check_integrity()?;
     let schema_version = restored.schema_version()?;
+    let db_id = restored.db_id()?;
+    if let Some(own) = &header.audit_anchor {
+        check_own_anchor(&restored, &db_id, own).map_err(|reason| bad(&reason))?;
+    }
+    // What the restore replaces: the live log up to its head, or up to its anchor if that names a later row (a
+    // log already cut). Recorded in the restored log, whose next row takes the number after it.
+    let live_head = match &current {
+        Some(store) => audit::head(store.conn())?,
+        None => None,
+    };
+    let anchored = match &current {
+        Some(store) => anchor::current(vault, store)?,
+        None => anchor::current_in(vault, restored.conn(), &db_id)?,
+    };
+    let anchored = anchored.map(|a| Head { row: a.row, hash: a.hash });
+    let replaced = match (live_head, anchored) {
+        (Some(live), Some(a)) => Some(if a.row > live.row { a } else { live }),
+        (live, a) => live.or(a),
+    };
     let now = crate::clock::now_rfc3339();
-    restored.write(|tx| audit::record(tx, &now, actor, "backup.restore", ("backup", ""), Outcome::Ok)).map_err(
-        |e| match e {
-            Error::Store(s) => s,
-            other => StoreError::BadBackup { path: src.to_owned(), reason: other.to_string() },
-        },
-    )?;
+    restored.write(|tx| audit::record_restore(tx, &now, actor, replaced.as_ref())).map_err(|e| match e {
+        Error::Store(s) => s,
+        other => StoreError::BadBackup { path: src.to_owned(), reason: other.to_string() },
+    })?;
+    let new_anchor = anchor::of_head(restored.conn(), &db_id, time::OffsetDateTime::now_utc())?;
     restored.checkpoint()?;
     drop(restored);
     // `Store::open` may have switched the copy to WAL; after the checkpoint its companions are empty.
@@ -239,11 +272,45 @@ fn restore_verified(
         source: e.error,
     })?;
     header.key_file.save(&vault.key_file_path())?;
+    // The anchor file now anchors the restored log (whose restore row explains the rows it replaced).
+    match &new_anchor {
+        Some(a) => anchor::save(vault, a)?,
+        None => remove_anchor_file(vault)?,
+    }
     sync_dir(vault.dir())?;
     // The keyring is a convenience: if it is unavailable, the clinic unlocks with the admin password.
     let _ = vault.keyring().store(&header.key_file.db_id, &dek);
     tracing::info!(bytes = total, schema = schema_version, "backup restored");
     Ok(BackupSummary { bytes: total, schema_version })
+}
+
+/// Checks a backup's own audit anchor against the log it holds: this database's, signed by its site key (when it
+/// has one), and reached by the log. The anchor was made before the snapshot, so a log that falls short of it
+/// was cut inside the backup. Returns why not, in words.
+fn check_own_anchor(restored: &Store, db_id: &str, own: &Anchor) -> std::result::Result<(), String> {
+    let damaged = |e: &dyn std::fmt::Display| format!("its audit anchor is not valid ({e})");
+    own.well_formed().map_err(|e| damaged(&e))?;
+    if own.db_id != db_id {
+        return Err("its audit anchor belongs to another database".into());
+    }
+    match anchor::site_peer(restored.conn()) {
+        Ok(Some(key)) => own.check(&key).map_err(|e| damaged(&e))?,
+        Ok(None) => {}
+        Err(e) => return Err(damaged(&e)),
+    }
+    match anchor::check(restored.conn(), own) {
+        Ok(None) => Ok(()),
+        Ok(Some(brk)) => Err(format!("its audit log does not reach its own anchor: {brk}")),
+        Err(e) => Err(damaged(&e)),
+    }
+}
+
+fn remove_anchor_file(vault: &Vault) -> Result<()> {
+    let path = vault.anchor_path();
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove", &path)(e)),
+        _ => Ok(()),
+    }
 }
 
 fn read_array<const N: usize>(r: &mut impl Read) -> Option<[u8; N]> {

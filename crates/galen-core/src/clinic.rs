@@ -1,6 +1,7 @@
 //! `Clinic`: an open clinic (its data folder, its unlocked store and a clock) and the front door to every
 //! operation: sign-in, locking, and `authorize`, which applies the permission table to each call.
 
+use crate::audit::anchor;
 use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, FieldErrors, StoreError};
@@ -216,18 +217,32 @@ impl Clinic {
         })
     }
 
-    /// Signs out (audited); printouts left for a viewer go.
-    pub fn logout(&self, session: Session) -> Result<(), Error> {
-        self.vault.remove_printouts();
-        self.audit(&session_actor(&session), "logout", ("staff", &session.user_id.to_string()), Outcome::Ok)
+    /// Writes the audit log's head, signed by the site key, to the anchor file beside the database, unless that
+    /// file's anchor shows the log was cut (`audit::anchor`). Galen does it at sign-out, lock and idle lock, and
+    /// after each verification, backup and sync run; the app calls it as it closes. A failure is logged, never
+    /// fatal: the anchor is evidence kept on the side, and the next checkpoint writes it again.
+    pub fn anchor_audit_log(&self) {
+        if let Err(e) = anchor::refresh(&self.vault, &self.store, self.now()) {
+            tracing::warn!(code = e.code(), "the audit anchor could not be written");
+        }
     }
 
-    /// Locks by hand (Ctrl+L): the signing key and any emergency grants are dropped, and printouts left for a
-    /// viewer go.
+    /// Signs out (audited; the log anchored); printouts left for a viewer go.
+    pub fn logout(&self, session: Session) -> Result<(), Error> {
+        self.vault.remove_printouts();
+        self.audit(&session_actor(&session), "logout", ("staff", &session.user_id.to_string()), Outcome::Ok)?;
+        self.anchor_audit_log();
+        Ok(())
+    }
+
+    /// Locks by hand (Ctrl+L): the signing key and any emergency grants are dropped, printouts left for a viewer
+    /// go, and the log is anchored.
     pub fn lock(&self, session: &Session) -> Result<(), Error> {
         Session::lock_state(&mut session.state());
         self.vault.remove_printouts();
-        self.audit(&session_actor(session), "session.lock", ("staff", &session.user_id.to_string()), Outcome::Ok)
+        self.audit(&session_actor(session), "session.lock", ("staff", &session.user_id.to_string()), Outcome::Ok)?;
+        self.anchor_audit_log();
+        Ok(())
     }
 
     /// Locks the session if it has been idle too long; returns whether it is locked. The UI polls this.
@@ -244,6 +259,7 @@ impl Clinic {
         drop(st);
         self.vault.remove_printouts();
         self.audit(&session_actor(session), "session.autolock", ("staff", &session.user_id.to_string()), Outcome::Ok)?;
+        self.anchor_audit_log();
         Ok(true)
     }
 

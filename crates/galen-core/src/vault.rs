@@ -4,6 +4,7 @@
 //! ```text
 //! <data dir>/galen.db     SQLCipher database (WAL: galen.db-wal, galen.db-shm)
 //! <data dir>/galen.keys   the key file: wrapped keys only (see keyfile.rs)
+//! <data dir>/galen.audit-anchor   the audit log's newest anchor (see audit/anchor.rs)
 //! OS keyring              service "galen", user "database-key:<db id>"
 //! ```
 
@@ -19,6 +20,8 @@ use std::path::{Path, PathBuf};
 pub const DB_FILE: &str = "galen.db";
 /// The key file's name.
 pub const KEY_FILE: &str = "galen.keys";
+/// The audit anchor file's name.
+pub const ANCHOR_FILE: &str = "galen.audit-anchor";
 
 /// The default data folder: the OS data directory (e.g. `~/.local/share/galen` on Linux).
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -114,6 +117,11 @@ impl Vault {
     /// The key file.
     pub fn key_file_path(&self) -> PathBuf {
         self.dir.join(KEY_FILE)
+    }
+
+    /// The audit log's anchor file: its head, signed by the site key, kept outside the database.
+    pub fn anchor_path(&self) -> PathBuf {
+        self.dir.join(ANCHOR_FILE)
     }
 
     /// The OS keyring.

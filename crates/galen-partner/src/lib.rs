@@ -11,6 +11,9 @@
 //! - One SQLCipher file, encrypted under a key from a 0600 file or a systemd credential (`key.rs`), holds its
 //!   identity, the paired sites (until unpaired) and what they sent, unique on (site, id, version); old nonces
 //!   and refusals are forgotten. Files it writes are owner-only from their first byte (`files.rs`).
+//! - Each site's newest audit anchor (`galen_proto::anchor`: the head of its audit log, signed by its site key) is
+//!   kept, never lowered, and handed back at each sync (`POST /api/v1/audit-anchor`), so a clinic whose log was
+//!   cut at its end learns it.
 //! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
 //! - At most [`PARALLEL_BATCHES`] batches are opened or sealed at once; further requests wait their turn.
 //!
@@ -38,9 +41,10 @@ use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use galen_proto::wire::{PullResponse, PushRequest, PushResponse, MAX_BATCH, MAX_BODY_BYTES};
+use galen_proto::anchor::{Anchor, AnchorError, MAX_ANCHOR_BYTES};
+use galen_proto::wire::{AnchorResponse, PullResponse, PushRequest, PushResponse, MAX_BATCH, MAX_BODY_BYTES};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -64,9 +68,14 @@ struct Shared {
 pub fn app(partner: Arc<store::Partner>) -> Router {
     // Pushes and pulls spend the calling site's request budget; health does not.
     let envelopes = get(pull).post(push).route_layer(axum::middleware::from_fn_with_state(partner.clone(), limit_rate));
+    // An anchor is a few hundred bytes: its body is capped far below an envelope batch's.
+    let anchor = post(keep_anchor)
+        .layer(DefaultBodyLimit::max(MAX_ANCHOR_BYTES))
+        .route_layer(axum::middleware::from_fn_with_state(partner.clone(), limit_rate));
     Router::new()
         .route(&format!("{API}/health"), get(health))
         .route(&format!("{API}/envelopes"), envelopes)
+        .route(&format!("{API}/audit-anchor"), anchor)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Shared { partner, batches: Arc::new(Semaphore::new(PARALLEL_BATCHES)) })
@@ -177,6 +186,34 @@ async fn push(
         Ok(Ok(results)) => Json(PushResponse { results }).into_response(),
         Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
         Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
+}
+
+/// Keeps the calling site's audit anchor if it is signed by that site and newer than the kept one, and answers with
+/// the one kept (`store::Partner::keep_anchor`).
+async fn keep_anchor(
+    State(Shared { partner, .. }): State<Shared>,
+    peer: Option<Extension<tls::Peer>>,
+    body: Result<Json<Anchor>, JsonRejection>,
+) -> Response {
+    let anchor = match body {
+        Ok(Json(a)) => a,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(e.status(), "too_large", "An audit anchor is a few hundred bytes; this is not one.")
+        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "malformed", "The body is not an audit anchor."),
+    };
+    let site = match caller(&partner, peer) {
+        Ok(i) => i,
+        Err(stranger) => return stranger.into_response(),
+    };
+    // One signature check: quick enough for the async threads, like the rate limiter.
+    match partner.keep_anchor(&partner.sites()[site], &anchor) {
+        Ok(Ok((stored, kept))) => Json(AnchorResponse { stored, kept }).into_response(),
+        Ok(Err(e @ AnchorError::Malformed(_))) => error(StatusCode::BAD_REQUEST, e.code(), &e.to_string()),
+        Ok(Err(e @ AnchorError::WrongSigner)) => error(StatusCode::FORBIDDEN, e.code(), &e.to_string()),
+        Err(store::StoreError::NotPaired) => Stranger::Unpaired.into_response(),
         Err(e) => internal(e),
     }
 }

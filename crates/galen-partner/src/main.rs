@@ -109,7 +109,11 @@ fn main() -> Result<()> {
                     Some(at) => format!("unpaired {at}"),
                     None => format!("paired {}", s.paired_at),
                 };
-                println!("{}\t{}\t{}\t{state}", s.id, s.name, s.safety_number);
+                let anchor = match &s.anchored {
+                    Some((row, at)) => format!("audit log anchored at row {row} ({at})"),
+                    None => "no audit anchor yet".to_owned(),
+                };
+                println!("{}\t{}\t{}\t{state}\t{anchor}", s.id, s.name, s.safety_number);
             }
             Ok(())
         }

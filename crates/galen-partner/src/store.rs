@@ -4,6 +4,7 @@
 use crate::files;
 use crate::key::DbKey;
 use crate::rate::{Limiter, RateLimit};
+use galen_proto::anchor::{Anchor, AnchorError};
 use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
 use galen_proto::pairing::PairingFile;
 use galen_proto::wire::{decode_envelope, encode_envelope, fitting_in_a_body, Pulled, PushResult, PushStatus};
@@ -62,7 +63,15 @@ const SCHEMA: &str = "
         reason  TEXT NOT NULL,
         detail  TEXT NOT NULL
     ) STRICT;
-    CREATE INDEX IF NOT EXISTS rejections_at ON rejections (at);";
+    CREATE INDEX IF NOT EXISTS rejections_at ON rejections (at);
+    -- Each site's newest audit anchor (the head of its audit chain, signed by its site key), as it sent it: never
+    -- lowered, handed back at each sync so a clinic whose log was cut learns it.
+    CREATE TABLE IF NOT EXISTS anchors (
+        site_id     INTEGER PRIMARY KEY REFERENCES sites (id),
+        row         INTEGER NOT NULL,
+        anchor      TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    ) STRICT;";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -374,18 +383,28 @@ pub struct Listed {
     pub safety_number: String,
     pub paired_at: String,
     pub unpaired_at: Option<String>,
+    /// The row its newest audit anchor names, and when that anchor came.
+    pub anchored: Option<(i64, String)>,
 }
 
 /// Every site ever paired, unpaired ones too.
 pub fn list_sites(conn: &Connection) -> Result<Vec<Listed>, StoreError> {
-    let mut stmt = conn.prepare("SELECT id, name, safety_number, paired_at, unpaired_at FROM sites ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.name, s.safety_number, s.paired_at, s.unpaired_at, a.row, a.received_at
+           FROM sites s LEFT JOIN anchors a ON a.site_id = s.id ORDER BY s.id",
+    )?;
     let rows = stmt.query_map([], |r| {
+        let anchored = match (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<String>>(6)?) {
+            (Some(row), Some(at)) => Some((row, at)),
+            _ => None,
+        };
         Ok(Listed {
             id: r.get(0)?,
             name: r.get(1)?,
             safety_number: r.get(2)?,
             paired_at: r.get(3)?,
             unpaired_at: r.get(4)?,
+            anchored,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -591,6 +610,45 @@ impl Partner {
         let more = more || fitting < sealed.len();
         sealed.truncate(fitting);
         Ok((sealed, more))
+    }
+
+    /// Keeps `anchor` as `site`'s audit anchor if it is signed by the site's key and supersedes the one kept (a
+    /// later row, or the same row and hash): an anchor is never lowered. Returns whether it was stored and the
+    /// anchor now kept, which the clinic checks against its own log; a refused anchor is logged as a refusal.
+    pub fn keep_anchor(&self, site: &Site, anchor: &Anchor) -> Result<Result<(bool, Anchor), AnchorError>, StoreError> {
+        self.check_paired(&self.db(), site)?;
+        let at = now_rfc3339();
+        if let Err(refused) = anchor.check(&site.key) {
+            tracing::warn!(site = %site.name, code = refused.code(), "refused an audit anchor");
+            self.db().execute(
+                "INSERT INTO rejections (at, site_id, reason, detail) VALUES (?1, ?2, ?3, ?4)",
+                (&at, site.id, refused.code(), format!("audit anchor: {refused}")),
+            )?;
+            return Ok(Err(refused));
+        }
+        let mut conn = self.db();
+        let tx = conn.transaction()?;
+        let kept: Option<String> =
+            tx.query_row("SELECT anchor FROM anchors WHERE site_id = ?1", [site.id], |r| r.get(0)).optional()?;
+        // What is stored was checked when it came; one that no longer reads is replaced.
+        let kept = kept.and_then(|json| serde_json::from_str::<Anchor>(&json).ok());
+        let stored = kept.as_ref().is_none_or(|kept| anchor.supersedes(kept));
+        let now_kept = if stored {
+            let json = serde_json::to_string(anchor).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO anchors (site_id, row, anchor, received_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (site_id) DO UPDATE SET row = excluded.row, anchor = excluded.anchor,
+                                                     received_at = excluded.received_at",
+                (site.id, anchor.row, json, &at),
+            )?;
+            anchor.clone()
+        } else {
+            let kept = kept.unwrap_or_else(|| anchor.clone());
+            tracing::warn!(site = %site.name, sent = anchor.row, kept = kept.row, "an audit anchor below the kept one");
+            kept
+        };
+        tx.commit()?;
+        Ok(Ok((stored, now_kept)))
     }
 
     /// How many records and refusals are stored (for tests and `galen-partner sites`).

@@ -15,11 +15,12 @@ use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::packet::Key;
 use openpgp::packet::{Packet, PKESK, SKESK};
 use openpgp::parse::stream::{
-    DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
+    DecryptionHelper, DecryptorBuilder, DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationError,
+    VerificationHelper,
 };
 use openpgp::parse::{PacketParser, Parse};
 use openpgp::policy::StandardPolicy;
-use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
+use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::serialize::SerializeInto;
 use openpgp::types::SymmetricAlgorithm;
 use sequoia_openpgp as openpgp;
@@ -229,6 +230,20 @@ impl OwnKey {
     pub fn public_armored(&self) -> String {
         String::from_utf8(self.cert.armored().to_vec().unwrap_or_default()).unwrap_or_default()
     }
+
+    /// An armored detached signature over `bytes` (what `gpg --verify SIGNATURE FILE` checks).
+    pub fn sign_detached(&self, bytes: &[u8]) -> Result<String, KeyError> {
+        let mut sink = Vec::new();
+        {
+            let message = Message::new(&mut sink);
+            let message = Armorer::new(message).kind(openpgp::armor::Kind::Signature).build().map_err(sealing)?;
+            let mut signer =
+                Signer::new(message, self.signer.clone()).map_err(sealing)?.detached().build().map_err(sealing)?;
+            signer.write_all(bytes).map_err(sealing)?;
+            signer.finalize().map_err(sealing)?;
+        }
+        String::from_utf8(sink).map_err(sealing)
+    }
 }
 
 /// Someone else's public key, as paired, with its encryption subkeys picked once (validating a cert under the
@@ -266,6 +281,47 @@ impl PeerKey {
     /// The key's fingerprint, upper-case hex.
     pub fn fingerprint(&self) -> String {
         self.cert.fingerprint().to_hex()
+    }
+
+    /// Whether `signature`, a detached signature (armored or binary, at most [`MAX_ENVELOPE_BYTES`]), is a good
+    /// signature over `bytes` by this key.
+    pub fn verifies_detached(&self, bytes: &[u8], signature: &str) -> bool {
+        if signature.len() > MAX_ENVELOPE_BYTES {
+            return false;
+        }
+        let helper = DetachedHelper(&self.cert);
+        DetachedVerifierBuilder::from_bytes(signature.as_bytes())
+            .and_then(|b| b.with_policy(&POLICY, None, helper))
+            .and_then(|mut v| v.verify_bytes(bytes))
+            .is_ok()
+    }
+}
+
+/// Checks a detached signature against one key.
+struct DetachedHelper<'a>(&'a Cert);
+
+impl VerificationHelper for DetachedHelper<'_> {
+    fn inspect(&mut self, pp: &PacketParser) -> openpgp::Result<()> {
+        // A detached signature is signature packets only; anything compressed is refused unexpanded.
+        if let Packet::CompressedData(_) = pp.packet {
+            return Err(openpgp::Error::MalformedMessage("compressed data".into()).into());
+        }
+        Ok(())
+    }
+
+    fn get_certs(&mut self, _: &[openpgp::KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(vec![self.0.clone()])
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        for layer in structure {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                if results.iter().any(|r| r.is_ok()) {
+                    return Ok(());
+                }
+            }
+        }
+        Err(openpgp::Error::BadSignature("no good signature".into()).into())
     }
 }
 

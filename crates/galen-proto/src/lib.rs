@@ -3,9 +3,10 @@
 //! What a Galen clinic and its partner server both speak, and nothing else: a partner links this crate, never
 //! the clinic's storage, printing or keyring.
 //!
+//! - [`anchor`]: the head of a clinic's audit chain, signed by its site key, as the clinic and its partner keep it.
 //! - [`envelope`]: one record in transit, signed by the sender's OpenPGP site key and encrypted to the receiver's,
 //!   and every reason one is refused.
-//! - [`wire`]: the partner API's JSON bodies (`/api/v1/envelopes`).
+//! - [`wire`]: the partner API's JSON bodies (`/api/v1/envelopes`, `/api/v1/audit-anchor`).
 //! - [`pairing`]: pairing files and the safety number people compare out of band.
 //! - [`certs`]: the CA and certificates behind mutually authenticated HTTPS.
 //!
@@ -38,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+pub mod anchor;
 pub mod certs;
 pub mod envelope;
 pub mod pairing;

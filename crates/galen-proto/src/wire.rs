@@ -1,6 +1,7 @@
 //! The partner API's request and response bodies (JSON), shared by the partner server and the clinic's client.
 //! Envelopes travel as base64 of the binary OpenPGP message.
 
+use crate::anchor::Anchor;
 use serde::{Deserialize, Serialize};
 
 /// The most envelopes in one push or pull.
@@ -63,6 +64,18 @@ pub struct Pulled {
     pub seq: i64,
     /// Sealed for the caller, base64.
     pub envelope: String,
+}
+
+/// `POST /api/v1/audit-anchor` takes the clinic's newest [`Anchor`] (at most
+/// [`crate::anchor::MAX_ANCHOR_BYTES`]) and answers with the one the partner keeps for the site: the one sent if
+/// it supersedes the kept one, else the kept one, which the clinic checks against its own log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorResponse {
+    /// Whether the anchor sent is now the one kept.
+    pub stored: bool,
+    /// The anchor the partner keeps for this site.
+    pub kept: Anchor,
 }
 
 /// How many of `envelopes`, from the first, fit in one [`PullResponse`] of at most [`MAX_BODY_BYTES`]; the partner

@@ -97,19 +97,29 @@ impl From<audit::Entry> for AuditEntryDto {
     }
 }
 
-/// The audit chain checked: how many rows, or where it first breaks (the UI words the break).
+/// The audit chain checked: how many rows, the anchor it reaches and the restores it records, or where it first
+/// breaks, a log shorter than its anchor included (the UI words the break).
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditVerifyDto {
     pub rows: Option<i64>,
     pub broken: Option<audit::Break>,
+    /// The anchor the log was checked against and reaches, if there was one.
+    pub anchor: Option<audit::Anchored>,
+    /// The restores the log records, oldest first.
+    pub restores: Vec<audit::Restore>,
 }
 
 impl From<Result<audit::Verified, audit::Break>> for AuditVerifyDto {
     fn from(r: Result<audit::Verified, audit::Break>) -> Self {
         match r {
-            Ok(v) => AuditVerifyDto { rows: Some(i64::try_from(v.rows).unwrap_or(i64::MAX)), broken: None },
-            Err(b) => AuditVerifyDto { rows: None, broken: Some(b) },
+            Ok(v) => AuditVerifyDto {
+                rows: Some(i64::try_from(v.rows).unwrap_or(i64::MAX)),
+                broken: None,
+                anchor: v.anchor,
+                restores: v.restores,
+            },
+            Err(b) => AuditVerifyDto { rows: None, broken: Some(b), anchor: None, restores: Vec::new() },
         }
     }
 }

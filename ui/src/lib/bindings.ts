@@ -204,6 +204,14 @@ export type AllergyDto = {
 	reaction: string,
 };
 
+/**  The anchor a log was checked against. */
+export type Anchored = {
+	/**  The row it names. */
+	row: number,
+	/**  Whether the clinic's site key signed it (a clinic without a site identity writes unsigned anchors). */
+	signed: boolean,
+};
+
 export type ApiError = {
 	/**  A stable, machine-readable code the UI translates (e.g. `wrong_credentials`, `invalid`). */
 	code: string,
@@ -240,10 +248,17 @@ export type AuditEntryDto = {
 	breakGlass: boolean,
 };
 
-/**  The audit chain checked: how many rows, or where it first breaks (the UI words the break). */
+/**
+ *  The audit chain checked: how many rows, the anchor it reaches and the restores it records, or where it first
+ *  breaks, a log shorter than its anchor included (the UI words the break).
+ */
 export type AuditVerifyDto = {
 	rows: number | null,
 	broken: Break | null,
+	/**  The anchor the log was checked against and reaches, if there was one. */
+	anchor: Anchored | null,
+	/**  The restores the log records, oldest first. */
+	restores: Restore[],
 };
 
 export type BirthDto = {
@@ -294,7 +309,17 @@ row: number } |
 /**  The moved row. */
 row: number; 
 /**  The row it belongs after. */
-belongsAfter: number };
+belongsAfter: number } | 
+/**  The log ends before the row its anchor names: its newest rows were deleted. */
+{ kind: "truncated"; 
+/**  The row the anchor names. */
+anchored: number; 
+/**  The log's last row. */
+present: number } | 
+/**  The row the anchor names holds another row: the log was cut back before it and written again. */
+{ kind: "rewritten"; 
+/**  The anchored row. */
+row: number };
 
 export type ClinicalForm = {
 	bloodType: string,
@@ -397,6 +422,14 @@ export type FieldMessage = {
 
 /**  "Every N hours/days/weeks". */
 export type FrequencyUnit = "hours" | "days" | "weeks";
+
+/**  A row of the chain by its number and hash: the log's head, what an anchor names, what a restore replaced. */
+export type Head = {
+	/**  The row's number. */
+	row: number,
+	/**  Its hash. */
+	hash: string,
+};
 
 /**  How long an underlying condition had lasted. */
 export type IntervalUnit = "minutes" | "hours" | "days" | "weeks" | "months" | "years";
@@ -606,6 +639,16 @@ export type ReceivedDocumentDto = {
 
 /**  An allergy (by substance) or a condition that taking the incoming version removes. */
 export type RemovedDto = { kind: "allergy"; name: string } | { kind: "condition"; name: string };
+
+/**  A restore the log records: its row, when, and the newest row of the log it replaced, if that was known. */
+export type Restore = {
+	/**  The restore's own row. */
+	row: number,
+	/**  When it was restored. */
+	at: string,
+	/**  The newest row of the log it replaced; `None` if no head was known (a new computer, no anchor file). */
+	replaced: Head | null,
+};
 
 /**  A staff account's role. */
 export type Role = "admin" | "doctor" | "nurse" | "receptionist";

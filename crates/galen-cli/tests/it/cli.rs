@@ -525,6 +525,32 @@ fn site_init_and_the_pairing_file_from_the_cli() {
     assert!(!file.contains("PRIVATE KEY"), "public parts only");
 }
 
+/// Finding 8: the newest audit rows deleted with the key in hand still chain perfectly, but the anchor that the
+/// last verification left beside the database says the log reached further; `galen audit verify` fails and
+/// says so.
+#[test]
+fn audit_verify_says_the_log_is_shorter_than_its_anchor() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    let key = init(&data);
+    ok(add_user(
+        &data,
+        &["--username", "rita", "--name", "Rita Reis", "--role", "receptionist"],
+        "front desk password 1",
+    ));
+    let verified = ok(as_admin(&data, &["audit", "verify"], ""));
+    assert!(verified.contains("chain intact"), "{verified}");
+    let kf = galen_core::Vault::new(&data).key_file().expect("key file");
+    let dek = kf.unwrap_with_recovery(&galen_core::RecoveryKey::parse(&key).expect("key")).expect("dek");
+    let conn = rusqlite::Connection::open(data.join("galen.db")).expect("open");
+    conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()))).expect("key");
+    let head: i64 = conn.query_row("SELECT max(id) FROM audit_log", [], |r| r.get(0)).expect("head");
+    conn.execute("DELETE FROM audit_log WHERE id > ?1", [head - 4]).expect("cut the newest rows");
+    drop(conn);
+    let err = fails(as_admin(&data, &["audit", "verify"], ""));
+    assert!(err.contains(&format!("the log is shorter than its anchor: row {head} was anchored")), "{err}");
+}
+
 /// A pharmacy checks documents with only the clinic's trust list: it supplies the doctor's key and vouches for
 /// it; a key the list does not name, another clinic's list, or a tampered list are refused; after a revocation
 /// the admin's list still vouches for what the key signed before.

@@ -3,16 +3,23 @@
 //! `verify` names. Rows hold ids, never clinical text.
 //!
 //! The chain proves the log was not altered by someone without the ability to recompute it; a person holding
-//! the database key could rewrite the whole tail consistently. An outside anchor (the partner server, a printed
-//! head hash) closes that gap later.
+//! the database key could cut its newest rows, or rewrite the whole tail consistently. Its head, anchored outside
+//! the database (`anchor.rs`: a file beside it, every backup, the partner), shows that: [`check_anchor`] tells a
+//! log that no longer reaches an anchor. A restore is the one recorded way a log goes back: its row
+//! ([`record_restore`]) names the newest row it replaced and takes the number after it, so rows are never numbered
+//! twice and anchors of the replaced log are told apart from the restored log's own.
 
 use crate::error::{Error, Result as StoreResult};
 use crate::permissions::Role;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc3339;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The action of a restore's row, written in the restored database.
+pub(crate) const RESTORE: &str = "backup.restore";
 
 /// Who did something: a signed-in user, or the system itself (setup, a restore from the recovery key).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,10 +127,29 @@ pub(crate) fn record(
     entity: (&str, &str),
     outcome: Outcome,
 ) -> Result<(), Error> {
-    let prev_hash: String = conn
-        .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
-        .optional()?
-        .unwrap_or_else(|| GENESIS.to_owned());
+    append(conn, None, at, actor, action, entity, outcome)
+}
+
+/// Records, in a restored database, that a restore replaced the log whose newest row was `replaced` (`None` when
+/// no head was known: no working database and no anchor file). The row takes the number after both the replaced
+/// head and the restored log's last row, so the replaced log's numbers are never given to other rows.
+pub(crate) fn record_restore(conn: &Connection, at: &str, actor: &Actor, replaced: Option<&Head>) -> Result<(), Error> {
+    let last = head(conn)?.map_or(0, |h| h.row);
+    let id = last.max(replaced.map_or(0, |h| h.row)).saturating_add(1);
+    let entity_id = replaced.map(|h| format!("{}:{}", h.row, h.hash)).unwrap_or_default();
+    append(conn, Some(id), at, actor, RESTORE, ("audit_log", &entity_id), Outcome::Ok)
+}
+
+fn append(
+    conn: &Connection,
+    id: Option<i64>,
+    at: &str,
+    actor: &Actor,
+    action: &str,
+    entity: (&str, &str),
+    outcome: Outcome,
+) -> Result<(), Error> {
+    let prev_hash = head(conn)?.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
     let mut e = Entry {
         id: 0,
         at: at.to_owned(),
@@ -140,10 +166,11 @@ pub(crate) fn record(
     };
     e.hash = e.chained_hash();
     conn.execute(
-        "INSERT INTO audit_log (at, user_id, username, role, action, entity_type, entity_id, outcome, break_glass,
-                                prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO audit_log (id, at, user_id, username, role, action, entity_type, entity_id, outcome,
+                                break_glass, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         rusqlite::params![
+            id,
             e.at,
             e.user_id,
             e.username,
@@ -158,6 +185,53 @@ pub(crate) fn record(
         ],
     )?;
     Ok(())
+}
+
+/// A row of the chain by its number and hash: the log's head, what an anchor names, what a restore replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Head {
+    /// The row's number.
+    pub row: i64,
+    /// Its hash.
+    pub hash: String,
+}
+
+/// The newest row, if the log has any.
+pub(crate) fn head(conn: &Connection) -> StoreResult<Option<Head>> {
+    Ok(conn
+        .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok(Head { row: r.get(0)?, hash: r.get(1)? })
+        })
+        .optional()?)
+}
+
+/// A restore the log records: its row, when, and the newest row of the log it replaced, if that was known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Restore {
+    /// The restore's own row.
+    pub row: i64,
+    /// When it was restored.
+    pub at: String,
+    /// The newest row of the log it replaced; `None` if no head was known (a new computer, no anchor file).
+    pub replaced: Option<Head>,
+}
+
+impl Restore {
+    /// The restore `e` records, if it is a restore's row.
+    fn of(e: &Entry) -> Option<Restore> {
+        if e.action != RESTORE {
+            return None;
+        }
+        // Restores recorded before anchors named nothing (`backup`, ``): what they replaced is unknown.
+        let replaced = e.entity_id.split_once(':').and_then(|(row, hash)| {
+            let row = row.parse().ok()?;
+            (hash.len() == 64).then(|| Head { row, hash: hash.to_owned() })
+        });
+        Some(Restore { row: e.id, at: e.at.clone(), replaced })
+    }
 }
 
 fn read_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
@@ -210,6 +284,18 @@ pub enum Break {
         #[serde(rename = "belongsAfter")]
         belongs_after: i64,
     },
+    /// The log ends before the row its anchor names: its newest rows were deleted.
+    Truncated {
+        /// The row the anchor names.
+        anchored: i64,
+        /// The log's last row.
+        present: i64,
+    },
+    /// The row the anchor names holds another row: the log was cut back before it and written again.
+    Rewritten {
+        /// The anchored row.
+        row: i64,
+    },
 }
 
 impl std::fmt::Display for Break {
@@ -222,6 +308,13 @@ impl std::fmt::Display for Break {
             Break::Reordered { row, belongs_after } => {
                 write!(f, "row {row} was moved: it belongs after row {belongs_after}")
             }
+            Break::Truncated { anchored, present } => write!(
+                f,
+                "the log is shorter than its anchor: row {anchored} was anchored, but the log ends at row {present}"
+            ),
+            Break::Rewritten { row } => {
+                write!(f, "row {row} is not the row that was anchored: the log was cut back and written again")
+            }
         }
     }
 }
@@ -233,6 +326,20 @@ pub struct Verified {
     pub rows: u64,
     /// The newest row's hash.
     pub head: String,
+    /// The restores it records, oldest first.
+    pub restores: Vec<Restore>,
+    /// The anchor it was checked against (the newest known, from the anchor file), if there was one.
+    pub anchor: Option<Anchored>,
+}
+
+/// The anchor a log was checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Anchored {
+    /// The row it names.
+    pub row: i64,
+    /// Whether the clinic's site key signed it (a clinic without a site identity writes unsigned anchors).
+    pub signed: bool,
 }
 
 /// Walks the whole chain and names the first row that was edited, deleted, inserted or reordered.
@@ -241,6 +348,7 @@ pub(crate) fn verify_chain(conn: &Connection) -> StoreResult<Result<Verified, Br
     let rows: Vec<Entry> = stmt.query_map([], read_entry)?.collect::<rusqlite::Result<_>>()?;
     let by_hash: std::collections::HashMap<&str, i64> = rows.iter().map(|e| (e.hash.as_str(), e.id)).collect();
     let mut prev: Option<&Entry> = None;
+    let mut restores = Vec::new();
     for (i, e) in rows.iter().enumerate() {
         let expected_prev = prev.map_or(GENESIS, |p| p.hash.as_str());
         let prev_id = prev.map_or(0, |p| p.id);
@@ -267,9 +375,57 @@ pub(crate) fn verify_chain(conn: &Connection) -> StoreResult<Result<Verified, Br
         if e.chained_hash() != e.hash {
             return Ok(Err(Break::Edited { row: e.id }));
         }
+        let restore = Restore::of(e);
+        // Rows are numbered without gaps; a restore's row alone follows the numbers of the rows it replaced.
+        let skips_replaced = restore.as_ref().and_then(|r| r.replaced.as_ref()).is_some_and(|h| h.row == e.id - 1);
+        if e.id != prev_id + 1 && !skips_replaced {
+            return Ok(Err(Break::Deleted { from: prev_id + 1, to: e.id - 1 }));
+        }
+        restores.extend(restore);
         prev = Some(e);
     }
-    Ok(Ok(Verified { rows: rows.len() as u64, head: prev.map_or(GENESIS.to_owned(), |p| p.hash.clone()) }))
+    let head = prev.map_or(GENESIS.to_owned(), |p| p.hash.clone());
+    Ok(Ok(Verified { rows: rows.len() as u64, head, restores, anchor: None }))
+}
+
+/// Whether the log still reaches an anchor that named row `anchored` (made at `made_at`): `None` if that row is
+/// still there with the anchored hash, or a recorded restore replaced it; else how the log falls short.
+///
+/// A restore whose replaced head is known explains the rows it skipped (after the restored log's last row, up to
+/// that head). One that knew no head (a new computer) explains the rows after its restored log, for anchors made
+/// before it.
+pub(crate) fn check_anchor(
+    conn: &Connection,
+    anchored: &Head,
+    made_at: Option<time::OffsetDateTime>,
+) -> StoreResult<Option<Break>> {
+    let present = head(conn)?.map_or(0, |h| h.row);
+    let hash: Option<String> =
+        conn.query_row("SELECT hash FROM audit_log WHERE id = ?1", [anchored.row], |r| r.get(0)).optional()?;
+    if hash.as_deref() == Some(anchored.hash.as_str()) {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare(&format!("{SELECT} WHERE action = ?1 ORDER BY id"))?;
+    let restores: Vec<Entry> = stmt.query_map([RESTORE], read_entry)?.collect::<rusqlite::Result<_>>()?;
+    for restore in restores.iter().filter_map(Restore::of) {
+        let restored_to: i64 =
+            conn.query_row("SELECT coalesce(max(id), 0) FROM audit_log WHERE id < ?1", [restore.row], |r| r.get(0))?;
+        let explains = match &restore.replaced {
+            Some(replaced) => restored_to < anchored.row && anchored.row <= replaced.row,
+            None => {
+                let restored_at = time::OffsetDateTime::parse(&restore.at, &Rfc3339).ok();
+                restored_to < anchored.row && matches!((made_at, restored_at), (Some(a), Some(r)) if a < r)
+            }
+        };
+        if explains {
+            return Ok(None);
+        }
+    }
+    Ok(Some(if anchored.row > present {
+        Break::Truncated { anchored: anchored.row, present }
+    } else {
+        Break::Rewritten { row: anchored.row }
+    }))
 }
 
 /// Which rows to list.

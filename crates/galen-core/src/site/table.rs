@@ -34,6 +34,11 @@ pub(crate) fn public_parts(conn: &Connection) -> StoreResult<Option<(String, Str
         .optional()?)
 }
 
+/// When the identity (and its OpenPGP site key) was made, if it was.
+pub(crate) fn created_at(conn: &Connection) -> StoreResult<Option<String>> {
+    Ok(conn.query_row("SELECT created_at FROM site_identity WHERE id = 1", [], |r| r.get(0)).optional()?)
+}
+
 /// What renewing the client certificate needs: the CA certificate and key, and the current client certificate.
 pub(crate) fn for_renewal(conn: &Connection) -> StoreResult<Option<(String, String, String)>> {
     Ok(conn

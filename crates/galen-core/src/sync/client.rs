@@ -5,7 +5,10 @@
 use super::context::{keys, Context};
 use super::schedule::{BACKGROUND_EVERY, BACKGROUND_LONGEST};
 use crate::error::{Error, SyncFailure};
-use galen_proto::wire::{encode_envelope, PullResponse, PushRequest, PushResponse, PushResult, MAX_BODY_BYTES};
+use galen_proto::anchor::{Anchor, MAX_ANCHOR_BYTES};
+use galen_proto::wire::{
+    encode_envelope, AnchorResponse, PullResponse, PushRequest, PushResponse, PushResult, MAX_BODY_BYTES,
+};
 use reqwest::blocking::Response;
 use reqwest::StatusCode;
 use rustls::pki_types::pem::PemObject;
@@ -91,6 +94,23 @@ impl Transport {
         let response: PushResponse =
             self.answer(self.http.post(format!("{}/envelopes", self.base)).json(&body).send())?;
         Ok(response.results)
+    }
+
+    /// Sends this clinic's audit anchor; the answer is the anchor the partner keeps for it, or `None` from a partner
+    /// that keeps none (one older than audit anchors, which does not know the route).
+    pub(super) fn anchor(&self, anchor: &Anchor) -> Result<Option<AnchorResponse>, Error> {
+        let response = self.http.post(format!("{}/audit-anchor", self.base)).json(anchor).send();
+        if response.as_ref().is_ok_and(|r| r.status() == StatusCode::NOT_FOUND) {
+            tracing::info!("the partner keeps no audit anchors");
+            return Ok(None);
+        }
+        let answer: AnchorResponse = self.answer(response)?;
+        // The kept anchor comes back whole; one far larger than any anchor is not one.
+        let size = serde_json::to_vec(&answer.kept).map_or(usize::MAX, |b| b.len());
+        if size > MAX_ANCHOR_BYTES {
+            return Err(Error::Sync(SyncFailure::BadAnswer("an audit anchor larger than any anchor".into())));
+        }
+        Ok(Some(answer))
     }
 
     pub(super) fn pull(&self, after: i64, limit: usize) -> Result<PullResponse, Error> {

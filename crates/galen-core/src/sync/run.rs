@@ -5,6 +5,7 @@ use super::client::Transport;
 use super::context::Context;
 use super::inbox::{self, Received};
 use super::{outbox, table};
+use crate::audit::anchor;
 use crate::clinic::Clinic;
 use crate::error::{Error, SyncFailure};
 use crate::permissions::Action;
@@ -112,7 +113,9 @@ pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
                 Err(e) => table::run_failed(tx, &e.to_string())?,
             };
             Ok(())
-        })
+        })?;
+        clinic.anchor_audit_log();
+        Ok(())
     })?;
     result
 }
@@ -156,7 +159,26 @@ fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
         }
     }
     db.with(inbox::forget_old_nonces)?;
+    exchange_anchor(db, &transport)?;
     Ok(report)
+}
+
+/// Sends the audit log's anchor, last, so it names the run's newest row; the partner answers with the newest it
+/// keeps for this clinic. That answer is the partner's word: it must be this database's and signed by this
+/// clinic's site key, and if the log no longer reaches it, it takes the anchor file's place (`audit::anchor`).
+fn exchange_anchor(db: &impl Db, transport: &Transport) -> Result<(), Error> {
+    let sent = db.with(|c| Ok(anchor::of_head(c.store().conn(), &c.store().db_id()?, c.now())?))?;
+    let Some(sent) = sent else { return Ok(()) };
+    let Some(answer) = transport.anchor(&sent)? else { return Ok(()) };
+    db.with(|c| {
+        let bad = |why: &str| Error::Sync(SyncFailure::BadAnswer(format!("the audit anchor it keeps {why}")));
+        if answer.kept.db_id != sent.db_id {
+            return Err(bad("belongs to another database"));
+        }
+        let key = anchor::site_peer(c.store().conn())?.ok_or_else(|| bad("cannot be checked without a site key"))?;
+        answer.kept.check(&key).map_err(|e| bad(&format!("is refused: {e}")))?;
+        Ok(anchor::take_partner_copy(c.vault(), c.store(), &answer.kept, c.now())?)
+    })
 }
 
 /// Checks that a pulled page moves past `cursor`: each sequence number after the one before it, and no more

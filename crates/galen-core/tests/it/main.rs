@@ -1,6 +1,7 @@
 //! galen-core's integration tests, on real parts: a real SQLCipher file on disk and the real Secret Service
 //! (gnome-keyring on a private D-Bus). Run them through `scripts/with-test-keyring`, as the test command does.
 
+mod anchor;
 mod architecture;
 mod audit;
 mod backup;

@@ -178,7 +178,7 @@ fn a_clinic_pulls_a_compression_bomb() {
 
 /// Serves `app` as `partner` over mTLS on 127.0.0.1 (its server certificate, the clinic's CA trusted, as the real
 /// partner does) and pairs `clinic` with it; serving until the returned runtime drops.
-fn serve_hostile(partner: &HandMade, clinic: &ClinicDir, app: axum::Router) -> tokio::runtime::Runtime {
+pub(crate) fn serve_hostile(partner: &HandMade, clinic: &ClinicDir, app: axum::Router) -> tokio::runtime::Runtime {
     let clinic_file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("the clinic's pairing file");
     let config = tls::server_config(
         partner.issued.leaf_cert.as_bytes(),

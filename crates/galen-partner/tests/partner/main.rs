@@ -1,6 +1,7 @@
 //! galen-partner's integration tests: the routes alone (`oneshot`), the TLS front door against plain curl, and
 //! real clinics (SQLCipher files, the real keyring) syncing with the real server on 127.0.0.1 over mTLS.
 
+mod anchor;
 mod hardening;
 mod hostile;
 mod links;

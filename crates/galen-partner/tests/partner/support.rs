@@ -4,7 +4,7 @@ use galen_core::clinic::Setup;
 use galen_core::patients::{self, Demographics, NewPatient};
 use galen_core::site;
 use galen_core::staff::{self, NewStaff};
-use galen_core::{sync, Clinic, Role, Session, Vault};
+use galen_core::{sync, Clinic, RecoveryKey, Role, Session, Vault};
 use galen_partner::key::DbKey;
 use galen_partner::{store, tls};
 use galen_proto::certs::{self, Issued, Leaf};
@@ -85,6 +85,8 @@ pub struct Serving {
 pub struct ClinicDir {
     pub _dir: TempDir,
     pub clinic: Clinic,
+    /// The recovery key setup printed.
+    pub recovery: RecoveryKey,
     pub admin: Session,
     /// Registers, reads and edits patients, and signs documents.
     pub doctor: Session,
@@ -108,8 +110,8 @@ pub fn new_clinic_with_clock(name: &str, clock: Arc<dyn galen_core::clock::Clock
         admin_display_name: "Ana Admin".into(),
         admin_password: PASSWORD.into(),
     };
-    let clinic =
-        Clinic::create(Vault::new(dir.path().join("clinic")), &setup).expect("clinic").clinic.with_clock(clock);
+    let created = Clinic::create(Vault::new(dir.path().join("clinic")), &setup).expect("clinic");
+    let (clinic, recovery) = (created.clinic.with_clock(clock), created.recovery_key);
     let admin = clinic.login("ana", PASSWORD).expect("admin");
     site::init(&clinic, &admin).expect("site identity");
     let new = NewStaff {
@@ -121,7 +123,7 @@ pub fn new_clinic_with_clock(name: &str, clock: Arc<dyn galen_core::clock::Clock
     };
     staff::add(&clinic, &admin, &new).expect("doctor");
     let doctor = clinic.login("rui", PASSWORD).expect("doctor signs in");
-    ClinicDir { _dir: dir, clinic, admin, doctor }
+    ClinicDir { _dir: dir, clinic, recovery, admin, doctor }
 }
 
 impl ClinicDir {
@@ -157,6 +159,16 @@ impl ClinicDir {
 
     pub fn status(&self) -> sync::Status {
         sync::status(&self.clinic, &self.admin).expect("status")
+    }
+
+    /// A plain connection to the clinic's database with its key, as someone holding the key would open it:
+    /// it bypasses every rule of Galen.
+    pub fn raw_connection(&self) -> rusqlite::Connection {
+        let vault = self.clinic.vault();
+        let dek = vault.key_file().expect("key file").unwrap_with_recovery(&self.recovery).expect("unwrap");
+        let conn = rusqlite::Connection::open(vault.db_path()).expect("open raw");
+        conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()))).expect("key");
+        conn
     }
 
     /// Pairs this clinic with a partner run by the real binary, as its admin would.

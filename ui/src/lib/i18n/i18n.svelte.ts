@@ -85,5 +85,9 @@ export function breakText(b: Break): string {
       return t(b.from === b.to ? "audit.break.deleted_one" : "audit.break.deleted", { from: b.from, to: b.to });
     case "reordered":
       return t("audit.break.reordered", { row: b.row, after: b.belongsAfter });
+    case "truncated":
+      return t("audit.break.truncated", { anchored: b.anchored, present: b.present });
+    case "rewritten":
+      return t("audit.break.rewritten", { row: b.row });
   }
 }
