@@ -70,6 +70,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             verify::trust_lists,
             verify::trust_list_import,
             verify::trust_list_forget,
+            verify::verify_qr,
+            verify::verify_pdf,
             printing::printout_save,
             printing::printout_print,
             printing::recovery_key_replace,

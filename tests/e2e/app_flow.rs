@@ -41,7 +41,14 @@ async fn open_first_result(d: &Driver, query: &str, listed_as: &str) {
 
 /// The doctor writes a two-line prescription for the penicillin-allergic patient, must acknowledge the allergy
 /// warning, signs with the password again, and the viewer shows the signature verified.
-async fn prescription_flow(d: &Driver) {
+/// What the doctor printed, for the pharmacy at the end: the QR's text (read off the screen by zbarimg) and the
+/// PDF saved through the dialog.
+struct Printed {
+    qr: String,
+    pdf: std::path::PathBuf,
+}
+
+async fn prescription_flow(d: &Driver) -> Printed {
     d.click_button("New prescription").await;
     d.find("#rx-med-0").await;
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -100,9 +107,9 @@ async fn prescription_flow(d: &Driver) {
     d.screenshot("24-prescription-saved").await;
     let (ok, out) = crate::harness::galen_cli(&["verify", &saved.display().to_string()]);
     assert!(ok && out.contains("Good signature: galen.prescription.v1"), "galen verify on the saved PDF: {out}");
-    let _ = std::fs::remove_file(&saved);
     d.click_button("Back to the chart").await;
     d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
+    Printed { qr: decoded.trim().to_owned(), pdf: saved }
 }
 
 /// The admin pairs the clinic with a real partner server on 127.0.0.1 through the app: finds the site identity
@@ -325,8 +332,8 @@ async fn received_document_flow(d: &Driver) {
 
 /// The admin's doctors' keys: Rui's key, made at his first signature and certified by the clinic; the trust list
 /// saved where the admin chooses (its signature checks and it names Rui's key); a revocation refused without a
-/// reason, then done; the screen in Portuguese and Spanish.
-async fn keys_flow(d: &Driver, dir: &std::path::Path) {
+/// reason, then done. Returns where the list was saved.
+async fn keys_flow(d: &Driver, dir: &std::path::Path) -> std::path::PathBuf {
     d.click("[data-nav=keys]").await;
     let row = d.wait_for_text("Dr Rui Costa", Duration::from_secs(10)).await;
     assert!(row.contains("at the first signature") && row.contains("In use"), "{row}");
@@ -358,11 +365,69 @@ async fn keys_flow(d: &Driver, dir: &std::path::Path) {
     assert!(status.contains("Revoked") && status.contains("Laptop stolen"), "{status}");
     d.screenshot("26c-keys-revoked").await;
 
+    list
+}
+
+/// At the counter, before anyone signs in: the verify screen asks for a trust list before it can check a QR;
+/// the pharmacist imports the clinic's list (and is shown its site fingerprint to compare), a USB barcode
+/// scanner types the QR's text and Enter, and every field shows in the paper's order with the clinic vouching
+/// for Dr Rui Costa; one changed character fails; the saved PDF verifies, its page included.
+async fn verify_flow(d: &Driver, printed: &Printed, trust_list: &std::path::Path) {
+    d.click("[data-testid=open-verify]").await;
+    d.wait_for_text("No trust list imported yet", Duration::from_secs(10)).await;
+    d.fill("#verify-qr", &printed.qr).await;
+    d.click("[data-testid=verify-qr-form] button[type=submit]").await;
+    d.wait_for_text("Import the clinic's trust list first", Duration::from_secs(10)).await;
+
+    d.click("[data-testid=import-trust-list]").await;
+    crate::harness::answer_open_dialog("Open a clinic's trust list", trust_list).await;
+    let said = d.wait_for_text("Imported the trust list of Clínica Sol", Duration::from_secs(20)).await;
+    assert!(said.contains("Compare its site key fingerprint"), "{said}");
+
+    // The scanner types the text and presses Enter, which submits the form.
+    let field = d.find("#verify-qr").await;
+    field.clear().await.expect("clear");
+    field.send_keys(&format!("{}\u{E007}", printed.qr)).await.expect("the scanner types");
+    let verdict = d.find("[data-testid=verify-verdict]").await.text().await.expect("verdict");
+    assert!(verdict.contains("Clínica Sol vouches for the signer: Dr Rui Costa (licence CRM-12345)"), "{verdict}");
+    let fields = d.find("[data-testid=verify-fields]").await.text().await.expect("fields");
+    // In the paper's order: the patient, then each line with its quantity, then the signer.
+    let at = |needle: &str| fields.find(needle).unwrap_or_else(|| panic!("{needle:?} in {fields}"));
+    assert!(at("Jürgen Müller") < at("Amoxicillin 500 mg capsule"), "{fields}");
+    assert!(at("Qty 21") < at("Paracetamol 500 mg tablet"), "{fields}");
+    assert!(at("Paracetamol 500 mg tablet") < at("Dr Rui Costa"), "{fields}");
+    d.find("[data-testid=verify-result]").await.click().await.expect("scroll to it");
+    d.screenshot("27-verify-qr").await;
+    d.axe("verify (a QR)").await;
+
+    let mut tampered = printed.qr.clone().into_bytes();
+    let i = tampered.len() / 2;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    d.fill("#verify-qr", std::str::from_utf8(&tampered).expect("ascii")).await;
+    d.click("[data-testid=verify-qr-form] button[type=submit]").await;
+    d.wait_for_text("Verification FAILED", Duration::from_secs(10)).await;
+    assert!(!d.html().await.contains("data-testid=\"verify-fields\""), "a failed QR shows no fields");
+    d.screenshot("27b-verify-qr-tampered").await;
+
+    d.click("[data-testid=verify-pdf]").await;
+    crate::harness::answer_open_dialog("Open a Galen PDF to verify", &printed.pdf).await;
+    let pages = d.find("[data-testid=verify-pages]").await.text().await.expect("pages");
+    assert!(pages.contains("exactly what was signed"), "{pages}");
+    let verdict = d.find("[data-testid=verify-verdict]").await.text().await.expect("verdict");
+    assert!(verdict.contains("Clínica Sol vouches for the signer"), "{verdict}");
+    d.find("[data-testid=verify-result]").await.click().await.expect("scroll to it");
+    d.screenshot("27c-verify-pdf").await;
+    d.click_button("Back").await;
+    d.wait_for_text("Sign in", Duration::from_secs(10)).await;
+}
+
+/// The doctors' keys and the verify screen in Portuguese and Spanish, then English again.
+async fn languages_flow(d: &Driver, printed: &Printed) {
     // `save` is the button in the language the screen is in before the change.
-    for (language, save, settings, keys, shot) in [
-        ("pt", "Save", "Definições", "Chaves dos médicos", "26d-keys-portuguese"),
-        ("es", "Guardar", "Ajustes", "Claves de los médicos", "26e-keys-spanish"),
-        ("en", "Guardar", "Settings", "Doctors' keys", "26f-keys-english"),
+    for (language, save, settings, keys, check, shot) in [
+        ("pt", "Save", "Definições", "Chaves dos médicos", "Verificar", "pt"),
+        ("es", "Guardar", "Ajustes", "Claves de los médicos", "Comprobar", "es"),
+        ("en", "Guardar", "Settings", "Doctors' keys", "Check", "en"),
     ] {
         d.click("[data-nav=settings]").await;
         d.find("#set-language").await.select_by_value(language).await.expect("choose the language");
@@ -371,8 +436,15 @@ async fn keys_flow(d: &Driver, dir: &std::path::Path) {
         d.click("[data-nav=keys]").await;
         d.wait_for_text(keys, Duration::from_secs(10)).await;
         d.wait_for_text("Laptop stolen", Duration::from_secs(10)).await;
-        d.screenshot(shot).await;
+        d.screenshot(&format!("26d-keys-{shot}")).await;
         d.axe(&format!("doctors' keys ({language})")).await;
+        d.click("[data-nav=verify]").await;
+        d.fill("#verify-qr", &printed.qr).await;
+        d.click_button(check).await;
+        d.find("[data-testid=verify-fields]").await;
+        d.find("[data-testid=verify-result]").await.click().await.expect("scroll to it");
+        d.screenshot(&format!("27d-verify-{shot}")).await;
+        d.axe(&format!("verify ({language})")).await;
     }
 }
 
@@ -465,7 +537,7 @@ impl OtherClinic {
 
 /// A receptionist registers (a field error, then a duplicate warning), finds `muller` by typing and cannot see
 /// allergies; a doctor records one and sees it.
-async fn patients_flow(d: &Driver) {
+async fn patients_flow(d: &Driver) -> Printed {
     d.click("[data-nav=patients]").await;
     d.wait_for_text("Type any part of the name", Duration::from_secs(10)).await;
     d.screenshot("15-patients-search").await;
@@ -529,7 +601,7 @@ async fn patients_flow(d: &Driver) {
     assert!(text.contains("severe"), "{text}");
     d.screenshot("20-chart-doctor").await;
     d.axe("patient chart (doctor)").await;
-    prescription_flow(d).await;
+    let printed = prescription_flow(d).await;
     received_document_flow(d).await;
     d.click_button("Sign out").await;
 
@@ -542,6 +614,7 @@ async fn patients_flow(d: &Driver) {
     // The front desk prints the patient's ID card and labels from the chart.
     let card = d.print_without_printer("card").await;
     assert!(crate::harness::pdf_text(&card).contains("Jürgen Müller"), "the card names the patient");
+    printed
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -553,6 +626,13 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Set up Galen", Duration::from_secs(20)).await;
     d.screenshot("01-setup-clinic").await;
     d.axe("setup (clinic)").await;
+    // A pharmacy that only verifies needs no clinic: the verify screen opens from here too.
+    d.click("[data-testid=open-verify]").await;
+    d.wait_for_text("No trust list imported yet", Duration::from_secs(10)).await;
+    d.screenshot("01b-verify-before-setup").await;
+    d.axe("verify (before setup)").await;
+    d.click_button("Back").await;
+    d.wait_for_text("Set up Galen", Duration::from_secs(10)).await;
     d.click_button("Continue").await;
     d.wait_for_text("This field is required", Duration::from_secs(5)).await;
     d.fill("#site-name", "Clínica Sol").await;
@@ -715,7 +795,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.click_button("Unlock").await;
     d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
 
-    patients_flow(&d).await;
+    let printed = patients_flow(&d).await;
     let printouts = data.path().join("printouts");
     assert!(!crate::harness::files_in(&printouts).is_empty(), "the card waits for the viewer while the app runs");
     d.quit(data.path()).await;
@@ -736,6 +816,12 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Sign in", Duration::from_secs(10)).await;
     sign_in(&d, "ana", ADMIN_PASSWORD).await;
     d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
-    keys_flow(&d, sheets.path()).await;
+    let trust_list = keys_flow(&d, sheets.path()).await;
+    d.click_button("Sign out").await;
+    verify_flow(&d, &printed, &trust_list).await;
+    sign_in(&d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    languages_flow(&d, &printed).await;
+    let _ = std::fs::remove_file(&printed.pdf);
     d.stop().await;
 }

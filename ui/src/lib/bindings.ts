@@ -83,6 +83,13 @@ export const commands = {
 	trustListImport: (title: string) => typedError<TrustListDto | null, ApiError>(__TAURI_INVOKE("trust_list_import", { title })),
 	/**  Forgets the imported list signed by the site key `fingerprint`. */
 	trustListForget: (fingerprint: string) => typedError<boolean, ApiError>(__TAURI_INVOKE("trust_list_forget", { fingerprint })),
+	/**  Checks QR text (typed, pasted or from a barcode scanner) against the keys of the imported trust lists. */
+	verifyQr: (text: string) => typedError<VerifyDto, ApiError>(__TAURI_INVOKE("verify_qr", { text })),
+	/**
+	 *  Asks for a Galen PDF (the dialog titled `title`) and checks it, its pages included, with the key it carries;
+	 *  the imported trust lists say whether that key is a doctor's. Nothing when the person cancelled.
+	 */
+	verifyPdf: (title: string) => typedError<VerifyDto | null, ApiError>(__TAURI_INVOKE("verify_pdf", { title })),
 	/**
 	 *  Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when
 	 *  the person cancelled. Rendering checks the permission before the dialog opens.
@@ -825,6 +832,37 @@ export type UnderlyingDto = {
 export type VerificationDto = 
 /**  `notes`: what to know about the signing key (made after a password reset, revoked since). */
 { status: "valid"; notes: KeyNote[] } | { status: "unsigned" } | { status: "invalid"; problem: Problem };
+
+/**  One field of a verified QR, as the paper words it; `id` names it for the screen's label. */
+export type VerifiedFieldDto = {
+	id: string,
+	/**  The label in English, for a field this screen has no word for. */
+	label: string,
+	value: string,
+	/**  A prescription line's number. */
+	number: number | null,
+};
+
+/**
+ *  What checking a QR or a PDF found. `problem` set: it failed (nothing else is shown). Otherwise the signature
+ *  checks and `vouch` says whether an imported trust list vouches for the signer.
+ */
+export type VerifyDto = {
+	problem: string | null,
+	vouch: Vouch | null,
+	/**  The signing key's fingerprint. */
+	fingerprint: string | null,
+	/**  A QR's fields, in the paper's order. */
+	fields: VerifiedFieldDto[],
+	/**  A PDF: how many printed pages were found to be exactly what was signed. */
+	pages: number | null,
+	/**  A PDF: who signed, for whom, when, and what. */
+	signer: SignerDto | null,
+	signedAt: string | null,
+	clinic: string | null,
+	patientName: string | null,
+	body: BodyDto | null,
+};
 
 export type VoidDto = {
 	voids: string,

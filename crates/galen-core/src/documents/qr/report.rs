@@ -18,6 +18,8 @@ pub struct Labelled {
     pub label: String,
     /// The value as the paper words it.
     pub value: String,
+    /// A prescription line's number as printed (`line` only).
+    pub number: Option<u32>,
 }
 
 /// A verified QR's format and signer.
@@ -60,7 +62,7 @@ pub fn report(text: &str, keys: &[&str]) -> QrReport {
 
 /// The fields of verified contents, labelled and worded.
 pub fn labelled(c: &QrContents) -> Vec<Labelled> {
-    let field = |id, label: &str, value: String| Labelled { id, label: label.to_owned(), value };
+    let field = |id, label: &str, value: String| Labelled { id, label: label.to_owned(), value, number: None };
     c.fields()
         .into_iter()
         .map(|f| match f {
@@ -79,7 +81,8 @@ pub fn labelled(c: &QrContents) -> Vec<Labelled> {
             ),
             QrField::Medicine(n, l) => {
                 let rx = l.as_rx_line();
-                field("line", &format!("Line {n}"), format!("{} · {}", rx_line(&rx), rx_details(&rx)))
+                let value = format!("{} · {}", rx_line(&rx), rx_details(&rx));
+                Labelled { number: Some(n), ..field("line", &format!("Line {n}"), value) }
             }
             QrField::Born(v) => field("born", "Date of birth", v.to_owned()),
             QrField::Mother(v) => field("mother", "Mother", v.to_owned()),
