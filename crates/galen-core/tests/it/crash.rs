@@ -19,6 +19,7 @@ fn crash_child() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
     let clinic = Clinic::open(Vault::new(dir)).expect("child opens the store");
     let session = clinic.login("rui", PASSWORD).expect("child signs in");
+    println!("ready");
     for i in 0.. {
         let id = register(&clinic, &session, &patient(&format!("Crash {i}"), "Test")).expect("register");
         println!("ack {id} {i}");
@@ -47,11 +48,15 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
             .expect("spawn child");
         let stdout = child.stdout.take().expect("stdout");
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let reader = {
-            let seen = Arc::clone(&seen);
+            let (seen, ready) = (Arc::clone(&seen), Arc::clone(&ready));
             std::thread::spawn(move || {
                 for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if let Some(rest) = line.strip_prefix("ack ") {
+                    // libtest prints the test's name on the same line, before the child's first words.
+                    if line.ends_with("ready") {
+                        ready.store(true, std::sync::atomic::Ordering::SeqCst);
+                    } else if let Some(rest) = line.strip_prefix("ack ") {
                         let mut parts = rest.split(' ');
                         let id: i64 = parts.next().and_then(|s| s.parse().ok()).expect("id");
                         let i = parts.next().expect("counter").to_owned();
@@ -60,7 +65,17 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
                 }
             })
         };
-        std::thread::sleep(Duration::from_millis(200 + random_below(400)));
+        // Opening and signing in take long on a loaded machine: the random moment counts from when the child is
+        // writing (the first round waits for its first acknowledged write, so the test is never vacuous).
+        let started = std::time::Instant::now();
+        let writing = || match round {
+            0 => !seen.lock().expect("lock").is_empty(),
+            _ => ready.load(std::sync::atomic::Ordering::SeqCst),
+        };
+        while !writing() && started.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(random_below(400)));
         child.kill().expect("SIGKILL the child"); // Child::kill sends SIGKILL on Unix
         child.wait().expect("reap");
         reader.join().expect("reader");
