@@ -271,8 +271,11 @@ impl Vault {
         // leaves a pair that still opens (see `finish_interrupted_rotation`).
         let pending = self.pending_key_file_path();
         new_kf.save(&pending)?;
-        store.checkpoint()?;
-        store.rekey(new_dek.clone())?;
+        // If the database could not be re-keyed (a full disk), the old key file stays the one that opens it.
+        if let Err(e) = store.checkpoint().and_then(|()| store.rekey(new_dek.clone())) {
+            let _ = std::fs::remove_file(&pending);
+            return Err(e);
+        }
         std::fs::rename(&pending, self.key_file_path()).map_err(io("rename", &pending))?;
         crate::keyfile::sync_dir(&self.dir)?;
         self.keyring.store(&old.db_id, &new_dek)?;
