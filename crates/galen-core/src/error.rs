@@ -70,7 +70,7 @@ pub enum StoreError {
     #[error("{path} is on a read-only disk or folder, so Galen cannot save to it. Make it writable again (check the disk is mounted read-write and not locked); nothing that was saved before is lost.")]
     ReadOnly { path: PathBuf },
 
-    #[error("Galen may not {action} {path}: it belongs to {owner}, but Galen runs as {user}, and Galen keeps its files for their owner only. Give the data folder back to {user} (for example: sudo chown -R {user} {dir}), or run Galen as {owner}; nothing was changed.", dir = .path.parent().unwrap_or(.path).display())]
+    #[error("Galen may not {action} {path}: it belongs to {owner}, but Galen runs as {user}, and Galen keeps its files for their owner only. Give it back to {user} (for example: sudo chown -R {user} {dir}), or run Galen as {owner}; nothing was changed.", dir = .path.parent().unwrap_or(.path).display())]
     PermissionDenied { action: &'static str, path: PathBuf, owner: String, user: String },
 
     #[error("The database could not be re-encrypted under a new key, so it stays under its current key, which still opens it. Nothing was changed; try again, and tell the clinic's admin if it persists.")]

@@ -87,7 +87,10 @@ impl KeyFile {
 
     pub fn load(path: &Path) -> Result<Self> {
         let bad = |reason: String| StoreError::KeyFile { path: path.to_owned(), reason };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => StoreError::from_io("read", path.to_owned(), e),
+            _ => bad(e.to_string()),
+        })?;
         let kf: Self = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid key file: {e}")))?;
         if kf.format != FORMAT {
             return Err(bad(format!("unknown format {:?}", kf.format)));

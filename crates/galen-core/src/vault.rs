@@ -129,9 +129,10 @@ impl Vault {
         &self.keyring
     }
 
-    /// Whether a clinic was set up here.
+    /// Whether a clinic was set up here. A database Galen may not even look at (a folder that belongs to another
+    /// user) counts as there, so opening it says why it cannot, rather than offering to set up a new clinic.
     pub fn is_initialized(&self) -> bool {
-        self.db_path().exists()
+        self.db_path().try_exists().unwrap_or(true)
     }
 
     /// The key file, read.
