@@ -264,6 +264,13 @@ impl Vault {
         admin_password: &str,
     ) -> Result<RecoveryKey> {
         let old = self.key_file()?;
+        // Room first: re-encrypting writes every page again, and the rotation's audit row must fit after it, or
+        // the rotation would be done but reported failed, its new recovery key never shown.
+        let size = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+        let need = size(self.db_path()) + size(self.dir.join(format!("{DB_FILE}-wal"))) + (1 << 20);
+        if crate::error::lacks_room(&self.dir, need) {
+            return Err(StoreError::DiskFull { path: self.dir.clone() });
+        }
         old.unwrap_with_admin(admin_username, admin_password)?;
         let new_dek = crypto::new_dek();
         let recovery = RecoveryKey::generate();

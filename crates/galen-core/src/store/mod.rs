@@ -340,7 +340,59 @@ fn file_bytes(path: &Path) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::page_number;
+    use super::{opens_with, page_number, Store};
+    use crate::error::StoreError;
+    use std::process::Command;
+
+    /// SQLCipher's `PRAGMA rekey` answers "ok" when its commit fails on a full disk, while the file stays under the
+    /// old key. `Store::rekey` must notice, report the full disk and keep working under the old key. On a real
+    /// tmpfs (mounting needs root; elsewhere this prints why and passes).
+    #[test]
+    fn a_rekey_that_does_not_fit_on_the_disk_fails_and_the_old_key_still_opens_the_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(dir.path()).output();
+        if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root): {mounted:?}");
+            return;
+        }
+        let run = || {
+            let db = dir.path().join("galen.db");
+            let old = crate::crypto::new_dek();
+            let mut store = Store::create(&db, old.clone(), "test-db").expect("create");
+            store.conn().execute_batch("CREATE TABLE filler(b BLOB)").expect("table");
+            for _ in 0..64 {
+                store.conn().execute("INSERT INTO filler VALUES (randomblob(8000))", []).expect("insert");
+            }
+            store.checkpoint().expect("checkpoint");
+            // Leave room for a few pages, far less than the ~600 KB a rekey writes again.
+            let mut f = std::fs::File::create(dir.path().join("filler")).expect("filler");
+            let free = || {
+                let s = rustix::fs::statvfs(dir.path()).expect("statvfs");
+                s.f_bavail * s.f_frsize
+            };
+            while free() > 32 * 1024 {
+                if std::io::Write::write_all(&mut f, &[0u8; 4096]).is_err() {
+                    break;
+                }
+            }
+            drop(f);
+
+            let new = crate::crypto::new_dek();
+            let err = store.rekey(new.clone()).expect_err("no room to re-encrypt");
+            assert!(matches!(err, StoreError::DiskFull { .. }), "got {err:?}");
+            assert!(!opens_with(&db, &new), "the file is not under the new key");
+            assert!(opens_with(&db, &old), "the old key still opens the file");
+            let n: i64 = store.conn().query_row("SELECT count(*) FROM filler", [], |r| r.get(0)).expect("read");
+            assert_eq!(n, 64, "the store goes on working under the old key");
+            drop(store);
+            assert!(opens_with(&db, &old), "and after closing");
+        };
+        let outcome = std::panic::catch_unwind(run);
+        let _ = Command::new("umount").arg("-l").arg(dir.path()).status();
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
 
     #[test]
     fn page_numbers_are_read_from_sqlcipher_messages() {
