@@ -60,6 +60,12 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
                 }
             })
         };
+        // The first round waits for the child's first acknowledgement (a busy machine can take longer than the
+        // random delay just to start it), so the kill still lands among writes.
+        let started = std::time::Instant::now();
+        while round == 0 && seen.lock().expect("lock").is_empty() && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         std::thread::sleep(Duration::from_millis(200 + random_below(400)));
         child.kill().expect("SIGKILL the child"); // Child::kill sends SIGKILL on Unix
         child.wait().expect("reap");

@@ -61,10 +61,15 @@ impl SmallDisk {
     fn fill_leaving(&self, leave: u64) -> PathBuf {
         let filler = self.path().join("filler");
         let mut f = std::fs::File::create(&filler).expect("filler");
-        let chunk = vec![0u8; 4096];
         use std::io::Write;
-        while free_bytes(self.path()) > leave {
-            if f.write_all(&chunk).is_err() {
+        // A few large writes, not thousands of small ones: the test stays light on a shared machine.
+        loop {
+            let free = free_bytes(self.path());
+            if free <= leave {
+                break;
+            }
+            let chunk = usize::try_from((free - leave).max(4096)).expect("fits");
+            if f.write_all(&vec![0u8; chunk]).is_err() {
                 break;
             }
         }
@@ -235,7 +240,7 @@ impl FullClinic {
 /// being re-encrypted, past the check for room, is `store::tests::a_rekey_that_does_not_fit_on_the_disk_…`.)
 #[test]
 fn key_rotation_on_a_full_disk_leaves_the_old_key_file_working() {
-    for leave in [0, 16 * 1024, 256 * 1024, 3 << 20] {
+    for leave in [16 * 1024, 3 << 20] {
         let Some(mut fc) = full_clinic(leave) else { return };
         match fc.clinic.rotate_key(&fc.admin, PASSWORD) {
             Err(e) => {
