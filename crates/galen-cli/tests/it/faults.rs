@@ -79,14 +79,14 @@ fn a_data_folder_owned_by_another_user_names_the_owner_and_the_fix() {
     let data = dir.path().join("clinic");
     init(&data);
     // Galen runs as `nobody`, who owns the folder around the data folder, but not the data folder (root's).
-    let chown = Command::new("chown").arg("nobody").arg(dir.path()).status().expect("chown runs");
+    let chown = Command::new("chown").arg("65534").arg(dir.path()).status().expect("chown runs");
     let setpriv = Command::new("setpriv").arg("--version").output();
     if !chown.success() || setpriv.is_err() {
         eprintln!("SKIPPED: needs root and setpriv to run galen as another user");
         return;
     }
     let out = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(env!("CARGO_BIN_EXE_galen"))
         .arg("--data-dir")
         .arg(&data)
