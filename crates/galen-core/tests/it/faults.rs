@@ -375,3 +375,22 @@ fn a_deleted_write_ahead_log_after_a_crash_is_named_and_nothing_is_silently_lost
         patients::get(&clinic, &clerk, id).expect("every acknowledged patient is there");
     }
 }
+
+/// The write-ahead log deleted while the clinic is open: SQLite keeps writing to the file it holds open and copies
+/// it into the database when the clinic closes, so every acknowledged patient is there at the next opening.
+#[test]
+fn a_write_ahead_log_deleted_while_the_clinic_is_open_loses_nothing() {
+    let (fx, clinic, admin) = new_clinic();
+    let clerk = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    let mut ids = vec![register(&clinic, &clerk, &patient("Before", "Deletion")).expect("register")];
+    std::fs::remove_file(fx.vault.dir().join("galen.db-wal")).expect("delete the log under the open clinic");
+    for i in 0..5 {
+        ids.push(register(&clinic, &clerk, &patient(&format!("After{i}"), "Deletion")).expect("register"));
+    }
+    drop((clinic, clerk, admin));
+    let (clinic, clerk) = reopen(&fx, "rui");
+    clinic.store().check_integrity().expect("intact");
+    for id in ids {
+        patients::get(&clinic, &clerk, id).expect("every acknowledged patient is there");
+    }
+}
