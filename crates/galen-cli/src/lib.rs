@@ -196,6 +196,18 @@ fn next_step(e: &anyhow::Error) -> Option<&'static str> {
         StoreError::RotationInterrupted => "Run `galen unlock --admin` to complete it.",
         StoreError::WrongAdminPassword => "Or unlock with `galen unlock --recovery-key`.",
         StoreError::BackupNeedsRecoveryKey => "Run `galen restore FILE --recovery-key`.",
+        StoreError::DiskFull { .. } => {
+            "Free some space on that disk (empty the trash, move old files away), then run the same command again."
+        }
+        StoreError::ReadOnly { .. } => {
+            "Make the disk writable again (check it is mounted read-write), then run the same command again."
+        }
+        StoreError::PermissionDenied { .. } => {
+            "Give the data folder back to the user who runs Galen (the command is in the message above), or run Galen as its owner."
+        }
+        StoreError::WalMissing { .. } => {
+            "Put galen.db-wal back beside galen.db, or restore a backup with `galen restore`."
+        }
         StoreError::NotGalenDatabase { .. } | StoreError::Corrupted { .. } | StoreError::KeyFile { .. } => {
             "Check --data-dir; if it is the right folder, restore a backup with `galen restore`."
         }

@@ -49,8 +49,11 @@ pub enum StoreError {
     #[error("{path} is not a Galen database ({reason}). Check the data folder; if it is the right one, restore it from a backup.")]
     NotGalenDatabase { path: PathBuf, reason: String },
 
-    #[error("The database file is damaged: {} failed the integrity check. Do not keep working on it: restore the latest backup.", describe_pages(.pages, .detail))]
-    Corrupted { pages: Vec<u32>, detail: String },
+    #[error("The database file {path} is damaged: {} failed the integrity check. Do not keep working on it: restore the latest backup.", describe_pages(.pages, .detail))]
+    Corrupted { path: PathBuf, pages: Vec<u32>, detail: String },
+
+    #[error("The database's write-ahead log {path} is missing: it holds the latest saved changes, not yet copied into the database. If it was moved or deleted, put it back beside the database and open again. If there is no copy, restore the latest backup (or delete {} too, to open the data as it was before those changes).", shm_of(.path).display())]
+    WalMissing { path: PathBuf },
 
     #[error("This database was written by a newer version of Galen (schema {found}; this build knows up to {supported}). Install the newer Galen to open it; nothing was changed.")]
     NewerSchema { found: u32, supported: u32 },
@@ -60,6 +63,18 @@ pub enum StoreError {
 
     #[error("The backup {path} cannot be used: {reason}. The current data was not touched.")]
     BadBackup { path: PathBuf, reason: String },
+
+    #[error("The disk holding {path} is full, so this was not saved. Free some space on it and try again; nothing that was saved before is lost.")]
+    DiskFull { path: PathBuf },
+
+    #[error("{path} is on a read-only disk or folder, so Galen cannot save to it. Make it writable again (check the disk is mounted read-write and not locked); nothing that was saved before is lost.")]
+    ReadOnly { path: PathBuf },
+
+    #[error("Galen may not {action} {path}: it belongs to {owner}, but Galen runs as {user}, and Galen keeps its files for their owner only. Give it back to {user} (for example: sudo chown -R {user} {dir}), or run Galen as {owner}; nothing was changed.", dir = .path.parent().unwrap_or(.path).display())]
+    PermissionDenied { action: &'static str, path: PathBuf, owner: String, user: String },
+
+    #[error("The database could not be re-encrypted under a new key, so it stays under its current key, which still opens it. Nothing was changed; try again, and tell the clinic's admin if it persists.")]
+    RekeyNotWritten,
 
     #[error("Could not {action} {path}: {source}")]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
@@ -85,13 +100,24 @@ impl StoreError {
             StoreError::MalformedRecoveryKey { .. } => "malformed_recovery_key",
             StoreError::NotGalenDatabase { .. } => "not_galen_database",
             StoreError::Corrupted { .. } => "corrupted",
+            StoreError::WalMissing { .. } => "wal_missing",
             StoreError::NewerSchema { .. } => "newer_schema",
             StoreError::KeyFile { .. } => "key_file",
             StoreError::BadBackup { .. } => "bad_backup",
+            StoreError::DiskFull { .. } => "disk_full",
+            StoreError::ReadOnly { .. } => "read_only",
+            StoreError::PermissionDenied { .. } => "permission_denied",
+            StoreError::RekeyNotWritten => "rekey_not_written",
             StoreError::Io { .. } => "io",
             StoreError::Sqlite(_) => "database",
         }
     }
+}
+
+/// The write-ahead log's index beside it (`galen.db-wal` → `galen.db-shm`).
+fn shm_of(wal: &std::path::Path) -> PathBuf {
+    let text = wal.display().to_string();
+    PathBuf::from(text.strip_suffix("-wal").map_or_else(|| format!("{text}-shm"), |db| format!("{db}-shm")))
 }
 
 fn describe_pages(pages: &[u32], detail: &str) -> String {
@@ -105,10 +131,123 @@ fn describe_pages(pages: &[u32], detail: &str) -> String {
 /// What opening, unlocking or copying the store returns.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Shorthand for wrapping an `std::io::Error` with what was being done and where.
+/// Shorthand for wrapping an `std::io::Error` with what was being done and where: a full disk, a read-only disk
+/// and a file that belongs to someone else get their own kinds (see [`StoreError::from_io`]).
 pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> StoreError {
     let path = path.into();
-    move |source| StoreError::Io { action, path, source }
+    move |source| StoreError::from_io(action, path, source)
+}
+
+impl StoreError {
+    /// What failed doing `action` on `path`, said in the user's terms where the OS said something they can act on.
+    pub(crate) fn from_io(action: &'static str, path: PathBuf, source: std::io::Error) -> Self {
+        use std::io::ErrorKind;
+        match source.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge => {
+                StoreError::DiskFull { path }
+            }
+            ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnly { path },
+            ErrorKind::PermissionDenied => {
+                let (owner, user) = owners(&path);
+                StoreError::PermissionDenied { action, path, owner, user }
+            }
+            _ => StoreError::Io { action, path, source },
+        }
+    }
+
+    /// What SQLite's failure on the database file `db` means for the user: a full disk, a read-only one, or a
+    /// file Galen may not touch get their own kinds; anything else stays a database error.
+    pub(crate) fn from_sqlite(e: rusqlite::Error, db: &std::path::Path) -> Self {
+        use rusqlite::ErrorCode;
+        let Some(code) = e.sqlite_error_code() else { return StoreError::Sqlite(e) };
+        let dir = db.parent().unwrap_or(db);
+        match code {
+            ErrorCode::DiskFull => StoreError::DiskFull { path: dir.to_owned() },
+            ErrorCode::DatabaseCorrupt => {
+                StoreError::Corrupted { path: db.to_owned(), pages: Vec::new(), detail: e.to_string() }
+            }
+            ErrorCode::ReadOnly => match first_unwritable(db) {
+                Some(StoreError::PermissionDenied { action, path, owner, user }) => {
+                    StoreError::PermissionDenied { action, path, owner, user }
+                }
+                _ => StoreError::ReadOnly { path: dir.to_owned() },
+            },
+            ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::SystemIoFailure => {
+                first_unwritable(db).unwrap_or(StoreError::Sqlite(e))
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+/// Why the database, its companions or its folder cannot be written, found by trying: the first of them that
+/// refuses, as a typed error (`None` when all of them take a write, so the cause was something else).
+fn first_unwritable(db: &std::path::Path) -> Option<StoreError> {
+    use std::io::Write;
+    let dir = db.parent().unwrap_or(db);
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", db.display()));
+        match std::fs::OpenOptions::new().read(true).write(true).open(&file) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Some(StoreError::from_io("open", file, e)),
+            Ok(_) => {}
+        }
+    }
+    // A write into the folder: a full disk refuses it (a few pages, what the next commit would need).
+    let probe = tempfile::Builder::new().prefix(".galen-probe").tempfile_in(dir);
+    match probe {
+        Err(e) => Some(StoreError::from_io("write in", dir.to_owned(), e)),
+        Ok(mut f) => match f.write_all(&[0u8; 64 * 1024]).and_then(|()| f.as_file().sync_all()) {
+            Err(e) => Some(StoreError::from_io("write in", dir.to_owned(), e)),
+            Ok(()) => None,
+        },
+    }
+}
+
+/// Whether the disk holding `dir` has less than `need` bytes free for this user (`false` when it cannot tell).
+pub(crate) fn lacks_room(dir: &std::path::Path, need: u64) -> bool {
+    #[cfg(unix)]
+    {
+        rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) < need)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, need);
+        false
+    }
+}
+
+/// Who owns `path` (or the nearest folder above it that exists) and who Galen runs as, by name where the system
+/// names them.
+fn owners(path: &std::path::Path) -> (String, String) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owner = path.ancestors().find_map(|p| std::fs::metadata(p).ok()).map(|m| m.uid());
+        // The process's own files show who it runs as, with no unsafe call.
+        let user = std::fs::metadata("/proc/self").ok().map(|m| m.uid());
+        let name = |uid: Option<u32>| match uid {
+            Some(uid) => user_name(uid).unwrap_or_else(|| format!("user {uid}")),
+            None => "another user".to_owned(),
+        };
+        (name(owner), name(user))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        ("another user".to_owned(), "this user".to_owned())
+    }
+}
+
+/// The login name of `uid`, from the system's user list.
+#[cfg(unix)]
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    })
 }
 
 /// One message for one form field, so a screen can show it next to the field at fault.

@@ -87,7 +87,10 @@ impl KeyFile {
 
     pub fn load(path: &Path) -> Result<Self> {
         let bad = |reason: String| StoreError::KeyFile { path: path.to_owned(), reason };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => StoreError::from_io("read", path.to_owned(), e),
+            _ => bad(e.to_string()),
+        })?;
         let kf: Self = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid key file: {e}")))?;
         if kf.format != FORMAT {
             return Err(bad(format!("unknown format {:?}", kf.format)));
@@ -112,8 +115,9 @@ fn aad(db_id: &str, purpose: &str) -> String {
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io("create a temporary file in", dir))?;
-    tmp.write_all(bytes).map_err(io("write", tmp.path()))?;
-    tmp.as_file().sync_all().map_err(io("flush", tmp.path()))?;
+    // Errors name the file being replaced (the temporary one is removed when `tmp` drops).
+    tmp.write_all(bytes).map_err(io("write", path))?;
+    tmp.as_file().sync_all().map_err(io("flush", path))?;
     tmp.persist(path).map_err(|e| StoreError::Io { action: "replace", path: path.to_owned(), source: e.error })?;
     sync_dir(dir)
 }

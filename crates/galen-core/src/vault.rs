@@ -129,9 +129,10 @@ impl Vault {
         &self.keyring
     }
 
-    /// Whether a clinic was set up here.
+    /// Whether a clinic was set up here. A database Galen may not even look at (a folder that belongs to another
+    /// user) counts as there, so opening it says why it cannot, rather than offering to set up a new clinic.
     pub fn is_initialized(&self) -> bool {
-        self.db_path().exists()
+        self.db_path().try_exists().unwrap_or(true)
     }
 
     /// The key file, read.
@@ -263,6 +264,13 @@ impl Vault {
         admin_password: &str,
     ) -> Result<RecoveryKey> {
         let old = self.key_file()?;
+        // Room first: re-encrypting writes every page again, and the rotation's audit row must fit after it, or
+        // the rotation would be done but reported failed, its new recovery key never shown.
+        let size = |p: PathBuf| std::fs::metadata(p).map_or(0, |m| m.len());
+        let need = size(self.db_path()) + size(self.dir.join(format!("{DB_FILE}-wal"))) + (1 << 20);
+        if crate::error::lacks_room(&self.dir, need) {
+            return Err(StoreError::DiskFull { path: self.dir.clone() });
+        }
         old.unwrap_with_admin(admin_username, admin_password)?;
         let new_dek = crypto::new_dek();
         let recovery = RecoveryKey::generate();
@@ -271,8 +279,11 @@ impl Vault {
         // leaves a pair that still opens (see `finish_interrupted_rotation`).
         let pending = self.pending_key_file_path();
         new_kf.save(&pending)?;
-        store.checkpoint()?;
-        store.rekey(new_dek.clone())?;
+        // If the database could not be re-keyed (a full disk), the old key file stays the one that opens it.
+        if let Err(e) = store.checkpoint().and_then(|()| store.rekey(new_dek.clone())) {
+            let _ = std::fs::remove_file(&pending);
+            return Err(e);
+        }
         std::fs::rename(&pending, self.key_file_path()).map_err(io("rename", &pending))?;
         crate::keyfile::sync_dir(&self.dir)?;
         self.keyring.store(&old.db_id, &new_dek)?;

@@ -2,5 +2,6 @@
 //! Run through `scripts/with-test-keyring`, as the test command does.
 
 mod cli;
+mod faults;
 mod logs;
 mod support;

@@ -187,6 +187,11 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(crate::error::io("write", path))?;
-    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(crate::error::io("write", path))?;
+    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
+        // A half-written printout (a full disk) is not left behind to be mistaken for the whole.
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(crate::error::io("write", path)(e).into());
+    }
     Ok(())
 }

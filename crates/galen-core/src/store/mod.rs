@@ -28,6 +28,10 @@ pub struct Store {
 impl Store {
     /// Creates a new, empty Galen database at `path` (which must not exist) and applies every migration.
     pub(crate) fn create(path: &Path, dek: Dek, db_id: &str) -> Result<Self> {
+        Self::create_unexplained(path, dek, db_id).map_err(|e| explained(e, path))
+    }
+
+    fn create_unexplained(path: &Path, dek: Dek, db_id: &str) -> Result<Self> {
         // Owner-only from the first byte; SQLite gives the -wal and -shm files the same mode.
         #[cfg(unix)]
         {
@@ -48,7 +52,12 @@ impl Store {
 
     /// Opens an existing database with a key already known to belong to this clinic.
     pub(crate) fn open(path: &Path, dek: Dek) -> Result<Self> {
+        Self::open_unexplained(path, dek).map_err(|e| explained(e, path))
+    }
+
+    fn open_unexplained(path: &Path, dek: Dek) -> Result<Self> {
         refuse_obvious_strangers(path)?;
+        refuse_without_its_log(path)?;
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         apply_key(&conn, &dek)?;
         let store = Self { conn, path: path.to_owned(), dek };
@@ -88,10 +97,21 @@ impl Store {
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, crate::Error>,
     ) -> Result<T, crate::Error> {
-        let tx = self.conn.unchecked_transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let run = || {
+            let tx = self.conn.unchecked_transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| match e {
+            crate::Error::Store(StoreError::Sqlite(e)) => crate::Error::Store(self.explain(e)),
+            other => other,
+        })
+    }
+
+    /// SQLite's failure said in the user's terms: a full or read-only disk, a file Galen may not touch.
+    pub(crate) fn explain(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::from_sqlite(e, &self.path)
     }
 
     /// The database's id (in the key file too, binding the two).
@@ -128,12 +148,12 @@ impl Store {
             details.push(line);
         }
         if !details.is_empty() {
-            return Err(StoreError::Corrupted { pages, detail: details.join("; ") });
+            return Err(StoreError::Corrupted { path: self.path.clone(), pages, detail: details.join("; ") });
         }
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
         let lines: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         if lines != ["ok"] {
-            return Err(StoreError::Corrupted { pages: Vec::new(), detail: lines.join("; ") });
+            return Err(StoreError::Corrupted { path: self.path.clone(), pages: Vec::new(), detail: lines.join("; ") });
         }
         Ok(())
     }
@@ -141,6 +161,10 @@ impl Store {
     /// Copies the database page by page into a new file encrypted with the same key: a consistent snapshot,
     /// even while the store is in use.
     pub(crate) fn snapshot_to(&self, dest: &Path) -> Result<()> {
+        self.snapshot_unexplained(dest).map_err(|e| explained(e, dest))
+    }
+
+    fn snapshot_unexplained(&self, dest: &Path) -> Result<()> {
         let mut out = Connection::open(dest)?;
         apply_key(&out, &self.dek)?;
         rusqlite::backup::Backup::new(&self.conn, &mut out)?.run_to_completion(256, std::time::Duration::ZERO, None)?;
@@ -160,16 +184,38 @@ impl Store {
         Ok(())
     }
 
-    /// Re-encrypts every page under `new` (SQLCipher `PRAGMA rekey`), in one transaction.
+    /// Re-encrypts every page under `new` (SQLCipher `PRAGMA rekey`), in one transaction, and checks on disk that
+    /// it landed.
+    ///
+    /// SQLCipher's rekey ignores a failed commit (a full disk): it answers "ok" and switches the connection to
+    /// the new key while the file stays under the old one. So a second connection must open the file with the
+    /// new key; if it cannot, this connection is reopened under the old key (which still opens the file) and the
+    /// rekey is reported as failed.
     pub(crate) fn rekey(&mut self, new: Dek) -> Result<()> {
-        self.conn.pragma_update(None, "rekey", key_literal(&new).expose())?;
-        self.dek = new;
-        Ok(())
+        let asked = self.conn.pragma_update(None, "rekey", key_literal(&new).expose());
+        let landed = asked.is_ok() && opens_with(&self.path, &new);
+        if landed {
+            self.dek = new;
+            return Ok(());
+        }
+        let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        apply_key(&conn, &self.dek)?;
+        drop(std::mem::replace(&mut self.conn, conn));
+        self.configure()?;
+        let dir = self.path.parent().unwrap_or(&self.path);
+        Err(match asked {
+            Err(e) => self.explain(e),
+            // A rekey writes every page again: it needs about the file's size free.
+            Ok(()) if crate::error::lacks_room(dir, file_bytes(&self.path)) => {
+                StoreError::DiskFull { path: dir.to_owned() }
+            }
+            Ok(()) => StoreError::RekeyNotWritten,
+        })
     }
 
     /// Flushes the write-ahead log into the main file, so the file alone is the whole database.
     pub(crate) fn checkpoint(&self) -> Result<()> {
-        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.explain(e))?;
         Ok(())
     }
 
@@ -193,7 +239,7 @@ impl Store {
             return e.into();
         }
         match self.check_integrity() {
-            Err(StoreError::Corrupted { pages, detail }) => {
+            Err(StoreError::Corrupted { path, pages, detail }) => {
                 let total = file_pages(&self.path);
                 if !pages.is_empty() && pages.len() as u64 >= total {
                     StoreError::NotGalenDatabase {
@@ -201,11 +247,19 @@ impl Store {
                         reason: "no page opens with this clinic's key".into(),
                     }
                 } else {
-                    StoreError::Corrupted { pages, detail }
+                    StoreError::Corrupted { path, pages, detail }
                 }
             }
-            _ => StoreError::Corrupted { pages: vec![1], detail: e.to_string() },
+            _ => StoreError::Corrupted { path: self.path.clone(), pages: vec![1], detail: e.to_string() },
         }
+    }
+}
+
+/// A database error said in the user's terms (see [`StoreError::from_sqlite`]).
+fn explained(e: StoreError, db: &Path) -> StoreError {
+    match e {
+        StoreError::Sqlite(e) => StoreError::from_sqlite(e, db),
+        other => other,
     }
 }
 
@@ -232,6 +286,36 @@ fn refuse_obvious_strangers(path: &Path) -> Result<()> {
     Err(StoreError::NotGalenDatabase { path: path.to_owned(), reason: reason.into() })
 }
 
+/// Whether a fresh connection reads the file at `path` under `dek` (what the next opening will see).
+fn opens_with(path: &Path, dek: &Dek) -> bool {
+    let Ok(conn) = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE) else { return false };
+    apply_key(&conn, dek).is_ok()
+        && conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_ok()
+}
+
+/// After a crash the write-ahead log holds commits not yet copied into the file, and its index (`-shm`) counts
+/// them. Opening without the log would silently show the older state (and reset the index), so a log the index
+/// counts frames of must be there.
+fn refuse_without_its_log(db: &Path) -> Result<()> {
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    let shm = PathBuf::from(format!("{}-shm", db.display()));
+    if wal.exists() {
+        return Ok(());
+    }
+    let mut head = [0u8; 20];
+    let Ok(mut f) = std::fs::File::open(&shm) else { return Ok(()) };
+    if f.read_exact(&mut head).is_err() {
+        return Ok(());
+    }
+    // SQLite's wal-index header, in the machine's byte order: isInit at byte 12, mxFrame (frames in the log
+    // that count) at bytes 16..20.
+    let frames = u32::from_ne_bytes([head[16], head[17], head[18], head[19]]);
+    if head[12] == 1 && frames > 0 {
+        return Err(StoreError::WalMissing { path: wal });
+    }
+    Ok(())
+}
+
 fn apply_key(conn: &Connection, dek: &Dek) -> Result<()> {
     conn.pragma_update(None, "key", key_literal(dek).expose())?;
     Ok(())
@@ -247,12 +331,68 @@ fn page_number(line: &str) -> Option<u32> {
 }
 
 fn file_pages(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len() / 4096).unwrap_or(0)
+    file_bytes(path) / 4096
+}
+
+fn file_bytes(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::page_number;
+    use super::{opens_with, page_number, Store};
+    use crate::error::StoreError;
+    use std::process::Command;
+
+    /// SQLCipher's `PRAGMA rekey` answers "ok" when its commit fails on a full disk, while the file stays under the
+    /// old key. `Store::rekey` must notice, report the full disk and keep working under the old key. On a real
+    /// tmpfs (mounting needs root; elsewhere this prints why and passes).
+    #[test]
+    fn a_rekey_that_does_not_fit_on_the_disk_fails_and_the_old_key_still_opens_the_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"]).arg(dir.path()).output();
+        if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!("SKIPPED: cannot mount a small tmpfs here (needs root): {mounted:?}");
+            return;
+        }
+        let run = || {
+            let db = dir.path().join("galen.db");
+            let old = crate::crypto::new_dek();
+            let mut store = Store::create(&db, old.clone(), "test-db").expect("create");
+            store.conn().execute_batch("CREATE TABLE filler(b BLOB)").expect("table");
+            for _ in 0..64 {
+                store.conn().execute("INSERT INTO filler VALUES (randomblob(8000))", []).expect("insert");
+            }
+            store.checkpoint().expect("checkpoint");
+            // Leave room for a few pages, far less than the ~600 KB a rekey writes again.
+            let mut f = std::fs::File::create(dir.path().join("filler")).expect("filler");
+            let free = || {
+                let s = rustix::fs::statvfs(dir.path()).expect("statvfs");
+                s.f_bavail * s.f_frsize
+            };
+            while free() > 32 * 1024 {
+                if std::io::Write::write_all(&mut f, &[0u8; 4096]).is_err() {
+                    break;
+                }
+            }
+            drop(f);
+
+            let new = crate::crypto::new_dek();
+            let err = store.rekey(new.clone()).expect_err("no room to re-encrypt");
+            assert!(matches!(err, StoreError::DiskFull { .. }), "got {err:?}");
+            assert!(!opens_with(&db, &new), "the file is not under the new key");
+            assert!(opens_with(&db, &old), "the old key still opens the file");
+            let n: i64 = store.conn().query_row("SELECT count(*) FROM filler", [], |r| r.get(0)).expect("read");
+            assert_eq!(n, 64, "the store goes on working under the old key");
+            drop(store);
+            assert!(opens_with(&db, &old), "and after closing");
+        };
+        let outcome = std::panic::catch_unwind(run);
+        let _ = Command::new("umount").arg("-l").arg(dir.path()).status();
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
+    }
 
     #[test]
     fn page_numbers_are_read_from_sqlcipher_messages() {
