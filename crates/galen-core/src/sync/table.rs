@@ -277,7 +277,6 @@ pub(crate) fn mark_resolved(tx: &Connection, id: i64, at: &str, resolution: &str
 
 // Received documents.
 
-/// Stores a received document once; false if its uuid was already here.
 /// A received document as first stored: its contents, signature, key and the site it came from.
 pub(crate) fn received_by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<(SharedDocument, String)>> {
     Ok(conn
@@ -285,19 +284,7 @@ pub(crate) fn received_by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Opt
             "SELECT uuid, kind, patient_uuid, canonical, signature, signer_key, origin
                FROM received_documents WHERE uuid = ?1",
             [uuid],
-            |r| {
-                Ok((
-                    SharedDocument {
-                        uuid: r.get(0)?,
-                        kind: r.get(1)?,
-                        patient_uuid: r.get(2)?,
-                        canonical: r.get(3)?,
-                        signature: r.get(4)?,
-                        signer_key: r.get(5)?,
-                    },
-                    r.get(6)?,
-                ))
-            },
+            |r| Ok((shared_document(r)?, r.get(6)?)),
         )
         .optional()?)
 }
@@ -339,6 +326,20 @@ pub(crate) fn trust_list_of(conn: &Connection, origin: &str) -> StoreResult<Opti
     Ok(conn.query_row("SELECT list FROM received_trust_lists WHERE origin = ?1", [origin], |r| r.get(0)).optional()?)
 }
 
+/// A `received_documents` row whose first six columns are uuid, kind, patient_uuid, canonical, signature and
+/// signer_key.
+fn shared_document(r: &rusqlite::Row<'_>) -> rusqlite::Result<SharedDocument> {
+    Ok(SharedDocument {
+        uuid: r.get(0)?,
+        kind: r.get(1)?,
+        patient_uuid: r.get(2)?,
+        canonical: r.get(3)?,
+        signature: r.get(4)?,
+        signer_key: r.get(5)?,
+    })
+}
+
+/// Stores a received document once; false if its uuid was already here.
 pub(crate) fn insert_received(tx: &Connection, doc: &SharedDocument, origin: &str, at: &str) -> StoreResult<bool> {
     let added = tx.execute(
         "INSERT OR IGNORE INTO received_documents
@@ -363,20 +364,7 @@ pub(crate) fn received(
     )?;
     let uuids = patient_uuids.map(|u| serde_json::to_string(u).unwrap_or_else(|_| "[]".into()));
     let rows = stmt
-        .query_map([uuids], |r| {
-            Ok((
-                SharedDocument {
-                    uuid: r.get(0)?,
-                    kind: r.get(1)?,
-                    patient_uuid: r.get(2)?,
-                    canonical: r.get(3)?,
-                    signature: r.get(4)?,
-                    signer_key: r.get(5)?,
-                },
-                r.get(6)?,
-                r.get(7)?,
-            ))
-        })?
+        .query_map([uuids], |r| Ok((shared_document(r)?, r.get(6)?, r.get(7)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
