@@ -199,6 +199,9 @@ fn next_step(e: &anyhow::Error) -> Option<&'static str> {
         StoreError::DiskFull { .. } => {
             "Free some space on that disk (empty the trash, move old files away), then run the same command again."
         }
+        StoreError::Busy { .. } => {
+            "Wait for the other Galen (the app, or another `galen` command) to finish, then run the same command again."
+        }
         StoreError::ReadOnly { .. } => {
             "Make the disk writable again (check it is mounted read-write), then run the same command again."
         }

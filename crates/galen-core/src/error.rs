@@ -73,6 +73,9 @@ pub enum StoreError {
     #[error("Galen may not {action} {path}: it belongs to {owner}, but Galen runs as {user}, and Galen keeps its files for their owner only. Give it back to {user} (for example: sudo chown -R {user} {dir}), or run Galen as {owner}; nothing was changed.", dir = .path.parent().unwrap_or(.path).display())]
     PermissionDenied { action: &'static str, path: PathBuf, owner: String, user: String },
 
+    #[error("Another Galen program on this computer (the app, or a `galen` command) kept the clinic's database busy for over {seconds} seconds, so this was not saved. Try again in a moment; nothing that was saved before is lost.")]
+    Busy { seconds: u64 },
+
     #[error("The database could not be re-encrypted under a new key, so it stays under its current key, which still opens it. Nothing was changed; try again, and tell the clinic's admin if it persists.")]
     RekeyNotWritten,
 
@@ -107,12 +110,16 @@ impl StoreError {
             StoreError::DiskFull { .. } => "disk_full",
             StoreError::ReadOnly { .. } => "read_only",
             StoreError::PermissionDenied { .. } => "permission_denied",
+            StoreError::Busy { .. } => "database_busy",
             StoreError::RekeyNotWritten => "rekey_not_written",
             StoreError::Io { .. } => "io",
             StoreError::Sqlite(_) => "database",
         }
     }
 }
+
+/// How long a write waits for another process's writer before giving up with [`StoreError::Busy`].
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The write-ahead log's index beside it (`galen.db-wal` → `galen.db-shm`).
 fn shm_of(wal: &std::path::Path) -> PathBuf {
@@ -163,6 +170,8 @@ impl StoreError {
         let dir = db.parent().unwrap_or(db);
         match code {
             ErrorCode::DiskFull => StoreError::DiskFull { path: dir.to_owned() },
+            // Past the busy timeout: another process held the write lock all that time.
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy { seconds: BUSY_TIMEOUT.as_secs() },
             ErrorCode::DatabaseCorrupt => {
                 StoreError::Corrupted { path: db.to_owned(), pages: Vec::new(), detail: e.to_string() }
             }

@@ -30,9 +30,15 @@ pub(crate) fn run(conn: &Connection) -> Result<()> {
 }
 
 fn run_to(conn: &Connection, target: u32) -> Result<()> {
-    let current = schema_version(conn)?;
-    for m in ALL.iter().filter(|m| m.version > current && m.version <= target) {
-        let tx = conn.unchecked_transaction()?;
+    // Each step reads the version under the write lock: another process opening the same file at the same time
+    // (the app and the CLI) may have applied the step already.
+    if schema_version(conn)? >= target {
+        return Ok(());
+    }
+    loop {
+        let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let current = schema_version(&tx)?;
+        let Some(m) = ALL.iter().find(|m| m.version > current && m.version <= target) else { return Ok(()) };
         tx.execute_batch(m.sql)?;
         if m.version == 8 {
             super::backfill::mrns_and_search_v8(&tx)?;
@@ -41,7 +47,6 @@ fn run_to(conn: &Connection, target: u32) -> Result<()> {
         tx.commit()?;
         tracing::info!(version = m.version, "schema migrated");
     }
-    Ok(())
 }
 
 #[cfg(test)]

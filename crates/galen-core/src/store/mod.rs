@@ -93,12 +93,16 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: either all of its writes land, or none do.
+    ///
+    /// The transaction takes the write lock before its first read (`BEGIN IMMEDIATE`), waiting up to the busy
+    /// timeout for another process's writer. A transaction that starts as a reader cannot wait later: when another
+    /// writer committed since its first read, SQLite refuses it at once (SQLITE_BUSY_SNAPSHOT).
     pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, crate::Error>,
     ) -> Result<T, crate::Error> {
         let run = || {
-            let tx = self.conn.unchecked_transaction()?;
+            let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
@@ -229,7 +233,7 @@ impl Store {
         c.pragma_update(None, "secure_delete", "ON")?;
         // 64 MiB of decrypted pages: each page read from disk costs a decryption and an HMAC check.
         c.pragma_update(None, "cache_size", -65536)?;
-        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        c.busy_timeout(crate::error::BUSY_TIMEOUT)?;
         Ok(())
     }
 

@@ -9,7 +9,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const CHILD_ENV: &str = "GALEN_CRASH_CHILD_DIR";
-const KILLS: usize = 24;
+
+/// Kills: a few dozen in the default run, 100 with `GALEN_LONG=1` (README, "Long runs").
+fn kills() -> usize {
+    if std::env::var_os("GALEN_LONG").is_some_and(|v| v == "1") {
+        100
+    } else {
+        24
+    }
+}
 
 /// The child's side: register patients forever, printing each id only after its commit returned.
 /// Run only as a child of the test below (it returns at once otherwise).
@@ -38,7 +46,7 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
     staff_session(&clinic, &admin, "rui", Role::Doctor);
     drop(clinic);
     let mut acked: Vec<(i64, String)> = Vec::new();
-    for round in 0..KILLS {
+    for round in 0..kills() {
         let mut child = Command::new(std::env::current_exe().expect("test binary"))
             .args(["crash::crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, fx.vault.dir())
@@ -95,5 +103,6 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
             assert_eq!(stored.get(id), Some(name), "acknowledged patient {id} survives with what was written");
         }
     }
-    assert!(acked.len() > KILLS, "the children acknowledged {} writes over {KILLS} kills", acked.len());
+    let kills = kills();
+    assert!(acked.len() > kills, "the children acknowledged {} writes over {kills} kills", acked.len());
 }

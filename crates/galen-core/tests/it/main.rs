@@ -24,3 +24,4 @@ mod store;
 mod support;
 mod throttle;
 mod voids;
+mod writers;
