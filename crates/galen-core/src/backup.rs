@@ -263,6 +263,11 @@ fn restore_verified(
         store.checkpoint()?;
         drop(store);
     }
+    // The backup's key file waits beside the live one until the database is swapped, as a key rotation's does: a
+    // crash between the two leaves a pair that opens (the admin's password or the backup's recovery key finishes
+    // it), never a database whose key file is gone.
+    let pending = vault.pending_key_file_path();
+    header.key_file.save(&pending)?;
     let live = vault.db_path();
     remove_db_files(&live, false)?;
     let staged_path = staged.into_temp_path();
@@ -271,7 +276,7 @@ fn restore_verified(
         path: live.clone(),
         source: e.error,
     })?;
-    header.key_file.save(&vault.key_file_path())?;
+    std::fs::rename(&pending, vault.key_file_path()).map_err(io("rename", &pending))?;
     // The anchor file now anchors the restored log (whose restore row explains the rows it replaced).
     match &new_anchor {
         Some(a) => anchor::save(vault, a)?,

@@ -180,15 +180,17 @@ impl Vault {
         }
     }
 
-    fn pending_key_file_path(&self) -> PathBuf {
+    /// A key file waiting for its database: a rotation's or a restore's, until the database is swapped.
+    pub(crate) fn pending_key_file_path(&self) -> PathBuf {
         self.dir.join("galen.keys.next")
     }
 
-    /// A rotation stopped after the database was re-keyed but before the new key file took its place.
-    fn finish_interrupted_rotation(&self, username: &str, password: &str) -> Result<Unlocked> {
+    /// A rotation (or a restore) stopped after the database was re-keyed (or swapped) but before the new key file
+    /// took its place: `unwrap` opens the waiting key file.
+    fn finish_interrupted_rotation(&self, unwrap: impl FnOnce(&KeyFile) -> Result<Dek>) -> Result<Unlocked> {
         let pending = self.pending_key_file_path();
         let kf = KeyFile::load(&pending)?;
-        let unlocked = self.unlock_with(&kf, kf.unwrap_with_admin(username, password)?)?;
+        let unlocked = self.unlock_with(&kf, unwrap(&kf)?)?;
         std::fs::rename(&pending, self.key_file_path()).map_err(io("rename", &pending))?;
         crate::keyfile::sync_dir(&self.dir)?;
         Ok(unlocked)
@@ -214,7 +216,7 @@ impl Vault {
         crate::throttle::clear_in(&counts, username)?;
         match self.unlock_with(&kf, dek) {
             Err(StoreError::NotGalenDatabase { .. }) if self.pending_key_file_path().exists() => {
-                self.finish_interrupted_rotation(username, password)
+                self.finish_interrupted_rotation(|kf| kf.unwrap_with_admin(username, password))
             }
             other => other,
         }
@@ -223,7 +225,16 @@ impl Vault {
     /// Unlocks with the recovery key, and puts the key back in the keyring.
     pub fn unlock_with_recovery(&self, recovery: &RecoveryKey) -> Result<Unlocked> {
         let kf = self.key_file()?;
-        self.unlock_with(&kf, kf.unwrap_with_recovery(recovery)?)
+        let opened = kf.unwrap_with_recovery(recovery).and_then(|dek| self.unlock_with(&kf, dek));
+        match opened {
+            // A restore cut off before its key file took its place: the backup's recovery key opens the waiting one.
+            Err(StoreError::WrongRecoveryKey | StoreError::NotGalenDatabase { .. })
+                if self.pending_key_file_path().exists() =>
+            {
+                self.finish_interrupted_rotation(|kf| kf.unwrap_with_recovery(recovery))
+            }
+            other => other,
+        }
     }
 
     fn unlock_with(&self, kf: &KeyFile, dek: Dek) -> Result<Unlocked> {

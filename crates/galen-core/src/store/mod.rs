@@ -140,6 +140,11 @@ impl Store {
 
     /// Reads every page: SQLCipher's HMAC check names each damaged page, then SQLite's own structural check.
     pub fn check_integrity(&self) -> Result<()> {
+        // SQLCipher's check reads the file, not the write-ahead log: after a key rotation cut off before its
+        // checkpoint, the file's pages are under the old key and the log holds every page under the new one.
+        // Copy the log in first, so what is checked is what opens. (On a read-only disk it cannot; the file is
+        // then checked as it is.)
+        let _ = self.checkpoint();
         let mut pages = Vec::new();
         let mut details = Vec::new();
         let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
@@ -200,6 +205,12 @@ impl Store {
         let landed = asked.is_ok() && opens_with(&self.path, &new);
         if landed {
             self.dek = new;
+            // The re-encrypted pages are committed in the write-ahead log; copy them into the file now, so the
+            // file alone is under the new key. A failure here loses nothing (the log is read on opening), and the
+            // rekey must not be reported failed once it landed: the caller would keep the old key file.
+            if let Err(e) = self.checkpoint() {
+                tracing::warn!(error = %e, "the re-keyed pages stay in the write-ahead log until the next checkpoint");
+            }
             return Ok(());
         }
         let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;

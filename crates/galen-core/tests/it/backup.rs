@@ -76,6 +76,52 @@ fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
     assert_eq!(all_patients(&clinic, &doctor), before);
 }
 
+/// A restore swaps the database, then puts the backup's key file in place. Cut off between the two (SIGKILL, power),
+/// the clinic still opens: the backup's key file waits beside the live one, and the admin's password or the
+/// backup's recovery key finishes the restore. (Before, the key file was written after the swap with nothing
+/// waiting: a crash between left a database no key file opened.)
+#[test]
+fn a_restore_cut_off_before_its_key_file_took_its_place_still_opens() {
+    let (fx, mut clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
+    let before = all_patients(&clinic, &doctor);
+    let file = fx.dir.path().join("old.galenbak");
+    backup::backup(&clinic, &admin, &file).expect("backup");
+    clinic.rotate_key(&admin, PASSWORD).expect("rotate");
+    let db_id = fx.vault.key_file().expect("key file").db_id;
+    let (newer_keys, newer_dek) = (
+        std::fs::read(fx.vault.key_file_path()).expect("the rotated key file"),
+        fx.vault.keyring().load(&db_id).expect("the rotated key"),
+    );
+    backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, Some(&fx.recovery))
+        .expect("restore");
+    let restored_keys = std::fs::read(fx.vault.key_file_path()).expect("the backup's key file");
+    let pending = fx.vault.dir().join("galen.keys.next");
+    // The state a crash after the swap leaves: the restored database; the rotated key file and key in place; the
+    // backup's key file waiting.
+    let cut_off = || {
+        std::fs::write(&pending, &restored_keys).expect("the waiting key file");
+        std::fs::write(fx.vault.key_file_path(), &newer_keys).expect("the key file the restore replaces");
+        fx.vault.keyring().store(&db_id, &newer_dek).expect("the key the restore replaces");
+        let err = Clinic::open(fx.vault.clone()).expect_err("the keyring's key no longer opens the database");
+        assert!(matches!(err, StoreError::RotationInterrupted), "got {err:?}");
+    };
+
+    cut_off();
+    fx.vault.unlock_with_admin(ADMIN, PASSWORD).expect("the admin's password finishes the restore");
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before, "the restored data");
+    assert!(!pending.exists(), "the waiting key file took its place");
+    drop(clinic);
+
+    cut_off();
+    fx.vault.unlock_with_recovery(&fx.recovery).expect("the backup's recovery key finishes the restore");
+    let (clinic, doctor) = reopen(&fx, "rui");
+    assert_eq!(all_patients(&clinic, &doctor), before, "the restored data");
+    assert!(!pending.exists(), "the waiting key file took its place");
+}
+
 #[test]
 fn a_new_laptop_restores_with_only_the_backup_and_its_recovery_key() {
     let (fx, clinic, admin) = new_clinic();

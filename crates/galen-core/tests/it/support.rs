@@ -94,9 +94,19 @@ pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<(i64, String, Stri
 /// simulating tampering) would. Bypasses every Galen rule.
 pub fn raw_connection(fx: &Fixture) -> rusqlite::Connection {
     let dek = fx.vault.key_file().expect("key file").unwrap_with_recovery(&fx.recovery).expect("unwrap");
+    raw_connection_with(fx, dek.expose())
+}
+
+/// The same with the key the keyring holds (which follows key rotations and restores).
+pub fn raw_connection_from_keyring(fx: &Fixture) -> rusqlite::Connection {
+    let db_id = fx.vault.key_file().expect("key file").db_id;
+    let dek = fx.vault.keyring().load(&db_id).expect("the keyring holds the key");
+    raw_connection_with(fx, dek.expose())
+}
+
+fn raw_connection_with(fx: &Fixture, key: &[u8]) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(fx.vault.db_path()).expect("open raw");
-    let key = format!("x'{}'", data_encoding::HEXLOWER.encode(dek.expose()));
-    conn.pragma_update(None, "key", &key).expect("set key");
+    conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(key))).expect("set key");
     conn
 }
 
