@@ -88,9 +88,14 @@ impl KeyFile {
     pub fn load(path: &Path) -> Result<Self> {
         let bad = |reason: String| StoreError::KeyFile { path: path.to_owned(), reason };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-        let kf: Self = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid key file: {e}")))?;
+        Self::parse(&text).map_err(bad)
+    }
+
+    /// Reads a key file's text; the error says why it is not one.
+    pub(crate) fn parse(text: &str) -> std::result::Result<Self, String> {
+        let kf: Self = serde_json::from_str(text).map_err(|e| format!("not a valid key file: {e}"))?;
         if kf.format != FORMAT {
-            return Err(bad(format!("unknown format {:?}", kf.format)));
+            return Err(format!("unknown format {:?}", kf.format));
         }
         Ok(kf)
     }

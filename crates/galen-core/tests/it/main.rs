@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod crash;
 mod documents;
+mod fuzz_seeds;
 mod keys;
 mod keytrust;
 mod passwords;
