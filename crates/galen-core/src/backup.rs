@@ -316,9 +316,10 @@ fn read_prefix(r: &mut impl Read, total: u64) -> std::result::Result<Prefix, &'s
     r.read_exact(&mut header_json).map_err(|_| "the file is truncated")?;
     let header: Header = serde_json::from_slice(&header_json).map_err(|_| "its header is damaged")?;
     let db_len = u64::from_le_bytes(read_array(r).ok_or("the file is truncated")?);
-    let expected_total = 8 + 4 + u64::from(header_len) + 8 + db_len + 32;
-    if total != expected_total {
-        return Err(if total < expected_total {
+    // A length no file could have (the sum overflows) is a truncated one, never a wrapped-around match.
+    let expected_total = (8 + 4 + u64::from(header_len) + 8 + 32).checked_add(db_len);
+    if expected_total != Some(total) {
+        return Err(if expected_total.is_none_or(|expected| total < expected) {
             "the file is truncated (incomplete copy)"
         } else {
             "the file has extra bytes"
@@ -360,5 +361,29 @@ impl<W: Write> Write for MacWriter<'_, W> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backup's magic, a minimal header and the given database length, with no database bytes after it.
+    fn prefix_with_db_len(db_len: u64) -> Vec<u8> {
+        let header = br#"{"format":"x","created_at":"","schema_version":1,"key_file":{"format":"","db_id":"","key_check":"","admin_wraps":[],"recovery_wrap":{"nonce":"","ciphertext":""}}}"#;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(header);
+        bytes.extend_from_slice(&db_len.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_backup_claiming_a_database_near_u64_max_is_refused_not_overflowed() {
+        for db_len in [u64::MAX, u64::MAX - 20, u64::MAX - 100] {
+            let bytes = prefix_with_db_len(db_len);
+            let refused = read_prefix(&mut std::io::Cursor::new(&bytes), bytes.len() as u64).err();
+            assert_eq!(refused, Some("the file is truncated (incomplete copy)"), "database length {db_len}");
+        }
     }
 }
