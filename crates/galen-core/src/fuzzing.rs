@@ -59,3 +59,17 @@ pub fn search(query: &str, page: u32, page_size: u32) {
         }
     });
 }
+
+/// The hostile half of `verify_file` without drawing the document again (which costs ~100 ms an input and would
+/// keep a long run from ever finishing): the PDF parsed, its attachments extracted, and its pages compared with
+/// `reference`'s, as a verification compares them with the redrawn ones.
+pub fn pdf_container(printed: &[u8], reference: &lopdf::Document) {
+    if printed.len() > crate::pdf::MAX_PDF_BYTES {
+        return;
+    }
+    let Ok(doc) = lopdf::Document::load_mem(printed) else { return };
+    let _ = crate::pdf::attach::extract_from(&doc);
+    let _ = crate::pdf::fuzz_same_pages(&doc, reference);
+    // Both ways round: the walk must be as calm when the hostile file is the one it follows.
+    let _ = crate::pdf::fuzz_same_pages(reference, &doc);
+}
