@@ -176,28 +176,7 @@ fn restore_verified(
     let file = File::open(src).map_err(io("open", src))?;
     let total = file.metadata().map_err(io("read", src))?.len();
     let mut r = BufReader::new(file);
-
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic).map_err(|_| bad("it is too short to be a Galen backup"))?;
-    if &magic != MAGIC {
-        return Err(bad("it is not a Galen backup file"));
-    }
-    let header_len = u32::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
-    if header_len > MAX_HEADER {
-        return Err(bad("its header is damaged"));
-    }
-    let mut header_json = vec![0u8; header_len as usize];
-    r.read_exact(&mut header_json).map_err(|_| bad("the file is truncated"))?;
-    let header: Header = serde_json::from_slice(&header_json).map_err(|_| bad("its header is damaged"))?;
-    let db_len = u64::from_le_bytes(read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?);
-    let expected_total = 8 + 4 + u64::from(header_len) + 8 + db_len + 32;
-    if total != expected_total {
-        return Err(bad(if total < expected_total {
-            "the file is truncated (incomplete copy)"
-        } else {
-            "the file has extra bytes"
-        }));
-    }
+    let Prefix { header, header_len, header_json, db_len } = read_prefix(&mut r, total).map_err(bad)?;
 
     let dek = match (&current, recovery) {
         (Some(store), _) if header.key_file.matches(store.dek()) => store.dek().clone(),
@@ -318,6 +297,54 @@ fn remove_anchor_file(vault: &Vault) -> Result<()> {
     }
 }
 
+/// What precedes a backup's database bytes, read and checked before any key is tried.
+struct Prefix {
+    header: Header,
+    header_len: u32,
+    header_json: Vec<u8>,
+    db_len: u64,
+}
+
+/// Reads the magic, the header and the database length of a backup `total` bytes long, and checks the lengths
+/// add up to `total`. The error says why not, in words.
+fn read_prefix(r: &mut impl Read, total: u64) -> std::result::Result<Prefix, &'static str> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic).map_err(|_| "it is too short to be a Galen backup")?;
+    if &magic != MAGIC {
+        return Err("it is not a Galen backup file");
+    }
+    let header_len = u32::from_le_bytes(read_array(r).ok_or("the file is truncated")?);
+    if header_len > MAX_HEADER {
+        return Err("its header is damaged");
+    }
+    let mut header_json = vec![0u8; header_len as usize];
+    r.read_exact(&mut header_json).map_err(|_| "the file is truncated")?;
+    let header: Header = serde_json::from_slice(&header_json).map_err(|_| "its header is damaged")?;
+    let db_len = u64::from_le_bytes(read_array(r).ok_or("the file is truncated")?);
+    // A length no file could have (the sum overflows) is a truncated one, never a wrapped-around match.
+    let expected_total = (8 + 4 + u64::from(header_len) + 8 + 32).checked_add(db_len);
+    if expected_total != Some(total) {
+        return Err(if expected_total.is_none_or(|expected| total < expected) {
+            "the file is truncated (incomplete copy)"
+        } else {
+            "the file has extra bytes"
+        });
+    }
+    Ok(Prefix { header, header_len, header_json, db_len })
+}
+
+/// The fuzz target's way in: the prefix of a backup held in memory, and the recovery key tried on its key file.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_prefix(bytes: &[u8], recovery: &RecoveryKey) {
+    let total = bytes.len() as u64;
+    if let Ok(prefix) = read_prefix(&mut std::io::Cursor::new(bytes), total) {
+        let _ = prefix.header.key_file.unwrap_with_recovery(recovery);
+        if let Some(anchor) = &prefix.header.audit_anchor {
+            let _ = anchor.well_formed();
+        }
+    }
+}
+
 fn read_array<const N: usize>(r: &mut impl Read) -> Option<[u8; N]> {
     let mut buf = [0u8; N];
     r.read_exact(&mut buf).ok()?;
@@ -339,5 +366,29 @@ impl<W: Write> Write for MacWriter<'_, W> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backup's magic, a minimal header and the given database length, with no database bytes after it.
+    fn prefix_with_db_len(db_len: u64) -> Vec<u8> {
+        let header = br#"{"format":"x","created_at":"","schema_version":1,"key_file":{"format":"","db_id":"","key_check":"","admin_wraps":[],"recovery_wrap":{"nonce":"","ciphertext":""}}}"#;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(header);
+        bytes.extend_from_slice(&db_len.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_backup_claiming_a_database_near_u64_max_is_refused_not_overflowed() {
+        for db_len in [u64::MAX, u64::MAX - 20, u64::MAX - 100] {
+            let bytes = prefix_with_db_len(db_len);
+            let refused = read_prefix(&mut std::io::Cursor::new(&bytes), bytes.len() as u64).err();
+            assert_eq!(refused, Some("the file is truncated (incomplete copy)"), "database length {db_len}");
+        }
     }
 }

@@ -91,9 +91,14 @@ impl KeyFile {
             std::io::ErrorKind::PermissionDenied => StoreError::from_io("read", path.to_owned(), e),
             _ => bad(e.to_string()),
         })?;
-        let kf: Self = serde_json::from_str(&text).map_err(|e| bad(format!("not a valid key file: {e}")))?;
+        Self::parse(&text).map_err(bad)
+    }
+
+    /// Reads a key file's text; the error says why it is not one.
+    pub(crate) fn parse(text: &str) -> std::result::Result<Self, String> {
+        let kf: Self = serde_json::from_str(text).map_err(|e| format!("not a valid key file: {e}"))?;
         if kf.format != FORMAT {
-            return Err(bad(format!("unknown format {:?}", kf.format)));
+            return Err(format!("unknown format {:?}", kf.format));
         }
         Ok(kf)
     }

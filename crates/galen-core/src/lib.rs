@@ -42,6 +42,8 @@ mod crypto;
 pub mod dev;
 pub mod documents;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod keyfile;
 mod keyring;
 pub mod logging;

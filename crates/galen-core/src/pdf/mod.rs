@@ -16,6 +16,12 @@ mod verify;
 pub use layout::{rx_details, rx_line, timestamp, Look, Standing};
 pub use verify::{verify_file, FileProblem, FileVerified, Missing, MAX_PDF_BYTES};
 
+/// The page comparison, for the `pdf_container` fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_same_pages(printed: &lopdf::Document, signed: &lopdf::Document) -> Result<(), compare::Difference> {
+    compare::same_pages(printed, signed)
+}
+
 use crate::audit::table::Actor;
 use crate::clinic::Clinic;
 use crate::documents::{self, SignedParts};

@@ -8,6 +8,7 @@ mod backup;
 mod crash;
 mod documents;
 mod faults;
+mod fuzz_seeds;
 mod keys;
 mod keytrust;
 mod passwords;
