@@ -537,6 +537,86 @@ impl OtherClinic {
 
 /// A receptionist registers (a field error, then a duplicate warning), finds `muller` by typing and cannot see
 /// allergies; a doctor records one and sees it.
+/// Script and markup, each setting `window.__xss` if it ever ran.
+const PAYLOADS: [&str; 6] = [
+    "<img src=x onerror=window.__xss=1>",
+    "\"><svg onload=window.__xss=2>",
+    "<script>window.__xss=3</script>",
+    "<a href=\"javascript:window.__xss=4\">link</a>",
+    "<iframe src=javascript:window.__xss=5>",
+    "{@html '<b>bold</b>'} ${window.__xss=6}",
+];
+
+/// What the page shows of `shown` is the literal text (case aside: family names print in capitals), nothing the
+/// payloads could have made is in the page, and none of them ran.
+async fn assert_text_stays_text(d: &Driver, shown: &[&str], screen: &str) {
+    let text = d.body_text().await.to_lowercase();
+    for p in shown {
+        assert!(text.contains(&p.to_lowercase()), "{screen}: {p:?} shows as typed; the page shows:\n{text}");
+    }
+    let check = "return [window.__xss === undefined, \
+                 document.querySelectorAll('img[src=\"x\"], svg, iframe, a[href^=\"javascript\"]').length, \
+                 [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length, \
+                 [...document.scripts].filter(s => !s.src).length]";
+    let found = d.client.execute(check, vec![]).await.expect("js");
+    assert_eq!(found, serde_json::json!([true, 0, 0, 0]), "{screen}: no payload became markup or ran");
+}
+
+/// Every free-text field of a registration and a prescription filled with script and markup: the chart, the
+/// search results, the signed document and its printout show it as text, and none of it runs.
+async fn hostile_text_flow(d: &Driver) {
+    d.click_button("Back to search").await;
+    d.click_button("Register a patient").await;
+    // The editor focuses its first field as it opens; let that scroll finish before filling further down.
+    d.find("#p-given").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    d.fill("#p-given", PAYLOADS[0]).await;
+    d.fill("#p-family", PAYLOADS[1]).await;
+    d.fill("#p-dob", "1990-03-04").await;
+    d.fill("#p-address", PAYLOADS[2]).await;
+    d.fill("#p-em-name", PAYLOADS[3]).await;
+    d.fill("#p-conditions", PAYLOADS[5]).await;
+    d.fill("#p-notes", PAYLOADS[4]).await;
+    d.click_button("Add an allergy").await;
+    d.fill("#p-allergy-0", PAYLOADS[4]).await;
+    d.fill("#p-reaction-0", PAYLOADS[2]).await;
+    d.click("[data-testid=patient-form] button[type=submit]").await;
+    d.find("[data-testid=chart-mrn]").await;
+    assert_text_stays_text(d, &[PAYLOADS[0], PAYLOADS[1], PAYLOADS[4]], "chart").await;
+    d.screenshot("20b-chart-hostile-text").await;
+
+    d.click_button("Back to search").await;
+    d.fill("#patient-query", "img src").await;
+    d.wait_for_text("onerror", Duration::from_secs(10)).await;
+    assert_text_stays_text(d, &[PAYLOADS[0]], "search results").await;
+    let enter: char = Key::Enter.into();
+    d.find("#patient-query").await.send_keys(&enter.to_string()).await.expect("press Enter");
+    d.find("[data-testid=chart-mrn]").await;
+
+    d.click_button("New prescription").await;
+    d.find("#rx-med-0").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    d.fill("#rx-med-0", PAYLOADS[0]).await;
+    d.fill("#rx-dose-0", "1").await;
+    d.fill("#rx-form-0", "tablet").await;
+    d.fill("#rx-qty-0", "10").await;
+    d.fill("#rx-comment-0", PAYLOADS[3]).await;
+    d.fill("#rx-notes", PAYLOADS[2]).await;
+    d.click("[data-testid=document-form] button[type=submit]").await;
+    d.click_button("Sign").await;
+    d.fill("#sign-password", DOCTOR_PASSWORD).await;
+    d.click("[data-testid=sign-dialog] button.primary").await;
+    let verified = d.find("[data-testid=verification]").await.text().await.expect("verification");
+    assert!(verified.contains("Signature verified"), "{verified}");
+    assert_text_stays_text(d, &[PAYLOADS[0], PAYLOADS[3]], "signed prescription").await;
+    d.screenshot("20c-prescription-hostile-text").await;
+    let printed = d.print_without_printer("document").await;
+    let text = crate::harness::pdf_text(&printed);
+    assert!(text.contains("onerror=window.__xss=1"), "the printout prints the medicine as typed: {text}");
+    d.click_button("Back to the chart").await;
+    d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
+}
+
 async fn patients_flow(d: &Driver) -> Printed {
     d.click("[data-nav=patients]").await;
     d.wait_for_text("Type any part of the name", Duration::from_secs(10)).await;
@@ -602,6 +682,7 @@ async fn patients_flow(d: &Driver) -> Printed {
     d.screenshot("20-chart-doctor").await;
     d.axe("patient chart (doctor)").await;
     let printed = prescription_flow(d).await;
+    hostile_text_flow(d).await;
     received_document_flow(d).await;
     d.click_button("Sign out").await;
 
