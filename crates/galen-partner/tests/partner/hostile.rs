@@ -249,6 +249,39 @@ fn a_partner_that_repeats_a_page_stops_the_run_with_a_clear_error() {
     assert!(status.contains("repeated a page"), "{status}");
 }
 
+/// A partner (or someone who took its place) that serves an envelope it served before, under a new sequence
+/// number: the clinic applies the first, refuses the second as `replayed_nonce` in its audit trail, and holds the
+/// patient once.
+#[test]
+fn a_partner_replaying_an_envelope_to_a_clinic_is_refused_as_a_replay() {
+    let clinic = new_clinic("Clínica Sol");
+    let partner = HandMade::partner("Hospital Hostil");
+    let clinic_file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("the clinic's pairing file");
+    let to = envelope::PeerKey::from_armored(&clinic_file.openpgp_public_key).expect("the clinic's key");
+    let mut plain = plaintext(&partner.key, &clinic_file.openpgp_public_key);
+    let record = crate::received::record("Inês", "Duarte");
+    plain.meta.id = record.uuid.clone();
+    plain.payload = serde_json::to_value(record).expect("json");
+    let sealed = encode_envelope(&envelope::seal(&partner.key, &to, &plain).expect("seal"));
+    let (app, served) = pulls(move |n| PullResponse {
+        envelopes: vec![Pulled { seq: n as i64, envelope: sealed.clone() }],
+        more: n < 2,
+    });
+    let _serving = serve_hostile(&partner, &clinic, app);
+
+    let report = clinic.sync();
+    assert_eq!(served.load(Ordering::SeqCst), 2, "the envelope, then its replay");
+    let log = audit::list(&clinic.clinic, &clinic.admin, &audit::Query { limit: 20, ..Default::default() });
+    let rejected: Vec<_> = log.expect("log").into_iter().filter(|e| e.action == "sync.rejected").collect();
+    assert_eq!((report.pulled, report.rejected_here), (1, 1), "{report:?}: {rejected:?}");
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(
+        rejected[0].entity_id.contains("envelope 2") && rejected[0].entity_id.contains("replayed_nonce"),
+        "{rejected:?}"
+    );
+    assert_eq!(galen_core::patients::count(clinic.clinic.store()).expect("count"), 1, "the patient is there once");
+}
+
 /// A partner that always has more (a new sequence number each time) is pulled for a bounded number of pages per
 /// run; the rest waits for the next run.
 #[test]

@@ -78,7 +78,7 @@ impl Network {
 }
 
 /// A patient record as a site sends it, valid unless a test spoils it.
-fn record(given: &str, family: &str) -> SharedPatient {
+pub(crate) fn record(given: &str, family: &str) -> SharedPatient {
     SharedPatient {
         uuid: uuid::Uuid::now_v7().to_string(),
         mrn: mrn::format("LAB", 42),
