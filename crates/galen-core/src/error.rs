@@ -424,6 +424,15 @@ pub enum SyncFailure {
         /// The network's or TLS's own words.
         cause: String,
     },
+    /// The server at the partner's address did not prove it is the paired partner: its certificate expired, or
+    /// the partner's certificate authority did not issue it (another server answering there). Nothing was sent.
+    #[error("the server at {url} did not prove it is the paired partner ({cause}), so nothing was sent to it. If the partner's certificate expired or its operator set up a new one, ask them to renew it or pair again; otherwise another server may be answering at that address")]
+    NotThePartner {
+        /// The partner's address.
+        url: String,
+        /// TLS's own words (expired, unknown issuer…).
+        cause: String,
+    },
     /// The partner answered with an error.
     #[error("the partner answered {status}: {message}")]
     Refused {
@@ -486,6 +495,7 @@ impl Error {
             Error::AlreadySigned { .. } => "already_signed",
             Error::PossibleDuplicates(_) => "possible_duplicates",
             Error::Sync(SyncFailure::Busy { .. }) => "partner_busy",
+            Error::Sync(SyncFailure::NotThePartner { .. }) => "partner_certificate",
             Error::Sync(_) => "sync",
             Error::Printout(_) => "printout",
         }

@@ -30,7 +30,27 @@ fn unreachable(base: &str, e: reqwest::Error) -> Error {
         cause = format!("{cause}: {s}");
         source = s.source();
     }
-    Error::Sync(SyncFailure::Unreachable { url: base.to_owned(), cause })
+    match invalid_certificate(&e) {
+        // Not a network fault: whoever answered is not the partner this clinic paired with.
+        Some(cause) => Error::Sync(SyncFailure::NotThePartner { url: base.to_owned(), cause }),
+        None => Error::Sync(SyncFailure::Unreachable { url: base.to_owned(), cause }),
+    }
+}
+
+/// Why TLS refused the server's certificate, if that is what failed. rustls's error sits inside io::Errors, whose
+/// `source` skips the error they wrap, so each one is opened too.
+fn invalid_certificate(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(rustls::Error::InvalidCertificate(why)) = e.downcast_ref::<rustls::Error>() {
+            return Some(format!("{why:?}"));
+        }
+        next = match e.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
 }
 
 impl Transport {

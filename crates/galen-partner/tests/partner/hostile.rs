@@ -179,10 +179,20 @@ fn a_clinic_pulls_a_compression_bomb() {
 /// Serves `app` as `partner` over mTLS on 127.0.0.1 (its server certificate, the clinic's CA trusted, as the real
 /// partner does) and pairs `clinic` with it; serving until the returned runtime drops.
 pub(crate) fn serve_hostile(partner: &HandMade, clinic: &ClinicDir, app: axum::Router) -> tokio::runtime::Runtime {
+    serve_presenting(partner, partner, clinic, app)
+}
+
+/// The same, presenting `server`'s certificate while the clinic pairs with `partner`'s pairing file.
+fn serve_presenting(
+    server: &HandMade,
+    partner: &HandMade,
+    clinic: &ClinicDir,
+    app: axum::Router,
+) -> tokio::runtime::Runtime {
     let clinic_file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("the clinic's pairing file");
     let config = tls::server_config(
-        partner.issued.leaf_cert.as_bytes(),
-        partner.issued.leaf_key.as_bytes(),
+        server.issued.leaf_cert.as_bytes(),
+        server.issued.leaf_key.as_bytes(),
         clinic_file.ca_certificate.as_bytes(),
     )
     .expect("tls");
@@ -280,6 +290,39 @@ fn a_partner_replaying_an_envelope_to_a_clinic_is_refused_as_a_replay() {
         "{rejected:?}"
     );
     assert_eq!(galen_core::patients::count(clinic.clinic.store()).expect("count"), 1, "the patient is there once");
+}
+
+/// A server at the partner's address presenting a certificate the paired partner's CA did not issue (someone who
+/// took the address), or the partner's own certificate once expired: the clinic refuses at the handshake, so no
+/// request reaches the server, and the error (`partner_certificate`) says the server did not prove it is the paired
+/// partner, and what to do.
+#[test]
+fn a_partner_certificate_from_a_foreign_ca_or_expired_is_refused_at_the_handshake() {
+    let partner = HandMade::partner("Hospital Parceiro");
+    let impostor = HandMade::partner("Hospital Impostor");
+    let expired =
+        HandMade::partner_issued_at("Hospital Antigo", time::OffsetDateTime::now_utc() - time::Duration::days(3 * 365));
+    for (case, why, server, paired_with) in
+        [("foreign CA", "UnknownIssuer", &impostor, &partner), ("expired", "Expired", &expired, &expired)]
+    {
+        let clinic = new_clinic("Clínica Sol");
+        clinic.register("Inês", "Duarte", true);
+        let reached = Arc::new(AtomicUsize::new(0));
+        let count = reached.clone();
+        let app = axum::Router::new().fallback(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            async { axum::http::StatusCode::NOT_FOUND }
+        });
+        let _serving = serve_presenting(server, paired_with, &clinic, app);
+        let error = sync::run(&clinic.clinic, sync::Trigger::Background).expect_err(case);
+        assert_eq!(reached.load(Ordering::SeqCst), 0, "{case}: no request got past the handshake");
+        assert_eq!(error.code(), "partner_certificate", "{case}: {error}");
+        let error = error.to_string();
+        assert!(error.contains("did not prove it is the paired partner") && error.contains(why), "{case}: {error}");
+        let status = clinic.status();
+        assert_eq!(status.last_error.as_deref(), Some(error.as_str()), "{case}: the status shows it");
+        assert_eq!(status.pending, 1, "{case}: the patient stays queued");
+    }
 }
 
 /// A partner that always has more (a new sequence number each time) is pulled for a bounded number of pages per

@@ -330,8 +330,17 @@ impl HandMade {
         HandMade::new(name, Leaf::Server { hosts: vec!["127.0.0.1".into()] })
     }
 
+    /// A partner's identity issued at `at`: from three years ago, its server certificate has expired (its CA has
+    /// not).
+    pub fn partner_issued_at(name: &str, at: time::OffsetDateTime) -> HandMade {
+        HandMade::issued_at(name, Leaf::Server { hosts: vec!["127.0.0.1".into()] }, at)
+    }
+
     fn new(name: &str, leaf: Leaf) -> HandMade {
-        let now = time::OffsetDateTime::now_utc();
+        HandMade::issued_at(name, leaf, time::OffsetDateTime::now_utc())
+    }
+
+    fn issued_at(name: &str, leaf: Leaf, now: time::OffsetDateTime) -> HandMade {
         let issued = certs::issue(&format!("{name} CA"), name, leaf, now).expect("issue");
         let secret_key = OwnKey::generate(name).expect("key");
         let key = OwnKey::from_armored(&secret_key).expect("read");
