@@ -234,8 +234,7 @@ fn sync_within(clinic: ClinicDir, limit: Duration) -> Option<(Result<sync::Repor
 
 /// How many envelopes the clinic refused and audited (`sync.rejected`).
 fn refusals(clinic: &ClinicDir) -> usize {
-    let log = audit::list(&clinic.clinic, &clinic.admin, &audit::Query { limit: 1000, ..Default::default() });
-    log.expect("log").iter().filter(|e| e.action == "sync.rejected").count()
+    rejected(clinic).len()
 }
 
 /// A partner that answers every pull with the same page and `more: true` would keep a run going for ever, writing
@@ -259,6 +258,24 @@ fn a_partner_that_repeats_a_page_stops_the_run_with_a_clear_error() {
     assert!(status.contains("repeated a page"), "{status}");
 }
 
+/// A patient record (Inês Duarte) sealed by `partner` for `clinic`, its envelope's meta changed by `edit` first.
+fn sealed_patient(partner: &HandMade, clinic: &ClinicDir, edit: impl FnOnce(&mut Meta)) -> String {
+    let clinic_file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("the clinic's pairing file");
+    let to = envelope::PeerKey::from_armored(&clinic_file.openpgp_public_key).expect("the clinic's key");
+    let mut plain = plaintext(&partner.key, &clinic_file.openpgp_public_key);
+    let record = crate::received::record("Inês", "Duarte");
+    plain.meta.id = record.uuid.clone();
+    plain.payload = serde_json::to_value(record).expect("json");
+    edit(&mut plain.meta);
+    encode_envelope(&envelope::seal(&partner.key, &to, &plain).expect("seal"))
+}
+
+/// The clinic's `sync.rejected` audit rows, newest first.
+fn rejected(clinic: &ClinicDir) -> Vec<String> {
+    let log = audit::list(&clinic.clinic, &clinic.admin, &audit::Query { limit: 100, ..Default::default() });
+    log.expect("log").into_iter().filter(|e| e.action == "sync.rejected").map(|e| e.entity_id).collect()
+}
+
 /// A partner (or someone who took its place) that serves an envelope it served before, under a new sequence
 /// number: the clinic applies the first, refuses the second as `replayed_nonce` in its audit trail, and holds the
 /// patient once.
@@ -266,13 +283,7 @@ fn a_partner_that_repeats_a_page_stops_the_run_with_a_clear_error() {
 fn a_partner_replaying_an_envelope_to_a_clinic_is_refused_as_a_replay() {
     let clinic = new_clinic("Clínica Sol");
     let partner = HandMade::partner("Hospital Hostil");
-    let clinic_file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("the clinic's pairing file");
-    let to = envelope::PeerKey::from_armored(&clinic_file.openpgp_public_key).expect("the clinic's key");
-    let mut plain = plaintext(&partner.key, &clinic_file.openpgp_public_key);
-    let record = crate::received::record("Inês", "Duarte");
-    plain.meta.id = record.uuid.clone();
-    plain.payload = serde_json::to_value(record).expect("json");
-    let sealed = encode_envelope(&envelope::seal(&partner.key, &to, &plain).expect("seal"));
+    let sealed = sealed_patient(&partner, &clinic, |_| {});
     let (app, served) = pulls(move |n| PullResponse {
         envelopes: vec![Pulled { seq: n as i64, envelope: sealed.clone() }],
         more: n < 2,
@@ -280,16 +291,33 @@ fn a_partner_replaying_an_envelope_to_a_clinic_is_refused_as_a_replay() {
     let _serving = serve_hostile(&partner, &clinic, app);
 
     let report = clinic.sync();
+    let refused = rejected(&clinic);
     assert_eq!(served.load(Ordering::SeqCst), 2, "the envelope, then its replay");
-    let log = audit::list(&clinic.clinic, &clinic.admin, &audit::Query { limit: 20, ..Default::default() });
-    let rejected: Vec<_> = log.expect("log").into_iter().filter(|e| e.action == "sync.rejected").collect();
-    assert_eq!((report.pulled, report.rejected_here), (1, 1), "{report:?}: {rejected:?}");
-    assert_eq!(rejected.len(), 1, "{rejected:?}");
-    assert!(
-        rejected[0].entity_id.contains("envelope 2") && rejected[0].entity_id.contains("replayed_nonce"),
-        "{rejected:?}"
-    );
+    assert_eq!((report.pulled, report.rejected_here), (1, 1), "{report:?}: {refused:?}");
+    assert_eq!(refused, ["envelope 2 from the partner: replayed_nonce"]);
     assert_eq!(galen_core::patients::count(clinic.clinic.store()).expect("count"), 1, "the patient is there once");
+}
+
+/// An envelope sealed long ago (held back and served late, or a partner whose clock is far off) is refused as
+/// `stale`, whatever it carries: past the window, its nonce may have been forgotten, so a replay could not be told.
+#[test]
+fn a_stale_envelope_from_the_partner_is_refused_as_stale() {
+    let clinic = new_clinic("Clínica Sol");
+    let partner = HandMade::partner("Hospital Hostil");
+    let sealed = sealed_patient(&partner, &clinic, |meta| {
+        meta.created_at = galen_proto::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::days(2));
+    });
+    let (app, _) = pulls(move |n| PullResponse {
+        envelopes: vec![Pulled { seq: n as i64, envelope: sealed.clone() }],
+        more: false,
+    });
+    let _serving = serve_hostile(&partner, &clinic, app);
+
+    let report = clinic.sync();
+    let refused = rejected(&clinic);
+    assert_eq!((report.pulled, report.rejected_here), (0, 1), "{report:?}: {refused:?}");
+    assert_eq!(refused, ["envelope 1 from the partner: stale"]);
+    assert_eq!(galen_core::patients::count(clinic.clinic.store()).expect("count"), 0, "nothing applied");
 }
 
 /// A server at the partner's address presenting a certificate the paired partner's CA did not issue (someone who

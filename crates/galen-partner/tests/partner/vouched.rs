@@ -161,3 +161,32 @@ fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for(
     assert!(refused.iter().any(|r| r.contains("another document with this id")), "{refused:?}");
     assert!(refused.iter().any(|r| r.contains("another site already speaks as Clínica Sol")), "{refused:?}");
 }
+
+/// A received document whose signed JSON was changed after signing (a medicine swapped, the signature kept): the
+/// clinic refuses it, logs why in its audit trail, and files nothing in the chart.
+#[test]
+fn a_received_document_changed_after_signing_is_refused_and_logged() {
+    let net = network();
+    let (sol, mar) = (&net.sol, &net.mar);
+    let ana = sol.register("Ana", "Albuquerque", true);
+    let body =
+        galen_core::dev::bench::prescription(&sol.clinic.now().date().to_string(), &["Amoxicillin 500 mg capsule"]);
+    let draft = documents::create_draft(&sol.clinic, &sol.doctor, ana.id, body).expect("draft");
+    let signed = documents::sign(&sol.clinic, &sol.doctor, draft.id, PASSWORD, true).expect("sign");
+    sol.sync();
+    mar.sync();
+    let chart = chart_of(mar, &ana.uuid);
+    let genuine = vouch_of(mar, chart.id, &signed.uuid).document;
+
+    let id = uuid::Uuid::now_v7().to_string();
+    let canonical = genuine.canonical.replace("Amoxicillin", "Oxycodone").replace(&signed.uuid, &id);
+    assert_ne!(canonical, genuine.canonical);
+    let tampered = SharedDocument { uuid: id.clone(), canonical, ..genuine.clone() };
+    net.lab_sends_record(Kind::Document, &id, 1, serde_json::to_value(&tampered).expect("json"));
+    let report = mar.sync();
+    assert_eq!(report.rejected_here, 1, "{report:?}");
+    let refused = rejections(mar);
+    assert!(refused.iter().any(|r| r.contains(&id) && r.contains("signature")), "logged with its reason: {refused:?}");
+    let filed = sync::received_for_patient(&mar.clinic, &mar.doctor, chart.id).expect("chart");
+    assert!(filed.iter().all(|d| d.document.uuid != id), "nothing filed");
+}
