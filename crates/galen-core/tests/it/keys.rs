@@ -73,7 +73,10 @@ fn a_second_admin_gets_an_unlock_wrap_and_loses_it_when_disabled() {
     assert!(matches!(kf.unwrap_with_recovery(&fx.recovery), Err(StoreError::WrongRecoveryKey)), "old sheet retired");
     drop(clinic);
     wipe_keyring_entry(&fx);
-    assert!(fx.vault.unlock_with_admin("bea", PASSWORD).is_err());
+    assert!(
+        matches!(fx.vault.unlock_with_admin("bea", PASSWORD), Err(StoreError::WrongAdminPassword)),
+        "the disabled admin's password opens nothing"
+    );
     drop(fx.vault.unlock_with_recovery(&recovery).expect("the new recovery key opens the database"));
 }
 
