@@ -2,7 +2,8 @@
 
 use crate::support::*;
 use galen_core::backup::{self, RestoreBy};
-use galen_core::{Clinic, Error, Role, StoreError};
+use galen_core::{Clinic, Error, Role, Session, StoreError};
+use std::path::PathBuf;
 
 #[test]
 fn a_backup_restores_to_identical_data() {
@@ -56,8 +57,9 @@ fn a_truncated_or_altered_backup_is_refused_and_live_data_is_untouched() {
     check(b"not a backup at all", "not a Galen backup");
 }
 
-#[test]
-fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
+/// A clinic with one patient, backed up to the returned file, then re-keyed: the backup is under the older key.
+/// Also what the clinic held at the backup.
+fn backed_up_then_rotated() -> (Fixture, Clinic, Session, PathBuf, Vec<PatientRow>) {
     let (fx, mut clinic, admin) = new_clinic();
     let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
     register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
@@ -65,6 +67,12 @@ fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
     let file = fx.dir.path().join("old.galenbak");
     backup::backup(&clinic, &admin, &file).expect("backup");
     clinic.rotate_key(&admin, PASSWORD).expect("rotate");
+    (fx, clinic, admin, file, before)
+}
+
+#[test]
+fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
+    let (fx, clinic, admin, file, before) = backed_up_then_rotated();
 
     let err =
         backup::restore(&fx.vault, &file, RestoreBy::Admin { clinic, session: &admin }, None).expect_err("old key");
@@ -82,13 +90,7 @@ fn a_backup_from_before_a_key_rotation_needs_its_recovery_key() {
 /// waiting: a crash between left a database no key file opened.)
 #[test]
 fn a_restore_cut_off_before_its_key_file_took_its_place_still_opens() {
-    let (fx, mut clinic, admin) = new_clinic();
-    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
-    register(&clinic, &doctor, &patient("Ana", "Albuquerque")).expect("register");
-    let before = all_patients(&clinic, &doctor);
-    let file = fx.dir.path().join("old.galenbak");
-    backup::backup(&clinic, &admin, &file).expect("backup");
-    clinic.rotate_key(&admin, PASSWORD).expect("rotate");
+    let (fx, clinic, admin, file, before) = backed_up_then_rotated();
     let db_id = fx.vault.key_file().expect("key file").db_id;
     let (newer_keys, newer_dek) = (
         std::fs::read(fx.vault.key_file_path()).expect("the rotated key file"),

@@ -13,15 +13,6 @@ const CHILD_ENV: &str = "GALEN_CRASH_CHILD_DIR";
 /// The clinic's recovery key, for the chaos child (it restores backups made under earlier keys).
 const RECOVERY_ENV: &str = "GALEN_CRASH_RECOVERY";
 
-/// Kills: a few dozen in the default run, 100 with `GALEN_LONG=1` (README, "Long runs").
-fn kills() -> usize {
-    if std::env::var_os("GALEN_LONG").is_some_and(|v| v == "1") {
-        100
-    } else {
-        24
-    }
-}
-
 /// The child's side: register patients forever, printing each id only after its commit returned.
 /// Run only as a child of the test below (it returns at once otherwise).
 #[test]
@@ -80,7 +71,7 @@ fn random_below(n: u64) -> u64 {
 
 #[test]
 fn acknowledged_writes_survive_sigkill_at_random_moments() {
-    kill_repeatedly("crash::crash_child", kills(), 400);
+    kill_repeatedly("crash::crash_child", long_or(24, 100), 400);
 }
 
 /// The same with key rotations and restores among the writes: whatever moment the kill lands on, the clinic
@@ -88,7 +79,7 @@ fn acknowledged_writes_survive_sigkill_at_random_moments() {
 /// every acknowledged write is there.
 #[test]
 fn acknowledged_writes_survive_sigkill_during_rotation_and_restore() {
-    kill_repeatedly("crash::chaos_child", kills() / 2, 3000);
+    kill_repeatedly("crash::chaos_child", long_or(12, 50), 3000);
 }
 
 /// Runs `child` `kills` times, killing it at a random moment within `window_ms` of it starting to write, and

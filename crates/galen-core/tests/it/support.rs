@@ -26,6 +26,15 @@ fn require_secret_service() {
     );
 }
 
+/// `default` in the everyday run, `long` with `GALEN_LONG=1` (README, "Long runs").
+pub fn long_or(default: usize, long: usize) -> usize {
+    if std::env::var_os("GALEN_LONG").is_some_and(|v| v == "1") {
+        long
+    } else {
+        default
+    }
+}
+
 /// A new clinic with its first admin signed in.
 pub fn new_clinic() -> (Fixture, Clinic, Session) {
     require_secret_service();
@@ -82,10 +91,13 @@ pub fn register(clinic: &Clinic, session: &Session, p: &NewPatient) -> Result<i6
     patients::register(clinic, session, p, true).map(|p| p.id)
 }
 
+/// A patient as `all_patients` lists it: (id, given, family, clinical).
+pub type PatientRow = (i64, String, String, Option<Clinical>);
+
 /// Every patient as (id, given, family, clinical), through a doctor's eyes: a fingerprint of the data. Only an id
 /// that holds no patient is skipped; any other failure to read (a locked session, a damaged file) fails the test,
 /// so "the data is intact" never compares two empty lists.
-pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<(i64, String, String, Option<Clinical>)> {
+pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<PatientRow> {
     let count = patients::count(clinic.store()).expect("count");
     let found: Vec<_> = (1..=count + 20)
         .filter_map(|id| match patients::get(clinic, doctor, id) {

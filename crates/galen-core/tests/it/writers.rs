@@ -11,15 +11,6 @@ const CHILD_USER: &str = "GALEN_WRITER_CHILD_USER";
 /// Registrations per writer per round.
 const WRITES: usize = 25;
 
-/// Rounds of two writers: a few in the default run, 100 with `GALEN_LONG=1` (README, "Long runs").
-fn rounds() -> usize {
-    if std::env::var_os("GALEN_LONG").is_some_and(|v| v == "1") {
-        100
-    } else {
-        3
-    }
-}
-
 /// The child's side: sign in, then register, read back (audited) and edit patients as fast as it can, saying
 /// `ok NAME ID` after each commit returned or `err NAME MESSAGE` when one failed. Run only by the test below.
 #[test]
@@ -50,7 +41,7 @@ fn two_writers_at_once_both_land_every_write() {
     }
     drop(clinic);
     let mut landed = Vec::new();
-    for round in 0..rounds() {
+    for round in 0..long_or(3, 100) {
         let children: Vec<_> = ["rui", "eva"]
             .into_iter()
             .map(|user| {

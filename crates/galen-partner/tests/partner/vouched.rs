@@ -4,7 +4,7 @@
 //! that reuses a document's id is refused and logged; one filed under a patient it does not name is flagged; and a
 //! site cannot speak for another clinic's name.
 
-use crate::received::network;
+use crate::received::{network, Network};
 use crate::support::*;
 use galen_core::documents::trust::{SharedTrustList, TrustList, TrustedKey, Vouch, FORMAT};
 use galen_core::documents::{self, SharedDocument};
@@ -106,9 +106,9 @@ fn vouch_of(c: &ClinicDir, patient_id: i64, uuid: &str) -> sync::ReceivedDocumen
         .unwrap_or_else(|| panic!("document {uuid} is in the chart"))
 }
 
-#[test]
-fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for() {
-    let net = network();
+/// Sol's doctor signs a prescription for Ana, and both clinics sync: the document's id, and Ana's chart at Mar
+/// with the document as Mar received it.
+fn signed_at_sol_received_at_mar(net: &Network) -> (String, patients::Patient, sync::ReceivedDocument) {
     let (sol, mar) = (&net.sol, &net.mar);
     let ana = sol.register("Ana", "Albuquerque", true);
     let body =
@@ -117,10 +117,17 @@ fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for(
     let signed = documents::sign(&sol.clinic, &sol.doctor, draft.id, PASSWORD, true).expect("sign");
     sol.sync();
     mar.sync();
-
-    // Sol's own document: Sol's trust list, which came with it, vouches for Dr Rui Costa's key.
     let chart = chart_of(mar, &ana.uuid);
-    let genuine = vouch_of(mar, chart.id, &signed.uuid);
+    let received = vouch_of(mar, chart.id, &signed.uuid);
+    (signed.uuid, chart, received)
+}
+
+#[test]
+fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for() {
+    let net = network();
+    let mar = &net.mar;
+    // Sol's own document: Sol's trust list, which came with it, vouches for Dr Rui Costa's key.
+    let (signed_uuid, chart, genuine) = signed_at_sol_received_at_mar(&net);
     assert!(genuine.contents.is_ok());
     assert!(matches!(&genuine.vouch, Vouch::Vouched { clinic, .. } if clinic == "Clínica Sol"), "{:?}", genuine.vouch);
     assert_eq!(genuine.sending_clinic.as_deref(), Some("Clínica Sol"));
@@ -133,8 +140,8 @@ fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for(
     let copy = forged(&gpg, &fresh, &genuine.document, &copy_id, None);
     net.lab_sends_record(Kind::Document, &copy_id, 1, serde_json::to_value(&copy).expect("json"));
     // The same id as Sol's document, with other contents and signer: refused and logged, not ignored.
-    let reused = forged(&gpg, &fresh, &genuine.document, &signed.uuid, None);
-    net.lab_sends_record(Kind::Document, &signed.uuid, 1, serde_json::to_value(&reused).expect("json"));
+    let reused = forged(&gpg, &fresh, &genuine.document, &signed_uuid, None);
+    net.lab_sends_record(Kind::Document, &signed_uuid, 1, serde_json::to_value(&reused).expect("json"));
     // Filed under Ana but naming someone else.
     let stranger_id = uuid::Uuid::now_v7().to_string();
     let stranger = forged(&gpg, &fresh, &genuine.document, &stranger_id, Some("Zé"));
@@ -157,7 +164,7 @@ fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for(
     assert_eq!(copy_here.sending_clinic.as_deref(), Some("Lab"));
     let stranger_here = vouch_of(mar, chart.id, &stranger_id);
     assert_eq!(stranger_here.filed_under_other.as_deref(), Some("Ana Albuquerque"), "a patient mismatch is flagged");
-    assert_eq!(vouch_of(mar, chart.id, &signed.uuid).document, genuine.document, "the original stands");
+    assert_eq!(vouch_of(mar, chart.id, &signed_uuid).document, genuine.document, "the original stands");
     assert!(refused.iter().any(|r| r.contains("another document with this id")), "{refused:?}");
     assert!(refused.iter().any(|r| r.contains("another site already speaks as Clínica Sol")), "{refused:?}");
 }
@@ -167,19 +174,12 @@ fn a_document_signed_in_a_real_doctors_name_with_a_fresh_key_is_not_vouched_for(
 #[test]
 fn a_received_document_changed_after_signing_is_refused_and_logged() {
     let net = network();
-    let (sol, mar) = (&net.sol, &net.mar);
-    let ana = sol.register("Ana", "Albuquerque", true);
-    let body =
-        galen_core::dev::bench::prescription(&sol.clinic.now().date().to_string(), &["Amoxicillin 500 mg capsule"]);
-    let draft = documents::create_draft(&sol.clinic, &sol.doctor, ana.id, body).expect("draft");
-    let signed = documents::sign(&sol.clinic, &sol.doctor, draft.id, PASSWORD, true).expect("sign");
-    sol.sync();
-    mar.sync();
-    let chart = chart_of(mar, &ana.uuid);
-    let genuine = vouch_of(mar, chart.id, &signed.uuid).document;
+    let mar = &net.mar;
+    let (signed_uuid, chart, received) = signed_at_sol_received_at_mar(&net);
+    let genuine = received.document;
 
     let id = uuid::Uuid::now_v7().to_string();
-    let canonical = genuine.canonical.replace("Amoxicillin", "Oxycodone").replace(&signed.uuid, &id);
+    let canonical = genuine.canonical.replace("Amoxicillin", "Oxycodone").replace(&signed_uuid, &id);
     assert_ne!(canonical, genuine.canonical);
     let tampered = SharedDocument { uuid: id.clone(), canonical, ..genuine.clone() };
     net.lab_sends_record(Kind::Document, &id, 1, serde_json::to_value(&tampered).expect("json"));
