@@ -85,6 +85,106 @@ mod tests {
         assert_eq!(found, 2);
     }
 
+    /// One row per table, written with the columns the table was created with (later migrations only add columns).
+    #[rustfmt::skip]
+    const A_ROW_IN_EVERY_TABLE: &[(&str, &str)] = &[
+        ("galen_meta", "INSERT INTO galen_meta VALUES (1, 'galen', 'db-1', '2026-01-02T03:04:05Z')"),
+        ("settings", "INSERT INTO settings VALUES ('site.name', 'Clínica Sol')"),
+        ("patients",
+            "INSERT INTO patients (id, uuid, given_names, family_name, date_of_birth, notes, created_at, \
+             updated_at) VALUES (1, 'p-1', 'Jürgen', 'Müller', '1975-06-01', 'n', 'c', 'u')"),
+        ("staff", "INSERT INTO staff VALUES (1, 'rui', 'Dr Rui', 'doctor', 'CRM-1', 1, '$argon2id$x', 0, 'c', 'u')"),
+        ("login_throttle", "INSERT INTO login_throttle VALUES ('h', 2, NULL)"),
+        ("audit_log",
+            "INSERT INTO audit_log VALUES (1, 'at', 1, 'rui', 'doctor', 'a', 'patient', '1', 'ok', 0, 'p', \
+             'h')"),
+        ("break_glass", "INSERT INTO break_glass VALUES (1, 1, 1, 'unconscious', 'at', 'until')"),
+        ("patient_identifiers", "INSERT INTO patient_identifiers VALUES ('phone', '+351912345678', 1)"),
+        ("patient_search", "INSERT INTO patient_search (rowid, names) VALUES (1, 'jurgen muller')"),
+        ("documents",
+            "INSERT INTO documents (id, uuid, kind, patient_id, author_id, status, body, supersedes, \
+             superseded_by, voided_by, clinic_name, patient_snapshot, signer_id, signer_name, signer_licence, \
+             signer_fingerprint, signed_at, canonical, signature, created_at, updated_at) VALUES (1, 'd-1', \
+             'prescription', 1, 1, 'signed', '{}', NULL, NULL, NULL, 'Sol', '{}', 1, 'Dr Rui', 'CRM-1', \
+             'FPR', 'at', '{\"a\":1}', 'sig', 'c', 'u')"),
+        ("doctor_keys",
+            "INSERT INTO doctor_keys (id, staff_id, fingerprint, secret_key, active, created_at) VALUES (1, \
+             1, 'FPR', 'secret', 1, 'c')"),
+        ("site_identity", "INSERT INTO site_identity VALUES (1, 'Sol', 'ca', 'cak', 'cc', 'ck', 'pgp', 'c')"),
+        ("sync_partner",
+            "INSERT INTO sync_partner (id, name, url, ca_cert, openpgp_key, safety_number, paired_at, cursor, \
+             last_attempt, last_success, last_error, failures) VALUES (1, 'Partner', 'https://p', 'ca', \
+             'pgp', '12345', 'at', 7, 'a', 's', 'e', 1)"),
+        ("sync_records", "INSERT INTO sync_records VALUES ('patient', 'p-1', 2, 'h', 'Sol')"),
+        ("sync_outbox", "INSERT INTO sync_outbox VALUES (1, 'patient', 'p-1', 2, '{}', 'at', 1, 'e')"),
+        ("sync_conflicts",
+            "INSERT INTO sync_conflicts VALUES (1, 'patient', 'p-1', '{}', '{}', 'Mar', 3, 'at', NULL, NULL)"),
+        ("received_documents",
+            "INSERT INTO received_documents VALUES ('d-2', 'sick_leave', 'p-1', '{}', 's', 'k', 'Mar', 'at')"),
+        ("sync_nonces", "INSERT INTO sync_nonces VALUES ('n', 'at')"),
+        ("received_trust_lists", "INSERT INTO received_trust_lists VALUES ('Mar', 'Clínica Mar', 'at', '[]', 'at')"),
+    ];
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE 'patient_search_%' ORDER BY name",
+        )
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("tables")
+    }
+
+    /// Every row of `table`, in the columns it has now (so later reads compare only what existed then).
+    fn rows(conn: &Connection, table: &str, columns: &str) -> Vec<Vec<rusqlite::types::Value>> {
+        // `table` and `columns` come from sqlite_master and PRAGMA table_info, never from input.
+        let mut stmt = conn.prepare(&format!("SELECT {columns} FROM {table} ORDER BY 1")).expect("select");
+        let n = stmt.column_count();
+        stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect()).and_then(|rows| rows.collect()).expect("rows")
+    }
+
+    fn columns(conn: &Connection, table: &str) -> String {
+        let names: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .and_then(|mut s| s.query_map([table], |r| r.get(0))?.collect())
+            .expect("columns");
+        if names.is_empty() {
+            "*".into()
+        } else {
+            names.join(", ")
+        } // FTS tables list no columns here
+    }
+
+    #[test]
+    fn rows_in_every_table_at_every_schema_survive_every_later_migration() {
+        for start in 1..=LATEST_SCHEMA {
+            let conn = Connection::open_in_memory().expect("in-memory database");
+            run_to(&conn, start).expect("migrate to the starting schema");
+            let existing = tables(&conn);
+            for table in &existing {
+                let listed = A_ROW_IN_EVERY_TABLE.iter().any(|(t, _)| t == table);
+                assert!(listed, "no row for table {table}: add one to A_ROW_IN_EVERY_TABLE");
+            }
+            let mut before = Vec::new();
+            // In the list's order: rows that others refer to come first.
+            for (table, insert) in A_ROW_IN_EVERY_TABLE.iter().filter(|(t, _)| existing.iter().any(|e| e == t)) {
+                let table = table.to_string();
+                conn.execute_batch(insert).unwrap_or_else(|e| panic!("a row in {table} at schema {start}: {e}"));
+                let cols = columns(&conn, &table);
+                let rows = rows(&conn, &table, &cols);
+                assert_eq!(rows.len(), 1, "{table} has its row at schema {start}");
+                before.push((table, cols, rows));
+            }
+            run(&conn).unwrap_or_else(|e| panic!("migrating from schema {start} with a row in every table: {e}"));
+            assert_eq!(schema_version(&conn).expect("version"), LATEST_SCHEMA);
+            for (table, cols, rows_then) in before {
+                assert_eq!(rows(&conn, &table, &cols), rows_then, "{table}'s row from schema {start} changed");
+            }
+            let (fk_errors,): (i64,) =
+                conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| Ok((r.get(0)?,))).expect("fk");
+            assert_eq!(fk_errors, 0, "foreign keys hold after migrating from schema {start}");
+        }
+    }
+
     #[test]
     fn shipped_migrations_are_never_edited() {
         // Append a line when adding a migration; never change an existing line.
