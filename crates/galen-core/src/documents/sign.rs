@@ -35,12 +35,7 @@ pub fn sign(
         // The document may have been voided, by another notice, since this one was drafted.
         drafts::voidable(conn, doc.patient_id, &v.voids)?;
     }
-    let signer = staff::by_id(conn, session.user_id)?
-        .filter(|m| m.active && m.role == Role::Doctor)
-        .ok_or(Error::AccountDisabled)?;
-    if !clinic.recheck_password(&signer, || Ok(password::verify(password, &staff::password_hash(conn, signer.id)?)))? {
-        return Err(Error::invalid("password", "This is not your password."));
-    }
+    let signer = signer(clinic, session, password)?;
     let pending = drafts::warnings(conn, &doc)?;
     if !pending.is_empty() && !warnings_acknowledged {
         return Err(Error::WarningsNotAcknowledged(pending));
@@ -167,7 +162,22 @@ pub fn void(clinic: &Clinic, session: &Session, id: i64, reason: &str, password:
     if !doc.signed || doc.voided_by.is_some() || matches!(doc.body, Body::Void(_)) {
         return Err(Error::invalid("document", "Only a signed, current document can be voided."));
     }
+    // What signing the notice will check, checked first: a refusal must not leave an unsigned notice behind.
+    clinic.authorize(session, Action::DocumentSign, Some(doc.patient_id))?;
+    signer(clinic, session, password)?;
     let notice = Body::Void(VoidNotice { voids: doc.uuid.clone(), reason: reason.into() });
     let notice = drafts::create(clinic, session, doc.patient_id, notice, None)?;
     sign(clinic, session, notice.id, password, true)
+}
+
+/// The signing doctor: the session's own account, active, a doctor, and `password` is theirs.
+fn signer(clinic: &Clinic, session: &Session, password: &str) -> Result<staff::StaffMember, Error> {
+    let conn = clinic.store().conn();
+    let signer = staff::by_id(conn, session.user_id)?
+        .filter(|m| m.active && m.role == Role::Doctor)
+        .ok_or(Error::AccountDisabled)?;
+    if !clinic.recheck_password(&signer, || Ok(password::verify(password, &staff::password_hash(conn, signer.id)?)))? {
+        return Err(Error::invalid("password", "This is not your password."));
+    }
+    Ok(signer)
 }

@@ -92,3 +92,18 @@ fn a_void_notice_whose_document_was_voided_meanwhile_is_refused_at_signing() {
         "the second notice is refused when signed"
     );
 }
+
+#[test]
+fn a_void_refused_for_a_wrong_password_leaves_no_unsigned_notice_behind() {
+    let (_fx, clinic, doc, ana, _) = setup();
+    let anas = signed(&clinic, &doc, ana);
+    match documents::void(&clinic, &doc, anas.id, "Duplicate", "not my password at all") {
+        Err(Error::Invalid(e)) => assert!(e.0.iter().any(|f| f.field == "password"), "{e}"),
+        other => panic!("a wrong password must refuse the void, got {other:?}"),
+    }
+    let listed = documents::list_for_patient(&clinic, &doc, ana).expect("list");
+    assert_eq!(listed.len(), 1, "only the prescription: no draft notice left over: {listed:?}");
+    assert_eq!(listed[0].voided_by, None, "and it is not void");
+    let notice = documents::void(&clinic, &doc, anas.id, "Duplicate", DOC_PW).expect("the right password voids it");
+    assert_eq!(documents::list_for_patient(&clinic, &doc, ana).expect("list").len(), 2, "{notice:?}");
+}
