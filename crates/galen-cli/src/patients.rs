@@ -130,6 +130,9 @@ fn print_patient(p: &Patient) {
     println!("Name:        {} {}", d.given_names, d.family_name);
     let dob = if p.dob_estimated { format!("{} (estimated)", &d.date_of_birth[..4]) } else { d.date_of_birth.clone() };
     println!("Born:        {dob}    Sex: {}", d.sex.as_str());
+    if p.deceased {
+        println!("Deceased:    a signed death certificate names this patient");
+    }
     for (label, value) in [("National ID", &d.national_id), ("Email", &d.email), ("Address", &d.address)] {
         if !value.is_empty() {
             println!("{label:<12} {value}");

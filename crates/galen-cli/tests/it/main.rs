@@ -2,6 +2,7 @@
 //! Run through `scripts/with-test-keyring`, as the test command does.
 
 mod cli;
+mod commands;
 mod faults;
 mod logs;
 mod support;

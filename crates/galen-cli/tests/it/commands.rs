@@ -1,0 +1,160 @@
+//! The commands a person runs less often, each through the real binary: their own password, re-enabling an
+//! account and lifting a lockout; editing a patient; certificates, a void and a correction; and sync with a real
+//! partner server on 127.0.0.1, including the partner being down.
+
+use crate::support::*;
+use std::path::{Path, PathBuf};
+
+const DESK_PW: &str = "front desk password 1";
+const DOC_PW: &str = "doctor password 12";
+
+/// A clinic with a receptionist (rita) and a doctor (rui).
+fn clinic(dir: &Path) -> PathBuf {
+    let data = dir.join("clinic");
+    init(&data);
+    ok(add_user(&data, &["--username", "rita", "--name", "Rita Reis", "--role", "receptionist"], DESK_PW));
+    ok(add_user(
+        &data,
+        &["--username", "rui", "--name", "Dr Rui Costa", "--role", "doctor", "--licence", "CRM-1"],
+        DOC_PW,
+    ));
+    data
+}
+
+/// `galen --user USER ARGS…`, the password first, then `stdin`.
+fn as_user(data: &Path, user: &str, password: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut full = vec!["--user", user];
+    full.extend_from_slice(args);
+    galen(data, &full, &format!("{password}\n{stdin}"))
+}
+
+fn mrn_of(registered: &str) -> String {
+    registered.split_whitespace().last().expect("mrn").trim_end_matches('.').to_owned()
+}
+
+fn today_plus(days: i64) -> String {
+    (time::OffsetDateTime::now_utc() + time::Duration::days(days)).date().to_string()
+}
+
+#[test]
+fn own_password_re_enabling_and_lifting_a_lockout() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let new_pw = "a brand new desk password";
+
+    let err = fails(as_user(&data, "rita", DESK_PW, &["passwd"], &format!("{DESK_PW}\n{new_pw}\n{new_pw}x\n")));
+    assert!(err.contains("the two new passwords differ; nothing was changed"), "{err}");
+    let err = fails(as_user(&data, "rita", DESK_PW, &["passwd"], &format!("not it at all\n{new_pw}\n{new_pw}\n")));
+    assert!(err.contains("current_password: This is not your current password."), "{err}");
+    ok(as_user(&data, "rita", DESK_PW, &["passwd"], &format!("{DESK_PW}\n{new_pw}\n{new_pw}\n")));
+    let err = fails(as_user(&data, "rita", DESK_PW, &["login"], ""));
+    assert!(err.contains("Wrong username or password"), "the old password is gone: {err}");
+    ok(as_user(&data, "rita", new_pw, &["login"], ""));
+
+    ok(as_admin(&data, &["user", "disable", "rita"], ""));
+    fails(as_user(&data, "rita", new_pw, &["login"], ""));
+    ok(as_admin(&data, &["user", "enable", "rita"], ""));
+    let who = ok(as_user(&data, "rita", new_pw, &["login"], ""));
+    assert!(who.contains("role receptionist"), "re-enabled: {who}");
+
+    for _ in 0..5 {
+        fails(as_user(&data, "rita", "not the password at all", &["login"], ""));
+    }
+    let err = fails(as_user(&data, "rita", new_pw, &["login"], ""));
+    assert!(err.contains("Too many failed sign-in attempts"), "locked out: {err}");
+    let err = fails(as_user(&data, "rui", DOC_PW, &["user", "clear-lock", "rita"], ""));
+    assert!(err.contains("manage staff accounts"), "only admins lift a lockout: {err}");
+    ok(as_admin(&data, &["user", "clear-lock", "rita"], ""));
+    ok(as_user(&data, "rita", new_pw, &["login"], ""));
+    let shown = ok(as_admin(&data, &["audit", "show", "--limit", "100"], ""));
+    for event in ["staff.password_change", "staff.enable", "staff.throttle_clear"] {
+        assert!(shown.contains(event), "{event} missing from:\n{shown}");
+    }
+}
+
+#[test]
+fn editing_a_patient_changes_only_what_was_given_and_bad_input_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let desk = |args: &[&str]| {
+        let mut full = vec!["patient"];
+        full.extend_from_slice(args);
+        as_user(&data, "rita", DESK_PW, &full, "")
+    };
+    let mrn = mrn_of(&ok(desk(&["add", "--given", "Jürgen", "--family", "Müller", "--dob", "1975-06-01"])));
+    ok(desk(&["edit", &mrn, "--phone", "+351 912 345 678", "--address", "Rua do Sol 1, Lisboa"]));
+    let shown = ok(desk(&["show", &mrn]));
+    assert!(shown.contains("+351 912 345 678") && shown.contains("Rua do Sol 1"), "{shown}");
+    assert!(shown.contains("Jürgen") && shown.contains("1975-06-01"), "the rest is kept: {shown}");
+    let err = fails(desk(&["edit", &mrn, "--dob", "2099-01-01", "--email", "not an email"]));
+    assert!(err.contains("in the future"), "{err}");
+    let after = ok(desk(&["show", &mrn]));
+    assert_eq!(after, shown, "a refused edit changes nothing");
+    let err = fails(desk(&["edit", "CLI-0000999X", "--phone", "1"]));
+    assert!(!err.is_empty() && !err.contains("panicked"), "{err}");
+    let found = ok(desk(&["search", "912345678"]));
+    assert!(found.contains(&mrn), "the new phone is searchable: {found}");
+}
+
+#[test]
+fn certificates_a_void_and_a_correction_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let doctor = |args: &[&str], extra: &str| as_user(&data, "rui", DOC_PW, args, extra);
+    let sign = |kind: &str, id: &str| ok(doctor(&[kind, "sign", id], &format!("{DOC_PW}\n")));
+    let mrn = mrn_of(&ok(doctor(&["patient", "add", "--given", "Ana", "--family", "Lima", "--dob", "1950-03-04"], "")));
+
+    // A sick-leave certificate, signed and shown as valid.
+    let (from, to) = (today_plus(0), today_plus(6));
+    let started = ok(doctor(&["cert", "sick-leave", "--patient", &mrn, "--from", &from, "--to", &to], ""));
+    assert!(started.contains("Started sick_leave certificate 1"), "{started}");
+    assert!(sign("cert", "1").contains("Signed document 1"));
+    let shown = ok(doctor(&["document", "show", "1"], ""));
+    assert!(shown.contains("Signature: VALID") && shown.contains(&to), "{shown}");
+
+    // A correction supersedes it once signed.
+    let corrected = ok(doctor(&["document", "correct", "1"], ""));
+    assert!(corrected.contains("Started correction 2 of document 1"), "{corrected}");
+    sign("cert", "2");
+    let old = ok(doctor(&["document", "show", "1"], ""));
+    assert!(old.contains("superseded") || old.contains("Superseded"), "the first is superseded: {old}");
+    let err = fails(doctor(&["document", "correct", "1"], ""));
+    assert!(err.contains("Only a current signed document can be corrected"), "{err}");
+
+    // A prescription, voided with a signed notice; a second void is refused.
+    ok(doctor(&["rx", "new", "--patient", &mrn], ""));
+    let mut line = rx_line("Amoxicillin 500 mg capsule");
+    line[3] = "3";
+    ok(doctor(&line, ""));
+    sign("rx", "3");
+    let err = fails(doctor(&["rx", "void", "3", "--reason", "wrong patient"], "not my password at all\n"));
+    assert!(err.contains("not your password"), "{err}");
+    let voided = ok(doctor(&["rx", "void", "3", "--reason", "wrong patient"], &format!("{DOC_PW}\n")));
+    assert!(voided.contains("Document 3 is void; the signed notice is document 4"), "{voided}");
+    let shown = ok(doctor(&["rx", "show", "3"], ""));
+    assert!(shown.to_lowercase().contains("void"), "{shown}");
+    let err = fails(doctor(&["rx", "void", "3", "--reason", "again"], &format!("{DOC_PW}\n")));
+    assert!(err.contains("Only a signed, current document can be voided"), "{err}");
+
+    // A death certificate marks the patient deceased.
+    let died = format!("{}T08:30", today_plus(-1));
+    let args = ["--patient", &mrn, "--died-at", &died, "--cause", "Pneumonia", "--underlying", "COPD:10:years"];
+    let mut death = vec!["cert", "death"];
+    death.extend(args);
+    death.extend(["--manner", "natural", "--place", "home", "--country", "PT"]);
+    let started = ok(doctor(&death, ""));
+    assert!(started.contains("Started death certificate 5"), "{started}");
+    sign("cert", "5");
+    let shown = ok(doctor(&["patient", "show", &mrn], ""));
+    assert!(shown.contains("Deceased:    a signed death certificate names this patient"), "{shown}");
+
+    // A receptionist may neither draft nor sign.
+    let err = fails(as_user(
+        &data,
+        "rita",
+        DESK_PW,
+        &["cert", "sick-leave", "--patient", &mrn, "--from", &from, "--to", &to],
+        "",
+    ));
+    assert!(err.contains("draft certificates"), "{err}");
+}
