@@ -158,3 +158,82 @@ fn certificates_a_void_and_a_correction_from_the_cli() {
     ));
     assert!(err.contains("draft certificates"), "{err}");
 }
+
+/// A real partner server on 127.0.0.1 that has paired the clinic whose pairing file is `clinic_file`. Dropping it
+/// stops the server.
+struct Partner {
+    _runtime: tokio::runtime::Runtime,
+    url: String,
+    file: PathBuf,
+    safety_number: String,
+}
+
+fn partner(dir: &Path, clinic_file: &Path) -> Partner {
+    use galen_partner::{key::DbKey, store, tls};
+    use galen_proto::{certs, pairing::PairingFile};
+    let now = time::OffsetDateTime::now_utc();
+    let server = certs::Leaf::Server { hosts: vec!["127.0.0.1".into()] };
+    let issued = certs::issue("Hospital Central CA", "Hospital Central", server, now).expect("server certificate");
+    let conn = store::open_db(&dir.join("partner.db"), &DbKey::random().expect("key")).expect("partner db");
+    store::init(&conn, "Hospital Central", &issued.ca_cert, &issued.ca_key).expect("partner identity");
+    let clinic = PairingFile::read(&std::fs::read_to_string(clinic_file).expect("clinic file")).expect("pairing file");
+    store::pair(&conn, &clinic, &clinic.safety_number).expect("the partner pairs the clinic");
+    let theirs = store::pairing_file(&conn).expect("partner pairing file");
+    let file = dir.join("partner.galen-pairing");
+    std::fs::write(&file, serde_json::to_string(&theirs).expect("json")).expect("write");
+    let app = galen_partner::app(std::sync::Arc::new(store::Partner::load(conn, true).expect("load")));
+    let tls =
+        tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), clinic.ca_certificate.as_bytes())
+            .expect("tls");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.spawn(tls::serve(listener, tls, app));
+    Partner { _runtime: runtime, url, file, safety_number: theirs.safety_number }
+}
+
+#[test]
+fn sync_pair_now_status_and_conflicts_with_a_real_partner_and_the_partner_down() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let admin = |args: &[&str], stdin: &str| as_admin(&data, args, stdin);
+    let status = ok(admin(&["sync", "status"], ""));
+    assert!(status.contains("Partner:       none"), "{status}");
+    ok(admin(&["site", "init"], ""));
+    let clinic_file = dir.path().join("clinic.galen-pairing");
+    ok(admin(&["site", "pairing-file", "--out", clinic_file.to_str().expect("utf8")], ""));
+    let p = partner(dir.path(), &clinic_file);
+    let file = p.file.to_str().expect("utf8");
+
+    let err = fails(admin(&["sync", "pair", file, "--url", &p.url], "12345 67890\n"));
+    assert!(err.to_lowercase().contains("safety number"), "a number that differs is refused: {err}");
+    assert!(ok(admin(&["sync", "status"], "")).contains("Partner:       none"), "nothing was paired");
+    let paired = ok(admin(&["sync", "pair", file, "--url", &p.url], &format!("{}\n", p.safety_number)));
+    assert!(paired.contains(&format!("Paired with Hospital Central at {}", p.url)), "{paired}");
+
+    let add = ["patient", "add", "--given", "Inês", "--family", "Duarte", "--dob", "1988-08-08"];
+    let consented = [&add[..], &["--consent-share", "true"]].concat();
+    ok(as_user(&data, "rita", DESK_PW, &consented, ""));
+    let err = fails(as_user(&data, "rita", DESK_PW, &["sync", "now"], ""));
+    assert!(err.contains("manage partner sync"), "only admins sync by hand: {err}");
+    let ran = ok(admin(&["sync", "now"], ""));
+    assert!(ran.contains("Queued 1, sent 1 (0 already there, 0 refused)"), "{ran}");
+    let status = ok(admin(&["sync", "status"], ""));
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert!(status.contains(&format!("Last success:  {today}")), "{status}");
+    assert!(status.contains("Pending:       0") && status.contains("Last error:    none"), "{status}");
+    assert_eq!(ok(admin(&["sync", "conflicts"], "")).trim(), "No open conflicts.");
+    let err = fails(admin(&["sync", "conflicts", "--resolve", "99", "--keep", "local"], ""));
+    assert!(!err.contains("panicked") && err.contains("99"), "an unknown conflict is named: {err}");
+
+    // The partner goes down: the run fails with the reason, and what was queued waits for the next one.
+    let url = p.url.clone();
+    drop(p);
+    let add = ["patient", "add", "--given", "Rui", "--family", "Duarte", "--dob", "1990-09-09"];
+    ok(as_user(&data, "rita", DESK_PW, &[&add[..], &["--consent-share", "true"]].concat(), ""));
+    let err = fails(admin(&["sync", "now"], ""));
+    assert!(err.contains(&format!("the partner at {url}/api/v1 could not be reached")), "{err}");
+    assert!(err.contains("Nothing was lost: what was not sent stays queued"), "{err}");
+    let status = ok(admin(&["sync", "status"], ""));
+    assert!(status.contains("Pending:       1") && !status.contains("Last error:    none"), "{status}");
+}
