@@ -72,5 +72,5 @@ pub use permissions::{Action, Role};
 pub use recovery::RecoveryKey;
 pub use sensitive::Sensitive;
 pub use session::Session;
-pub use store::Store;
+pub use store::{Store, LATEST_SCHEMA};
 pub use vault::Vault;

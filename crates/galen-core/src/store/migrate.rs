@@ -18,6 +18,7 @@ pub(crate) struct Migration {
 /// Every table's migrations, by version.
 pub(crate) static ALL: &[Migration] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
+/// The schema this build writes; an older file is migrated up to it when opened, a newer one refused.
 pub const LATEST_SCHEMA: u32 = 16;
 
 pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {

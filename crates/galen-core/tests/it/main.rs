@@ -24,5 +24,6 @@ mod site;
 mod store;
 mod support;
 mod throttle;
+mod upgrades;
 mod voids;
 mod writers;

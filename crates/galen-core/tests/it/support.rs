@@ -114,18 +114,18 @@ pub fn all_patients(clinic: &Clinic, doctor: &Session) -> Vec<PatientRow> {
 /// simulating tampering) would. Bypasses every Galen rule.
 pub fn raw_connection(fx: &Fixture) -> rusqlite::Connection {
     let dek = fx.vault.key_file().expect("key file").unwrap_with_recovery(&fx.recovery).expect("unwrap");
-    raw_connection_with(fx, dek.expose())
+    raw_connection_with(&fx.vault, dek.expose())
 }
 
 /// The same with the key the keyring holds (which follows key rotations and restores).
 pub fn raw_connection_from_keyring(fx: &Fixture) -> rusqlite::Connection {
     let db_id = fx.vault.key_file().expect("key file").db_id;
     let dek = fx.vault.keyring().load(&db_id).expect("the keyring holds the key");
-    raw_connection_with(fx, dek.expose())
+    raw_connection_with(&fx.vault, dek.expose())
 }
 
-fn raw_connection_with(fx: &Fixture, key: &[u8]) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open(fx.vault.db_path()).expect("open raw");
+pub fn raw_connection_with(vault: &Vault, key: &[u8]) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(vault.db_path()).expect("open raw");
     conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(key))).expect("set key");
     conn
 }
