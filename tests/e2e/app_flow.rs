@@ -5,6 +5,7 @@
 use crate::harness::Driver;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
+use serde_json::json;
 use std::time::Duration;
 
 const ADMIN_PASSWORD: &str = "correct horse battery staple";
@@ -291,7 +292,13 @@ async fn partner_sync_flow(d: &Driver) {
         .await
         .expect("scroll to it");
     d.screenshot("09f-sync-clinical-conflict").await;
+    // The partner goes down: the screen says so and that nothing was lost.
     server.abort();
+    let _ = server.await;
+    d.click_button("Sync now").await;
+    let text = d.wait_for_text("could not be reached", Duration::from_secs(30)).await;
+    assert!(text.contains("Nothing was lost"), "{text}");
+    d.screenshot("09g-sync-partner-down").await;
 }
 
 /// The doctor finds, in Inês's chart, the prescription Mar's doctor signed (it came through the partner during
@@ -854,22 +861,60 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     sign_in(&d, "rui", "not the right password").await;
     d.wait_for_text("Too many failed sign-in attempts. Wait 30 seconds", Duration::from_secs(10)).await;
     d.screenshot("11-login-throttled").await;
+    // The admin lifts the lock from the Users screen rather than making the doctor wait.
+    sign_in(&d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    d.click("[data-nav=users]").await;
+    d.click("tr[data-username=rui] .row-actions button:last-child").await;
+    d.wait_for_text("Sign-in lock cleared for Dr Rui Costa.", Duration::from_secs(10)).await;
+    d.screenshot("11b-lock-cleared").await;
+    d.click_button("Sign out").await;
+    d.wait_for_text("Sign in", Duration::from_secs(10)).await;
 
-    // The receptionist signs in; left idle, the session locks and shows nothing behind the lock.
+    // The receptionist signs in; left idle, the session locks and shows nothing behind the lock. A short timeout
+    // for this (stored in seconds; the form's least is a minute), then the form's minute again.
+    crate::harness::set_idle_seconds(data.path(), 4);
     sign_in(&d, "rita", RECEPTION_PASSWORD).await;
-    d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
-    d.screenshot("12-home-receptionist").await;
-    d.axe("home (receptionist)").await;
-    let nav = d.body_text().await;
-    assert!(!nav.contains("Users") && !nav.contains("Audit log"), "no admin screens for a receptionist: {nav}");
-    let text = d.wait_for_text("this session is locked", Duration::from_secs(75)).await;
+    let text = d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+    assert!(!text.contains("Users") && !text.contains("Audit log"), "no admin screens for a receptionist: {text}");
+    let text = d.wait_for_text("this session is locked", Duration::from_secs(20)).await;
     assert!(!text.contains("Welcome") && !text.contains("Signed in as"), "nothing behind the lock: {text}");
     assert!(!d.html().await.contains("Signed in as"), "the screens behind the lock are not in the page at all");
     d.screenshot("13-locked").await;
     d.axe("lock").await;
+    // Locked, the session's commands are refused by galen-core, whatever the page asks.
+    assert_eq!(d.invoke("patient_search", json!({ "query": "mu", "page": 0 })).await, "locked");
+    assert_eq!(d.invoke("patient_get", json!({ "id": 1 })).await, "locked");
+    crate::harness::set_idle_seconds(data.path(), 60);
+    d.fill("#lock-password", "not my password at all").await;
+    d.click_button("Unlock").await;
+    d.wait_for_text("Wrong username or password.", Duration::from_secs(10)).await;
+    d.screenshot("13b-lock-wrong-password").await;
     d.fill("#lock-password", RECEPTION_PASSWORD).await;
     d.click_button("Unlock").await;
     d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+    d.click_button("Sign out").await;
+    sign_in(&d, "rita", RECEPTION_PASSWORD).await;
+    d.wait_for_text("Welcome, Rita Reis", Duration::from_secs(10)).await;
+    d.screenshot("12-home-receptionist").await;
+    d.axe("home (receptionist)").await;
+    // A receptionist calling admins' commands through the IPC is refused by galen-core.
+    let hijacked_settings = json!({
+        "siteName": "Hijacked", "address": "", "phone": "", "logoDataUrl": null, "paperSize": "a4",
+        "idleTimeoutMinutes": 600, "language": "en", "mrnPrefix": "HIJ",
+    });
+    assert_eq!(d.invoke("patient_search", json!({ "query": "mu", "page": 0 })).await, "ok", "her own work runs");
+    for (command, args) in [
+        ("staff_list", json!({})),
+        ("staff_set_active", json!({ "username": "rui", "active": false, "password": null })),
+        ("staff_reset_password", json!({ "username": "ana", "password": null })),
+        ("audit_verify", json!({})),
+        ("settings_update", json!({ "form": hijacked_settings })),
+        ("backup_create", json!({ "title": "Save the backup" })),
+        ("sync_now", json!({})),
+    ] {
+        assert_eq!(d.invoke(command, args).await, "denied", "a receptionist calling {command}");
+    }
 
     // Ctrl+L locks by hand.
     let ctrl_l = KeyActions::new("keyboard".into())
@@ -890,9 +935,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     assert!(crate::harness::files_in(&printouts).is_empty(), "closing the app removes printouts left for a viewer");
 
     // The keyring loses the key: the next start explains it and unlocks with the admin password.
-    let status =
-        std::process::Command::new("secret-tool").args(["clear", "service", "galen"]).status().expect("secret-tool");
-    assert!(status.success());
+    crate::harness::wipe_keyring_entry(data.path());
     let d = Driver::start(data.path()).await;
     let text = d.wait_for_text("no longer holds the key", Duration::from_secs(20)).await;
     assert!(text.contains("Your data is safe"), "{text}");
@@ -911,5 +954,87 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
     languages_flow(&d, &printed).await;
     let _ = std::fs::remove_file(&printed.pdf);
+    d.stop().await;
+    // Copies share the keyring entry of their database id: the restore, which puts an older key there, goes last.
+    unopenable_data_flow(data.path()).await;
+    restore_flow(data.path(), &backup, &rekeyed).await;
+}
+
+/// Copies the clinic's files (not its printouts or logs) to a new folder: the same database and key file, so the
+/// keyring entry opens the copy too.
+fn copy_clinic(data: &std::path::Path, name: &str) -> tempfile::TempDir {
+    let copy = tempfile::Builder::new().prefix(name).tempdir().expect("tmp");
+    for file in ["galen.db", "galen.keys", "galen.db-wal", "galen.audit-anchor"] {
+        if data.join(file).exists() {
+            std::fs::copy(data.join(file), copy.path().join(file)).expect("copy");
+        }
+    }
+    copy
+}
+
+/// The backup made before the patients were registered, restored over a copy of the clinic from the Backup
+/// screen. The key has changed since (a new recovery key was issued), so without the recovery key of its day the
+/// restore is refused and says why; with it, everyone is signed out and the data is the backup's (Jürgen Müller,
+/// registered after it, is gone).
+async fn restore_flow(data: &std::path::Path, backup: &std::path::Path, recovery_key_of_its_day: &str) {
+    let copy = copy_clinic(data, "galen-e2e-restore");
+    let d = Driver::start(copy.path()).await;
+    d.wait_for_text("Sign in", Duration::from_secs(20)).await;
+    sign_in(&d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    d.click("[data-nav=patients]").await;
+    d.fill("#patient-query", "müller").await;
+    d.wait_for_text("MÜLLER", Duration::from_secs(15)).await;
+    for recovery_key in ["", recovery_key_of_its_day] {
+        d.click("[data-nav=backup]").await;
+        d.wait_for_text("Restore a backup", Duration::from_secs(10)).await;
+        if !recovery_key.is_empty() {
+            d.fill("#restore-recovery", recovery_key).await;
+        }
+        d.click_button("Choose a backup and restore…").await;
+        d.wait_for_text("Replace ALL current data with this backup?", Duration::from_secs(10)).await;
+        d.screenshot("30-restore-confirm").await;
+        d.click_button("Confirm").await;
+        crate::harness::answer_open_dialog("Open a backup to restore", backup).await;
+        if recovery_key.is_empty() {
+            d.wait_for_text("Give the recovery key that was current when it was made", Duration::from_secs(60)).await;
+            d.screenshot("30b-restore-needs-its-recovery-key").await;
+            sign_in(&d, "ana", ADMIN_PASSWORD).await;
+            d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+        }
+    }
+    d.wait_for_text("The backup was restored. Please sign in again.", Duration::from_secs(60)).await;
+    d.screenshot("30c-restored").await;
+    d.axe("sign in (after a restore)").await;
+    sign_in(&d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    d.click("[data-nav=patients]").await;
+    d.fill("#patient-query", "müller").await;
+    d.wait_for_text("No patients match.", Duration::from_secs(15)).await;
+    d.stop().await;
+}
+
+/// A database written by a newer Galen, and a damaged one: each start names the problem and what to do.
+async fn unopenable_data_flow(data: &std::path::Path) {
+    let newer = copy_clinic(data, "galen-e2e-newer");
+    crate::harness::raw_database(newer.path()).pragma_update(None, "user_version", 99).expect("a newer schema");
+    let d = Driver::start(newer.path()).await;
+    let text = d.wait_for_text("written by a newer version of Galen", Duration::from_secs(20)).await;
+    assert!(text.contains("Install the newer Galen to open it; nothing was changed"), "{text}");
+    d.screenshot("31-newer-database").await;
+    d.axe("a newer database").await;
+    d.stop().await;
+
+    let damaged = copy_clinic(data, "galen-e2e-damaged");
+    let db = damaged.path().join("galen.db");
+    // Everything in the file first (a log would hold newer copies of pages), then damage the first page.
+    crate::harness::raw_database(damaged.path()).execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    let mut bytes = std::fs::read(&db).expect("db");
+    bytes[1000..1300].fill(0x5a);
+    std::fs::write(&db, bytes).expect("damage a page");
+    let d = Driver::start(damaged.path()).await;
+    let text = d.wait_for_text("is damaged", Duration::from_secs(20)).await;
+    assert!(text.contains("page 1 failed the integrity check") && text.contains("restore the latest backup"), "{text}");
+    d.screenshot("32-damaged-database").await;
     d.stop().await;
 }

@@ -64,6 +64,15 @@ impl Driver {
         Driver { process, client }
     }
 
+    /// Calls one of the shell's commands through the IPC, as any script in the page could: "ok", or the error's
+    /// code. What a compromised page could try must be refused by galen-core, not only hidden by the UI.
+    pub async fn invoke(&self, command: &str, args: Value) -> String {
+        let script = "const [command, args, done] = arguments; \
+            window.__TAURI_INTERNALS__.invoke(command, args).then(() => done('ok'), (e) => done(e?.code ?? String(e)));";
+        let answer = self.client.execute_async(script, vec![json!(command), args]).await.expect("invoke");
+        answer.as_str().unwrap_or_else(|| panic!("{command}: {answer}")).to_owned()
+    }
+
     pub async fn stop(mut self) {
         let _ = self.client.close().await;
         let _ = self.process.kill().await;
@@ -284,4 +293,42 @@ async fn answer_file_dialog(title: &str, path: &Path, focus_key: &str) {
         }
     }
     panic!("the file dialog {title:?} did not take {}", path.display());
+}
+
+/// The clinic's database in `data_dir`, opened beside the app with the key the keyring holds: for a test to set
+/// what no screen sets, or to damage it.
+pub fn raw_database(data_dir: &Path) -> rusqlite::Connection {
+    let vault = galen_core::Vault::new(data_dir);
+    let db_id = vault.key_file().expect("key file").db_id;
+    let key = vault.keyring().load(&db_id).expect("the keyring holds the key");
+    let conn = rusqlite::Connection::open(vault.db_path()).expect("open the database");
+    conn.pragma_update(None, "key", format!("x'{}'", data_encoding::HEXLOWER.encode(key.expose()))).expect("key");
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+    conn
+}
+
+/// Stores the idle lock's timeout in seconds, below the one minute the settings form allows, so the idle test
+/// waits seconds rather than a minute. A session takes it when it signs in.
+pub fn set_idle_seconds(data_dir: &Path, secs: u32) {
+    raw_database(data_dir)
+        .execute(
+            "INSERT INTO settings (key, value) VALUES ('session.idle_timeout_secs', ?1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [secs.to_string()],
+        )
+        .expect("store the idle timeout");
+}
+
+/// Deletes this clinic's keyring entry, and only it (other tests share the keyring), with the stock Secret
+/// Service client.
+pub fn wipe_keyring_entry(data_dir: &Path) {
+    let db_id = galen_core::Vault::new(data_dir).key_file().expect("key file").db_id;
+    let user = format!("database-key:{db_id}");
+    let status = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "galen", "username", &user])
+        .status()
+        .expect("secret-tool runs");
+    assert!(status.success(), "secret-tool cleared the entry");
+    let gone = galen_core::Vault::new(data_dir).keyring().load(&db_id);
+    assert!(matches!(gone, Err(galen_core::StoreError::KeyMissing { .. })), "the entry is gone: {gone:?}");
 }
