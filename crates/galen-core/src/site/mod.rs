@@ -7,7 +7,7 @@
 
 pub(crate) mod table;
 
-pub use galen_proto::pairing::{load as load_pairing_file, PairingFile};
+pub use galen_proto::pairing::{load as load_pairing_file, PairingError, PairingFile};
 
 use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;

@@ -123,9 +123,11 @@ fn every_document_layout_prints_its_text_and_a_qr_that_verifies() {
             assert_eq!((summary.document.as_str(), summary.patient.mrn.as_str()), (d.uuid.as_str(), mrn.as_str()));
             let mut tampered = qr[0].clone().into_bytes();
             let i = tampered.len() / 2;
-            tampered[i] = if tampered[i] == b'x' { b'y' } else { b'x' };
+            // Another character of the QR's own alphabet: the text still reads, and its signature must fail.
+            tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
             let tampered = String::from_utf8(tampered).expect("ascii");
-            assert!(documents::qr::verify(&tampered, &key).is_err(), "one changed character fails");
+            let refused = documents::qr::verify(&tampered, &key).expect_err("one changed character fails");
+            assert!(matches!(refused, documents::qr::QrProblem::BadSignature(_)), "{refused:?}");
             checked += 1;
         }
     }
@@ -159,7 +161,8 @@ fn a_saved_pdf_verifies_from_its_attachments() {
     let other_pid = named_patient(&clinic, &other, "Eva", "Lima");
     sign_with(&clinic, &other, other_pid);
     let stranger = documents::doctor_public_key(&clinic, &other, "eva").expect("eva's key");
-    assert!(pdf::verify_file(&bytes, Some(&stranger)).is_err());
+    let refused = pdf::verify_file(&bytes, Some(&stranger)).expect_err("another doctor's key");
+    assert!(matches!(refused, pdf::FileProblem::Signature(documents::Problem::BadSignature(_))), "{refused:?}");
 
     // A changed attachment is refused: rebuild the PDF with one word of the JSON altered.
     let files = pdf::attach::extract(&bytes).expect("attachments");
@@ -285,7 +288,10 @@ fn the_recovery_sheet_prints_only_the_current_key() {
     ));
     let new = clinic.rotate_key(&admin, PASSWORD).expect("a new key");
     assert!(pdf::recovery_sheet(&clinic, &new).is_ok());
-    assert!(pdf::recovery_sheet(&clinic, &key).is_err(), "the replaced key is dead");
+    match pdf::recovery_sheet(&clinic, &key) {
+        Err(galen_core::Error::Invalid(e)) => assert_eq!(e.0[0].field, "recovery_key", "the replaced key is dead"),
+        other => panic!("the replaced key must be refused: {other:?}"),
+    }
     assert!(matches!(fx.vault.unlock_with_recovery(&key), Err(galen_core::StoreError::WrongRecoveryKey)));
     assert!(fx.vault.unlock_with_recovery(&new).is_ok());
 }

@@ -55,6 +55,8 @@ fn an_admin_creates_the_site_identity_once_and_its_parts_check_out_with_openssl_
     swapped.ca_certificate = me.client_certificate.clone();
     let read = site::PairingFile::read(&serde_json::to_string(&swapped).expect("json")).expect("reads");
     assert_ne!(read.safety_number, me.safety_number);
-    assert!(site::PairingFile::read("{\"format\": \"galen-pairing-9\"}").is_err());
-    assert!(site::PairingFile::read("not json").is_err());
+    for text in ["{\"format\": \"galen-pairing-9\"}", "not json"] {
+        let refused = site::PairingFile::read(text).expect_err("not a pairing file");
+        assert!(matches!(refused, site::PairingError::NotAPairingFile), "{text}: {refused:?}");
+    }
 }

@@ -2,11 +2,11 @@
 //! and a proxy that cuts connections mid-request.
 
 use crate::support::*;
-use galen_core::audit;
 use galen_core::documents::{self, Body};
 use galen_core::patients;
 use galen_core::site::PairingFile;
 use galen_core::sync::{self, Resolution};
+use galen_core::{audit, Action, Error};
 use galen_partner::store;
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
 use galen_proto::wire::PushStatus;
@@ -152,8 +152,11 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
         galen_core::staff::add(&mar.clinic, &mar.admin, &new).expect("add");
         mar.clinic.login("rita", PASSWORD).expect("login")
     };
-    assert!(sync::resolve(&mar.clinic, &desk, conflicts[0].id, Resolution::TakeIncoming).is_err(), "admins only");
-    assert!(sync::received_for_patient(&mar.clinic, &desk, copy.id).is_err(), "no documents for the front desk");
+    let refused =
+        sync::resolve(&mar.clinic, &desk, conflicts[0].id, Resolution::TakeIncoming).expect_err("admins only");
+    assert!(matches!(refused, Error::Denied { action: Action::SyncManage, .. }), "{refused:?}");
+    let refused = sync::received_for_patient(&mar.clinic, &desk, copy.id).expect_err("no documents for the desk");
+    assert!(matches!(refused, Error::Denied { action: Action::DocumentRead, .. }), "{refused:?}");
     sync::resolve(&mar.clinic, &mar.admin, conflicts[0].id, Resolution::TakeIncoming).expect("resolve");
     let sol_conflict = sync::conflicts(&sol.clinic, &sol.admin).expect("conflicts")[0].id;
     sync::resolve(&sol.clinic, &sol.admin, sol_conflict, Resolution::KeepLocal).expect("resolve");
@@ -220,10 +223,12 @@ fn the_partner_refuses_replays_tampering_stale_and_forged_envelopes_and_logs_eac
     let (mar_file, mar) = site_keys("Clínica Mar");
     let (_, stranger) = site_keys("Not paired");
     let forged_number = "00000 00000 00000 00000";
-    assert!(store::pair(&conn, &sol_file, forged_number).is_err(), "a number that does not match is refused");
+    let refused = store::pair(&conn, &sol_file, forged_number).expect_err("a number that does not match");
+    assert!(refused.to_string().contains("the safety number does not match this pairing file"), "{refused}");
     store::pair(&conn, &sol_file, &sol_file.safety_number).expect("pair Sol");
     store::pair(&conn, &mar_file, &mar_file.safety_number).expect("pair Mar");
-    assert!(store::pair(&conn, &sol_file, &sol_file.safety_number).is_err(), "paired once");
+    let refused = store::pair(&conn, &sol_file, &sol_file.safety_number).expect_err("paired once");
+    assert!(refused.to_string().contains("Clínica Sol is already paired"), "{refused}");
     let partner = store::Partner::load(conn, false).expect("load");
     let me = PeerKey::from_armored(&store::pairing_file(&dir.open()).expect("file").openpgp_public_key)
         .expect("partner key");
