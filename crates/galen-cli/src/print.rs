@@ -48,7 +48,10 @@ pub fn run(ctx: &mut Ctx, args: PrintArgs) -> Result<()> {
     }
     match pdf::print::print(&clinic, &pdf, &pdf::print::Tools::from_path())? {
         Route::Printer { answer } => println!("Sent to the printer: {answer}"),
-        Route::Viewer { program, path } => {
+        Route::Viewer { program, path, printer_refused } => {
+            if let Some(why) = printer_refused {
+                println!("{why}");
+            }
             println!("Opened {} with {program}; print it from there.", path.display());
             // The copy goes once it is printed, like the app's at sign-out (else at the next start).
             if ctx.input.wait_for_enter("Press Enter once it has printed, and Galen deletes its copy.")? {

@@ -43,8 +43,12 @@ impl std::fmt::Debug for PrintoutDto {
 pub enum PrintedDto {
     /// Queued with CUPS; `answer` is lp's.
     Printer { answer: String },
-    /// Opened in the PDF viewer from `path`.
-    Viewer { path: String },
+    /// Opened in the PDF viewer from `path`; `printerRefused` is why a printer did not take it (lp's words).
+    Viewer {
+        path: String,
+        #[serde(rename = "printerRefused")]
+        printer_refused: Option<String>,
+    },
     /// No printer or viewer: the PDF waits at `path` until lock or sign-out.
     Saved { path: String },
     /// The recovery sheet, which no printer took: written nowhere.
@@ -55,7 +59,9 @@ impl From<Route> for PrintedDto {
     fn from(route: Route) -> Self {
         match route {
             Route::Printer { answer } => PrintedDto::Printer { answer },
-            Route::Viewer { path, .. } => PrintedDto::Viewer { path: path.display().to_string() },
+            Route::Viewer { path, printer_refused, .. } => {
+                PrintedDto::Viewer { path: path.display().to_string(), printer_refused }
+            }
             Route::Saved { path, .. } => PrintedDto::Saved { path: path.display().to_string() },
             Route::NotPrinted { .. } => PrintedDto::NotPrinted,
         }

@@ -575,8 +575,8 @@ export type PrescriptionDto = {
 export type PrintedDto = 
 /**  Queued with CUPS; `answer` is lp's. */
 { route: "printer"; answer: string } | 
-/**  Opened in the PDF viewer from `path`. */
-{ route: "viewer"; path: string } | 
+/**  Opened in the PDF viewer from `path`; `printerRefused` is why a printer did not take it (lp's words). */
+{ route: "viewer"; path: string; printerRefused: string | null } | 
 /**  No printer or viewer: the PDF waits at `path` until lock or sign-out. */
 { route: "saved"; path: string } | 
 /**  The recovery sheet, which no printer took: written nowhere. */

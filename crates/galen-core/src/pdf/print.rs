@@ -23,6 +23,9 @@ pub enum Route {
         program: String,
         /// The copy it opened, removed at lock, sign-out and close.
         path: PathBuf,
+        /// Why the printer did not take it, in lp's words, when there is a printer (so the person knows why the
+        /// viewer opened instead).
+        printer_refused: Option<String>,
     },
     /// Nothing to print with: the PDF waits for the user to open it, until lock, sign-out or close.
     Saved {
@@ -129,7 +132,8 @@ fn leave_for_viewer(clinic: &Clinic, pdf: &Pdf, tools: &Tools, refused: &str) ->
     write_private(&path, &pdf.bytes)?;
     if let Some(viewer) = &tools.viewer {
         if Command::new(viewer).arg(&path).spawn().is_ok() {
-            return Ok(Route::Viewer { program: viewer.display().to_string(), path });
+            let printer_refused = Some(refused.trim()).filter(|r| !r.is_empty()).map(str::to_owned);
+            return Ok(Route::Viewer { program: viewer.display().to_string(), path, printer_refused });
         }
     }
     let message = format!(

@@ -122,3 +122,52 @@ fn opening_the_clinic_removes_printouts_a_crash_left() {
     let _reopened = Clinic::open(fx.vault.clone()).expect("reopen");
     assert!(printouts(&fx).is_empty(), "{:?}", printouts(&fx));
 }
+
+#[test]
+fn a_signed_prescription_goes_to_the_printer_on_standard_input_and_is_audited() {
+    let (fx, clinic, admin) = new_clinic();
+    let log = tempfile::tempdir().expect("tmp");
+    let doc = doctor(&clinic, &admin);
+    let pid = register(&clinic, &doc, &patient("Ana", "Albuquerque")).expect("register");
+    let draft = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let signed = documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("sign");
+    let rendered = pdf::render(&clinic, &doc, &Printout::Document(signed.id)).expect("render");
+    let printed = print::print(&clinic, &rendered, &tools(log.path(), true, true)).expect("print");
+    assert!(matches!(&printed, print::Route::Printer { answer } if answer.contains("Office-7")), "{printed:?}");
+    assert_eq!(std::fs::read(log.path().join("lp.stdin")).expect("stdin"), rendered.bytes, "the PDF went on stdin");
+    let args = std::fs::read_to_string(log.path().join("lp.args")).expect("lp ran");
+    assert_eq!(args, "-t\nGalen\n", "lp is given a title and no file to read");
+    assert!(!log.path().join("viewer.args").exists(), "no viewer opened");
+    assert!(printouts(&fx).is_empty(), "no copy in the data folder: {:?}", printouts(&fx));
+    let audit = galen_core::audit::list(&clinic, &admin, &galen_core::audit::Query { limit: 5, ..Default::default() });
+    let printed_rows = audit.expect("audit").into_iter().filter(|e| e.action == "pdf.print.document").count();
+    assert_eq!(printed_rows, 1, "the print is in the audit trail");
+}
+
+#[test]
+fn a_printer_that_refuses_the_job_hands_the_document_to_the_viewer_with_the_reason() {
+    let (_fx, clinic, admin) = new_clinic();
+    let log = tempfile::tempdir().expect("tmp");
+    let doc = doctor(&clinic, &admin);
+    let mut refusing = tools(log.path(), true, true);
+    let lp = log.path().join("lp-refusing");
+    std::fs::write(&lp, "#!/bin/sh\ncat >/dev/null\necho 'lp: The printer or class does not exist.' >&2\nexit 1\n")
+        .expect("write");
+    std::fs::set_permissions(&lp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    refusing.lp = Some(lp);
+    let pid = register(&clinic, &doc, &patient("Ana", "Albuquerque")).expect("register");
+    let draft = documents::create_draft(&clinic, &doc, pid, rx(&clinic)).expect("draft");
+    let signed = documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("sign");
+    let rendered = pdf::render(&clinic, &doc, &Printout::Document(signed.id)).expect("render");
+    let printed = print::print(&clinic, &rendered, &refusing).expect("print");
+    let print::Route::Viewer { path, printer_refused, .. } = &printed else { panic!("to the viewer: {printed:?}") };
+    assert_eq!(
+        printer_refused.as_deref(),
+        Some("The printer refused the job (lp: The printer or class does not exist.)."),
+        "the person learns why the viewer opened"
+    );
+    assert_eq!(viewer_argument(log.path()), path.display().to_string(), "the viewer got the copy");
+    assert_eq!(std::fs::read(path).expect("copy"), rendered.bytes);
+    clinic.logout(doc).expect("sign out");
+    assert!(!path.exists(), "the viewer's copy goes at sign-out");
+}
