@@ -2,6 +2,7 @@
 //! real clinics (SQLCipher files, the real keyring) syncing with the real server on 127.0.0.1 over mTLS.
 
 mod anchor;
+mod concurrent;
 mod hardening;
 mod hostile;
 mod links;
