@@ -162,7 +162,8 @@ pub fn void(clinic: &Clinic, session: &Session, id: i64, reason: &str, password:
     if !doc.signed || doc.voided_by.is_some() || matches!(doc.body, Body::Void(_)) {
         return Err(Error::invalid("document", "Only a signed, current document can be voided."));
     }
-    // What signing the notice will check, checked first: a refusal must not leave an unsigned notice behind.
+    // What drafting and signing the notice will check, checked first: a refusal must not leave an unsigned notice.
+    clinic.authorize(session, Action::DocumentVoid, Some(doc.patient_id))?;
     clinic.authorize(session, Action::DocumentSign, Some(doc.patient_id))?;
     signer(clinic, session, password)?;
     let notice = Body::Void(VoidNotice { voids: doc.uuid.clone(), reason: reason.into() });

@@ -5,6 +5,7 @@ mod anchor;
 mod concurrent;
 mod hardening;
 mod hostile;
+mod killed;
 mod links;
 mod mtls;
 mod received;

@@ -410,3 +410,12 @@ pub fn memory(pid: &str, field: &str) -> u64 {
 }
 
 pub const MIB: u64 = 1024 * 1024;
+
+/// `default` in the everyday run, `long` with `GALEN_LONG=1` (README, "Long runs").
+pub fn long_or(default: usize, long: usize) -> usize {
+    if std::env::var_os("GALEN_LONG").is_some_and(|v| v == "1") {
+        long
+    } else {
+        default
+    }
+}
