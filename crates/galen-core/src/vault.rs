@@ -173,7 +173,11 @@ impl Vault {
             return Err(StoreError::WrongKey);
         }
         match Store::open(&self.db_path(), dek) {
-            Err(StoreError::NotGalenDatabase { .. }) if self.pending_key_file_path().exists() => {
+            // A rotation cut off while copying its log into the file leaves the first pages under the new key and
+            // the rest under the old one until the log is copied in: that reads as damage, not as another key.
+            Err(StoreError::NotGalenDatabase { .. } | StoreError::Corrupted { .. })
+                if self.pending_key_file_path().exists() =>
+            {
                 Err(StoreError::RotationInterrupted)
             }
             other => other,
@@ -215,7 +219,9 @@ impl Vault {
         };
         crate::throttle::clear_in(&counts, username)?;
         match self.unlock_with(&kf, dek) {
-            Err(StoreError::NotGalenDatabase { .. }) if self.pending_key_file_path().exists() => {
+            Err(StoreError::NotGalenDatabase { .. } | StoreError::Corrupted { .. })
+                if self.pending_key_file_path().exists() =>
+            {
                 self.finish_interrupted_rotation(|kf| kf.unwrap_with_admin(username, password))
             }
             other => other,
@@ -228,7 +234,7 @@ impl Vault {
         let opened = kf.unwrap_with_recovery(recovery).and_then(|dek| self.unlock_with(&kf, dek));
         match opened {
             // A restore cut off before its key file took its place: the backup's recovery key opens the waiting one.
-            Err(StoreError::WrongRecoveryKey | StoreError::NotGalenDatabase { .. })
+            Err(StoreError::WrongRecoveryKey | StoreError::NotGalenDatabase { .. } | StoreError::Corrupted { .. })
                 if self.pending_key_file_path().exists() =>
             {
                 self.finish_interrupted_rotation(|kf| kf.unwrap_with_recovery(recovery))

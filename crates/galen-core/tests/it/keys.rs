@@ -128,3 +128,62 @@ fn opening_an_empty_folder_says_to_run_init() {
     assert!(matches!(err, StoreError::NotInitialized { .. }), "got {err:?}");
     assert!(err.to_string().contains("Set up this clinic first"), "{err}");
 }
+
+/// The state a SIGKILL leaves when it lands while a key rotation's log is being copied into the file: the log holds
+/// every page under the new key, the file's first page is under the new key and the rest still under the old one,
+/// the new key file waits beside the old. Opening through the keyring used to call this "damaged: restore the
+/// latest backup" (the chaos SIGKILL test found it); it is a rotation to finish, and the admin's password does.
+#[test]
+fn a_rotation_cut_off_while_its_log_was_copied_in_is_finished_not_called_damaged() {
+    let (fx, mut clinic, admin) = new_clinic();
+    let doctor = staff_session(&clinic, &admin, "rui", Role::Doctor);
+    for i in 0..20 {
+        register(&clinic, &doctor, &patient(&format!("Rota{i}"), "Tion")).expect("register");
+    }
+    let before = all_patients(&clinic, &doctor);
+    let db_id = fx.vault.key_file().expect("key file").db_id;
+    let (old_keys, old_dek) =
+        (std::fs::read(fx.vault.key_file_path()).expect("key file"), fx.vault.keyring().load(&db_id).expect("old key"));
+    let old_db = fx.dir.path().join("old.db");
+    let raw = raw_connection_from_keyring(&fx);
+    raw.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").expect("checkpoint");
+    drop(raw);
+    std::fs::copy(fx.vault.db_path(), &old_db).expect("the old file");
+    clinic.rotate_key(&admin, PASSWORD).expect("rotate");
+    drop(clinic);
+    let (new_keys, new_dek) = (
+        std::fs::read(fx.vault.key_file_path()).expect("new key file"),
+        fx.vault.keyring().load(&db_id).expect("new key"),
+    );
+
+    // Re-key the old file to the same new key, in WAL mode with no checkpoint, and copy it as a crash would find it.
+    let hex = |k: &[u8]| format!("x'{}'", data_encoding::HEXLOWER.encode(k));
+    let rekeying = rusqlite::Connection::open(&old_db).expect("open old");
+    rekeying.pragma_update(None, "key", hex(old_dek.expose())).expect("key");
+    rekeying.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;").expect("wal");
+    rekeying.pragma_update(None, "rekey", hex(new_dek.expose())).expect("rekey");
+    let wal = std::fs::read(old_db.with_extension("db-wal")).expect("the rekey's log");
+    let mut file = std::fs::read(&old_db).expect("the file, still under the old key");
+    drop(rekeying);
+    // The checkpoint got as far as page 1: its newest frame's image (32-byte log header; 24-byte frame headers).
+    let page = 4096;
+    let frame = (32..wal.len())
+        .step_by(24 + page)
+        .filter(|&at| at + 24 + page <= wal.len() && u32::from_be_bytes(wal[at..at + 4].try_into().expect("4")) == 1)
+        .last()
+        .expect("page 1 is in the log");
+    file[..page].copy_from_slice(&wal[frame + 24..frame + 24 + page]);
+    std::fs::write(fx.vault.db_path(), &file).expect("the half-copied file");
+    std::fs::write(fx.vault.db_path().with_extension("db-wal"), &wal).expect("the log");
+    let _ = std::fs::remove_file(fx.vault.db_path().with_extension("db-shm"));
+    std::fs::write(fx.vault.key_file_path(), &old_keys).expect("the old key file, still in place");
+    std::fs::write(fx.vault.dir().join("galen.keys.next"), &new_keys).expect("the new key file, waiting");
+    fx.vault.keyring().store(&db_id, &old_dek).expect("the keyring still holds the old key");
+
+    let err = Clinic::open(fx.vault.clone()).expect_err("the keyring's key no longer opens it");
+    assert!(matches!(err, StoreError::RotationInterrupted), "a rotation to finish, not damage: {err:?}");
+    fx.vault.unlock_with_admin(ADMIN, PASSWORD).expect("the admin's password finishes the rotation");
+    let (clinic, doctor) = reopen(&fx, "rui");
+    clinic.store().check_integrity().expect("intact");
+    assert_eq!(all_patients(&clinic, &doctor), before, "every patient is there");
+}
