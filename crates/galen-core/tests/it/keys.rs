@@ -169,8 +169,7 @@ fn a_rotation_cut_off_while_its_log_was_copied_in_is_finished_not_called_damaged
     let page = 4096;
     let frame = (32..wal.len())
         .step_by(24 + page)
-        .filter(|&at| at + 24 + page <= wal.len() && u32::from_be_bytes(wal[at..at + 4].try_into().expect("4")) == 1)
-        .last()
+        .rfind(|&at| at + 24 + page <= wal.len() && u32::from_be_bytes(wal[at..at + 4].try_into().expect("4")) == 1)
         .expect("page 1 is in the log");
     file[..page].copy_from_slice(&wal[frame + 24..frame + 24 + page]);
     std::fs::write(fx.vault.db_path(), &file).expect("the half-copied file");
