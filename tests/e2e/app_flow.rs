@@ -214,7 +214,7 @@ async fn partner_sync_flow(d: &Driver) {
             .find(|p| p.uuid == patient.uuid)
             .expect("Rio has her");
         let mut d = copy.demographics.clone();
-        d.address = "Rua do Rio 7, Porto".into();
+        d.address = format!("Rua do Rio 7, Porto {}", PAYLOADS[0]);
         galen_core::patients::update(
             &rio.clinic,
             &rio.doctor,
@@ -262,6 +262,7 @@ async fn partner_sync_flow(d: &Driver) {
     let conflict = d.find("[data-testid=conflict]").await.text().await.expect("conflict");
     assert!(conflict.contains("Inês Duarte") && conflict.contains("+351 913 000 111"), "{conflict}");
     assert!(conflict.contains("Rua do Rio 7, Porto"), "{conflict}");
+    assert_text_stays_text(d, &[PAYLOADS[0]], "sync conflict").await;
     d.find("[data-testid=conflict]").await.click().await.expect("scroll to it");
     d.screenshot("09e-sync-conflict").await;
     d.axe("sync (a conflict)").await;
@@ -323,6 +324,7 @@ async fn received_document_flow(d: &Driver) {
     assert!(verified.contains("Clínica Mar vouches for this doctor's key"), "{verified}");
     let lines = d.find("[data-testid=rx-lines]").await.text().await.expect("lines");
     assert!(lines.contains("Ibuprofen 400 mg tablet"), "{lines}");
+    assert_text_stays_text(d, &[PAYLOADS[3], PAYLOADS[2]], "received prescription").await;
     d.find("[data-testid=received-note]").await;
     assert!(!d.html().await.contains("data-testid=\"document-save\""), "a received copy is not printed here");
     d.screenshot("24b-received-prescription").await;
@@ -536,9 +538,13 @@ impl OtherClinic {
             duration: 5,
             duration_period: "days".into(),
             valid_until: today.clone(),
+            // What another site typed reaches this clinic's window: hostile, it must stay text.
+            comment: PAYLOADS[3].into(),
             ..Default::default()
         };
-        let body = Body::Prescription(Prescription { issued_on: today, lines: vec![line], ..Default::default() });
+        let notes = PAYLOADS[2].into();
+        let body =
+            Body::Prescription(Prescription { issued_on: today, lines: vec![line], notes, ..Default::default() });
         let draft = documents::create_draft(&self.clinic, &self.doctor, patient_id, body).expect("draft");
         documents::sign(&self.clinic, &self.doctor, draft.id, DOCTOR_PASSWORD, true).expect("Mar's doctor signs");
     }
@@ -629,6 +635,27 @@ async fn hostile_text_flow(d: &Driver) {
     assert!(text.contains("onerror=window.__xss=1"), "the printout prints the medicine as typed: {text}");
     d.click_button("Back to the chart").await;
     d.wait_for_text("Prescription #", Duration::from_secs(10)).await;
+
+    // A sick-leave certificate with its free text hostile, printed with the diagnosis (the patient consented).
+    d.click_button("New sick-leave certificate").await;
+    d.find("#s-restrictions").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    d.fill("#s-restrictions", PAYLOADS[1]).await;
+    d.fill("#s-diagnosis", PAYLOADS[5]).await;
+    d.click("#s-consent").await;
+    d.click("[data-testid=document-form] button[type=submit]").await;
+    d.click_button("Sign").await;
+    d.fill("#sign-password", DOCTOR_PASSWORD).await;
+    d.click("[data-testid=sign-dialog] button.primary").await;
+    let verified = d.find("[data-testid=verification]").await.text().await.expect("verification");
+    assert!(verified.contains("Signature verified"), "{verified}");
+    assert_text_stays_text(d, &[PAYLOADS[1], PAYLOADS[5]], "signed sick-leave certificate").await;
+    d.screenshot("20d-certificate-hostile-text").await;
+    let printed = d.print_without_printer("document").await;
+    let text = crate::harness::pdf_text(&printed);
+    assert!(text.contains("window.__xss=6"), "the printout prints the diagnosis as typed: {text}");
+    d.click_button("Back to the chart").await;
+    d.wait_for_text("Sick-leave", Duration::from_secs(10)).await;
 }
 
 async fn patients_flow(d: &Driver) -> Printed {
