@@ -7,6 +7,7 @@ mod hardening;
 mod hostile;
 mod killed;
 mod links;
+mod load;
 mod mtls;
 mod received;
 mod renewal;

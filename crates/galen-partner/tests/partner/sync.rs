@@ -10,11 +10,9 @@ use galen_core::{audit, Action, Error};
 use galen_partner::store;
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, PeerKey, Plaintext};
 use galen_proto::wire::PushStatus;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 fn url(addr: SocketAddr) -> String {
     format!("https://127.0.0.1:{}", addr.port())
@@ -390,82 +388,6 @@ fn a_pull_page_fits_in_one_body_however_large_the_records() {
     }
     assert_eq!(pulled, 24, "every record, once");
     assert!(pages >= 2, "24 records of 200 KB take more than one page: {pages}");
-}
-
-/// How the proxy treats each new connection, in turn.
-#[derive(Debug, Clone, Copy)]
-enum Cut {
-    /// Close both sides after this many bytes of the request: the partner never sees it whole.
-    MidRequest(usize),
-    /// Pass the request, then close before the answer: the partner stored it, the clinic does not know.
-    BeforeAnswer,
-    Pass,
-}
-
-/// A TCP proxy to `upstream` that cuts connections by `plan`, cycling; returns its address and a connection count.
-fn cutting_proxy(upstream: SocketAddr, plan: Vec<Cut>) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-    let addr = listener.local_addr().expect("addr");
-    let connections = Arc::new(AtomicUsize::new(0));
-    let count = connections.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let n = count.fetch_add(1, Ordering::SeqCst);
-            let cut = plan[n % plan.len()];
-            let Ok(server) = TcpStream::connect(upstream) else { continue };
-            relay(client, server, cut);
-        }
-    });
-    (addr, connections)
-}
-
-fn relay(client: TcpStream, server: TcpStream, cut: Cut) {
-    let sent = Arc::new(AtomicUsize::new(0));
-    let (mut c_in, mut s_out) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
-    let up = sent.clone();
-    let (c2, s2) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = c_in.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let total = up.fetch_add(n, Ordering::SeqCst) + n;
-            if let Cut::MidRequest(limit) = cut {
-                if total > limit {
-                    let _ = c2.shutdown(Shutdown::Both);
-                    let _ = s2.shutdown(Shutdown::Both);
-                    return;
-                }
-            }
-            if s_out.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = s_out.shutdown(Shutdown::Write);
-    });
-    let (mut s_in, mut c_out) = (server, client);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = s_in.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            // The handshake goes through; once a request body has gone up, whatever the partner sends is swallowed,
-            // and a moment later (time for it to store the batch and answer) the clinic's side is closed.
-            if matches!(cut, Cut::BeforeAnswer) && sent.load(Ordering::SeqCst) > 20_000 {
-                let _ = s_in.set_read_timeout(Some(std::time::Duration::from_millis(1500)));
-                while matches!(s_in.read(&mut buf), Ok(n) if n > 0) {}
-                let _ = c_out.shutdown(Shutdown::Both);
-                let _ = s_in.shutdown(Shutdown::Both);
-                return;
-            }
-            if c_out.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = c_out.shutdown(Shutdown::Write);
-    });
 }
 
 /// Runs sync until a run succeeds; returns the reports of every run and how many failed.
