@@ -53,6 +53,10 @@ use tokio::sync::Semaphore;
 /// The API version every route lives under.
 pub const API: &str = "/api/v1";
 
+/// The API's OpenAPI 3 description (`openapi.json` beside Cargo.toml), served at `/api/v1/openapi.json`. The
+/// tests hold the server to it with schemathesis.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
 /// Batches opened or sealed at once. Each batch already runs on every core (`par_map`), so two keep the CPU busy;
 /// more would only multiply threads and the memory of envelopes in flight.
 pub const PARALLEL_BATCHES: usize = 2;
@@ -76,7 +80,9 @@ pub fn app(partner: Arc<store::Partner>) -> Router {
         .route(&format!("{API}/health"), get(health))
         .route(&format!("{API}/envelopes"), envelopes)
         .route(&format!("{API}/audit-anchor"), anchor)
+        .route(&format!("{API}/openapi.json"), get(openapi))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(Shared { partner, batches: Arc::new(Semaphore::new(PARALLEL_BATCHES)) })
 }
@@ -102,6 +108,18 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not_found", "There is no such route; the API lives under /api/v1.")
+}
+
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This route does not take that method; see /api/v1/openapi.json.",
+    )
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
@@ -276,5 +294,42 @@ mod tests {
             request.await.expect("joined").expect("done");
         }
         assert_eq!(most.load(Ordering::SeqCst), PARALLEL_BATCHES, "the bound holds, and is reached under load");
+    }
+
+    /// The published description names exactly the routes the server has: each of its operations is routed (not
+    /// 404, not 405), and a method it does not list is refused with a JSON 405.
+    #[tokio::test]
+    async fn the_openapi_description_names_every_route_and_method() {
+        use tower::ServiceExt;
+        let spec: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        let dir = tempfile::tempdir().expect("tmp");
+        let conn = store::open_db(&dir.path().join("partner.db"), &key::DbKey::random().expect("key")).expect("db");
+        let server = galen_proto::certs::Leaf::Server { hosts: vec!["127.0.0.1".into()] };
+        let issued = galen_proto::certs::issue("CA", "Partner", server, time::OffsetDateTime::now_utc()).expect("ca");
+        store::init(&conn, "Partner", &issued.ca_cert, &issued.ca_key).expect("init");
+        let partner = Arc::new(store::Partner::load(conn, false).expect("load"));
+        let mut operations = Vec::new();
+        for (path, methods) in spec["paths"].as_object().expect("paths") {
+            for method in methods.as_object().expect("methods").keys() {
+                operations.push(format!("{} {path}", method.to_uppercase()));
+                let request = Request::builder()
+                    .method(method.to_uppercase().as_str())
+                    .uri(path)
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let status = app(partner.clone()).oneshot(request).await.expect("answer").status();
+                assert!(![404, 405].contains(&status.as_u16()), "{method} {path} is routed: {status}");
+            }
+        }
+        operations.sort();
+        let listed = ["GET /api/v1/envelopes", "GET /api/v1/health", "GET /api/v1/openapi.json"];
+        let listed = [&listed[..], &["POST /api/v1/audit-anchor", "POST /api/v1/envelopes"]].concat();
+        assert_eq!(operations, listed);
+        let request = Request::builder().method("DELETE").uri("/api/v1/envelopes").body(axum::body::Body::empty());
+        let answer = app(partner).oneshot(request.expect("request")).await.expect("answer");
+        assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let body = axum::body::to_bytes(answer.into_body(), 4096).await.expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("a JSON error");
+        assert_eq!(json["error"], "method_not_allowed");
     }
 }

@@ -9,6 +9,7 @@ mod killed;
 mod links;
 mod load;
 mod mtls;
+mod openapi;
 mod received;
 mod renewal;
 mod routes;
