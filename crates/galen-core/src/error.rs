@@ -64,6 +64,15 @@ pub enum StoreError {
     #[error("The backup {path} cannot be used: {reason}. The current data was not touched.")]
     BadBackup { path: PathBuf, reason: String },
 
+    #[error("The backup folder {folder} is not there (is its drive plugged in, or its network share connected?), so no backup was made. Connect it, or choose another folder for backups; the backups already made are untouched.")]
+    BackupFolderMissing { folder: PathBuf },
+
+    #[error("No backup folder is set, so there is no scheduled backup to make. An admin sets one in Settings → Backups, or with `galen backup schedule set`.")]
+    BackupNotScheduled,
+
+    #[error("There is no backup of this clinic in {folder} yet. Make one first.")]
+    NoBackupYet { folder: PathBuf },
+
     #[error("The disk holding {path} is full, so this was not saved. Free some space on it and try again; nothing that was saved before is lost.")]
     DiskFull { path: PathBuf },
 
@@ -107,6 +116,9 @@ impl StoreError {
             StoreError::NewerSchema { .. } => "newer_schema",
             StoreError::KeyFile { .. } => "key_file",
             StoreError::BadBackup { .. } => "bad_backup",
+            StoreError::BackupFolderMissing { .. } => "backup_folder_missing",
+            StoreError::BackupNotScheduled => "backup_not_scheduled",
+            StoreError::NoBackupYet { .. } => "no_backup_yet",
             StoreError::DiskFull { .. } => "disk_full",
             StoreError::ReadOnly { .. } => "read_only",
             StoreError::PermissionDenied { .. } => "permission_denied",

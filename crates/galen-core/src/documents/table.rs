@@ -247,3 +247,8 @@ pub(crate) fn signed_of(conn: &Connection, patient_ids: &[i64]) -> StoreResult<V
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// How many documents are stored (drafts, signed and voided).
+pub(crate) fn count(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM documents", [], |r| r.get(0))?)
+}

@@ -144,3 +144,8 @@ pub(crate) fn set_active(conn: &Connection, id: i64, active: bool, now: &str) ->
 pub(crate) fn active_admins(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("SELECT count(*) FROM staff WHERE role = 'admin' AND active = 1", [], |r| r.get(0))?)
 }
+
+/// How many accounts exist, active or not.
+pub(crate) fn count(conn: &Connection) -> StoreResult<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM staff", [], |r| r.get(0))?)
+}

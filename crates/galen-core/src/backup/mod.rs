@@ -15,6 +15,9 @@
 //! restore refuses a backup whose log does not reach its own anchor, and records in the restored log the newest
 //! row of the log it replaced (`audit::table::record_restore`), so the rows it dropped are never silent.
 
+pub mod drill;
+pub mod schedule;
+
 use crate::audit::anchor;
 use crate::audit::table::{self as audit, Actor, Head, Outcome};
 use crate::clinic::Clinic;
@@ -33,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"GALENBK1";
 const MAX_HEADER: u32 = 1 << 20;
@@ -69,15 +72,18 @@ fn new_mac(dek: &Dek) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(&mac_key(dek)).expect("HMAC key")
 }
 
-/// Writes a backup of the open clinic to `dest` (admins only; atomically: a partial file never takes `dest`'s
-/// name).
+/// Writes a backup of the open clinic to `dest` (admins only; atomically: a partial file, or one that does not
+/// pass a restore's checks, never takes `dest`'s name).
 pub fn backup(clinic: &Clinic, session: &Session, dest: &Path) -> Result<BackupSummary, Error> {
     let actor = clinic.authorize(session, Action::BackupCreate, None)?;
     // The backup's anchor is signed by the site key, made now if this clinic has none yet.
     crate::site::ensure_key(clinic, &actor)?;
     let summary = write_backup(clinic.vault(), clinic.store(), dest, clinic.now())?;
     let now = crate::clock::now_rfc3339();
-    clinic.store().write(|tx| audit::record(tx, &now, &actor, "backup.create", ("backup", ""), Outcome::Ok))?;
+    clinic.store().write(|tx| {
+        schedule::record_manual(tx, &now, dest)?;
+        audit::record(tx, &now, &actor, "backup.create", ("backup", ""), Outcome::Ok)
+    })?;
     tracing::info!(bytes = summary.bytes, schema = summary.schema_version, "backup written");
     clinic.anchor_audit_log();
     Ok(summary)
@@ -123,6 +129,11 @@ fn write_backup(vault: &Vault, store: &Store, dest: &Path, now: time::OffsetDate
     let mut f = out.as_file();
     f.write_all(&tag).map_err(io("write", dest))?;
     f.sync_all().map_err(io("flush", dest))?;
+    // Checked as a restore would check it before it takes its name: a backup that would not restore is none.
+    drop(stage(vault, out.path(), |key_file| match key_file.matches(store.dek()) {
+        true => Ok(store.dek().clone()),
+        false => Err(StoreError::BadBackup { path: dest.to_owned(), reason: "its key file does not open it".into() }),
+    })?);
     out.persist(dest).map_err(|e| StoreError::Io { action: "save", path: dest.to_owned(), source: e.error })?;
     sync_dir(dir)?;
     let bytes = std::fs::metadata(dest).map_err(io("read", dest))?.len();
@@ -172,45 +183,12 @@ fn restore_verified(
     recovery: Option<&RecoveryKey>,
     actor: &Actor,
 ) -> Result<BackupSummary> {
-    let bad = |reason: &str| StoreError::BadBackup { path: src.to_owned(), reason: reason.into() };
-    let file = File::open(src).map_err(io("open", src))?;
-    let total = file.metadata().map_err(io("read", src))?.len();
-    let mut r = BufReader::new(file);
-    let Prefix { header, header_len, header_json, db_len } = read_prefix(&mut r, total).map_err(bad)?;
-
-    let dek = match (&current, recovery) {
-        (Some(store), _) if header.key_file.matches(store.dek()) => store.dek().clone(),
-        (_, Some(key)) => header.key_file.unwrap_with_recovery(key)?,
-        _ => return Err(StoreError::BackupNeedsRecoveryKey),
-    };
-
-    // Copy the database to a private file beside the live one, checking the MAC as the bytes stream past.
-    create_private_dir(vault.dir())?;
-    let staged = tempfile::Builder::new()
-        .prefix(".galen-restore")
-        .tempfile_in(vault.dir())
-        .map_err(io("create a file in", vault.dir()))?;
-    let mut mac = new_mac(&dek);
-    mac.update(MAGIC);
-    mac.update(&header_len.to_le_bytes());
-    mac.update(&header_json);
-    mac.update(&db_len.to_le_bytes());
-    {
-        let mut w = MacWriter { inner: BufWriter::new(staged.as_file()), mac: &mut mac };
-        std::io::copy(&mut (&mut r).take(db_len), &mut w).map_err(io("copy", src))?;
-        w.inner.flush().map_err(io("write", staged.path()))?;
-    }
-    let tag: [u8; 32] = read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?;
-    mac.verify_slice(&tag).map_err(|_| bad("its contents do not match its seal (damaged or altered)"))?;
-    staged.as_file().sync_all().map_err(io("flush", staged.path()))?;
-
-    let restored = Store::open(staged.path(), dek.clone())?;
-    restored.check_integrity()?;
-    let schema_version = restored.schema_version()?;
-    let db_id = restored.db_id()?;
-    if let Some(own) = &header.audit_anchor {
-        check_own_anchor(&restored, &db_id, own).map_err(|reason| bad(&reason))?;
-    }
+    let Staged { store: restored, file: staged, header, total, schema_version, db_id } =
+        stage(vault, src, |key_file| match (&current, recovery) {
+            (Some(store), _) if key_file.matches(store.dek()) => Ok(store.dek().clone()),
+            (_, Some(key)) => key_file.unwrap_with_recovery(key),
+            _ => Err(StoreError::BackupNeedsRecoveryKey),
+        })?;
     // What the restore replaces: the live log up to its head, or up to its anchor if that names a later row (a
     // log already cut). Recorded in the restored log, whose next row takes the number after it.
     let live_head = match &current {
@@ -233,9 +211,9 @@ fn restore_verified(
     })?;
     let new_anchor = anchor::of_head(restored.conn(), &db_id, time::OffsetDateTime::now_utc())?;
     restored.checkpoint()?;
+    let dek = restored.dek().clone();
     drop(restored);
-    // `Store::open` may have switched the copy to WAL; after the checkpoint its companions are empty.
-    remove_db_files(staged.path(), false)?;
+    let staged_path = staged.take()?;
 
     // Everything verified: close the live store and swap the files in.
     if let Some(store) = current {
@@ -249,12 +227,7 @@ fn restore_verified(
     header.key_file.save(&pending)?;
     let live = vault.db_path();
     remove_db_files(&live, false)?;
-    let staged_path = staged.into_temp_path();
-    staged_path.persist(&live).map_err(|e| StoreError::Io {
-        action: "replace",
-        path: live.clone(),
-        source: e.error,
-    })?;
+    std::fs::rename(&staged_path, &live).map_err(io("replace", &live))?;
     std::fs::rename(&pending, vault.key_file_path()).map_err(io("rename", &pending))?;
     // The anchor file now anchors the restored log (whose restore row explains the rows it replaced).
     match &new_anchor {
@@ -266,6 +239,85 @@ fn restore_verified(
     let _ = vault.keyring().store(&header.key_file.db_id, &dek);
     tracing::info!(bytes = total, schema = schema_version, "backup restored");
     Ok(BackupSummary { bytes: total, schema_version })
+}
+
+/// A backup's database copied out to a private file beside the live one and checked as a restore checks it.
+struct Staged {
+    /// The copy, open (declared first: it closes before its file is removed).
+    store: Store,
+    file: StagedFile,
+    header: Header,
+    /// The backup file's size.
+    total: u64,
+    schema_version: u32,
+    db_id: String,
+}
+
+/// A staged copy's file: removed with its companions unless it is taken to be swapped in.
+struct StagedFile {
+    path: PathBuf,
+    taken: bool,
+}
+
+impl StagedFile {
+    /// The closed copy's file, its companions removed (the store was checkpointed and closed first).
+    fn take(mut self) -> Result<PathBuf> {
+        remove_db_files(&self.path, false)?;
+        self.taken = true;
+        Ok(std::mem::take(&mut self.path))
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.taken {
+            // `Store::open` may have switched the copy to WAL: its companions go with it.
+            let _ = remove_db_files(&self.path, true);
+        }
+    }
+}
+
+/// Copies `src`'s database to a private file beside the live one and checks it as a restore must before
+/// anything is replaced: the lengths, the MAC over every byte (under the key `key` gives for the backup's key
+/// file), SQLCipher's page checks, SQLite's integrity check, a schema this build knows, and the backup's own
+/// audit anchor.
+fn stage(vault: &Vault, src: &Path, key: impl FnOnce(&KeyFile) -> Result<Dek>) -> Result<Staged> {
+    let bad = |reason: &str| StoreError::BadBackup { path: src.to_owned(), reason: reason.into() };
+    let file = File::open(src).map_err(io("open", src))?;
+    let total = file.metadata().map_err(io("read", src))?.len();
+    let mut r = BufReader::new(file);
+    let Prefix { header, header_len, header_json, db_len } = read_prefix(&mut r, total).map_err(bad)?;
+    let dek = key(&header.key_file)?;
+
+    create_private_dir(vault.dir())?;
+    let staged = tempfile::Builder::new()
+        .prefix(".galen-restore")
+        .tempfile_in(vault.dir())
+        .map_err(io("create a file in", vault.dir()))?;
+    let mut mac = new_mac(&dek);
+    mac.update(MAGIC);
+    mac.update(&header_len.to_le_bytes());
+    mac.update(&header_json);
+    mac.update(&db_len.to_le_bytes());
+    {
+        let mut w = MacWriter { inner: BufWriter::new(staged.as_file()), mac: &mut mac };
+        std::io::copy(&mut (&mut r).take(db_len), &mut w).map_err(io("copy", src))?;
+        w.inner.flush().map_err(io("write", staged.path()))?;
+    }
+    let tag: [u8; 32] = read_array(&mut r).ok_or_else(|| bad("the file is truncated"))?;
+    mac.verify_slice(&tag).map_err(|_| bad("its contents do not match its seal (damaged or altered)"))?;
+    staged.as_file().sync_all().map_err(io("flush", staged.path()))?;
+    let path = staged.into_temp_path().keep().map_err(|e| io("keep", vault.dir())(e.error))?;
+    let file = StagedFile { path, taken: false };
+
+    let store = Store::open(&file.path, dek)?;
+    store.check_integrity()?;
+    let schema_version = store.schema_version()?;
+    let db_id = store.db_id()?;
+    if let Some(own) = &header.audit_anchor {
+        check_own_anchor(&store, &db_id, own).map_err(|reason| bad(&reason))?;
+    }
+    Ok(Staged { store, file, header, total, schema_version, db_id })
 }
 
 /// Checks a backup's own audit anchor against the log it holds: this database's, signed by its site key (when it
