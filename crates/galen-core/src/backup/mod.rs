@@ -89,10 +89,42 @@ pub fn backup(clinic: &Clinic, session: &Session, dest: &Path) -> Result<BackupS
     Ok(summary)
 }
 
+/// A backup being written, under a temporary name in its folder until it verified.
+const PARTIAL_PREFIX: &str = ".galen-backup";
+/// The database copied for a backup, in the data folder.
+const SNAPSHOT_PREFIX: &str = ".galen-snapshot";
+/// A backup's private copy being checked (a restore, a drill), in the data folder.
+const STAGED_PREFIX: &str = ".galen-restore";
+/// A temporary file this old was left by a backup cut off (a kill, a power cut): none takes this long.
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes what backups cut off left in `dest_dir` and the data folder: temporary files at least an hour old,
+/// so one another process is still writing is never taken. Returns what went.
+pub(crate) fn remove_leftovers(vault: &Vault, dest_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for (dir, prefix) in [(dest_dir, PARTIAL_PREFIX), (vault.dir(), SNAPSHOT_PREFIX), (vault.dir(), STAGED_PREFIX)] {
+        let entries = std::fs::read_dir(dir).map_err(io("read", dir))?;
+        for entry in entries.flatten() {
+            let ours = entry.file_name().to_str().is_some_and(|n| n.starts_with(prefix));
+            let meta = match entry.metadata() {
+                Ok(m) if ours && m.is_file() => m,
+                _ => continue,
+            };
+            let old = meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age >= LEFTOVER_AGE);
+            if old {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(io("remove", &path))?;
+                removed.push(path);
+            }
+        }
+    }
+    Ok(removed)
+}
+
 fn write_backup(vault: &Vault, store: &Store, dest: &Path, now: time::OffsetDateTime) -> Result<BackupSummary> {
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let snapshot = tempfile::Builder::new()
-        .prefix(".galen-snapshot")
+        .prefix(SNAPSHOT_PREFIX)
         .tempfile_in(vault.dir())
         .map_err(io("create a snapshot in", vault.dir()))?;
     // The anchor is the head before the snapshot: the snapshot holds that row and any written since.
@@ -110,7 +142,7 @@ fn write_backup(vault: &Vault, store: &Store, dest: &Path, now: time::OffsetDate
     #[allow(clippy::expect_used)]
     let header_json = serde_json::to_vec(&header).expect("backup header serializes");
 
-    let out = tempfile::Builder::new().prefix(".galen-backup").tempfile_in(dir).map_err(io("create a file in", dir))?;
+    let out = tempfile::Builder::new().prefix(PARTIAL_PREFIX).tempfile_in(dir).map_err(io("create a file in", dir))?;
     let mut mac = new_mac(store.dek());
     {
         let mut w = MacWriter { inner: BufWriter::new(out.as_file()), mac: &mut mac };
@@ -291,7 +323,7 @@ fn stage(vault: &Vault, src: &Path, key: impl FnOnce(&KeyFile) -> Result<Dek>) -
 
     create_private_dir(vault.dir())?;
     let staged = tempfile::Builder::new()
-        .prefix(".galen-restore")
+        .prefix(STAGED_PREFIX)
         .tempfile_in(vault.dir())
         .map_err(io("create a file in", vault.dir()))?;
     let mut mac = new_mac(&dek);

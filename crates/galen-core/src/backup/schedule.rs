@@ -6,7 +6,7 @@
 //! A generation's name carries its database and the moment it was made (`galen-2026-12-01T180000Z-1a2b3c4d.galenbak`),
 //! so pruning never touches a file this clinic did not write there, and its time survives a copy.
 
-use super::{drill, write_backup};
+use super::{drill, remove_leftovers, write_backup};
 use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;
 use crate::error::{io, Error, FieldErrors, Result as StoreResult, StoreError};
@@ -282,6 +282,9 @@ fn make_unrecorded(clinic: &Clinic, actor: &Actor, schedule: &Schedule, tz: &Tim
     let folder = &schedule.folder;
     if !folder.is_dir() {
         return Err(StoreError::BackupFolderMissing { folder: folder.clone() }.into());
+    }
+    for leftover in remove_leftovers(clinic.vault(), folder)? {
+        tracing::info!(file = %leftover.display(), "removed what a backup cut off left behind");
     }
     // The site key signs the backup's audit anchor.
     crate::site::ensure_key(clinic, actor)?;

@@ -63,12 +63,6 @@ fn chaos_child() {
     }
 }
 
-fn random_below(n: u64) -> u64 {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).expect("rng");
-    u64::from_le_bytes(b) % n
-}
-
 #[test]
 fn acknowledged_writes_survive_sigkill_at_random_moments() {
     kill_repeatedly("crash::crash_child", long_or(24, 100), 400);

@@ -273,6 +273,45 @@ fn a_backup_or_printout_onto_a_full_disk_fails_clearly_and_leaves_nothing_behind
     fc.free_and_check(&recovery);
 }
 
+/// A scheduled backup onto a destination that filled up (a small USB stick): a clear "disk is full", the older
+/// generation kept whole and nothing half written beside it, a warning for the admin; once there is room, the
+/// next one lands.
+#[test]
+fn a_scheduled_backup_onto_a_full_destination_keeps_the_older_generations() {
+    use galen_core::backup::drill;
+    use galen_core::backup::schedule::{self, Keep, Schedule, Trigger, Warning};
+    let Some(disk) = SmallDisk::mount("4m") else { return };
+    let (_fx, clinic, admin, clock) = new_clinic_with_clock();
+    let s = Schedule {
+        folder: disk.path().to_owned(),
+        at: Some(time::macros::time!(02:00)),
+        on_close: false,
+        keep: Keep { daily: 1, weekly: 0, monthly: 0 },
+    };
+    schedule::set(&clinic, &admin, Some(&s)).expect("schedule");
+    let older = schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("made").file;
+    let filler = disk.fill_leaving(0);
+    let before = listing(disk.path());
+
+    clock.advance(time::Duration::days(1));
+    let err = schedule::run_due(&clinic, Trigger::Timer).expect_err("no room for the next one");
+    assert_disk_full(&err, "scheduled backup");
+    assert_eq!(listing(disk.path()), before, "nothing half written is left, and the older one is not pruned");
+    let status = schedule::status(&clinic).expect("status");
+    assert!(
+        status.warnings.iter().any(|w| matches!(w, Warning::Failed { code, .. } if code == "disk_full")),
+        "{:?}",
+        status.warnings
+    );
+    let admin = clinic.login(ADMIN, PASSWORD).expect("sign in again");
+    drill::run_now(&clinic, &admin, Some(&older)).expect("the older generation is whole");
+
+    std::fs::remove_file(&filler).expect("make room");
+    let newer = schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("made once there is room");
+    assert_eq!(newer.pruned, vec![older], "only now, with the new one verified, does the older one go");
+    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![]);
+}
+
 /// Every file under `dir`, for comparing before and after.
 fn listing(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();

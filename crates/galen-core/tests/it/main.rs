@@ -18,6 +18,7 @@ mod printing;
 mod printouts;
 mod qr;
 mod revocation;
+mod schedules;
 mod sessions;
 mod settings;
 mod site;

@@ -141,3 +141,10 @@ pub fn reopen(fx: &Fixture, username: &str) -> (Clinic, Session) {
     let session = clinic.login(username, PASSWORD).expect("sign in again");
     (clinic, session)
 }
+
+/// A random number below `n`, for a kill's moment.
+pub fn random_below(n: u64) -> u64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("rng");
+    u64::from_le_bytes(b) % n
+}
