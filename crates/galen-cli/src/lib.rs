@@ -107,7 +107,8 @@ pub enum Command {
     /// Manage the database key (admins).
     #[command(subcommand)]
     Key(keys::KeyCommand),
-    /// Write an encrypted, self-contained backup that opens with the recovery key (admins).
+    /// Write an encrypted, self-contained backup that opens with the recovery key (admins); schedule backups,
+    /// run and drill them, and see where they stand.
     Backup(backup::BackupArgs),
     /// Replace the clinic's data with a backup, once the backup has been fully verified.
     ///
@@ -156,7 +157,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         Command::Site(command) => site::run(ctx, command),
         Command::Sync(command) => sync::run(ctx, command),
         Command::Key(command) => keys::run(ctx, command),
-        Command::Backup(args) => backup::backup(ctx, args),
+        Command::Backup(args) => backup::run(ctx, args),
         Command::Restore(args) => backup::restore(ctx, args),
     }
 }
@@ -196,6 +197,11 @@ fn next_step(e: &anyhow::Error) -> Option<&'static str> {
         StoreError::RotationInterrupted => "Run `galen unlock --admin` to complete it.",
         StoreError::WrongAdminPassword => "Or unlock with `galen unlock --recovery-key`.",
         StoreError::BackupNeedsRecoveryKey => "Run `galen restore FILE --recovery-key`.",
+        StoreError::BackupFolderMissing { .. } => {
+            "Plug in the drive (or connect the share), or choose another folder: `galen backup schedule set --folder DIR …`."
+        }
+        StoreError::BackupNotScheduled => "Set a schedule first: `galen backup schedule set --folder DIR --at 02:00`.",
+        StoreError::NoBackupYet { .. } => "Make one with `galen backup run`.",
         StoreError::DiskFull { .. } => {
             "Free some space on that disk (empty the trash, move old files away), then run the same command again."
         }

@@ -237,3 +237,95 @@ fn sync_pair_now_status_and_conflicts_with_a_real_partner_and_the_partner_down()
     let status = ok(admin(&["sync", "status"], ""));
     assert!(status.contains("Pending:       1") && !status.contains("Last error:    none"), "{status}");
 }
+
+/// Scheduled backups from the command line, as an admin sets them and a system timer runs them: a bad folder or
+/// time is refused by name, the timer's run makes one only when due and needs nobody signed in, status says what
+/// to do, a drill catches a tampered backup, and `galen backup FILE` still makes one by hand.
+#[test]
+fn scheduled_backups_set_run_by_the_timer_drilled_and_reported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("clinic");
+    let recovery_key = init(&data);
+    ok(add_user(&data, &["--username", "rita", "--name", "Rita Reis", "--role", "receptionist"], DESK_PW));
+    let usb = dir.path().join("usb");
+    std::fs::create_dir(&usb).expect("folder");
+    let usb_arg = usb.to_str().expect("utf-8");
+
+    assert!(ok(galen(&data, &["backup", "status"], "")).contains("backups are not scheduled"));
+    let err = fails(as_admin(&data, &["backup", "schedule", "set", "--folder", "/no/such/drive", "--at", "02:00"], ""));
+    assert!(err.contains("folder") && err.contains("does not exist"), "{err}");
+    let err = fails(as_admin(&data, &["backup", "schedule", "set", "--folder", usb_arg], ""));
+    assert!(err.contains("Choose a time of day, when the app closes, or both"), "{err}");
+    let err = fails(galen(&data, &["backup", "schedule", "set", "--folder", usb_arg, "--at", "25:00"], ""));
+    assert!(err.contains("not a time of day"), "{err}");
+    let err = fails(as_user(
+        &data,
+        "rita",
+        DESK_PW,
+        &["backup", "schedule", "set", "--folder", usb_arg, "--at", "02:00"],
+        "",
+    ));
+    assert!(err.contains("does not allow this: make backups"), "a receptionist may not: {err}");
+    assert!(ok(galen(&data, &["backup", "schedule", "show"], "")).contains("No scheduled backups"));
+
+    let set = ok(as_admin(
+        &data,
+        &["backup", "schedule", "set", "--folder", usb_arg, "--at", "02:00", "--keep-daily", "3"],
+        "",
+    ));
+    assert!(set.contains("every day at 02:00") && set.contains("3 days, 4 weeks and 12 months"), "{set}");
+    assert!(ok(galen(&data, &["backup", "status"], "")).contains("no backup has been made yet"));
+
+    // The shipped system timer's command: no password is given, and the second run the same day makes nothing.
+    let made = ok(galen(&data, &timer_command(), ""));
+    assert!(
+        made.contains("verified") && made.contains("Monthly restore drill: it restores and checks clean"),
+        "{made}"
+    );
+    assert_eq!(ok(galen(&data, &timer_command(), "")).trim(), "No backup is due.");
+    let status = ok(galen(&data, &["backup", "status"], ""));
+    assert!(status.contains("All is well.") && status.contains("Scheduled backups in the folder: 1."), "{status}");
+    let generation = std::fs::read_dir(&usb).expect("ls").next().expect("one").expect("entry").path();
+
+    let drilled = ok(as_admin(&data, &["backup", "drill"], ""));
+    assert!(drilled.contains("patients 0/0") && drilled.contains("staff accounts 2/2"), "{drilled}");
+    let mut bytes = std::fs::read(&generation).expect("read");
+    let at = bytes.len() / 3;
+    bytes[at] ^= 1;
+    std::fs::write(&generation, bytes).expect("tamper");
+    let err = fails(as_admin(&data, &["backup", "drill"], ""));
+    assert!(err.contains("cannot be used"), "{err}");
+    assert!(ok(galen(&data, &["backup", "status"], "")).contains("WARNING: the latest restore drill failed"));
+
+    // A new backup into the folder does not hide the failed drill: only a drill that passes does.
+    let by_hand = ok(as_admin(&data, &["backup", "run"], ""));
+    assert!(by_hand.contains("Backup written to"), "{by_hand}");
+    assert!(ok(galen(&data, &["backup", "status"], "")).contains("WARNING: the latest restore drill failed"));
+    ok(as_admin(&data, &["backup", "drill"], ""));
+    assert!(ok(galen(&data, &["backup", "status"], "")).contains("All is well."));
+    let manual = dir.path().join("by-hand.galenbak");
+    ok(as_admin(&data, &["backup", manual.to_str().expect("utf-8")], ""));
+    assert!(manual.exists());
+
+    ok(as_admin(&data, &["backup", "schedule", "off"], ""));
+    let err = fails(as_admin(&data, &["backup", "run"], ""));
+    assert!(err.contains("No backup folder is set") && err.contains("galen backup schedule set"), "{err}");
+
+    // The laptop is stolen: the newest generation, on the drive, restores on a new computer with the recovery key.
+    let mut generations: Vec<PathBuf> =
+        std::fs::read_dir(&usb).expect("ls").map(|e| e.expect("entry").path()).collect();
+    generations.sort();
+    let newest = generations.last().expect("a generation").to_str().expect("utf-8").to_owned();
+    let new_laptop = dir.path().join("new-laptop");
+    ok(galen(&new_laptop, &["restore", "--recovery-key", &newest], &format!("{recovery_key}\n")));
+    assert!(ok(as_user(&new_laptop, "rita", DESK_PW, &["login"], "")).contains("rita"));
+}
+
+/// The arguments the shipped systemd service gives `galen` (installers/systemd/galen-backup.service).
+fn timer_command() -> Vec<&'static str> {
+    let unit = include_str!("../../../../installers/systemd/galen-backup.service");
+    let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("the unit has an ExecStart");
+    let mut words = exec.split_whitespace();
+    assert_eq!(words.next(), Some("/usr/bin/galen"), "the packages install galen there");
+    words.collect()
+}

@@ -463,6 +463,11 @@ pub fn generations(folder: &Path, db_id: &str) -> Result<Vec<Generation>, Error>
     Ok(found)
 }
 
+/// `at` at the computer's local offset then, for showing.
+pub fn in_local_time(at: OffsetDateTime) -> OffsetDateTime {
+    local(at, &TimeZone::system())
+}
+
 /// The same moment at the computer's offset then.
 fn local(at: OffsetDateTime, tz: &TimeZone) -> OffsetDateTime {
     let offset = jiff::Timestamp::from_second(at.unix_timestamp()).map(|ts| tz.to_offset(ts).seconds()).unwrap_or(0);
