@@ -37,7 +37,7 @@ pub enum BackupCommand {
         /// The backup to drill.
         file: Option<PathBuf>,
     },
-    /// Where backups stand: the schedule, the newest verified backup, the next one, the latest drill, and anything
+    /// Where backups stand (admins): the schedule, the newest verified backup, the next one, the latest drill, and anything
     /// to act on.
     Status,
 }
@@ -124,7 +124,10 @@ fn run_command(ctx: &mut Ctx, command: BackupCommand) -> Result<()> {
             let report = drill::run_now(&clinic, &session, file.as_deref())?;
             println!("Drill of {}: it {}.", report.file.display(), report.summary());
         }
-        BackupCommand::Status => status(&ctx.clinic()?)?,
+        BackupCommand::Status => {
+            let (clinic, session) = ctx.signed_in()?;
+            status(&clinic, &session)?;
+        }
     }
     Ok(())
 }
@@ -162,8 +165,8 @@ fn local(at: OffsetDateTime) -> String {
     format!("{} {:02}:{:02}", at.date(), at.hour(), at.minute())
 }
 
-fn status(clinic: &Clinic) -> Result<()> {
-    let st = schedule::status(clinic)?;
+fn status(clinic: &Clinic, session: &galen_core::Session) -> Result<()> {
+    let st = schedule::status(clinic, session)?;
     print_schedule(st.schedule.as_ref());
     match &st.last_ok {
         Some((at, file)) => println!("Newest verified backup: {} ({}).", local(*at), file.display()),

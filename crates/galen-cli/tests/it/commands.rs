@@ -251,7 +251,7 @@ fn scheduled_backups_set_run_by_the_timer_drilled_and_reported() {
     std::fs::create_dir(&usb).expect("folder");
     let usb_arg = usb.to_str().expect("utf-8");
 
-    assert!(ok(galen(&data, &["backup", "status"], "")).contains("backups are not scheduled"));
+    assert!(ok(as_admin(&data, &["backup", "status"], "")).contains("backups are not scheduled"));
     let err = fails(as_admin(&data, &["backup", "schedule", "set", "--folder", "/no/such/drive", "--at", "02:00"], ""));
     assert!(err.contains("folder") && err.contains("does not exist"), "{err}");
     let err = fails(as_admin(&data, &["backup", "schedule", "set", "--folder", usb_arg], ""));
@@ -274,7 +274,7 @@ fn scheduled_backups_set_run_by_the_timer_drilled_and_reported() {
         "",
     ));
     assert!(set.contains("every day at 02:00") && set.contains("3 days, 4 weeks and 12 months"), "{set}");
-    assert!(ok(galen(&data, &["backup", "status"], "")).contains("no backup has been made yet"));
+    assert!(ok(as_admin(&data, &["backup", "status"], "")).contains("no backup has been made yet"));
 
     // The shipped system timer's command: no password is given, and the second run the same day makes nothing.
     let made = ok(galen(&data, &timer_command(), ""));
@@ -283,7 +283,7 @@ fn scheduled_backups_set_run_by_the_timer_drilled_and_reported() {
         "{made}"
     );
     assert_eq!(ok(galen(&data, &timer_command(), "")).trim(), "No backup is due.");
-    let status = ok(galen(&data, &["backup", "status"], ""));
+    let status = ok(as_admin(&data, &["backup", "status"], ""));
     assert!(status.contains("All is well.") && status.contains("Scheduled backups in the folder: 1."), "{status}");
     let generation = std::fs::read_dir(&usb).expect("ls").next().expect("one").expect("entry").path();
 
@@ -295,14 +295,14 @@ fn scheduled_backups_set_run_by_the_timer_drilled_and_reported() {
     std::fs::write(&generation, bytes).expect("tamper");
     let err = fails(as_admin(&data, &["backup", "drill"], ""));
     assert!(err.contains("cannot be used"), "{err}");
-    assert!(ok(galen(&data, &["backup", "status"], "")).contains("WARNING: the latest restore drill failed"));
+    assert!(ok(as_admin(&data, &["backup", "status"], "")).contains("WARNING: the latest restore drill failed"));
 
     // A new backup into the folder does not hide the failed drill: only a drill that passes does.
     let by_hand = ok(as_admin(&data, &["backup", "run"], ""));
     assert!(by_hand.contains("Backup written to"), "{by_hand}");
-    assert!(ok(galen(&data, &["backup", "status"], "")).contains("WARNING: the latest restore drill failed"));
+    assert!(ok(as_admin(&data, &["backup", "status"], "")).contains("WARNING: the latest restore drill failed"));
     ok(as_admin(&data, &["backup", "drill"], ""));
-    assert!(ok(galen(&data, &["backup", "status"], "")).contains("All is well."));
+    assert!(ok(as_admin(&data, &["backup", "status"], "")).contains("All is well."));
     let manual = dir.path().join("by-hand.galenbak");
     ok(as_admin(&data, &["backup", manual.to_str().expect("utf-8")], ""));
     assert!(manual.exists());

@@ -349,8 +349,9 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-/// Where backups stand, and what the admin should act on.
-pub fn status(clinic: &Clinic) -> Result<Status, Error> {
+/// Where backups stand, and what the admin should act on (admins: it names the folder and the files).
+pub fn status(clinic: &Clinic, session: &Session) -> Result<Status, Error> {
+    clinic.authorize(session, Action::BackupCreate, None)?;
     let store = clinic.store();
     let schedule = load(store)?;
     let last_ok = last_ok(store)?;

@@ -297,7 +297,7 @@ fn a_scheduled_backup_onto_a_full_destination_keeps_the_older_generations() {
     let err = schedule::run_due(&clinic, Trigger::Timer).expect_err("no room for the next one");
     assert_disk_full(&err, "scheduled backup");
     assert_eq!(listing(disk.path()), before, "nothing half written is left, and the older one is not pruned");
-    let status = schedule::status(&clinic).expect("status");
+    let status = backup_status(&clinic);
     assert!(
         status.warnings.iter().any(|w| matches!(w, Warning::Failed { code, .. } if code == "disk_full")),
         "{:?}",
@@ -309,7 +309,7 @@ fn a_scheduled_backup_onto_a_full_destination_keeps_the_older_generations() {
     std::fs::remove_file(&filler).expect("make room");
     let newer = schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("made once there is room");
     assert_eq!(newer.pruned, vec![older], "only now, with the new one verified, does the older one go");
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![]);
+    assert_eq!(backup_status(&clinic).warnings, vec![]);
 }
 
 /// Every file under `dir`, for comparing before and after.

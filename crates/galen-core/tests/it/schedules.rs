@@ -81,7 +81,7 @@ fn a_schedule_makes_one_backup_a_day_and_prunes_by_the_rule() {
     assert!(created.iter().all(|r| r.username == "(system)" && r.outcome == "ok"), "{created:?}");
     assert_eq!(audit_rows(&clinic, "backup.prune").len(), 4);
     assert_eq!(audit_rows(&clinic, "backup.schedule").len(), 1);
-    let status = schedule::status(&clinic).expect("status");
+    let status = backup_status(&clinic);
     assert_eq!(status.warnings, vec![], "all is well");
     assert_eq!(status.generations.len(), 3);
     assert!(status.next_at.expect("a next one") > clinic.now(), "the next is tomorrow");
@@ -103,33 +103,33 @@ fn on_close_schedules_run_on_close_and_the_newest_generation_is_always_kept() {
     assert!(second.file.exists());
     // Overdue only after a week without one (nobody closed the app).
     clock.advance(Duration::days(6));
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![]);
+    assert_eq!(backup_status(&clinic).warnings, vec![]);
     clock.advance(Duration::days(2));
-    assert!(matches!(schedule::status(&clinic).expect("status").warnings[..], [Warning::Overdue(Some(_))]));
+    assert!(matches!(backup_status(&clinic).warnings[..], [Warning::Overdue(Some(_))]));
 }
 
 #[test]
 fn an_unplugged_folder_warns_fails_clearly_and_recovers() {
     let (fx, clinic, admin, clock) = new_clinic_with_clock();
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![Warning::NotScheduled]);
+    assert_eq!(backup_status(&clinic).warnings, vec![Warning::NotScheduled]);
     let folder = fx.dir.path().join("usb");
     std::fs::create_dir(&folder).expect("folder");
     schedule::set(&clinic, &admin, Some(&daily(&folder, Keep::default()))).expect("schedule");
     // Set but never run: overdue from the start, with no backup at all.
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![Warning::Overdue(None)]);
+    assert_eq!(backup_status(&clinic).warnings, vec![Warning::Overdue(None)]);
     let first = schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("made");
 
     // The drive is unplugged.
     let away = fx.dir.path().join("usb-away");
     std::fs::rename(&folder, &away).expect("unplug");
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![Warning::FolderMissing(folder.clone())]);
+    assert_eq!(backup_status(&clinic).warnings, vec![Warning::FolderMissing(folder.clone())]);
     clock.advance(Duration::days(1));
     let err = schedule::run_due(&clinic, Trigger::Timer).expect_err("nowhere to write");
     assert!(matches!(err, Error::Store(StoreError::BackupFolderMissing { .. })), "{err:?}");
     assert!(err.to_string().contains("is its drive plugged in"), "says what to do: {err}");
     assert!(!folder.exists(), "no folder is made where the drive was");
     clock.advance(Duration::hours(3));
-    let warnings = schedule::status(&clinic).expect("status").warnings;
+    let warnings = backup_status(&clinic).warnings;
     assert_eq!(warnings.len(), 3, "{warnings:?}");
     assert_eq!(warnings[0], Warning::FolderMissing(folder.clone()));
     assert!(matches!(warnings[1], Warning::Overdue(Some(_))));
@@ -140,7 +140,7 @@ fn an_unplugged_folder_warns_fails_clearly_and_recovers() {
     // Plugged back in: the next tick makes the missed backup, the warnings go, the older generation is there.
     std::fs::rename(&away, &folder).expect("plug in");
     schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("catches up");
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![]);
+    assert_eq!(backup_status(&clinic).warnings, vec![]);
     assert!(first.file.exists());
 }
 
@@ -219,7 +219,7 @@ fn a_drill_restores_aside_counts_and_catches_a_tampered_backup() {
     assert!(matches!(err, Error::Store(StoreError::BadBackup { .. })), "{err:?}");
     let last = drill::last(clinic.store()).expect("last").expect("recorded");
     assert!(!last.ok && last.file == next.file);
-    let warnings = schedule::status(&clinic).expect("status").warnings;
+    let warnings = backup_status(&clinic).warnings;
     assert!(matches!(&warnings[..], [Warning::DrillFailed(why)] if why == &err.to_string()), "{warnings:?}");
     let drills = audit_rows(&clinic, "backup.drill");
     assert_eq!(drills.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(), ["failed", "ok", "ok"]);
@@ -229,7 +229,7 @@ fn a_drill_restores_aside_counts_and_catches_a_tampered_backup() {
 
     // The older generation still drills clean.
     drill::run_now(&clinic, &admin, Some(&made.file)).expect("the older one is good");
-    assert_eq!(schedule::status(&clinic).expect("status").warnings, vec![]);
+    assert_eq!(backup_status(&clinic).warnings, vec![]);
 }
 
 const CHILD_ENV: &str = "GALEN_BACKUP_CHILD_DIR";

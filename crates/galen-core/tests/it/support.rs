@@ -148,3 +148,9 @@ pub fn random_below(n: u64) -> u64 {
     getrandom::fill(&mut b).expect("rng");
     u64::from_le_bytes(b) % n
 }
+
+/// Where scheduled backups stand, as an admin signed in now sees it (a fake clock idles earlier sessions out).
+pub fn backup_status(clinic: &Clinic) -> galen_core::backup::schedule::Status {
+    let admin = clinic.login(ADMIN, PASSWORD).expect("the admin signs in");
+    galen_core::backup::schedule::status(clinic, &admin).expect("backup status")
+}
