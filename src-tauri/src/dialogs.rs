@@ -32,6 +32,15 @@ pub async fn open_from(window: &Window, ask: Ask<'_>) -> Option<PathBuf> {
     chosen(rx.await.ok().flatten())
 }
 
+/// The folder the person chose, or `None` if they cancelled.
+pub async fn folder_from(window: &Window, title: &str) -> Option<PathBuf> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window.dialog().file().set_parent(window).set_title(title).pick_folder(move |p| {
+        let _ = tx.send(p);
+    });
+    chosen(rx.await.ok().flatten())
+}
+
 fn dialog(window: &Window, ask: &Ask<'_>) -> tauri_plugin_dialog::FileDialogBuilder<tauri::Wry> {
     window.dialog().file().set_parent(window).set_title(ask.title).add_filter(ask.filter.0, ask.filter.1)
 }

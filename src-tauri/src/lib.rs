@@ -24,7 +24,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, clinic, documents, keys, patients, printing, session, sync, verify};
+    use commands::{admin, backups, clinic, documents, keys, patients, printing, session, sync, verify};
     values::export(tauri_specta::Builder::<tauri::Wry>::new())
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -45,8 +45,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             admin::staff_clear_lock,
             admin::audit_list,
             admin::audit_verify,
-            admin::backup_create,
-            admin::backup_restore,
+            backups::backup_create,
+            backups::backup_restore,
+            backups::backup_status,
+            backups::backup_folder_choose,
+            backups::backup_schedule_set,
+            backups::backup_schedule_off,
+            backups::backup_run_now,
+            backups::backup_drill,
             admin::settings_get,
             admin::settings_update,
             patients::patient_search,
@@ -124,6 +130,37 @@ async fn background_sync(state: AppState) {
     }
 }
 
+/// How often the app looks whether a scheduled backup is due; the first look, soon after start, catches up one
+/// missed while it was closed.
+const BACKUP_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+const BACKUP_FIRST_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Makes the scheduled backup when it is due, while the clinic is open. The backup runs on its own connection to
+/// the database, so the person at the keyboard is not kept waiting; its outcome shows on the Backup screen and
+/// the admin's home.
+async fn background_backups(state: AppState) {
+    use galen_core::backup::schedule::{self, Trigger};
+    let mut wait = BACKUP_FIRST_CHECK;
+    loop {
+        tokio::time::sleep(wait).await;
+        wait = BACKUP_CHECK_EVERY;
+        let s = state.clone();
+        let _ = tauri::async_runtime::spawn_blocking(move || {
+            if !matches!(s.with_clinic(|c| Ok(schedule::due(c, Trigger::Timer)?)), Ok(Some(_))) {
+                return;
+            }
+            match galen_core::Clinic::open(s.vault.clone()) {
+                // A failure is recorded and audited by galen-core, and shown as a warning.
+                Ok(own) => {
+                    let _ = schedule::run_due(&own, Trigger::Timer);
+                }
+                Err(e) => tracing::warn!(code = e.code(), "scheduled backup: the database did not open"),
+            }
+        })
+        .await;
+    }
+}
+
 /// A desktop session ending (SIGTERM) or Ctrl+C in the terminal that started the app closes it the same way as
 /// its window, so what runs at exit (removing printouts) still runs.
 async fn exit_on_signal(app: tauri::AppHandle) {
@@ -158,7 +195,8 @@ pub fn run() {
         .manage(state.clone())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
-            tauri::async_runtime::spawn(background_sync(state));
+            tauri::async_runtime::spawn(background_sync(state.clone()));
+            tauri::async_runtime::spawn(background_backups(state));
             tauri::async_runtime::spawn(exit_on_signal(app.handle().clone()));
             Ok(())
         })
@@ -168,8 +206,11 @@ pub fn run() {
             if let tauri::RunEvent::Exit = event {
                 // Printouts left for a viewer do not outlive the app.
                 vault.remove_printouts();
-                // The audit log's head goes to the anchor file beside the database as the app closes.
+                // The audit log's head goes to the anchor file beside the database as the app closes, after the
+                // backup the schedule makes on closing (its failure is recorded and shown at the next start).
                 let _ = on_exit.with_clinic(|clinic| {
+                    let _ =
+                        galen_core::backup::schedule::run_due(clinic, galen_core::backup::schedule::Trigger::Closing);
                     clinic.anchor_audit_log();
                     Ok(())
                 });

@@ -8,7 +8,7 @@ use galen_core::clinic::Setup;
 use galen_core::session::SessionInfo;
 use galen_core::settings::{self, Language};
 use galen_core::{Clinic, Error, RecoveryKey, Session, Store, StoreError, Vault};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Cheap to clone: clones share the same clinic and session (the background sync task holds one).
@@ -24,6 +24,8 @@ struct Inner {
     session: Option<Session>,
     /// The partner's pairing file the admin last chose and saw previewed (public data), for pairing.
     pairing_file: Option<String>,
+    /// The folder the admin last chose for scheduled backups, for saving the schedule.
+    backup_folder: Option<PathBuf>,
 }
 
 fn not_open() -> ApiError {
@@ -72,6 +74,21 @@ impl AppState {
     /// Keeps the pairing file the admin chose and saw previewed, for `sync_pair`.
     pub fn keep_pairing_file(&self, text: String) {
         self.lock().pairing_file = Some(text);
+    }
+
+    /// Keeps the folder the admin chose in the shell's dialog, for `backup_schedule_set`.
+    pub fn keep_backup_folder(&self, folder: PathBuf) {
+        self.lock().backup_folder = Some(folder);
+    }
+
+    /// The folder kept by `keep_backup_folder`.
+    pub fn kept_backup_folder(&self) -> Option<PathBuf> {
+        self.lock().backup_folder.clone()
+    }
+
+    /// Forgets the folder kept by `keep_backup_folder` (saved, or the schedule stopped).
+    pub fn forget_backup_folder(&self) {
+        self.lock().backup_folder = None;
     }
 
     /// The pairing file kept by `keep_pairing_file`.

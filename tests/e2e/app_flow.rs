@@ -796,6 +796,9 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.axe("login").await;
     sign_in(&d, "ana", ADMIN_PASSWORD).await;
     d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    // A new clinic has no scheduled backups: the admin's home and the header say so.
+    d.find("[data-testid=home-backup-warnings] [data-code=not_scheduled]").await;
+    d.find("[data-testid=backup-attention]").await;
     d.screenshot("05-home-admin").await;
     d.axe("home (admin)").await;
     d.click("[data-nav=users]").await;
@@ -871,6 +874,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     assert!(crate::harness::pdf_text(&sheet).contains(&new_key), "the new sheet shows the new key");
     d.screenshot("09-backup").await;
     d.axe("backup").await;
+    scheduled_backups_flow(&d, sheets.path()).await;
     partner_sync_flow(&d).await;
     d.click("[data-nav=audit]").await;
     d.click("[data-testid=verify-chain]").await;
@@ -938,6 +942,16 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
         ("audit_verify", json!({})),
         ("settings_update", json!({ "form": hijacked_settings })),
         ("backup_create", json!({ "title": "Save the backup" })),
+        ("backup_status", json!({})),
+        ("backup_folder_choose", json!({ "title": "Choose the folder for scheduled backups" })),
+        (
+            "backup_schedule_set",
+            json!({ "form": {
+            "folder": "/tmp", "at": "02:00", "onClose": true, "keepDaily": 7, "keepWeekly": 4, "keepMonthly": 12,
+        } }),
+        ),
+        ("backup_run_now", json!({})),
+        ("backup_drill", json!({})),
         ("sync_now", json!({})),
     ] {
         assert_eq!(d.invoke(command, args).await, "denied", "a receptionist calling {command}");
@@ -985,6 +999,57 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     // Copies share the keyring entry of their database id: the restore, which puts an older key there, goes last.
     unopenable_data_flow(data.path()).await;
     restore_flow(data.path(), &backup, &rekeyed).await;
+}
+
+/// Scheduled backups on the Backup screen: the folder chosen in the shell's own folder dialog, a time refused by
+/// its field, the schedule saved, a backup made now and a restore drill with its counts; the drive unplugged warns
+/// on the admin's home; plugged back in, the warning goes. Stopped at the end, so later copies of this data folder
+/// do not write there.
+async fn scheduled_backups_flow(d: &Driver, dir: &std::path::Path) {
+    d.find("[data-testid=backup-schedule] [data-code=not_scheduled]").await;
+    // Not a hidden folder: the GTK dialog hides those.
+    let usb = dir.join("usb-drive");
+    std::fs::create_dir(&usb).expect("the drive's folder");
+    d.click_button("Choose folder…").await;
+    crate::harness::answer_open_dialog("Choose the folder for scheduled backups", &usb).await;
+    let shown = d.find("[data-testid=backup-folder]").await.prop("value").await.expect("value").unwrap_or_default();
+    assert_eq!(std::path::Path::new(&shown), usb, "the folder the admin chose is shown");
+    d.fill("#backup-at", "25:00").await;
+    d.click_button("Save schedule").await;
+    d.find("#backup-at-error").await;
+    d.screenshot("09h-backup-schedule-field-error").await;
+    d.fill("#backup-at", "02:00").await;
+    d.click_button("Save schedule").await;
+    d.wait_for_text("Schedule saved.", Duration::from_secs(10)).await;
+    d.click_button("Back up now").await;
+    d.wait_for_text("Backup written and verified.", Duration::from_secs(60)).await;
+    let made: Vec<_> = crate::harness::files_in(&usb);
+    assert!(
+        made.iter().any(|f| f.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".galenbak"))),
+        "a generation is in the folder: {made:?}"
+    );
+    d.click_button("Run a restore drill").await;
+    d.wait_for_text("restores and checks clean", Duration::from_secs(60)).await;
+    let counts = d.find("[data-testid=drill-counts]").await.text().await.expect("counts");
+    assert!(counts.contains("Staff accounts"), "{counts}");
+    d.screenshot("09i-backup-scheduled").await;
+    d.axe("backup (scheduled)").await;
+
+    // The drive is unplugged: the admin's home says so and what to do.
+    let away = dir.join("usb-drive-unplugged");
+    std::fs::rename(&usb, &away).expect("unplug");
+    d.click("[data-nav=home]").await;
+    let warning = d.find("[data-testid=home-backup-warnings] [data-code=folder_missing]").await;
+    assert!(warning.text().await.expect("text").contains("Plug in its drive"), "says what to do");
+    d.screenshot("09j-home-backup-folder-missing").await;
+    d.axe("home (backup folder missing)").await;
+    std::fs::rename(&away, &usb).expect("plug back in");
+    d.click("[data-nav=backup]").await;
+    d.find("[data-testid=backup-generations]").await;
+    let none = d.client.execute("return document.querySelectorAll('[data-testid=backup-warning]').length", vec![]);
+    assert_eq!(none.await.expect("js").as_u64(), Some(0), "all is well again");
+    d.click_button("Stop scheduled backups").await;
+    d.wait_for_text("Scheduled backups stopped.", Duration::from_secs(10)).await;
 }
 
 /// Copies the clinic's files (not its printouts or logs) to a new folder: the same database and key file, so the

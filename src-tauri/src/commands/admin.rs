@@ -1,13 +1,12 @@
-//! The admin screens: staff accounts, the audit log, backup and restore, settings.
+//! The admin screens: staff accounts, the audit log, settings.
 
 use crate::commands::printing::shown;
-use crate::dialogs::{self, Ask};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::settings::{self, PaperSize};
-use galen_core::{audit, backup, staff, Action, RecoveryKey, Role};
+use galen_core::{audit, staff, Role};
 use serde::{Deserialize, Serialize};
-use tauri::{State, Window};
+use tauri::State;
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -272,41 +271,6 @@ pub async fn audit_list(
 #[specta::specta]
 pub async fn audit_verify(state: State<'_, AppState>) -> Result<AuditVerifyDto, ApiError> {
     state.with_session(|c, s| Ok(audit::verify(c, s)?.into()))
-}
-
-const BACKUP_FILES: (&str, &[&str]) = ("Galen backup", &["galenbak"]);
-
-/// Asks where to save a backup (the dialog titled `title`) and writes it there: its size, or nothing when the
-/// person cancelled (admins; checked before the dialog opens).
-#[tauri::command]
-#[specta::specta]
-pub async fn backup_create(window: Window, state: State<'_, AppState>, title: String) -> Result<Option<u64>, ApiError> {
-    let file_name = state.with_session(|c, s| {
-        c.authorize(s, Action::BackupCreate, None)?;
-        Ok(format!("galen-{}.galenbak", c.now().date()))
-    })?;
-    let ask = Ask { title: &title, filter: BACKUP_FILES };
-    let Some(path) = dialogs::save_to(&window, ask, &file_name).await else { return Ok(None) };
-    state.with_session(|c, s| Ok(Some(backup::backup(c, s, &path)?.bytes)))
-}
-
-/// Asks which backup to restore (the dialog titled `title`) and restores it over the open clinic (admins; checked
-/// before the dialog opens). Everyone is signed out; the app reopens the restored data. Whether it restored.
-#[tauri::command]
-#[specta::specta]
-pub async fn backup_restore(
-    window: Window,
-    state: State<'_, AppState>,
-    title: String,
-    recovery_key: Option<String>,
-) -> Result<bool, ApiError> {
-    let key = recovery_key.filter(|k| !k.trim().is_empty()).map(|k| RecoveryKey::parse(&k)).transpose()?;
-    state.with_session(|c, s| c.authorize(s, Action::BackupRestore, None).map(drop))?;
-    let Some(path) = dialogs::open_from(&window, Ask { title: &title, filter: BACKUP_FILES }).await else {
-        return Ok(false);
-    };
-    state.restore(&path, key.as_ref())?;
-    Ok(true)
 }
 
 #[tauri::command]

@@ -38,6 +38,27 @@ export const commands = {
 	 *  before the dialog opens). Everyone is signed out; the app reopens the restored data. Whether it restored.
 	 */
 	backupRestore: (title: string, recoveryKey: string | null) => typedError<boolean, ApiError>(__TAURI_INVOKE("backup_restore", { title, recoveryKey })),
+	/**  Where backups stand (admins), for the Backup screen and the admin's home. */
+	backupStatus: () => typedError<BackupStatusDto, ApiError>(__TAURI_INVOKE("backup_status")),
+	/**
+	 *  Asks, in the shell's folder dialog titled `title`, where scheduled backups go (admins; checked before the
+	 *  dialog opens). Kept until the schedule is saved; the status shows it.
+	 */
+	backupFolderChoose: (title: string) => typedError<BackupStatusDto, ApiError>(__TAURI_INVOKE("backup_folder_choose", { title })),
+	/**
+	 *  Saves the schedule: the folder chosen last, else the one already scheduled (admins; every field checked by
+	 *  galen-core, `at` here as well).
+	 */
+	backupScheduleSet: (form: ScheduleDto) => typedError<BackupStatusDto, ApiError>(__TAURI_INVOKE("backup_schedule_set", { form })),
+	/**  Stops scheduled backups (admins); the backups made stay. */
+	backupScheduleOff: () => typedError<BackupStatusDto, ApiError>(__TAURI_INVOKE("backup_schedule_off")),
+	/**  Makes a scheduled backup now (admins), pruned by the rule. */
+	backupRunNow: () => typedError<BackupStatusDto, ApiError>(__TAURI_INVOKE("backup_run_now")),
+	/**
+	 *  Restores the newest scheduled backup into a private copy, checks it and counts it (admins): the counts, as
+	 *  (what, in the backup, now).
+	 */
+	backupDrill: () => typedError<DrillCountDto[], ApiError>(__TAURI_INVOKE("backup_drill")),
 	settingsGet: () => typedError<SettingsDto, ApiError>(__TAURI_INVOKE("settings_get")),
 	settingsUpdate: (form: SettingsDto) => typedError<SettingsDto, ApiError>(__TAURI_INVOKE("settings_update", { form })),
 	patientSearch: (query: string, page: number) => typedError<SearchPageDto, ApiError>(__TAURI_INVOKE("patient_search", { query, page })),
@@ -268,6 +289,34 @@ export type AuditVerifyDto = {
 	restores: Restore[],
 };
 
+/**  Where backups stand. */
+export type BackupStatusDto = {
+	schedule: ScheduleDto | null,
+	/**  The folder chosen in the dialog and not yet saved in the schedule. */
+	chosenFolder: string | null,
+	lastOkAt: string | null,
+	lastOkFile: string | null,
+	nextAt: string | null,
+	/**  Scheduled backups in the folder now. */
+	generations: number,
+	lastDrill: DrillDto | null,
+	warnings: BackupWarningDto[],
+};
+
+/**  Something the admin should act on; the screen words it from `code`. */
+export type BackupWarningDto = {
+	/**  `not_scheduled`, `folder_missing`, `overdue`, `failed` or `drill_failed`. */
+	code: string,
+	/**  The folder, for `folder_missing`. */
+	folder: string | null,
+	/**  The newest verified backup, for `overdue` (none: never). */
+	at: string | null,
+	/**  For `failed`, the error's code, to translate. */
+	errorCode: string | null,
+	/**  For `failed` and `drill_failed`, Galen's words, shown when there is no translation. */
+	message: string | null,
+};
+
 export type BirthDto = {
 	motherName: string,
 	fatherName: string,
@@ -357,6 +406,17 @@ export type ConflictFieldDto = {
 	differs: boolean,
 };
 
+/**  What a drill counts in the backup and in the live database. */
+export type Counted = 
+/**  Registered patients (merged-away records excluded). */
+"patients" | 
+/**  Documents: drafts, signed and voided. */
+"documents" | 
+/**  Staff accounts. */
+"staff" | 
+/**  Rows of the audit trail. */
+"audit_entries";
+
 export type DeathDto = {
 	diedAt: string,
 	immediateCause: string,
@@ -418,6 +478,22 @@ export type DocumentSummaryDto = {
 
 /**  A prescription line's dose unit. */
 export type DoseUnit = "mg" | "g" | "mcg" | "mL" | "IU" | "tablet" | "capsule" | "drop" | "puff" | "unit";
+
+/**  One count of a drill. */
+export type DrillCountDto = {
+	what: Counted,
+	backup: number,
+	live: number,
+};
+
+/**  A restore drill's outcome: its counts when it passed, else why not. */
+export type DrillDto = {
+	at: string,
+	ok: boolean,
+	file: string,
+	/**  Galen's words: the counts, or why it failed. */
+	message: string,
+};
 
 /**  "For N days/weeks/months". */
 export type DurationPeriod = "days" | "weeks" | "months";
@@ -677,6 +753,18 @@ export type RxLineDto = {
 	allowSubstitution: boolean,
 	validUntil: string,
 	comment: string,
+};
+
+/**  The schedule as the screen edits it; the folder is the one shown, chosen in the shell's dialog. */
+export type ScheduleDto = {
+	/**  Shown only: the page never names the folder. */
+	folder: string,
+	/**  `HH:MM`, or empty for none. */
+	at: string,
+	onClose: boolean,
+	keepDaily: number,
+	keepWeekly: number,
+	keepMonthly: number,
 };
 
 export type SearchPageDto = {

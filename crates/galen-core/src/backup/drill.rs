@@ -23,7 +23,9 @@ const LAST_MESSAGE: &str = "backup.last_drill";
 pub const EVERY: Duration = Duration::days(30);
 
 /// What a drill counts in the backup and in the live database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Counted {
     /// Registered patients (merged-away records excluded).
     Patients,

@@ -237,19 +237,22 @@ fn check(s: &Schedule) -> Result<(), Error> {
 /// restore drill. Galen itself acts (no one is signed in at two in the morning); it only does what an admin
 /// scheduled. `Ok(None)`: nothing was due. A failure is recorded (shown as a warning) and audited.
 pub fn run_due(clinic: &Clinic, trigger: Trigger) -> Result<Option<Made>, Error> {
+    let Some(schedule) = due(clinic, trigger)? else { return Ok(None) };
+    let made = make(clinic, &Actor::system(), &schedule, &TimeZone::system())?;
+    Ok(Some(made))
+}
+
+/// The schedule, if `trigger` makes a backup due now: a few small reads, for a timer that ticks often.
+pub fn due(clinic: &Clinic, trigger: Trigger) -> StoreResult<Option<Schedule>> {
     let Some(schedule) = load(clinic.store())? else { return Ok(None) };
-    let tz = TimeZone::system();
-    let now = clinic.now();
     let last = last_ok(clinic.store())?.map(|(at, _)| at);
     let due = match trigger {
         Trigger::Closing => schedule.on_close,
-        Trigger::Timer => schedule.at.is_some_and(|at| last.is_none_or(|l| l < last_slot(at, now, &tz))),
+        Trigger::Timer => {
+            schedule.at.is_some_and(|at| last.is_none_or(|l| l < last_slot(at, clinic.now(), &TimeZone::system())))
+        }
     };
-    if !due {
-        return Ok(None);
-    }
-    let made = make(clinic, &Actor::system(), &schedule, &tz)?;
-    Ok(Some(made))
+    Ok(due.then_some(schedule))
 }
 
 /// Makes a backup into the scheduled folder now, as a signed-in admin asked ("Back up now"), pruned by the rule.
