@@ -196,8 +196,10 @@ pub async fn backup_schedule_set(state: State<'_, AppState>, form: ScheduleDto) 
             }))
         })?),
     };
+    // Read before `with_session`, which holds the state's lock.
+    let chosen = state.kept_backup_folder();
     state.with_session(|c, s| {
-        let folder = match state.kept_backup_folder() {
+        let folder = match chosen {
             Some(f) => f,
             None => schedule::load(c.store())?.map(|s| s.folder).unwrap_or_default(),
         };
