@@ -121,7 +121,10 @@ fn run_command(ctx: &mut Ctx, command: BackupCommand) -> Result<()> {
         }
         BackupCommand::Drill { file } => {
             let (clinic, session) = ctx.signed_in()?;
-            let report = drill::run_now(&clinic, &session, file.as_deref())?;
+            let report = match file {
+                Some(file) => drill::run_now(&clinic, &session, &file)?,
+                None => schedule::drill_newest(&clinic, &session)?,
+            };
             println!("Drill of {}: it {}.", report.file.display(), report.summary());
         }
         BackupCommand::Status => {

@@ -6,7 +6,7 @@ use crate::dialogs::{self, Ask};
 use crate::error::ApiError;
 use crate::state::AppState;
 use galen_core::backup;
-use galen_core::backup::drill::{self, Counted};
+use galen_core::backup::drill::Counted;
 use galen_core::backup::schedule::{self, Keep, Schedule, Warning};
 use galen_core::clock::rfc3339;
 use galen_core::{Action, Error, FieldErrors, RecoveryKey};
@@ -232,7 +232,7 @@ pub async fn backup_run_now(state: State<'_, AppState>) -> Result<BackupStatusDt
 #[tauri::command]
 #[specta::specta]
 pub async fn backup_drill(state: State<'_, AppState>) -> Result<Vec<DrillCountDto>, ApiError> {
-    let report = state.with_session(|c, s| drill::run_now(c, s, None))?;
+    let report = state.with_session(schedule::drill_newest)?;
     Ok(report.counts.into_iter().map(|(what, backup, live)| DrillCountDto { what, backup, live }).collect())
 }
 

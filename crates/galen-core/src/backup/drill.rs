@@ -2,7 +2,7 @@
 //! restore checks it, and its main tables counted against the live ones. Live data is never touched. Run once a
 //! month after a scheduled backup, and whenever an admin asks.
 
-use super::{schedule, stage};
+use super::stage;
 use crate::audit::table::{self as audit, Actor, Outcome as AuditOutcome};
 use crate::clinic::Clinic;
 use crate::error::{Error, Result as StoreResult, StoreError};
@@ -96,24 +96,10 @@ pub struct Outcome {
     pub message: String,
 }
 
-/// Drills `file`, or the newest scheduled generation (admins only, on demand).
-pub fn run_now(clinic: &Clinic, session: &Session, file: Option<&Path>) -> Result<Report, Error> {
+/// Drills `file` (admins only, on demand; `schedule::drill_newest` drills the newest scheduled generation).
+pub fn run_now(clinic: &Clinic, session: &Session, file: &Path) -> Result<Report, Error> {
     let actor = clinic.authorize(session, Action::BackupRestore, None)?;
-    let file = match file {
-        Some(f) => f.to_owned(),
-        None => newest(clinic)?,
-    };
-    run(clinic, &actor, &file)
-}
-
-/// The newest scheduled generation of this clinic.
-fn newest(clinic: &Clinic) -> Result<PathBuf, Error> {
-    let s = schedule::load(clinic.store())?.ok_or(StoreError::BackupNotScheduled)?;
-    if !s.folder.is_dir() {
-        return Err(StoreError::BackupFolderMissing { folder: s.folder }.into());
-    }
-    let found = schedule::generations(&s.folder, &clinic.store().db_id()?)?;
-    Ok(found.into_iter().next().ok_or(StoreError::NoBackupYet { folder: s.folder })?.path)
+    run(clinic, &actor, file)
 }
 
 /// Restores `file` into a private copy, checks it, counts it against the live database, and records the

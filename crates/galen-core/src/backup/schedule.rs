@@ -352,6 +352,18 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// Drills the newest scheduled generation of this clinic (admins only, on demand).
+pub fn drill_newest(clinic: &Clinic, session: &Session) -> Result<drill::Report, Error> {
+    clinic.authorize(session, Action::BackupRestore, None)?;
+    let s = load(clinic.store())?.ok_or(StoreError::BackupNotScheduled)?;
+    if !s.folder.is_dir() {
+        return Err(StoreError::BackupFolderMissing { folder: s.folder }.into());
+    }
+    let newest = generations(&s.folder, &clinic.store().db_id()?)?.into_iter().next();
+    let file = newest.ok_or(StoreError::NoBackupYet { folder: s.folder })?.path;
+    drill::run_now(clinic, session, &file)
+}
+
 /// Where backups stand, and what the admin should act on (admins: it names the folder and the files).
 pub fn status(clinic: &Clinic, session: &Session) -> Result<Status, Error> {
     clinic.authorize(session, Action::BackupCreate, None)?;

@@ -304,7 +304,7 @@ fn a_scheduled_backup_onto_a_full_destination_keeps_the_older_generations() {
         status.warnings
     );
     let admin = clinic.login(ADMIN, PASSWORD).expect("sign in again");
-    drill::run_now(&clinic, &admin, Some(&older)).expect("the older generation is whole");
+    drill::run_now(&clinic, &admin, &older).expect("the older generation is whole");
 
     std::fs::remove_file(&filler).expect("make room");
     let newer = schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("made once there is room");

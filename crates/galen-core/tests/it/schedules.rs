@@ -154,7 +154,7 @@ fn a_schedule_is_checked_when_set_and_only_admins_set_it() {
     for refused in [
         schedule::set(&clinic, &clerk, Some(&good)).map(|_| ()),
         schedule::run_now(&clinic, &clerk).map(|_| ()),
-        drill::run_now(&clinic, &clerk, None).map(|_| ()),
+        schedule::drill_newest(&clinic, &clerk).map(|_| ()),
     ] {
         assert!(matches!(refused, Err(Error::Denied { .. })), "{refused:?}");
     }
@@ -185,9 +185,9 @@ fn a_drill_restores_aside_counts_and_catches_a_tampered_backup() {
     }
     let folder = fx.dir.path().join("usb");
     std::fs::create_dir(&folder).expect("folder");
-    assert!(matches!(drill::run_now(&clinic, &admin, None), Err(Error::Store(StoreError::BackupNotScheduled))));
+    assert!(matches!(schedule::drill_newest(&clinic, &admin), Err(Error::Store(StoreError::BackupNotScheduled))));
     schedule::set(&clinic, &admin, Some(&daily(&folder, Keep::default()))).expect("schedule");
-    assert!(matches!(drill::run_now(&clinic, &admin, None), Err(Error::Store(StoreError::NoBackupYet { .. }))));
+    assert!(matches!(schedule::drill_newest(&clinic, &admin), Err(Error::Store(StoreError::NoBackupYet { .. }))));
 
     // The first scheduled backup runs the monthly drill at once; it passes.
     let made = schedule::run_due(&clinic, Trigger::Timer).expect("runs").expect("made");
@@ -204,7 +204,7 @@ fn a_drill_restores_aside_counts_and_catches_a_tampered_backup() {
 
     // On demand, after more work: the live database has moved on, and the report says so.
     register(&clinic, &doctor, &patient("After", "Backup")).expect("register");
-    let report = drill::run_now(&clinic, &admin, None).expect("drills the newest");
+    let report = schedule::drill_newest(&clinic, &admin).expect("drills the newest");
     assert_eq!(report.file, next.file);
     let patients = report.counts.iter().find(|(what, ..)| *what == Counted::Patients).expect("patients counted");
     assert_eq!((patients.1, patients.2), (3, 4));
@@ -215,7 +215,7 @@ fn a_drill_restores_aside_counts_and_catches_a_tampered_backup() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     std::fs::write(&next.file, &bytes).expect("tamper");
-    let err = drill::run_now(&clinic, &admin, None).expect_err("a tampered backup fails the drill");
+    let err = schedule::drill_newest(&clinic, &admin).expect_err("a tampered backup fails the drill");
     assert!(matches!(err, Error::Store(StoreError::BadBackup { .. })), "{err:?}");
     let last = drill::last(clinic.store()).expect("last").expect("recorded");
     assert!(!last.ok && last.file == next.file);
@@ -228,7 +228,7 @@ fn a_drill_restores_aside_counts_and_catches_a_tampered_backup() {
     assert!(names(fx.vault.dir()).iter().all(|n| !n.starts_with(".galen-restore")), "{:?}", names(fx.vault.dir()));
 
     // The older generation still drills clean.
-    drill::run_now(&clinic, &admin, Some(&made.file)).expect("the older one is good");
+    drill::run_now(&clinic, &admin, &made.file).expect("the older one is good");
     assert_eq!(backup_status(&clinic).warnings, vec![]);
 }
 
@@ -311,7 +311,7 @@ fn a_backup_killed_halfway_leaves_every_generation_whole() {
         let new: Vec<_> = generations.into_iter().filter(|g| !drilled.contains(&g.path)).collect();
         for g in new {
             drilled.push(g.path.clone());
-            drill::run_now(&clinic, &admin, Some(&g.path))
+            drill::run_now(&clinic, &admin, &g.path)
                 .unwrap_or_else(|e| panic!("round {round}: {} is whole: {e}", g.path.display()));
         }
     }
