@@ -24,6 +24,7 @@ mod patients;
 mod print;
 mod prompt;
 mod session;
+mod settings;
 mod setup;
 mod site;
 mod sync;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Read and verify the tamper-evident audit trail (admins).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Show the clinic's settings, or change one (admins): letterhead, logo, paper, idle lock, language, MRN prefix.
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Register, find, show, edit and merge patients.
     #[command(subcommand)]
     Patient(patients::PatientCommand),
@@ -144,6 +148,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         Command::Passwd => account::passwd(ctx),
         Command::User(command) => users::run(ctx, command),
         Command::Audit(command) => audit::run(ctx, command),
+        Command::Settings(command) => settings::run(ctx, command),
         Command::Patient(command) => patients::run(ctx, command),
         #[cfg(feature = "dev")]
         Command::Dev(command) => dev::run_dev(ctx, command),

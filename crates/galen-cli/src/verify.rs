@@ -61,7 +61,8 @@ impl Checked {
     }
 }
 
-fn read(path: &Path, limit: usize) -> Result<Vec<u8>> {
+/// The whole of a file expected to be at most `limit` bytes; a larger one is refused without reading it all.
+pub(crate) fn read(path: &Path, limit: usize) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut bytes))

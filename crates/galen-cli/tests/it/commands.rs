@@ -329,3 +329,71 @@ fn timer_command() -> Vec<&'static str> {
     assert_eq!(words.next(), Some("/usr/bin/galen"), "the packages install galen there");
     words.collect()
 }
+
+/// `galen settings`: every setting of the Settings screen shown to anyone, changed only by an admin, each bad
+/// value refused by its field with nothing saved, a logo from a file (a huge or non-image file refused), and each
+/// change in the audit trail.
+#[test]
+fn settings_shown_and_changed_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let shown = ok(galen(&data, &["settings", "show"], ""));
+    for line in ["site-name     Clínica Sol", "paper         a4", "logo          none", "language      en"] {
+        assert!(shown.contains(line), "{line:?} in:\n{shown}");
+    }
+    let set = |args: &[&str]| {
+        let mut full = vec!["settings", "set"];
+        full.extend_from_slice(args);
+        as_admin(&data, &full, "")
+    };
+    let changed = ok(set(&["address", "Rua do Sol 1\n1000-001 Lisboa"]));
+    assert!(changed.contains("address       Rua do Sol 1, 1000-001 Lisboa"), "{changed}");
+    ok(set(&["paper", "letter"]));
+    ok(set(&["idle-timeout", "15"]));
+    ok(set(&["language", "pt"]));
+    ok(set(&["mrn-prefix", "lx"]));
+    let logo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../galen-core/tests/it/logo.png");
+    ok(set(&["logo", logo.to_str().expect("utf-8")]));
+    let shown = ok(galen(&data, &["settings", "show"], ""));
+    for line in [
+        "paper         letter",
+        "idle-timeout  15 minutes",
+        "language      pt",
+        "mrn-prefix    LX",
+        "logo          image/png (",
+    ] {
+        assert!(shown.contains(line), "{line:?} in:\n{shown}");
+    }
+
+    for (args, says) in [
+        (vec!["site-name", "  "], "site_name"),
+        (vec!["idle-timeout", "0"], "idle_timeout_minutes"),
+        (vec!["idle-timeout", "ten"], "give a number of minutes"),
+        (vec!["language", "fr"], "Choose English, Português or Español"),
+        (vec!["paper", "a5"], "a4, letter"),
+        (vec!["mrn-prefix", "1!"], "mrn_prefix"),
+    ] {
+        let err = fails(set(&args));
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let not_image = dir.path().join("notes.png");
+    std::fs::write(&not_image, b"not an image").expect("write");
+    assert!(fails(set(&["logo", not_image.to_str().expect("utf-8")])).contains("PNG or JPEG"));
+    let huge = dir.path().join("huge.png");
+    std::fs::write(&huge, vec![0u8; 4 << 20]).expect("write");
+    assert!(fails(set(&["logo", huge.to_str().expect("utf-8")])).contains("too large"));
+    let err = fails(as_user(&data, "rita", DESK_PW, &["settings", "set", "site-name", "Hijacked"], ""));
+    assert!(err.contains("does not allow this"), "{err}");
+    assert_eq!(ok(galen(&data, &["settings", "show"], "")), shown, "nothing refused was saved");
+
+    ok(set(&["logo", "none"]));
+    assert!(ok(galen(&data, &["settings", "show"], "")).contains("logo          none"));
+    // A row per setting changed (the first save also stores the defaults it had only assumed); refused changes
+    // wrote none.
+    let audit = ok(as_admin(&data, &["audit", "show", "--limit", "200"], ""));
+    for key in ["site.address", "print.paper_size", "session.idle_timeout_secs", "ui.language", "mrn.prefix"] {
+        assert!(audit.contains(&format!("settings.update        setting {key}")), "{key} audited:\n{audit}");
+    }
+    assert_eq!(audit.matches("setting site.logo").count(), 2, "the logo set, then removed:\n{audit}");
+    assert!(!audit.contains("setting site.name"), "the refused name was not saved:\n{audit}");
+}

@@ -49,6 +49,13 @@ pub struct Logo {
     pub bytes: Vec<u8>,
 }
 
+impl Logo {
+    /// A logo from an image file's bytes, its type read from them (`settings::update` refuses what is neither).
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self { mime: image_mime(&bytes).unwrap_or_default().to_owned(), bytes }
+    }
+}
+
 /// Clinic-wide settings: the letterhead, printing, the idle lock and the interface language. The letterhead
 /// is printed on every document, so it is not secret: anyone may read these, only admins change them.
 #[derive(Debug, Clone, PartialEq, Eq)]
