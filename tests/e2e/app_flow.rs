@@ -40,6 +40,14 @@ async fn open_first_result(d: &Driver, query: &str, listed_as: &str) {
     d.find("[data-testid=chart-mrn]").await;
 }
 
+/// The direction the page lays out the first element matching `css` in (`ltr` or `rtl`).
+async fn direction(d: &Driver, css: &str) -> String {
+    d.find(css).await;
+    let js = format!("return getComputedStyle(document.querySelector({css:?})).direction");
+    let value = d.client.execute(&js, vec![]).await.expect("js");
+    value.as_str().unwrap_or_default().to_owned()
+}
+
 /// The doctor writes a two-line prescription for the penicillin-allergic patient, must acknowledge the allergy
 /// warning, signs with the password again, and the viewer shows the signature verified.
 /// What the doctor printed, for the pharmacy at the end: the QR's text (read off the screen by zbarimg) and the
@@ -702,6 +710,25 @@ async fn patients_flow(d: &Driver) -> Printed {
     open_first_result(d, "muller", "MÜLLER").await;
     d.screenshot("19-search-muller-opened").await;
     d.find("[data-testid=clinical-hidden]").await;
+
+    // A name in Arabic script reads right to left where it is typed, in the chart and in the search results.
+    d.click_button("Back to search").await;
+    d.click_button("Register a patient").await;
+    d.fill("#p-given", "ليلى").await;
+    d.fill("#p-family", "الحسيني").await;
+    d.fill("#p-dob", "1988-03-14").await;
+    assert_eq!(direction(d, "#p-family").await, "rtl", "typed Arabic runs right to left");
+    d.click("[data-testid=patient-form] button[type=submit]").await;
+    d.find("[data-testid=chart-mrn]").await;
+    assert_eq!(direction(d, "[data-testid=chart-name]").await, "rtl", "the chart's name");
+    d.click_button("Back to search").await;
+    d.fill("#patient-query", "الحسيني").await;
+    d.wait_for_text("ليلى", Duration::from_secs(10)).await;
+    assert_eq!(direction(d, "ul.results .name").await, "rtl", "the search result's name");
+    d.screenshot("19b-search-arabic-name").await;
+    d.fill("#patient-query", "muller").await;
+    d.wait_for_text("MÜLLER", Duration::from_secs(10)).await;
+    assert_eq!(direction(d, "ul.results .name").await, "ltr", "a Latin name stays left to right");
     d.click_button("Sign out").await;
 
     // The doctor records a penicillin allergy and sees it.
