@@ -157,7 +157,8 @@ impl Clinic {
             tracing::warn!(retry_after_secs = secs, "sign-in refused: throttled");
             return Err(Error::Throttled { retry_after_secs: secs });
         }
-        let member = staff::find(conn, username)?.filter(|m| m.active);
+        let account = staff::find(conn, username)?;
+        let member = account.clone().filter(|m| m.active);
         let ok = match &member {
             Some(m) => password::verify(password, &staff::password_hash(conn, m.id)?),
             None => {
@@ -166,7 +167,9 @@ impl Clinic {
             }
         };
         if !ok {
-            return Err(self.count_failure(username, member.as_ref().map(actor_of))?);
+            // A disabled account is named in the log (an old colleague trying their password matters), though the
+            // answer is the same as for anyone.
+            return Err(self.count_failure(username, account.as_ref().map(actor_of))?);
         }
         let Some(m) = member else { return Err(Error::WrongCredentials) };
         let actor = actor_of(&m);

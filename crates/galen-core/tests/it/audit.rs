@@ -90,3 +90,19 @@ fn an_inserted_row_is_named_even_with_a_correctly_computed_hash() {
     .expect("insert");
     assert_eq!(verify(&fx).expect_err("tampered"), Break::Inserted { row: 7 });
 }
+
+/// A failed sign-in names the account when it exists, even disabled (an old colleague trying their password is
+/// worth knowing), and `(unknown)` for a name no account has; all three get the same answer.
+#[test]
+fn failed_sign_ins_name_the_account_even_when_disabled() {
+    let (_fx, mut clinic, admin) = new_clinic();
+    staff_session(&clinic, &admin, "rui", Role::Doctor);
+    galen_core::staff::set_active(&mut clinic, &admin, "rui", false, None).expect("disable rui");
+    for (username, password) in [("rui", PASSWORD), ("rui", "wrong"), ("nobody-here", "x")] {
+        let err = clinic.login(username, password).expect_err("refused");
+        assert!(matches!(err, galen_core::Error::WrongCredentials), "{username}: {err:?}");
+    }
+    let rows = audit::list(&clinic, &admin, &audit::Query { limit: 1000, ..Default::default() }).expect("list");
+    let failed: Vec<&str> = rows.iter().filter(|r| r.action == "login.fail").map(|r| r.username.as_str()).collect();
+    assert_eq!(failed, ["(unknown)", "rui", "rui"], "newest first");
+}
