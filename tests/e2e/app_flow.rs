@@ -307,6 +307,11 @@ async fn partner_sync_flow(d: &Driver) {
     d.click_button("Sync now").await;
     let text = d.wait_for_text("could not be reached", Duration::from_secs(30)).await;
     assert!(text.contains("Nothing was lost"), "{text}");
+    // The banner words the failure in the interface's language (its own code); the status keeps the network's words.
+    let alerts =
+        d.client.execute("return [...document.querySelectorAll('.alert')].map(e => e.textContent.trim())", vec![]);
+    let alerts = alerts.await.expect("js").to_string();
+    assert!(alerts.contains("\"The partner could not be reached (the network is down"), "{alerts}");
     d.screenshot("09g-sync-partner-down").await;
 }
 

@@ -508,6 +508,7 @@ impl Error {
             Error::PossibleDuplicates(_) => "possible_duplicates",
             Error::Sync(SyncFailure::Busy { .. }) => "partner_busy",
             Error::Sync(SyncFailure::NotThePartner { .. }) => "partner_certificate",
+            Error::Sync(SyncFailure::Unreachable { .. }) => "partner_unreachable",
             Error::Sync(_) => "sync",
             Error::Printout(_) => "printout",
         }

@@ -251,6 +251,7 @@ fn an_unpaired_clinic_is_refused_at_once_and_after_a_restart_while_the_other_cli
     let server = partner.serve();
     let refused = sync::run(&sol.clinic, sync::Trigger::Background).expect_err("refused after a restart");
     assert!(refused.to_string().contains("could not be reached"), "refused in the TLS handshake: {refused}");
+    assert_eq!(refused.code(), "partner_unreachable", "its own code, for the screens to word");
     mar.register("Ana", "Sousa", true);
     assert_eq!(mar.sync().pushed, 1, "the other clinic's certificate is still trusted");
     assert_eq!(records_from(&partner, "Clínica Sol"), 1, "what Sol sent before stays stored");
