@@ -377,6 +377,9 @@ pub enum Error {
     #[error("This may be a patient who is already registered ({} possible match(es)). Check the list; register anyway only if it is a different person.", .0.len())]
     PossibleDuplicates(Vec<crate::patients::model::Candidate>),
 
+    #[error("Confirm before booking: {}", join(.0))]
+    BookingNeedsConfirmation(Vec<crate::appointments::model::BookingWarning>),
+
     #[error("Sync with the partner did not finish: {0}. Nothing was lost: what was not sent stays queued and is sent at the next sync.")]
     Sync(SyncFailure),
 
@@ -408,6 +411,8 @@ pub enum Missing {
     Partner,
     #[error("Open conflict {0}")]
     Conflict(i64),
+    #[error("Appointment {0}")]
+    Appointment(i64),
     #[error("The received document")]
     ReceivedDocument,
 }
@@ -506,6 +511,7 @@ impl Error {
             Error::DoesNotVerify { .. } => "does_not_verify",
             Error::AlreadySigned { .. } => "already_signed",
             Error::PossibleDuplicates(_) => "possible_duplicates",
+            Error::BookingNeedsConfirmation(_) => "booking_needs_confirmation",
             Error::Sync(SyncFailure::Busy { .. }) => "partner_busy",
             Error::Sync(SyncFailure::NotThePartner { .. }) => "partner_certificate",
             Error::Sync(SyncFailure::Unreachable { .. }) => "partner_unreachable",

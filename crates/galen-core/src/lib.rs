@@ -32,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+pub mod appointments;
 pub mod audit;
 pub mod backup;
 pub mod breakglass;

@@ -53,6 +53,13 @@ pub enum Action {
     DocumentPrint,
     /// Export documents.
     DocumentExport,
+    // Appointments
+    /// See the appointment book and the waiting room.
+    AppointmentRead,
+    /// Book, move and cancel appointments; check patients in; mark no-shows.
+    AppointmentBook,
+    /// Start and finish visits.
+    VisitManage,
     // Administration
     /// Manage staff accounts.
     StaffManage,
@@ -72,7 +79,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::PatientSearch,
         Action::PatientReadDemographics,
         Action::PatientCreate,
@@ -87,6 +94,9 @@ impl Action {
         Action::DocumentVoid,
         Action::DocumentPrint,
         Action::DocumentExport,
+        Action::AppointmentRead,
+        Action::AppointmentBook,
+        Action::VisitManage,
         Action::StaffManage,
         Action::SettingsManage,
         Action::BackupCreate,
@@ -113,6 +123,9 @@ impl Action {
             Action::DocumentVoid => "void documents",
             Action::DocumentPrint => "print documents",
             Action::DocumentExport => "export documents",
+            Action::AppointmentRead => "see the appointment book",
+            Action::AppointmentBook => "book appointments and check patients in",
+            Action::VisitManage => "start and finish visits",
             Action::StaffManage => "manage staff accounts",
             Action::SettingsManage => "change clinic settings",
             Action::BackupCreate => "make backups",
@@ -177,8 +190,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | DocumentVoid
                 | DocumentPrint
                 | DocumentExport
+                | AppointmentRead
+                | AppointmentBook
+                | VisitManage
         ),
-        // Reads clinical data and may draft prescriptions; prints what a doctor signed.
+        // Reads clinical data and may draft prescriptions; prints what a doctor signed; sees the book.
         Role::Nurse => matches!(
             action,
             PatientSearch
@@ -189,11 +205,19 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | DocumentRead
                 | PrescriptionDraft
                 | DocumentPrint
+                | AppointmentRead
         ),
-        // Registers, edits demographics and searches; sees no clinical fields and no documents.
-        Role::Receptionist => {
-            matches!(action, PatientSearch | PatientReadDemographics | PatientCreate | PatientUpdateDemographics)
-        }
+        // Registers, edits demographics and searches, keeps the appointment book; sees no clinical fields and no
+        // documents.
+        Role::Receptionist => matches!(
+            action,
+            PatientSearch
+                | PatientReadDemographics
+                | PatientCreate
+                | PatientUpdateDemographics
+                | AppointmentRead
+                | AppointmentBook
+        ),
     }
 }
 

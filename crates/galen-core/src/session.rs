@@ -110,6 +110,11 @@ impl Session {
         self.role
     }
 
+    /// Their account's id.
+    pub fn user_id(&self) -> i64 {
+        self.user_id
+    }
+
     /// Their username.
     pub fn username(&self) -> &str {
         &self.username

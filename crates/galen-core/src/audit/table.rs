@@ -452,6 +452,29 @@ pub(crate) fn page(conn: &Connection, q: &Query) -> StoreResult<Vec<Entry>> {
     Ok(rows)
 }
 
+/// The patients `user_id` opened most recently, newest first, each once: looked for among the log's newest
+/// rows only, so the home screen's list costs the same however long the log grows.
+pub(crate) fn recently_opened(conn: &Connection, user_id: i64, limit: usize) -> StoreResult<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT entity_id FROM audit_log
+          WHERE id > (SELECT coalesce(max(id), 0) - 5000 FROM audit_log)
+            AND user_id = ?1 AND action = 'patient.view' AND entity_type = 'patient'
+          ORDER BY id DESC",
+    )?;
+    let mut ids = Vec::new();
+    for id in stmt.query_map([user_id], |r| r.get::<_, String>(0))? {
+        if let Ok(id) = id?.parse::<i64>() {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.len() == limit {
+            break;
+        }
+    }
+    Ok(ids)
+}
+
 /// Who did `action` to `entity` last, and when (RFC 3339), e.g. which admin last reset a password.
 pub(crate) fn last(conn: &Connection, action: &str, entity: (&str, &str)) -> StoreResult<Option<(String, String)>> {
     Ok(conn

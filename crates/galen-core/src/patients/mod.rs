@@ -201,3 +201,23 @@ pub fn merge(clinic: &Clinic, session: &Session, kept: i64, merged: i64) -> Resu
 pub fn count(store: &Store) -> crate::error::Result<i64> {
     table::count(store.conn())
 }
+
+/// The patients a front desk reaches for first: those this person opened lately and those registered lately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recent {
+    /// Opened by the signed-in person, newest first.
+    pub opened: Vec<Summary>,
+    /// Registered at this clinic, newest first.
+    pub registered: Vec<Summary>,
+}
+
+/// Up to `limit` of each kind of recent patient, for the search page before anything is typed.
+pub fn recent(clinic: &Clinic, session: &Session, limit: u32) -> Result<Recent, Error> {
+    clinic.authorize(session, Action::PatientSearch, None)?;
+    let conn = clinic.store().conn();
+    let limit = limit.clamp(1, 50);
+    let ids = audit::recently_opened(conn, session.user_id(), limit as usize)?;
+    let found = table::summaries(conn, &ids)?;
+    let opened = ids.iter().filter_map(|id| found.iter().find(|s| s.id == *id).cloned()).collect();
+    Ok(Recent { opened, registered: table::recently_registered(conn, limit)? })
+}

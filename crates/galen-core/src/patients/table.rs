@@ -351,6 +351,22 @@ pub(crate) fn names_matching(conn: &Connection, fts: &str, limit: usize) -> Stor
     Ok(rows)
 }
 
+/// The summaries of `ids` (merged-away records included, as they were booked), in no particular order: one
+/// query for a whole list, such as a week of the appointment book.
+pub(crate) fn summaries(conn: &Connection, ids: &[i64]) -> StoreResult<Vec<Summary>> {
+    let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let mut stmt = conn.prepare(&format!("{SUMMARY} WHERE id IN (SELECT value FROM json_each(?1))"))?;
+    let rows = stmt.query_map([ids], read_summary)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// The patients registered most recently, newest first (merged-away records excluded).
+pub(crate) fn recently_registered(conn: &Connection, limit: u32) -> StoreResult<Vec<Summary>> {
+    let mut stmt = conn.prepare(&format!("{SUMMARY} WHERE merged_into IS NULL ORDER BY id DESC LIMIT ?1"))?;
+    let rows = stmt.query_map([limit], read_summary)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 // Sharing with a partner: a consented patient's whole record, read and written as a `SharedPatient`.
 
 /// Every patient who consented to sharing (merged-away records excluded).

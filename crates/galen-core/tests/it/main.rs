@@ -2,6 +2,7 @@
 //! (gnome-keyring on a private D-Bus). Run them through `scripts/with-test-keyring`, as the test command does.
 
 mod anchor;
+mod appointments;
 mod architecture;
 mod audit;
 mod backup;

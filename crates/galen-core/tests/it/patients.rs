@@ -214,3 +214,25 @@ fn seeding_is_deterministic_and_fast_enough_to_search() {
     let page = search::search(&clinic, &rec, &q, 0, 20).expect("search");
     assert!(page.results.iter().any(|s| s.family_name == d.family_name && s.given_names == d.given_names), "{q}");
 }
+
+#[test]
+fn recent_patients_are_the_ones_this_person_opened_and_the_newest_registered() {
+    let (_fx, clinic, admin) = new_clinic();
+    let front = staff_session(&clinic, &admin, "rita", Role::Receptionist);
+    let doctor = staff_session(&clinic, &admin, "drrui", Role::Doctor);
+    let ids: Vec<i64> = ["Ana", "Bruno", "Carla", "Dora"]
+        .iter()
+        .map(|given| register(&clinic, &front, &patient(given, "Lima")).expect("registered"))
+        .collect();
+    for id in [ids[1], ids[0], ids[1]] {
+        patients::get(&clinic, &front, id).expect("opened");
+    }
+    patients::get(&clinic, &doctor, ids[3]).expect("the doctor opens another");
+    let recent = patients::recent(&clinic, &front, 3).expect("recent");
+    let given = |list: &[patients::Summary]| list.iter().map(|s| s.given_names.clone()).collect::<Vec<_>>();
+    // Registering opens the new record too, so Dora (registered last) follows the two opened since.
+    assert_eq!(given(&recent.opened), ["Bruno", "Ana", "Dora"], "newest first, each once, only rita's");
+    assert_eq!(given(&recent.registered), ["Dora", "Carla", "Bruno"]);
+    let admin_recent = patients::recent(&clinic, &admin, 3).expect("admins search too");
+    assert!(admin_recent.opened.is_empty());
+}

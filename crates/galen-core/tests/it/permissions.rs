@@ -6,21 +6,30 @@ use galen_core::backup::{self, RestoreBy};
 use galen_core::documents::{self, Body};
 use galen_core::patients::{self, search, Clinical};
 use galen_core::pdf::{self, Printout};
-use galen_core::{audit, permissions, settings, staff, sync, Action, Error, Role};
+use galen_core::{appointments, audit, permissions, settings, staff, sync, Action, Error, Role};
 
 /// What the table says, written out by hand: a change to `permissions::allowed` must change this too.
 fn expected(role: Role, action: Action) -> bool {
     use Action::*;
     let admin = [StaffManage, SettingsManage, BackupCreate, BackupRestore, KeyRotate, AuditRead, SyncManage];
-    let front_desk = [PatientSearch, PatientReadDemographics, PatientCreate, PatientUpdateDemographics];
+    let front_desk =
+        [PatientSearch, PatientReadDemographics, PatientCreate, PatientUpdateDemographics, AppointmentRead];
     let nurse_extra = [PatientReadClinical, DocumentRead, PrescriptionDraft, DocumentPrint];
-    let doctor_extra =
-        [PatientUpdateClinical, PatientMerge, CertificateDraft, DocumentSign, DocumentVoid, DocumentExport];
+    let doctor_extra = [
+        PatientUpdateClinical,
+        PatientMerge,
+        CertificateDraft,
+        DocumentSign,
+        DocumentVoid,
+        DocumentExport,
+        AppointmentBook,
+        VisitManage,
+    ];
     match role {
         Role::Admin => {
             admin.contains(&action) || [PatientSearch, PatientReadDemographics, PatientMerge].contains(&action)
         }
-        Role::Receptionist => front_desk.contains(&action),
+        Role::Receptionist => front_desk.contains(&action) || action == AppointmentBook,
         Role::Nurse => front_desk.contains(&action) || nurse_extra.contains(&action),
         Role::Doctor => front_desk.contains(&action) || nurse_extra.contains(&action) || doctor_extra.contains(&action),
     }
@@ -109,6 +118,16 @@ fn every_operation_follows_the_table_for_every_role() {
         let sick_leave = all_kinds(&clinic).into_iter().find(|b| matches!(b, Body::SickLeave(_))).expect("sick leave");
         let made_by_admin = fx.dir.path().join("made-by-admin.galen-backup");
         backup::backup(&clinic, &admin, &made_by_admin).expect("the admin's backup");
+        let today = appointments::today(&clinic).expect("today");
+        let visit = appointments::Booking {
+            patient_id: pid,
+            doctor_id: rui.user_id(),
+            date: today.clone(),
+            time: "23:00".into(),
+            minutes: 15,
+            ..Default::default()
+        };
+        let booked = appointments::book(&clinic, &rui, &visit, None, true).expect("a visit to start")[0].id;
         let mut demographics = patient("Ana", "Albuquerque");
         demographics.demographics.email = "ana@example.org".into();
 
@@ -135,6 +154,9 @@ fn every_operation_follows_the_table_for_every_role() {
             a(Action::DocumentVoid, documents::void(&clinic, &s, to_void, "wrong patient", PASSWORD).map(drop)),
             a(Action::DocumentPrint, pdf::render(&clinic, &s, &Printout::Document(rx_signed)).map(drop)),
             a(Action::DocumentExport, documents::export(&clinic, &s, rx_signed, fx.dir.path()).map(drop)),
+            a(Action::AppointmentRead, appointments::calendar(&clinic, &s, &today, 7, None).map(drop)),
+            a(Action::AppointmentBook, appointments::book(&clinic, &s, &visit, None, true).map(drop)),
+            a(Action::VisitManage, appointments::start(&clinic, &s, booked).map(drop)),
             a(Action::StaffManage, staff::list(&clinic, &s).map(drop)),
             a(Action::SettingsManage, settings::update(&clinic, &s, &settings::load(clinic.store()).expect("load"))),
             a(Action::BackupCreate, backup::backup(&clinic, &s, &fx.dir.path().join("b")).map(drop)),
