@@ -14,6 +14,7 @@
 //! ```
 
 mod account;
+mod appointments;
 mod audit;
 mod backup;
 #[cfg(feature = "dev")]
@@ -79,6 +80,9 @@ pub enum Command {
     /// Register, find, show, edit and merge patients.
     #[command(subcommand)]
     Patient(patients::PatientCommand),
+    /// The appointment book: book, list, move, cancel, check in, the queue, reminders, opening hours.
+    #[command(subcommand)]
+    Appt(appointments::ApptCommand),
     /// Developer tools: synthetic data (built with the `dev` feature).
     #[cfg(feature = "dev")]
     #[command(subcommand)]
@@ -150,6 +154,7 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         Command::Audit(command) => audit::run(ctx, command),
         Command::Settings(command) => settings::run(ctx, command),
         Command::Patient(command) => patients::run(ctx, command),
+        Command::Appt(command) => appointments::run(ctx, command),
         #[cfg(feature = "dev")]
         Command::Dev(command) => dev::run_dev(ctx, command),
         #[cfg(feature = "dev")]

@@ -397,3 +397,88 @@ fn settings_shown_and_changed_from_the_cli() {
     assert_eq!(audit.matches("setting site.logo").count(), 2, "the logo set, then removed:\n{audit}");
     assert!(!audit.contains("setting site.name"), "the refused name was not saved:\n{audit}");
 }
+
+#[test]
+fn the_appointment_book_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let rita = |args: &[&str]| as_user(&data, "rita", DESK_PW, args, "");
+    let rui = |args: &[&str]| as_user(&data, "rui", DOC_PW, args, "");
+    let registered = ok(rita(&[
+        "patient",
+        "add",
+        "--given",
+        "Maria",
+        "--family",
+        "Costa",
+        "--dob",
+        "1970-01-01",
+        "--phone",
+        "912 345 678",
+    ]));
+    let mrn = mrn_of(&registered);
+    // Today as the book sees it (the clinic's time zone: this computer's).
+    let listed = ok(rita(&["appt", "list"]));
+    let today = listed.split_whitespace().next().expect("the day heads the list").to_owned();
+    assert_eq!(today.len(), 10, "{listed}");
+
+    // Late at night is outside opening hours: nothing is booked until confirmed.
+    let book = |extra: &[&str]| {
+        let mut args = vec!["appt", "add", &mrn, "--doctor", "rui", "--date", &today, "--reason", "Check-up"];
+        args.extend_from_slice(extra);
+        rita(&args)
+    };
+    let warned = fails(book(&["--time", "23:30", "--minutes", "20"]));
+    assert!(warned.contains("Nothing was booked yet") && warned.contains("outside opening hours"), "{warned}");
+    assert!(warned.contains("--confirm"), "{warned}");
+    assert!(!ok(rita(&["appt", "list"])).contains("#1"), "nothing was booked");
+    let booked = ok(book(&["--time", "23:30", "--minutes", "20", "--confirm"]));
+    assert!(
+        booked.contains("Booked #1:") && booked.contains("23:30–23:50 booked") && booked.contains("Maria Costa"),
+        "{booked}"
+    );
+    let overlap = fails(book(&["--time", "23:40"]));
+    assert!(overlap.contains("the doctor already sees Maria Costa from 23:30 to 23:50"), "{overlap}");
+    ok(book(&["--time", "23:40", "--confirm"]));
+    let moved = ok(rita(&["appt", "move", "2", "--time", "23:50", "--minutes", "5", "--confirm"]));
+    assert!(moved.contains("Moved #2:") && moved.contains("23:50–23:55"), "{moved}");
+    assert!(ok(rita(&["appt", "cancel", "2", "--reason", "Patient called"])).contains("Cancelled #2."));
+    let series = ok(book(&["--time", "22:00", "--every-weeks", "1", "--times", "3", "--confirm"]));
+    assert_eq!(series.matches("Booked #").count(), 3, "{series}");
+
+    // The day: check-in, the doctor's queue, start and finish.
+    assert!(ok(rita(&["appt", "checkin", "1"])).contains("Checked in:"));
+    let queue = ok(rui(&["appt", "queue", "--doctor", "rui"]));
+    assert!(queue.contains("#1") && queue.contains("waiting"), "{queue}");
+    assert!(ok(rui(&["appt", "start", "1"])).contains("in_progress"));
+    assert!(ok(rui(&["appt", "finish", "1"])).contains("done"));
+    let day = ok(rita(&["appt", "list", "--date", &today]));
+    for expected in ["done", "cancelled", "(Patient called)", "22:00–22:15 booked", "free"] {
+        assert!(day.contains(expected), "{expected:?} in:\n{day}");
+    }
+    let csv = dir.path().join("reminders.csv");
+    ok(rita(&["appt", "reminders", "--date", &today, "--csv", csv.to_str().expect("utf-8")]));
+    let written = std::fs::read_to_string(&csv).expect("csv written");
+    assert!(written.starts_with("date,time,doctor,patient,phone\r\n"), "{written}");
+    assert!(written.contains(&format!("{today},22:00,Dr Rui Costa,Maria Costa,912 345 678")), "{written}");
+
+    // Garbage and refusals, each said plainly, never a panic.
+    let bad = fails(rita(&["appt", "add", &mrn, "--doctor", "rui", "--date", "2026-13-45", "--time", "9"]));
+    assert!(bad.contains("date: Give the day as YYYY-MM-DD") && bad.contains("time: Give the time as HH:MM"), "{bad}");
+    let nobody = fails(rita(&["appt", "add", &mrn, "--doctor", "nobody", "--date", &today, "--time", "10:00"]));
+    assert!(nobody.contains("not an active doctor's username (doctors: rui)"), "{nobody}");
+    let denied = fails(as_admin(&data, &["appt", "list"], ""));
+    assert!(denied.contains("does not allow this: see the appointment book"), "{denied}");
+    assert!(fails(rita(&["appt", "start", "3"])).contains("start and finish visits"));
+
+    // Opening hours: an admin sets them, with a doctor's own days.
+    let hours = ok(as_admin(
+        &data,
+        &["appt", "hours", "--opens", "09:00", "--closes", "17:00", "--doctor-days", "rui=mon,wed"],
+        "",
+    ));
+    assert!(hours.contains("Saved.") && hours.contains("Opens:      09:00"), "{hours}");
+    assert!(hours.contains("Dr Rui Costa             mon,wed"), "{hours}");
+    let wrong = fails(as_admin(&data, &["appt", "hours", "--opens", "18:00", "--closes", "08:00"], ""));
+    assert!(wrong.contains("closes: Closing must be later than opening"), "{wrong}");
+}

@@ -55,7 +55,28 @@ fn parse_date(s: &str) -> Option<Date> {
 
 /// Today's date in the clinic's time zone, `YYYY-MM-DD`: the day the front ends open the book on.
 pub fn today(clinic: &Clinic) -> Result<String, Error> {
-    Ok(hours::load_conn(clinic.store().conn())?.now(clinic).date().to_string())
+    Ok(hours::load(clinic)?.now(clinic).date().to_string())
+}
+
+/// Tomorrow's date in the clinic's time zone: whose reminders to send.
+pub fn tomorrow(clinic: &Clinic) -> Result<String, Error> {
+    let today = hours::load(clinic)?.now(clinic).date();
+    Ok(today.tomorrow().unwrap_or(today).to_string())
+}
+
+/// The active doctors, by name: whom a visit can be booked with.
+pub fn doctors(clinic: &Clinic, session: &Session) -> Result<Vec<Doctor>, Error> {
+    // Those who keep the book, and admins who set each doctor's days.
+    if clinic.permits(session, Action::AppointmentRead, None)?.is_none() {
+        clinic.authorize(session, Action::SettingsManage, None)?;
+    }
+    let mut found: Vec<Doctor> = staff::all(clinic.store().conn())?
+        .into_iter()
+        .filter(|m| m.role == Role::Doctor && m.active)
+        .map(|m| Doctor { id: m.id, username: m.username, display_name: m.display_name })
+        .collect();
+    found.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+    Ok(found)
 }
 
 /// A booking whose fields were checked: the visit's first start and end, the cleaned reason.

@@ -215,3 +215,14 @@ pub struct Waiting {
     /// Minutes since they checked in (to now, or to when the visit started).
     pub waited_minutes: i64,
 }
+
+/// A doctor appointments can be booked with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doctor {
+    /// Their staff id.
+    pub id: i64,
+    /// Their username.
+    pub username: String,
+    /// Their name.
+    pub display_name: String,
+}
