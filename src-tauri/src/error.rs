@@ -20,6 +20,8 @@ pub struct ApiError {
     pub candidates: Vec<crate::wire::PatientSummaryDto>,
     /// What must be acknowledged, for `warnings_not_acknowledged`.
     pub warnings: Vec<galen_core::documents::Warning>,
+    /// What needs confirming, for `booking_needs_confirmation`.
+    pub booking_warnings: Vec<galen_core::appointments::BookingWarning>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -37,6 +39,7 @@ impl ApiError {
             retry_after_secs: None,
             candidates: Vec::new(),
             warnings: Vec::new(),
+            booking_warnings: Vec::new(),
         }
     }
 }
@@ -53,6 +56,7 @@ impl From<Error> for ApiError {
                 api.candidates = candidates.into_iter().map(|c| c.patient.into()).collect();
             }
             Error::WarningsNotAcknowledged(warnings) => api.warnings = warnings,
+            Error::BookingNeedsConfirmation(warnings) => api.booking_warnings = warnings,
             Error::Invalid(fields) => {
                 api.fields =
                     fields.0.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect();

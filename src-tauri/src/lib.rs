@@ -24,7 +24,7 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, backups, clinic, documents, keys, patients, printing, session, sync, verify};
+    use commands::{admin, appointments, backups, clinic, documents, keys, patients, printing, session, sync, verify};
     values::export(tauri_specta::Builder::<tauri::Wry>::new())
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -59,6 +59,20 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             patients::patient_get,
             patients::patient_save,
             patients::patient_merge,
+            appointments::patient_recent,
+            appointments::appt_days,
+            appointments::appt_doctors,
+            appointments::appt_calendar,
+            appointments::appt_book,
+            appointments::appt_change,
+            appointments::appt_cancel,
+            appointments::appt_mark,
+            appointments::appt_queue,
+            appointments::appt_for_patient,
+            appointments::appt_to_call,
+            appointments::appt_reminders_save,
+            appointments::appt_hours,
+            appointments::appt_hours_save,
             documents::document_list,
             documents::document_get,
             documents::document_create,

@@ -2,6 +2,7 @@
 //! the UI through the generated bindings: each as a TypeScript type and as a constant listing its values, so no
 //! screen retypes a list.
 
+use galen_core::appointments::{Status, Weekday};
 use galen_core::documents::{DoseUnit, DurationPeriod, FrequencyUnit, IntervalUnit, Manner, Place};
 use galen_core::patients::{BloodType, PregnancyStatus, Severity, Sex};
 use galen_core::settings::{Language, PaperSize};
@@ -36,4 +37,8 @@ pub fn export(builder: tauri_specta::Builder<tauri::Wry>) -> tauri_specta::Build
         .constant("PAPER_SIZES", PaperSize::NAMES)
         .typ::<Language>()
         .constant("LANGUAGES", Language::NAMES)
+        .typ::<Weekday>()
+        .constant("WEEKDAYS", Weekday::NAMES)
+        .typ::<Status>()
+        .constant("APPOINTMENT_STATUSES", Status::NAMES)
 }

@@ -239,8 +239,7 @@ pub fn run(ctx: &mut Ctx, command: ApptCommand) -> Result<()> {
             };
             match csv {
                 Some(path) => {
-                    let text = appointments::reminders_csv(clinic, session, &date)?;
-                    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+                    appointments::save_reminders(clinic, session, &date, &path)?;
                     println!("Reminders for {date} written to {}.", path.display());
                 }
                 None => {

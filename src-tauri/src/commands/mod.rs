@@ -1,6 +1,7 @@
 //! Tauri commands, one module per domain; each is a few lines into galen-core.
 
 pub mod admin;
+pub mod appointments;
 pub mod backups;
 pub mod clinic;
 pub mod documents;

@@ -70,6 +70,26 @@ export const commands = {
 	patientSave: (id: number | null, form: PatientForm, overrideDuplicates: boolean) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_save", { id, form, overrideDuplicates })),
 	/**  Merges the patient with MRN `duplicate_mrn` into `keep` (doctors and admins). */
 	patientMerge: (keep: number, duplicateMrn: string) => typedError<PatientDto, ApiError>(__TAURI_INVOKE("patient_merge", { keep, duplicateMrn })),
+	patientRecent: () => typedError<RecentDto, ApiError>(__TAURI_INVOKE("patient_recent")),
+	apptDays: () => typedError<BookDaysDto, ApiError>(__TAURI_INVOKE("appt_days")),
+	apptDoctors: () => typedError<DoctorDto[], ApiError>(__TAURI_INVOKE("appt_doctors")),
+	apptCalendar: (from: string, days: number, doctor: number | null) => typedError<DayDto[], ApiError>(__TAURI_INVOKE("appt_calendar", { from, days, doctor })),
+	/**  Books a visit or a series; what needs confirming comes back as `booking_needs_confirmation` with its warnings. */
+	apptBook: (form: BookingForm, repeat: RepeatForm | null, confirmed: boolean) => typedError<AppointmentDto[], ApiError>(__TAURI_INVOKE("appt_book", { form, repeat, confirmed })),
+	apptChange: (id: number, form: BookingForm, scope: Scope, confirmed: boolean) => typedError<AppointmentDto[], ApiError>(__TAURI_INVOKE("appt_change", { id, form, scope, confirmed })),
+	apptCancel: (id: number, reason: string, scope: Scope) => typedError<null, ApiError>(__TAURI_INVOKE("appt_cancel", { id, reason, scope })),
+	/**  Moves a visit along its day: `arrived` (check-in), `in_progress` (start), `done` (finish) or `no_show`. */
+	apptMark: (id: number, to: Status) => typedError<AppointmentDto, ApiError>(__TAURI_INVOKE("appt_mark", { id, to })),
+	apptQueue: (doctor: number | null) => typedError<WaitingDto[], ApiError>(__TAURI_INVOKE("appt_queue", { doctor })),
+	apptForPatient: (patientId: number) => typedError<AppointmentDto[], ApiError>(__TAURI_INVOKE("appt_for_patient", { patientId })),
+	apptToCall: (date: string) => typedError<AppointmentDto[], ApiError>(__TAURI_INVOKE("appt_to_call", { date })),
+	/**
+	 *  Asks where to save the reminders for `date` (the dialog titled `title`) and writes them as CSV there; whether
+	 *  it saved (the permission is checked before the dialog opens).
+	 */
+	apptRemindersSave: (title: string, date: string) => typedError<boolean, ApiError>(__TAURI_INVOKE("appt_reminders_save", { title, date })),
+	apptHours: () => typedError<HoursDto, ApiError>(__TAURI_INVOKE("appt_hours")),
+	apptHoursSave: (hours: HoursDto) => typedError<HoursDto, ApiError>(__TAURI_INVOKE("appt_hours_save", { hours })),
 	documentList: (patientId: number) => typedError<DocumentSummaryDto[], ApiError>(__TAURI_INVOKE("document_list", { patientId })),
 	/**  One document, with its signature checked afresh and the warnings a signer must acknowledge. */
 	documentGet: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_get", { id })),
@@ -151,6 +171,8 @@ export const commands = {
 };
 
 /* Constants */
+export const APPOINTMENT_STATUSES = ["booked","arrived","in_progress","done","cancelled","no_show"] as const;
+
 export const BLOOD_TYPES = ["A+","A-","B+","B-","AB+","AB-","O+","O-"] as const;
 
 export const DOSE_UNITS = ["mg","g","mcg","mL","IU","tablet","capsule","drop","puff","unit"] as const;
@@ -176,6 +198,8 @@ export const ROLES = ["admin","doctor","nurse","receptionist"] as const;
 export const SEVERITIES = ["unknown","mild","moderate","severe"] as const;
 
 export const SEXES = ["unknown","female","male","other"] as const;
+
+export const WEEKDAYS = ["mon","tue","wed","thu","fri","sat","sun"] as const;
 
 /* Types */
 /**
@@ -211,6 +235,12 @@ export type Action =
 "document_print" | 
 /**  Export documents. */
 "document_export" | 
+/**  See the appointment book and the waiting room. */
+"appointment_read" | 
+/**  Book, move and cancel appointments; check patients in; mark no-shows. */
+"appointment_book" | 
+/**  Start and finish visits. */
+"visit_manage" | 
 /**  Manage staff accounts. */
 "staff_manage" | 
 /**  Change clinic settings. */
@@ -253,6 +283,8 @@ export type ApiError = {
 	candidates: PatientSummaryDto[],
 	/**  What must be acknowledged, for `warnings_not_acknowledged`. */
 	warnings: Warning[],
+	/**  What needs confirming, for `booking_needs_confirmation`. */
+	bookingWarnings: BookingWarning[],
 };
 
 export type AppStatus = {
@@ -262,6 +294,25 @@ export type AppStatus = {
 	siteName: string | null,
 	language: Language,
 	session: SessionDto | null,
+};
+
+export type AppointmentDto = {
+	id: number,
+	seriesId: number | null,
+	patient: PatientSummaryDto,
+	doctorId: number,
+	doctorName: string,
+	date: string,
+	time: string,
+	endTime: string,
+	minutes: number,
+	/**  Absent when the reason is clinical and the role may not read it. */
+	reason: string | null,
+	reasonClinical: boolean,
+	status: Status,
+	cancelReason: string,
+	arrivedAt: string | null,
+	startedAt: string | null,
 };
 
 export type AuditEntryDto = {
@@ -344,6 +395,60 @@ export type BodyDto = {
 	kind: "void",
 } & VoidDto;
 
+/**  Today and tomorrow in the clinic's time zone, and the book's slot length. */
+export type BookDaysDto = {
+	today: string,
+	tomorrow: string,
+	slotMinutes: number,
+};
+
+/**  The booking form. */
+export type BookingForm = {
+	patientId: number,
+	doctorId: number,
+	date: string,
+	time: string,
+	minutes: number,
+	reason: string,
+	reasonClinical: boolean,
+};
+
+/**
+ *  Something about a booking that needs a person's confirmation before it is made. The front ends word it (the CLI
+ *  through `Display`, the app in the reader's language).
+ */
+export type BookingWarning = 
+/**  The doctor already has a visit then. */
+{ kind: "overlap"; 
+/**  The day of the new booking. */
+date: string; 
+/**  Its time. */
+time: string; 
+/**  The patient already booked then. */
+patient: string; 
+/**  When theirs starts. */
+from: string; 
+/**  When it ends. */
+to: string } | 
+/**  The clinic is closed that day. */
+{ kind: "clinicClosed"; 
+/**  The day. */
+date: string } | 
+/**  The doctor does not work that day. */
+{ kind: "doctorAway"; 
+/**  The day. */
+date: string } | 
+/**  It starts before the clinic opens or ends after it closes. */
+{ kind: "outsideHours"; 
+/**  The day. */
+date: string; 
+/**  The time. */
+time: string; 
+/**  When the clinic opens. */
+opens: string; 
+/**  When it closes. */
+closes: string };
+
 /**  Where the chain first breaks, and how. The front ends word it (the CLI through `Display`). */
 export type Break = 
 /**  The row's content no longer matches its own hash. */
@@ -386,6 +491,14 @@ export type ClinicalForm = {
 	notes: string,
 };
 
+export type ColumnDto = {
+	doctorId: number,
+	doctorName: string,
+	working: boolean,
+	appointments: AppointmentDto[],
+	free: FreeDto[],
+};
+
 export type ConflictDto = {
 	id: number,
 	name: string,
@@ -417,6 +530,12 @@ export type Counted =
 /**  Rows of the audit trail. */
 "audit_entries";
 
+export type DayDto = {
+	date: string,
+	weekday: Weekday,
+	columns: ColumnDto[],
+};
+
 export type DeathDto = {
 	diedAt: string,
 	immediateCause: string,
@@ -429,6 +548,16 @@ export type DeathDto = {
 	subdivision: string,
 	institution: string,
 	observations: string,
+};
+
+export type DoctorDaysDto = {
+	doctorId: number,
+	days: Weekday[],
+};
+
+export type DoctorDto = {
+	id: number,
+	displayName: string,
 };
 
 export type DoctorKeyDto = {
@@ -503,6 +632,11 @@ export type FieldMessage = {
 	message: string,
 };
 
+export type FreeDto = {
+	from: string,
+	to: string,
+};
+
 /**  "Every N hours/days/weeks". */
 export type FrequencyUnit = "hours" | "days" | "weeks";
 
@@ -512,6 +646,15 @@ export type Head = {
 	row: number,
 	/**  Its hash. */
 	hash: string,
+};
+
+export type HoursDto = {
+	opens: string,
+	closes: string,
+	days: Weekday[],
+	slotMinutes: number,
+	doctors: DoctorDaysDto[],
+	timeZone: string,
 };
 
 /**  How long an underlying condition had lasted. */
@@ -720,8 +863,20 @@ export type ReceivedDocumentDto = {
 	body: BodyDto | null,
 };
 
+export type RecentDto = {
+	opened: PatientSummaryDto[],
+	registered: PatientSummaryDto[],
+};
+
 /**  An allergy (by substance) or a condition that taking the incoming version removes. */
 export type RemovedDto = { kind: "allergy"; name: string } | { kind: "condition"; name: string };
+
+/**  Repeat every `everyWeeks` weeks, until a day or a number of times. */
+export type RepeatForm = {
+	everyWeeks: number,
+	until: string,
+	times: number | null,
+};
 
 /**  A restore the log records: its row, when, and the newest row of the log it replaced, if that was known. */
 export type Restore = {
@@ -766,6 +921,13 @@ export type ScheduleDto = {
 	keepWeekly: number,
 	keepMonthly: number,
 };
+
+/**  Which appointments of a recurring series a change or a cancellation applies to. */
+export type Scope = 
+/**  This one only. */
+"one" | 
+/**  This one and every later one of its series still booked (earlier ones have happened or were missed). */
+"all";
 
 export type SearchPageDto = {
 	results: PatientSummaryDto[],
@@ -873,6 +1035,9 @@ export type Stage =
 "ready" | 
 /**  The database cannot be opened (damaged, newer schema...): `problem` says what to do. */
 "error";
+
+/**  Where an appointment stands in the day. */
+export type Status = "booked" | "arrived" | "in_progress" | "done" | "cancelled" | "no_show";
 
 export type SyncReportDto = {
 	queued: number,
@@ -992,6 +1157,11 @@ licence: string } |
 /**  No list names the key. */
 { kind: "notVouched" };
 
+export type WaitingDto = {
+	appointment: AppointmentDto,
+	waitedMinutes: number,
+};
+
 /**
  *  Something a doctor must acknowledge before signing a prescription. The front ends word it (the CLI through
  *  `Display`, the app in the reader's language).
@@ -1007,6 +1177,9 @@ severity: string;
 medicament: string } | 
 /**  The patient is recorded as pregnant. */
 { kind: "pregnancy" };
+
+/**  A day of the week, Monday first, as opening hours and working days store it. */
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

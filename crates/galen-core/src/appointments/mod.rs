@@ -650,6 +650,13 @@ pub fn reminders_csv(clinic: &Clinic, session: &Session, date: &str) -> Result<S
     Ok(csv)
 }
 
+/// Writes the reminders for `date` to `path` (owner-only: names and phones; a file cut off by a full disk is
+/// removed, not left looking whole).
+pub fn save_reminders(clinic: &Clinic, session: &Session, date: &str, path: &std::path::Path) -> Result<(), Error> {
+    let csv = reminders_csv(clinic, session, date)?;
+    crate::pdf::write_private(path, csv.as_bytes())
+}
+
 /// One CSV cell, quoted when needed; a cell a spreadsheet would run as a formula is made plain text.
 fn csv_cell(value: &str) -> String {
     let value = match value.chars().next() {

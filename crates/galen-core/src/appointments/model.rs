@@ -112,8 +112,11 @@ pub struct Appointment {
     pub finished_at: Option<String>,
 }
 
-/// Something about a booking that needs a person's confirmation before it is made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Something about a booking that needs a person's confirmation before it is made. The front ends word it (the CLI
+/// through `Display`, the app in the reader's language).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum BookingWarning {
     /// The doctor already has a visit then.
     #[error("{date} at {time}: the doctor already sees {patient} from {from} to {to}")]
