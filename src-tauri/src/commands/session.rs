@@ -10,6 +10,8 @@ use tauri::State;
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionDto {
+    /// The account's id: a doctor's own column and queue in the appointment book.
+    pub user_id: i64,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -36,6 +38,7 @@ impl From<SessionInfo> for SessionDto {
     fn from(s: SessionInfo) -> Self {
         Self {
             can: permissions::allowed_to(s.role),
+            user_id: s.user_id,
             username: s.username,
             display_name: s.display_name,
             role: s.role,

@@ -21,7 +21,7 @@ export async function call<T>(result: Promise<Result<T, ApiError>>): Promise<T> 
 /** The ApiError inside anything thrown, or a generic one. */
 export function apiError(e: unknown): ApiError {
   if (e instanceof CommandError) return e.api;
-  return { code: "unexpected", message: String(e), fields: [], retryAfterSecs: null, candidates: [], warnings: [] };
+  return { code: "unexpected", message: String(e), fields: [], retryAfterSecs: null, candidates: [], warnings: [], bookingWarnings: [] };
 }
 
 /** Whether the signed-in role may do `action`, from galen-core's permission table (which still decides each call). */

@@ -936,6 +936,8 @@ export type SearchPageDto = {
 };
 
 export type SessionDto = {
+	/**  The account's id: a doctor's own column and queue in the appointment book. */
+	userId: number,
 	username: string,
 	displayName: string,
 	role: Role,

@@ -2,7 +2,7 @@
 import en from "./en.json";
 import pt from "./pt.json";
 import es from "./es.json";
-import { LANGUAGES, type Break, type KeyNote, type Language, type Problem, type Vouch, type Warning } from "../bindings";
+import { LANGUAGES, type BookingWarning, type Break, type KeyNote, type Language, type Problem, type Vouch, type Warning } from "../bindings";
 
 export const catalogs: Record<string, Record<string, string>> = { en, pt, es };
 // Each language named in itself; the type makes a new value of galen-core's `Language` list a compile error here.
@@ -36,6 +36,18 @@ export function warningText(w: Warning): string {
   return w.kind === "allergy"
     ? t("documents.warning.allergy", { substance: w.substance, severity: t(`severity.${w.severity}`), medicament: w.medicament })
     : t("documents.warning.pregnancy");
+}
+
+/** What needs confirming about a booking, in the reader's language. */
+export function bookingWarningText(w: BookingWarning): string {
+  return t(`appt.warning.${w.kind}`, { ...w, date: day(w.date) });
+}
+
+/** A `YYYY-MM-DD` day as the reader's language writes it, with its weekday. */
+export function day(date: string): string {
+  const [y, m, d] = date.split("-").map(Number);
+  if (!y || !m || !d) return date;
+  return new Date(y, m - 1, d).toLocaleDateString(locale.current, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
 }
 
 /** Why a signature does not verify, in the reader's language. */
