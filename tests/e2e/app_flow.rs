@@ -771,6 +771,98 @@ async fn patients_flow(d: &Driver) -> Printed {
     printed
 }
 
+/// The front desk's day: the receptionist books a weekly series for Jürgen Müller in a free slot, a double
+/// booking asks for confirmation, the day and week views show them; she checks him in from her home page and he
+/// is in the waiting room. The doctor's home shows him waiting; the doctor starts the visit, opens the chart from
+/// the queue, writes and signs a prescription, and ends the visit.
+async fn appointments_flow(d: &Driver) {
+    d.click("[data-nav=appointments]").await;
+    d.wait_for_text("Appointment book", Duration::from_secs(10)).await;
+    d.find(".free-slot").await;
+    d.screenshot("25-appointments-empty-day").await;
+    d.axe("appointment book (day)").await;
+    d.click(".free-slot").await;
+    d.fill("#booking-patient-query", "muller").await;
+    d.click("[data-pick]").await;
+    d.fill("#booking-reason", "Blood pressure review").await;
+    d.click("#booking-repeats").await;
+    d.fill("#booking-times", "3").await;
+    d.screenshot("26-appointments-booking-form").await;
+    d.axe("booking form").await;
+    d.click("[data-testid=booking-form] button[type=submit]").await;
+    d.wait_for_text("Booked: 3 appointment(s).", Duration::from_secs(10)).await;
+    let first = d.find("li.visit").await;
+    let first_id = first.attr("data-appointment").await.expect("attr").expect("the visit's id");
+    let booked_at = first.find(fantoccini::Locator::Css(".when")).await.expect("time").text().await.expect("text");
+
+    // The same doctor, ten minutes into that visit, for another patient: nothing is booked until confirmed.
+    d.click("[data-testid=appt-new]").await;
+    d.fill("#booking-patient-query", "الحسيني").await;
+    d.click("[data-pick]").await;
+    let start = &booked_at[..5];
+    let overlapping = format!("{}{}", &start[..4], "5");
+    d.fill("#booking-time", &overlapping).await;
+    d.click("[data-testid=booking-form] button[type=submit]").await;
+    let warning = d.find("[data-testid=booking-warnings]").await.text().await.expect("warnings");
+    assert!(warning.contains("the doctor already sees Jürgen Müller"), "{warning}");
+    d.screenshot("27-appointments-double-booking").await;
+    d.axe("double-booking warning").await;
+    d.click("[data-testid=book-anyway]").await;
+    d.wait_for_text("Booked: 1 appointment(s).", Duration::from_secs(10)).await;
+    let visits = d.client.find_all(fantoccini::Locator::Css("li.visit")).await.expect("visits");
+    assert_eq!(visits.len(), 2, "the day shows both visits");
+    d.screenshot("28-appointments-day").await;
+    d.click("[data-view=week]").await;
+    d.wait_for_text("free", Duration::from_secs(10)).await;
+    d.screenshot("29-appointments-week").await;
+    d.axe("appointment book (week)").await;
+    d.click("[data-view=calls]").await;
+    d.wait_for_text("Reminder calls for", Duration::from_secs(10)).await;
+    d.screenshot("30-appointments-calls").await;
+
+    // Check-in from the home page: he joins the waiting room.
+    d.click("[data-nav=home]").await;
+    let check_in = format!("[data-testid=home-today] tr[data-appointment='{first_id}'] [data-action=check-in]");
+    d.click(&check_in).await;
+    let queue = format!("[data-testid=home-queue] tr[data-appointment='{first_id}']");
+    let waiting = d.find(&queue).await.text().await.expect("queue row");
+    assert!(waiting.contains("MÜLLER") && waiting.contains("0 min"), "{waiting}");
+    d.find("[data-testid=home-recent]").await;
+    d.screenshot("31-home-receptionist-day").await;
+    d.axe("home (receptionist, with appointments)").await;
+    d.click_button("Sign out").await;
+
+    // The doctor sees him waiting, starts the visit and writes the prescription from the queue.
+    sign_in(d, "rui", DOCTOR_PASSWORD).await;
+    d.wait_for_text("My queue", Duration::from_secs(10)).await;
+    let waiting = d.find(&queue).await.text().await.expect("queue row");
+    assert!(waiting.contains("MÜLLER"), "{waiting}");
+    d.screenshot("32-home-doctor-queue").await;
+    d.axe("home (doctor)").await;
+    d.click(&format!("{queue} [data-action=start]")).await;
+    d.wait_for_text("With the doctor", Duration::from_secs(10)).await;
+    d.click(&format!("{queue} .row-actions button")).await; // Open chart
+    d.find("[data-testid=chart-mrn]").await;
+    d.find("[data-testid=chart-visits]").await;
+    d.click_button("New prescription").await;
+    d.find("#rx-med-0").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    d.fill("#rx-med-0", "Paracetamol 500 mg tablet").await;
+    d.fill("#rx-dose-0", "1").await;
+    d.find("#rx-unit-0").await.select_by_value("tablet").await.expect("unit");
+    d.fill("#rx-qty-0", "20").await;
+    d.click("[data-testid=document-form] button[type=submit]").await;
+    d.click_button("Sign").await;
+    d.fill("#sign-password", DOCTOR_PASSWORD).await;
+    d.click("[data-testid=sign-dialog] button.primary").await;
+    let verified = d.find("[data-testid=verification]").await.text().await.expect("verification");
+    assert!(verified.contains("Signature verified"), "{verified}");
+    d.click("[data-nav=home]").await;
+    d.click(&format!("{queue} [data-action=finish]")).await;
+    d.wait_for_text("Nobody is waiting.", Duration::from_secs(10)).await;
+    d.screenshot("33-home-doctor-visit-done").await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -887,6 +979,30 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.find("#set-language").await.select_by_value("en").await.expect("choose English");
     d.click_button("Guardar").await;
     d.wait_for_text("Letterhead", Duration::from_secs(10)).await;
+    // The appointment book's hours are their own form on the same screen: open on weekends too (this test may
+    // run on one), and an impossible closing time is refused at its field.
+    d.fill("#hours-closes", "07:00").await;
+    d.click("[data-testid=hours-form] button[type=submit]").await;
+    d.wait_for_text("Closing must be later than opening.", Duration::from_secs(10)).await;
+    d.find("#hours-closes-error").await;
+    d.fill("#hours-closes", "18:00").await;
+    for day in ["Sat", "Sun"] {
+        d.client
+            .find(fantoccini::Locator::XPath(&format!(
+                "//form[@data-testid='hours-form']//label[normalize-space()='{day}']/input"
+            )))
+            .await
+            .expect("weekday box")
+            .click()
+            .await
+            .expect("tick the day");
+    }
+    d.click("[data-testid=hours-form] button[type=submit]").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let saved = d.find("[data-testid=hours-form] .saved").await.text().await.expect("text");
+    assert_eq!(saved, "Saved.", "the hours are saved");
+    d.screenshot("08c-settings-appointment-hours").await;
+    d.axe("settings (appointment hours)").await;
     d.click("[data-nav=backup]").await;
     d.wait_for_text("Make a backup", Duration::from_secs(10)).await;
     // A backup, written where the admin chose in the shell's own save dialog.
@@ -987,6 +1103,12 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
         ("backup_run_now", json!({})),
         ("backup_drill", json!({})),
         ("sync_now", json!({})),
+        (
+            "appt_hours_save",
+            json!({ "hours": {
+            "opens": "00:00", "closes": "23:59", "days": ["sun"], "slotMinutes": 5, "doctors": [], "timeZone": "",
+        } }),
+        ),
     ] {
         assert_eq!(d.invoke(command, args).await, "denied", "a receptionist calling {command}");
     }
@@ -1006,6 +1128,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     let printed = patients_flow(&d).await;
     let printouts = data.path().join("printouts");
     assert!(!crate::harness::files_in(&printouts).is_empty(), "the card waits for the viewer while the app runs");
+    appointments_flow(&d).await;
     d.quit(data.path()).await;
     assert!(crate::harness::files_in(&printouts).is_empty(), "closing the app removes printouts left for a viewer");
 
