@@ -779,7 +779,7 @@ async fn appointments_flow(d: &Driver) {
     d.click("[data-nav=appointments]").await;
     d.wait_for_text("Appointment book", Duration::from_secs(10)).await;
     d.find(".free-slot").await;
-    d.screenshot("25-appointments-empty-day").await;
+    d.screenshot("40-appointments-empty-day").await;
     d.axe("appointment book (day)").await;
     d.click(".free-slot").await;
     d.fill("#booking-patient-query", "muller").await;
@@ -787,7 +787,7 @@ async fn appointments_flow(d: &Driver) {
     d.fill("#booking-reason", "Blood pressure review").await;
     d.click("#booking-repeats").await;
     d.fill("#booking-times", "3").await;
-    d.screenshot("26-appointments-booking-form").await;
+    d.screenshot("41-appointments-booking-form").await;
     d.axe("booking form").await;
     d.click("[data-testid=booking-form] button[type=submit]").await;
     d.wait_for_text("Booked: 3 appointment(s).", Duration::from_secs(10)).await;
@@ -805,20 +805,20 @@ async fn appointments_flow(d: &Driver) {
     d.click("[data-testid=booking-form] button[type=submit]").await;
     let warning = d.find("[data-testid=booking-warnings]").await.text().await.expect("warnings");
     assert!(warning.contains("the doctor already sees Jürgen Müller"), "{warning}");
-    d.screenshot("27-appointments-double-booking").await;
+    d.screenshot("42-appointments-double-booking").await;
     d.axe("double-booking warning").await;
     d.click("[data-testid=book-anyway]").await;
     d.wait_for_text("Booked: 1 appointment(s).", Duration::from_secs(10)).await;
     let visits = d.client.find_all(fantoccini::Locator::Css("li.visit")).await.expect("visits");
     assert_eq!(visits.len(), 2, "the day shows both visits");
-    d.screenshot("28-appointments-day").await;
+    d.screenshot("43-appointments-day").await;
     d.click("[data-view=week]").await;
     d.wait_for_text("free", Duration::from_secs(10)).await;
-    d.screenshot("29-appointments-week").await;
+    d.screenshot("44-appointments-week").await;
     d.axe("appointment book (week)").await;
     d.click("[data-view=calls]").await;
     d.wait_for_text("Reminder calls for", Duration::from_secs(10)).await;
-    d.screenshot("30-appointments-calls").await;
+    d.screenshot("45-appointments-calls").await;
 
     // Check-in from the home page: he joins the waiting room.
     d.click("[data-nav=home]").await;
@@ -828,7 +828,7 @@ async fn appointments_flow(d: &Driver) {
     let waiting = d.find(&queue).await.text().await.expect("queue row");
     assert!(waiting.contains("MÜLLER") && waiting.contains("0 min"), "{waiting}");
     d.find("[data-testid=home-recent]").await;
-    d.screenshot("31-home-receptionist-day").await;
+    d.screenshot("46-home-receptionist-day").await;
     d.axe("home (receptionist, with appointments)").await;
     d.click_button("Sign out").await;
 
@@ -837,7 +837,7 @@ async fn appointments_flow(d: &Driver) {
     d.wait_for_text("My queue", Duration::from_secs(10)).await;
     let waiting = d.find(&queue).await.text().await.expect("queue row");
     assert!(waiting.contains("MÜLLER"), "{waiting}");
-    d.screenshot("32-home-doctor-queue").await;
+    d.screenshot("47-home-doctor-queue").await;
     d.axe("home (doctor)").await;
     d.click(&format!("{queue} [data-action=start]")).await;
     d.wait_for_text("With the doctor", Duration::from_secs(10)).await;
@@ -860,7 +860,7 @@ async fn appointments_flow(d: &Driver) {
     d.click("[data-nav=home]").await;
     d.click(&format!("{queue} [data-action=finish]")).await;
     d.wait_for_text("Nobody is waiting.", Duration::from_secs(10)).await;
-    d.screenshot("33-home-doctor-visit-done").await;
+    d.screenshot("48-home-doctor-visit-done").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
