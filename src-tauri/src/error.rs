@@ -16,12 +16,13 @@ pub struct ApiError {
     pub fields: Vec<FieldMessage>,
     /// Seconds to wait, for `throttled` and `partner_busy`.
     pub retry_after_secs: Option<u32>,
+    // The typed details of three codes, boxed slices so every command's `Result` stays small.
     /// The patients this one may duplicate, for `possible_duplicates`.
-    pub candidates: Vec<crate::wire::PatientSummaryDto>,
+    pub candidates: Box<[crate::wire::PatientSummaryDto]>,
     /// What must be acknowledged, for `warnings_not_acknowledged`.
-    pub warnings: Vec<galen_core::documents::Warning>,
+    pub warnings: Box<[galen_core::documents::Warning]>,
     /// What needs confirming, for `booking_needs_confirmation`.
-    pub booking_warnings: Vec<galen_core::appointments::BookingWarning>,
+    pub booking_warnings: Box<[galen_core::appointments::BookingWarning]>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -37,9 +38,9 @@ impl ApiError {
             message: message.into(),
             fields: Vec::new(),
             retry_after_secs: None,
-            candidates: Vec::new(),
-            warnings: Vec::new(),
-            booking_warnings: Vec::new(),
+            candidates: Box::default(),
+            warnings: Box::default(),
+            booking_warnings: Box::default(),
         }
     }
 }
@@ -55,8 +56,8 @@ impl From<Error> for ApiError {
             Error::PossibleDuplicates(candidates) => {
                 api.candidates = candidates.into_iter().map(|c| c.patient.into()).collect();
             }
-            Error::WarningsNotAcknowledged(warnings) => api.warnings = warnings,
-            Error::BookingNeedsConfirmation(warnings) => api.booking_warnings = warnings,
+            Error::WarningsNotAcknowledged(warnings) => api.warnings = warnings.into(),
+            Error::BookingNeedsConfirmation(warnings) => api.booking_warnings = warnings.into(),
             Error::Invalid(fields) => {
                 api.fields =
                     fields.0.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect();
