@@ -74,6 +74,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             appointments::appt_hours,
             appointments::appt_hours_save,
             documents::document_list,
+            documents::document_worklist,
             documents::document_get,
             documents::document_create,
             documents::document_update,

@@ -335,6 +335,34 @@ pub async fn document_list(state: State<'_, AppState>, patient_id: i64) -> Resul
     state.with_session(|c, s| Ok(core::list_for_patient(c, s, patient_id)?.into_iter().map(Into::into).collect()))
 }
 
+/// A document on a doctor's worklist, with its patient.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkItemDto {
+    pub document: DocumentSummaryDto,
+    pub patient: crate::wire::PatientSummaryDto,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct WorklistDto {
+    pub drafts: Vec<WorkItemDto>,
+    pub signed_today: Vec<WorkItemDto>,
+}
+
+/// The signed-in doctor's paperwork: drafts waiting for a signature, and what they signed today.
+#[tauri::command]
+#[specta::specta]
+pub async fn document_worklist(state: State<'_, AppState>) -> Result<WorklistDto, ApiError> {
+    state.with_session(|c, s| {
+        let w = core::worklist(c, s)?;
+        let items = |list: Vec<(core::Document, galen_core::patients::Summary)>| {
+            list.into_iter().map(|(d, p)| WorkItemDto { document: d.into(), patient: p.into() }).collect()
+        };
+        Ok(WorklistDto { drafts: items(w.drafts), signed_today: items(w.signed_today) })
+    })
+}
+
 /// One document, with its signature checked afresh and the warnings a signer must acknowledge.
 #[tauri::command]
 #[specta::specta]

@@ -91,6 +91,8 @@ export const commands = {
 	apptHours: () => typedError<HoursDto, ApiError>(__TAURI_INVOKE("appt_hours")),
 	apptHoursSave: (hours: HoursDto) => typedError<HoursDto, ApiError>(__TAURI_INVOKE("appt_hours_save", { hours })),
 	documentList: (patientId: number) => typedError<DocumentSummaryDto[], ApiError>(__TAURI_INVOKE("document_list", { patientId })),
+	/**  The signed-in doctor's paperwork: drafts waiting for a signature, and what they signed today. */
+	documentWorklist: () => typedError<WorklistDto, ApiError>(__TAURI_INVOKE("document_worklist")),
 	/**  One document, with its signature checked afresh and the warnings a signer must acknowledge. */
 	documentGet: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_get", { id })),
 	documentCreate: (patientId: number, body: BodyDto) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_create", { patientId, body })),
@@ -1182,6 +1184,17 @@ medicament: string } |
 
 /**  A day of the week, Monday first, as opening hours and working days store it. */
 export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/**  A document on a doctor's worklist, with its patient. */
+export type WorkItemDto = {
+	document: DocumentSummaryDto,
+	patient: PatientSummaryDto,
+};
+
+export type WorklistDto = {
+	drafts: WorkItemDto[],
+	signedToday: WorkItemDto[],
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

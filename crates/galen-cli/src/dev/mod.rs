@@ -36,6 +36,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// The appointment book's week view (the whole clinic), with only that week booked and then with years of
+    /// history behind it.
+    Book {
+        #[arg(long, default_value_t = 5)]
+        doctors: u32,
+        #[arg(long, default_value_t = 2_000)]
+        per_week: u32,
+        /// Earlier weeks stored as history (260: five years).
+        #[arg(long, default_value_t = 260)]
+        weeks: u32,
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+    },
     /// Push throughput to a real partner server over mTLS on loopback, against sealing and opening alone.
     Sync {
         /// Consented patients to push.
@@ -64,6 +77,22 @@ pub fn run_bench(command: BenchCommand) -> Result<()> {
     let (patients, samples, dir) = match command {
         BenchCommand::Search { patients, samples, dir } => (patients, samples, dir),
         BenchCommand::Sync { records } => return sync_bench::run(records),
+        BenchCommand::Book { doctors, per_week, weeks, samples } => {
+            let temp = tempfile::tempdir()?;
+            eprintln!("Storing {per_week} visits a week for {} weeks …", weeks + 1);
+            let r = dev::bench::book(temp.path(), doctors, per_week, weeks, samples)?;
+            println!(
+                "Week view, {doctors} doctors, {per_week} visits a week, {} stored (history in {:.0} s); {samples} samples, p50 / p95 / p99 in ms:",
+                r.appointments,
+                r.seed_time.as_secs_f64()
+            );
+            for (what, s) in [("that week alone (baseline)", &r.week_alone), ("with the history", &r.week_with_history)]
+            {
+                println!("| {what} | {:.1} / {:.1} / {:.1} |", ms(s.p50), ms(s.p95), ms(s.p99));
+            }
+            println!("p95 ratio, with history / alone: {:.2}×", r.ratio_p95());
+            return Ok(());
+        }
         BenchCommand::Sign { samples } => {
             let temp = tempfile::tempdir()?;
             let r = dev::bench::sign(temp.path(), samples)?;

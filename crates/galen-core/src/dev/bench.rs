@@ -257,3 +257,96 @@ pub fn sign(dir: &Path, samples: usize) -> Result<SignReport, Error> {
         with_kdf: Stats::of(with_kdf),
     })
 }
+
+/// What `book` measured: the week view with only that week booked, then with years of history behind it.
+#[derive(Debug, Clone)]
+pub struct BookReport {
+    /// Appointments stored in the end.
+    pub appointments: u64,
+    /// How long storing the history took.
+    pub seed_time: Duration,
+    /// The whole clinic's week, that week alone in the book (the baseline).
+    pub week_alone: Stats,
+    /// The same week with the history stored.
+    pub week_with_history: Stats,
+}
+
+impl BookReport {
+    /// With history over alone, at p95.
+    pub fn ratio_p95(&self) -> f64 {
+        self.week_with_history.p95.as_secs_f64() / self.week_alone.p95.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The appointment book's week view for `doctors` doctors and `per_week` visits a week: timed `samples` times with
+/// only this week booked, then again after `weeks` earlier weeks as full are stored. Visits are stored directly
+/// (no checks, no audit rows): what is timed is reading them back, patients and doctors named.
+pub fn book(dir: &Path, doctors: u32, per_week: u32, weeks: u32, samples: usize) -> Result<BookReport, Error> {
+    use crate::appointments::{self, table};
+    let (clinic, desk) = clinic_with(dir, "bench-desk", Role::Receptionist)?;
+    let admin = clinic.login("bench-admin", "benchmark admin passphrase")?;
+    let mut doctor_ids = Vec::new();
+    for n in 0..doctors {
+        let account = NewStaff {
+            username: format!("bench-doc-{n}"),
+            display_name: format!("Benchmark Doctor {n}"),
+            role: Role::Doctor,
+            licence_number: Some(format!("B-{n}")),
+            password: STAFF_PASSWORD.into(),
+        };
+        doctor_ids.push(staff::add(&clinic, &admin, &account)?.id);
+    }
+    let patients = seed::seed(&clinic, &desk, 2_000, 42)?;
+    let today: jiff::civil::Date =
+        appointments::today(&clinic)?.parse().map_err(|_| Error::invalid("benchmark", "today"))?;
+    let monday = today - jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset()));
+    // One week's visits from its Monday: six days, 08:00 to 18:00, ten-minute visits spread over the doctors.
+    let store_week = |monday: jiff::civil::Date, tx: &rusqlite::Connection| -> Result<(), Error> {
+        for i in 0..per_week {
+            let day = monday + jiff::Span::new().days(i64::from(i % 6));
+            let minute = i64::from((i / 6) * 10 % 600);
+            let starts = day.to_datetime(jiff::civil::Time::constant(8, 0, 0, 0)) + jiff::Span::new().minutes(minute);
+            let ends = starts + jiff::Span::new().minutes(10);
+            let (s, e) = (starts.strftime("%Y-%m-%dT%H:%M").to_string(), ends.strftime("%Y-%m-%dT%H:%M").to_string());
+            let slot = table::Slot {
+                patient_id: 1 + i64::from(i) % patients as i64,
+                doctor_id: doctor_ids[i as usize % doctor_ids.len()],
+                starts: &s,
+                ends: &e,
+                reason: "Follow-up",
+                reason_clinical: false,
+            };
+            table::insert(tx, &slot, None, "2026-01-01T00:00:00.000Z")?;
+        }
+        Ok(())
+    };
+    clinic.store().write(|tx| store_week(monday, tx))?;
+    let from = monday.to_string();
+    let time_week = || -> Result<Stats, Error> {
+        let mut taken = Vec::new();
+        for _ in 0..samples {
+            let t = Instant::now();
+            let week = appointments::calendar(&clinic, &desk, &from, 7, None)?;
+            taken.push(t.elapsed());
+            let seen: usize = week.iter().flat_map(|d| &d.columns).map(|c| c.appointments.len()).sum();
+            if seen != per_week as usize {
+                return Err(Error::invalid("benchmark", format!("the week shows {seen} of {per_week} visits")));
+            }
+        }
+        Ok(Stats::of(taken))
+    };
+    let week_alone = time_week()?;
+    let started = Instant::now();
+    for w in 1..=weeks {
+        let earlier = monday - jiff::Span::new().days(7 * i64::from(w));
+        clinic.store().write(|tx| store_week(earlier, tx))?;
+    }
+    let seed_time = started.elapsed();
+    let week_with_history = time_week()?;
+    Ok(BookReport {
+        appointments: u64::from(per_week) * (u64::from(weeks) + 1),
+        seed_time,
+        week_alone,
+        week_with_history,
+    })
+}

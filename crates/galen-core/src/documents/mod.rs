@@ -32,7 +32,7 @@ pub use model::*;
 pub use sign::{sign, void};
 pub use table::Document;
 pub use verify::{check_signed, Verification};
-pub use view::{list_for_patient, open, DocumentView};
+pub use view::{list_for_patient, open, worklist, DocumentView, Worklist};
 
 pub(crate) use export::shared_signed;
 #[cfg(feature = "dev")]

@@ -85,6 +85,27 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Document> {
     })
 }
 
+/// Drafts waiting for a signature, oldest first.
+pub(crate) fn drafts(conn: &Connection, limit: u32) -> StoreResult<Vec<Document>> {
+    let mut stmt = conn.prepare(&format!("{SELECT} WHERE status = 'draft' ORDER BY id LIMIT ?1"))?;
+    let rows = stmt.query_map([limit], read)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// What `signer_id` signed at or after `since` (RFC 3339 UTC), newest first.
+pub(crate) fn signed_by_since(
+    conn: &Connection,
+    signer_id: i64,
+    since: &str,
+    limit: u32,
+) -> StoreResult<Vec<Document>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE status = 'signed' AND signer_id = ?1 AND signed_at >= ?2 ORDER BY signed_at DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params![signer_id, since, limit], read)?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// One document, or `NotFound`.
 pub(crate) fn load(conn: &Connection, id: i64) -> Result<Document, Error> {
     conn.query_row(&format!("{SELECT} WHERE id = ?1"), [id], read)

@@ -49,3 +49,39 @@ pub fn list_for_patient(clinic: &Clinic, session: &Session, patient_id: i64) -> 
     clinic.authorize(session, Action::DocumentRead, Some(patient_id))?;
     Ok(table::for_patient(clinic.store().conn(), patient_id)?)
 }
+
+/// A doctor's paperwork for the home page: drafts waiting for a signature and what they signed today, each with its
+/// patient.
+#[derive(Debug, Clone)]
+pub struct Worklist {
+    /// Drafts by anyone, oldest first (a nurse's draft waits for a doctor).
+    pub drafts: Vec<(Document, crate::patients::Summary)>,
+    /// Signed by this doctor since midnight in the clinic's time zone, newest first.
+    pub signed_today: Vec<(Document, crate::patients::Summary)>,
+}
+
+/// The signed-in doctor's paperwork (those who may sign).
+pub fn worklist(clinic: &Clinic, session: &Session) -> Result<Worklist, Error> {
+    clinic.authorize(session, Action::DocumentSign, None)?;
+    let conn = clinic.store().conn();
+    let hours = crate::appointments::hours::load(clinic)?;
+    let midnight =
+        hours.zone().to_ambiguous_timestamp(hours.now(clinic).date().to_datetime(jiff::civil::Time::midnight()));
+    let since = midnight
+        .compatible()
+        .ok()
+        .and_then(|ts| time::OffsetDateTime::from_unix_timestamp(ts.as_second()).ok())
+        .map_or_else(|| crate::clock::rfc3339(clinic.now()), crate::clock::rfc3339);
+    let with_patients = |docs: Vec<Document>| -> Result<Vec<(Document, crate::patients::Summary)>, Error> {
+        let ids: Vec<i64> = docs.iter().map(|d| d.patient_id).collect();
+        let found = crate::patients::table::summaries(conn, &ids)?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|d| found.iter().find(|p| p.id == d.patient_id).cloned().map(|p| (d, p)))
+            .collect())
+    };
+    Ok(Worklist {
+        drafts: with_patients(table::drafts(conn, 20)?)?,
+        signed_today: with_patients(table::signed_by_since(conn, session.user_id(), &since, 50)?)?,
+    })
+}

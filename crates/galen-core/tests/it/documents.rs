@@ -418,3 +418,25 @@ fn zbarimg_reads_the_qr_and_it_verifies_with_only_the_public_key() {
     let refused = documents::qr::verify(&tampered, &key).expect_err("one changed character must fail");
     assert!(matches!(refused, documents::qr::QrProblem::BadSignature(_)), "{refused:?}");
 }
+
+#[test]
+fn a_doctors_worklist_holds_every_draft_and_what_they_signed_today() {
+    let (_fx, clinic, admin) = new_clinic();
+    let rui = doctor(&clinic, &admin);
+    let nurse = staff_session(&clinic, &admin, "nina", Role::Nurse);
+    let ana = register(&clinic, &rui, &patient("Ana", "Lopes")).expect("patient");
+    let signed = documents::create_draft(&clinic, &rui, ana, rx(&clinic)).expect("draft").id;
+    documents::sign(&clinic, &rui, signed, DOC_PW, true).expect("signed");
+    let by_nurse = documents::create_draft(&clinic, &nurse, ana, rx(&clinic)).expect("a nurse's draft").id;
+    let own = documents::create_draft(&clinic, &rui, ana, rx(&clinic)).expect("own draft").id;
+
+    let w = documents::worklist(&clinic, &rui).expect("worklist");
+    let ids = |l: &[(documents::Document, patients::Summary)]| l.iter().map(|(d, _)| d.id).collect::<Vec<_>>();
+    assert_eq!(ids(&w.drafts), [by_nurse, own], "every draft, oldest first");
+    assert_eq!(ids(&w.signed_today), [signed]);
+    assert_eq!(w.drafts[0].1.family_name, "Lopes", "each with its patient");
+    // Another doctor signed nothing today; a nurse, who cannot sign, has no such list.
+    let other = staff_session(&clinic, &admin, "eva", Role::Doctor);
+    assert!(documents::worklist(&clinic, &other).expect("worklist").signed_today.is_empty());
+    assert!(matches!(documents::worklist(&clinic, &nurse), Err(Error::Denied { .. })));
+}
