@@ -326,7 +326,7 @@ fn line(a: &Appointment) -> String {
     )
 }
 
-fn doctor_id(clinic: &Clinic, session: &Session, username: &str) -> Result<i64> {
+pub(crate) fn doctor_id(clinic: &Clinic, session: &Session, username: &str) -> Result<i64> {
     let wanted = username.trim().to_lowercase();
     let doctors = appointments::doctors(clinic, session)?;
     match doctors.iter().find(|d| d.username == wanted) {

@@ -1,20 +1,32 @@
-//! `galen print`: a signed document, a patient's ID card and labels, or the recovery-key sheet, down the system's
-//! print path (CUPS `lp`, else the PDF viewer), or saved with `--out`.
+//! `galen print`: a signed document, a patient's ID card and labels, a doctor's day list, an appointment card, or
+//! the recovery-key sheet, down the system's print path (CUPS `lp`, else the PDF viewer), or saved with `--out`.
 
 use crate::session::Ctx;
 use anyhow::{bail, Result};
 use galen_core::pdf::{self, print::Route, Printout};
-use galen_core::{patients, RecoveryKey};
+use galen_core::{appointments, patients, RecoveryKey};
 
 /// What `galen print` prints.
 #[derive(Debug, clap::Args)]
 pub struct PrintArgs {
     /// The signed document's id.
-    #[arg(required_unless_present_any = ["card", "recovery_sheet"], conflicts_with_all = ["card", "recovery_sheet"])]
+    #[arg(
+        required_unless_present_any = ["card", "recovery_sheet", "day_list", "appointment"],
+        conflicts_with_all = ["card", "recovery_sheet", "day_list", "appointment"]
+    )]
     pub id: Option<i64>,
     /// Print this patient's ID card and labels instead.
-    #[arg(long, value_name = "MRN", conflicts_with = "recovery_sheet")]
+    #[arg(long, value_name = "MRN", conflicts_with_all = ["recovery_sheet", "day_list", "appointment"])]
     pub card: Option<String>,
+    /// Print a doctor's day list for this day (YYYY-MM-DD, or "today"), with --doctor.
+    #[arg(long, value_name = "DATE", requires = "doctor", conflicts_with_all = ["recovery_sheet", "appointment"])]
+    pub day_list: Option<String>,
+    /// The doctor whose day list to print (username).
+    #[arg(long, value_name = "USERNAME", requires = "day_list")]
+    pub doctor: Option<String>,
+    /// Print the appointment card for this appointment id.
+    #[arg(long, value_name = "ID", conflicts_with = "recovery_sheet")]
+    pub appointment: Option<i64>,
     /// Print the recovery-key sheet instead (the key is asked for and must be the current one; no sign-in).
     #[arg(long)]
     pub recovery_sheet: bool,
@@ -24,17 +36,24 @@ pub struct PrintArgs {
 }
 
 pub fn run(ctx: &mut Ctx, args: PrintArgs) -> Result<()> {
-    let PrintArgs { id, card, recovery_sheet, out } = args;
+    let PrintArgs { id, card, day_list, doctor, appointment, recovery_sheet, out } = args;
     let clinic = ctx.clinic()?;
     let pdf = if recovery_sheet {
         // Knowing the current recovery key is the permission (see pdf::recovery_sheet).
         pdf::recovery_sheet(&clinic, &RecoveryKey::parse(ctx.input.secret("Recovery key: ")?.expose())?)?
     } else {
         let session = ctx.sign_in(&clinic)?.0;
-        let what = match (id, card) {
-            (Some(id), _) => Printout::Document(id),
-            (None, Some(mrn)) => Printout::PatientCard(patients::find_by_mrn(&clinic, &session, &mrn)?.id),
-            (None, None) => bail!("say what to print: a document id, --card MRN or --recovery-sheet"),
+        let what = if let Some(id) = id {
+            Printout::Document(id)
+        } else if let Some(mrn) = card {
+            Printout::PatientCard(patients::find_by_mrn(&clinic, &session, &mrn)?.id)
+        } else if let (Some(date), Some(doctor)) = (day_list, doctor) {
+            let date = if date == "today" { appointments::today(&clinic)? } else { date };
+            Printout::DayList { date, doctor_id: crate::appointments::doctor_id(&clinic, &session, &doctor)? }
+        } else if let Some(id) = appointment {
+            Printout::AppointmentCard(id)
+        } else {
+            bail!("say what to print: a document id, --card MRN, --day-list DATE --doctor USERNAME, --appointment ID or --recovery-sheet")
         };
         pdf::render(&clinic, &session, &what)?
     };

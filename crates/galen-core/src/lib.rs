@@ -43,6 +43,7 @@ mod crypto;
 pub mod dev;
 pub mod documents;
 pub mod error;
+mod files;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod keyfile;

@@ -1,5 +1,5 @@
-//! Printouts: a signed document, a patient's ID card and labels, or the recovery sheet, saved as PDF where the
-//! user chose in the native dialog, or sent down the system print path (galen-core decides which).
+//! Printouts: a signed document, a patient's ID card and labels, a doctor's day list, an appointment card, or the
+//! recovery sheet, saved as PDF where the user chose in the native dialog, or sent down the system print path (galen-core decides which).
 
 use crate::dialogs::{self, Ask};
 use crate::error::ApiError;
@@ -20,6 +20,15 @@ pub enum PrintoutDto {
         #[serde(rename = "patientId")]
         patient_id: i64,
     },
+    DayList {
+        date: String,
+        #[serde(rename = "doctorId")]
+        doctor_id: i64,
+    },
+    AppointmentCard {
+        #[serde(rename = "appointmentId")]
+        appointment_id: i64,
+    },
     RecoverySheet {
         #[serde(rename = "recoveryKey")]
         recovery_key: String,
@@ -32,6 +41,8 @@ impl std::fmt::Debug for PrintoutDto {
         match self {
             PrintoutDto::Document { id } => write!(f, "Document({id})"),
             PrintoutDto::PatientCard { patient_id } => write!(f, "PatientCard({patient_id})"),
+            PrintoutDto::DayList { date, doctor_id } => write!(f, "DayList({date:?}, {doctor_id})"),
+            PrintoutDto::AppointmentCard { appointment_id } => write!(f, "AppointmentCard({appointment_id})"),
             PrintoutDto::RecoverySheet { .. } => f.write_str("RecoverySheet(..)"),
         }
     }
@@ -69,16 +80,17 @@ impl From<Route> for PrintedDto {
 }
 
 fn render(state: &AppState, what: PrintoutDto) -> Result<Pdf, ApiError> {
-    match what {
-        PrintoutDto::Document { id } => state.with_session(|c, s| pdf::render(c, s, &Printout::Document(id))),
-        PrintoutDto::PatientCard { patient_id } => {
-            state.with_session(|c, s| pdf::render(c, s, &Printout::PatientCard(patient_id)))
-        }
+    let printout = match what {
+        PrintoutDto::Document { id } => Printout::Document(id),
+        PrintoutDto::PatientCard { patient_id } => Printout::PatientCard(patient_id),
+        PrintoutDto::DayList { date, doctor_id } => Printout::DayList { date, doctor_id },
+        PrintoutDto::AppointmentCard { appointment_id } => Printout::AppointmentCard(appointment_id),
         // Knowing the current recovery key is the permission, so this works right after setup.
         PrintoutDto::RecoverySheet { recovery_key } => {
-            state.with_clinic(|c| pdf::recovery_sheet(c, &RecoveryKey::parse(&recovery_key)?))
+            return state.with_clinic(|c| pdf::recovery_sheet(c, &RecoveryKey::parse(&recovery_key)?));
         }
-    }
+    };
+    state.with_session(|c, s| pdf::render(c, s, &printout))
 }
 
 /// Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when

@@ -618,6 +618,42 @@ pub fn upcoming_for(clinic: &Clinic, session: &Session, patient_id: i64) -> Resu
     present(clinic, session, rows)
 }
 
+/// One doctor's visits on `date` for the printed day list (cancelled ones left out). The reason shows as
+/// `present` allows: a receptionist's copy leaves out clinical reasons.
+pub fn day_sheet(clinic: &Clinic, session: &Session, date: &str, doctor_id: i64) -> Result<DaySheet, Error> {
+    let column = calendar(clinic, session, date, 1, Some(doctor_id))?
+        .into_iter()
+        .flat_map(|d| d.columns)
+        .next()
+        .ok_or_else(|| Error::invalid("doctor", "Choose a doctor of this clinic."))?;
+    let now = hours::load(clinic)?.now(clinic);
+    Ok(DaySheet {
+        date: date.trim().to_owned(),
+        doctor_id,
+        doctor_name: column.doctor_name,
+        visits: column.appointments.into_iter().filter(|a| a.status != Status::Cancelled).collect(),
+        printed_at: stamp(now).replace('T', " "),
+    })
+}
+
+/// An appointment card: the visit and, for a series, its later visits still booked.
+pub fn card(clinic: &Clinic, session: &Session, id: i64) -> Result<Card, Error> {
+    let visit = get(clinic, session, id)?;
+    if visit.status == Status::Cancelled {
+        return Err(Error::invalid("appointment", "This appointment was cancelled: there is no card to print."));
+    }
+    let next = match visit.series_id {
+        Some(series) => upcoming_for(clinic, session, visit.patient.id)?
+            .into_iter()
+            .filter(|a| a.series_id == Some(series) && a.status == Status::Booked)
+            .filter(|a| (&a.date, &a.time) > (&visit.date, &visit.time))
+            .take(CARD_NEXT)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Card { visit, next })
+}
+
 /// The visits still booked on `date`, by time: whom to call with a reminder.
 pub fn to_call(clinic: &Clinic, session: &Session, date: &str) -> Result<Vec<Appointment>, Error> {
     let day = calendar(clinic, session, date, 1, None)?;
@@ -654,7 +690,7 @@ pub fn reminders_csv(clinic: &Clinic, session: &Session, date: &str) -> Result<S
 /// removed, not left looking whole).
 pub fn save_reminders(clinic: &Clinic, session: &Session, date: &str, path: &std::path::Path) -> Result<(), Error> {
     let csv = reminders_csv(clinic, session, date)?;
-    crate::pdf::write_private(path, csv.as_bytes())
+    crate::files::write_private(path, csv.as_bytes())
 }
 
 /// One CSV cell, quoted when needed; a cell a spreadsheet would run as a formula is made plain text.

@@ -229,3 +229,31 @@ pub struct Doctor {
     /// Their name.
     pub display_name: String,
 }
+
+/// One doctor's day as the printed day list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaySheet {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The doctor's staff id.
+    pub doctor_id: i64,
+    /// The doctor's name.
+    pub doctor_name: String,
+    /// The visits that still stand (cancelled ones left out), by time.
+    pub visits: Vec<Appointment>,
+    /// When it was printed, on the clinic's wall clock (`YYYY-MM-DD HH:MM`): a list goes stale as the day is booked.
+    pub printed_at: String,
+}
+
+/// What an appointment card tells the patient: the visit, and the later visits of its series still booked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// The visit the card is for.
+    pub visit: Appointment,
+    /// The series' later visits still booked, by date (at most `CARD_NEXT`).
+    pub next: Vec<Appointment>,
+}
+
+/// The most later visits a card lists.
+pub const CARD_NEXT: usize = 8;
+

@@ -1,7 +1,9 @@
 //! What each printout looks like: the signed documents (drawn from the signed canonical JSON, so the paper says
-//! exactly what was signed), the patient ID card with labels, and the recovery-key sheet.
+//! exactly what was signed), the patient ID card with labels, the recovery-key sheet, and the appointment book's
+//! day list and appointment card.
 
 use super::page::{wrap, Face, Running, Writer, MM};
+use crate::appointments::{Card, DaySheet, Status};
 use crate::documents::qr::Printed;
 use crate::documents::wording::words;
 pub use crate::documents::wording::{rx_details, rx_line, timestamp};
@@ -438,3 +440,199 @@ pub fn recovery_sheet(settings: &Settings, clinic: &str, key: &str, created: &st
     w.field("Checked by, date", "______________________________________________");
     w.finish()
 }
+
+/// A day on paper, e.g. "Tuesday 1 December 2026".
+fn paper_day(date: &str) -> String {
+    date.parse::<jiff::civil::Date>().map_or_else(|_| date.to_owned(), |d| d.strftime("%A %-d %B %Y").to_string())
+}
+
+/// Where a visit stands, in the words of a day list (nothing while it is only booked).
+fn standing_words(status: Status) -> &'static str {
+    match status {
+        Status::Booked => "",
+        Status::Arrived => "Waiting",
+        Status::InProgress => "With the doctor",
+        Status::Done => "Seen",
+        Status::NoShow => "Did not come",
+        Status::Cancelled => "Cancelled",
+    }
+}
+
+/// Lines of text in a box `width` wide whose top is `top`; returns where they end.
+fn cell(w: &mut Writer, x: f32, top: f32, width: f32, lines: &[(Face, f32, f32, &str)]) -> f32 {
+    let mut y = top;
+    for &(face, size, grey, text) in lines {
+        for l in wrap(face, size, text, width) {
+            y += size;
+            w.text_at(x, y, face, size, &l, grey);
+            y += size * 0.35;
+        }
+    }
+    y
+}
+
+/// One doctor's day on paper: their visits by time as a table (time, patient, phone, reason, where the visit
+/// stands), to carry through the day and write on. A reason the viewer may not read prints as "(clinical)".
+pub fn day_list(settings: &Settings, sheet: &DaySheet) -> Vec<u8> {
+    let day = paper_day(&sheet.date);
+    let doctor = &sheet.doctor_name;
+    let running = Running {
+        header: format!("{} — Day list for {doctor}, {day} (continued)", settings.site_name),
+        footer: format!("Day list · {doctor} · {day}"),
+    };
+    let seed = format!("day-list {} {} {}", sheet.doctor_id, sheet.date, sheet.printed_at);
+    let mut w = Writer::new(&format!("Day list — {doctor} — {day}"), settings.paper_size, running, seed.as_bytes());
+    letterhead(&mut w, &settings.site_name, &Look::from(settings));
+    w.gap(4.0);
+    w.line(Face::Bold, 17.0, "Day list", 0.0);
+    w.gap(2.0);
+    w.field("Doctor", doctor);
+    w.field("Day", &day);
+    let count = match sheet.visits.len() {
+        1 => "1 visit".to_owned(),
+        n => format!("{n} visits"),
+    };
+    w.field("Visits", &count);
+    w.field("Printed", &format!("{} (visits booked later are not on this list)", sheet.printed_at));
+    w.rule(0.5);
+    if sheet.visits.is_empty() {
+        w.gap(6.0);
+        w.paragraph(Face::Regular, 10.5, "No visits are booked with this doctor on this day.", 0.0);
+        return w.finish();
+    }
+    // Time, patient, phone, reason, standing: the reason takes what the others leave.
+    let widths = {
+        let fixed = [17.0 * MM, 58.0 * MM, 30.0 * MM, 0.0, 24.0 * MM];
+        let reason = w.content_width() - fixed.iter().sum::<f32>();
+        [fixed[0], fixed[1], fixed[2], reason, fixed[4]]
+    };
+    let xs: Vec<f32> = widths.iter().scan(w.left(), |x, width| Some(std::mem::replace(x, *x + width))).collect();
+    let pad = 2.0 * MM;
+    let heading = |w: &mut Writer| {
+        let top = w.y;
+        for (i, label) in ["Time", "Patient", "Phone", "Reason", "Standing"].into_iter().enumerate() {
+            cell(w, xs[i], top, widths[i] - pad, &[(Face::Bold, 8.5, 0.35, label)]);
+        }
+        w.y = top + 8.5 * 1.35;
+        w.rule(0.5);
+    };
+    heading(&mut w);
+    for v in &sheet.visits {
+        let p = &v.patient;
+        let name = format!("{} {}", p.given_names, p.family_name);
+        let born = if p.date_of_birth.is_empty() { String::new() } else { format!(" · born {}", p.date_of_birth) };
+        let who = format!("{}{born}", p.mrn);
+        let until = format!("to {}", v.end_time);
+        let phones = p.phones.join("\n");
+        let (reason, reason_grey) = match &v.reason {
+            Some(r) => (r.as_str(), 0.0),
+            None => ("(clinical)", 0.45),
+        };
+        let cells: [Vec<(Face, f32, f32, &str)>; 5] = [
+            vec![(Face::Bold, 10.0, 0.0, v.time.as_str()), (Face::Regular, 8.0, 0.4, until.as_str())],
+            vec![(Face::Bold, 9.5, 0.0, name.as_str()), (Face::Regular, 8.0, 0.4, who.as_str())],
+            phones.lines().map(|l| (Face::Regular, 9.0, 0.0, l)).collect(),
+            vec![(Face::Regular, 9.0, reason_grey, reason)],
+            vec![(Face::Regular, 9.0, 0.0, standing_words(v.status))],
+        ];
+        // Measure the row before drawing it, so a row never splits across pages.
+        let height = cells
+            .iter()
+            .zip(widths)
+            .map(|(lines, width)| {
+                lines.iter().map(|&(f, size, _, t)| wrap(f, size, t, width - pad).len() as f32 * size * 1.35).sum()
+            })
+            .fold(0.0_f32, f32::max);
+        let before = w.y;
+        w.ensure(height + 10.0);
+        if w.y < before {
+            heading(&mut w);
+        }
+        let top = w.y;
+        let bottom = cells
+            .iter()
+            .enumerate()
+            .map(|(i, lines)| cell(&mut w, xs[i], top, widths[i] - pad, lines))
+            .fold(top, f32::max);
+        w.y = bottom + 2.0;
+        let (x, width) = (w.left(), w.content_width());
+        w.fill(x, w.y, width, 0.3, 0.75);
+        w.y += 5.0;
+    }
+    w.finish()
+}
+
+/// The clinic's address and phone on one line, for a card.
+fn contact(settings: &Settings) -> String {
+    let address = settings.address.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", ");
+    [address.as_str(), settings.phone.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ")
+}
+
+/// An appointment card for the patient (ID-1 size, to cut out): when, with whom, where, and whom to call if they
+/// cannot come; for a series, a second card with the next visits. Never the reason: the card leaves the clinic.
+pub fn appointment_card(settings: &Settings, card: &Card) -> Vec<u8> {
+    let v = &card.visit;
+    let name = format!("{} {}", v.patient.given_names, v.patient.family_name);
+    let day = paper_day(&v.date);
+    let running = Running { header: String::new(), footer: format!("Appointment card · {name} · {day} {}", v.time) };
+    let seed = format!("appointment-card {} {} {}", v.id, v.date, v.time);
+    let mut w = Writer::new(&format!("Appointment — {name}"), settings.paper_size, running, seed.as_bytes());
+    w.line(Face::Bold, 13.0, "Appointment card", 0.0);
+    w.line(Face::Regular, 9.0, "Cut along the grey line and give it to the patient.", 0.4);
+    w.gap(4.0 * MM);
+    let (x, cw, ch, pad) = (w.left(), 85.6 * MM, 54.0 * MM, 4.0 * MM);
+    let width = cw - 2.0 * pad;
+    let top = w.y;
+    w.frame(x, top, cw, ch);
+    let at = format!("{}  ({} minutes)", v.time, v.minutes);
+    let with = format!("with {}", v.doctor_name);
+    let patient = format!("For {name} · {}", v.patient.mrn);
+    let mut y = top + pad;
+    for (face, size, grey, text) in [
+        (Face::Bold, 8.5, 0.3, settings.site_name.as_str()),
+        (Face::Regular, 7.0, 0.4, contact(settings).as_str()),
+        (Face::Regular, 3.0, 1.0, ""),
+        (Face::Regular, 8.0, 0.4, "Your appointment"),
+        (Face::Bold, 11.0, 0.0, day.as_str()),
+        (Face::Bold, 14.0, 0.0, at.as_str()),
+        (Face::Regular, 9.0, 0.0, with.as_str()),
+        (Face::Regular, 8.5, 0.0, patient.as_str()),
+    ] {
+        for l in wrap(face, size, text, width).into_iter().take(1) {
+            y += size;
+            w.text_at(x + pad, y, face, size, &l, grey);
+            y += size * 0.35;
+        }
+    }
+    let call = if settings.phone.is_empty() {
+        "If you cannot come, please tell us, so that someone else can have the time.".to_owned()
+    } else {
+        format!("If you cannot come, please call {}, so that someone else can have the time.", settings.phone)
+    };
+    let lines = wrap(Face::Regular, 7.0, &call, width);
+    let mut y = top + ch - pad - lines.len() as f32 * 7.0 * 1.35 + 7.0;
+    for l in lines {
+        w.text_at(x + pad, y, Face::Regular, 7.0, &l, 0.35);
+        y += 7.0 * 1.35;
+    }
+    w.y = top + ch + 6.0 * MM;
+    if !card.next.is_empty() {
+        let top = w.y;
+        let mut y = cell(&mut w, x + pad, top + pad, width, &[(Face::Bold, 9.5, 0.0, "Your next visits")]) + 2.0;
+        for n in &card.next {
+            let line = format!("{} · {} · {}", short_day(&n.date), n.time, n.doctor_name);
+            y = cell(&mut w, x + pad, y, width, &[(Face::Regular, 8.5, 0.0, line.as_str())]);
+        }
+        // As tall as the visits it lists (at most eight fit a card).
+        let height = (y - top + pad).min(ch);
+        w.frame(x, top, cw, height);
+        w.y = top + height + 6.0 * MM;
+    }
+    w.finish()
+}
+
+/// A day in a list of visits, e.g. "Tue 8 Dec 2026".
+fn short_day(date: &str) -> String {
+    date.parse::<jiff::civil::Date>().map_or_else(|_| date.to_owned(), |d| d.strftime("%a %-d %b %Y").to_string())
+}
+

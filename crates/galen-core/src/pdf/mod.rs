@@ -22,6 +22,7 @@ pub(crate) fn fuzz_same_pages(printed: &lopdf::Document, signed: &lopdf::Documen
     compare::same_pages(printed, signed)
 }
 
+use crate::appointments;
 use crate::audit::table::Actor;
 use crate::clinic::Clinic;
 use crate::documents::{self, SignedParts};
@@ -35,12 +36,21 @@ use attach::Attachment;
 use std::path::{Path, PathBuf};
 
 /// What a signed-in user can print (the recovery sheet has its own door: `recovery_sheet`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Printout {
     /// A signed document, by id.
     Document(i64),
     /// A patient's ID card and labels, by patient id.
     PatientCard(i64),
+    /// One doctor's appointments on a day (`YYYY-MM-DD`).
+    DayList {
+        /// The day.
+        date: String,
+        /// The doctor's staff id.
+        doctor_id: i64,
+    },
+    /// An appointment card for the patient, by appointment id.
+    AppointmentCard(i64),
 }
 
 /// A rendered printout.
@@ -107,7 +117,35 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
                 audit: ("patient_card", "patient", p.id.to_string()),
             })
         }
+        Printout::DayList { date, doctor_id } => {
+            let actor = clinic.authorize(session, Action::AppointmentRead, None)?;
+            let sheet = appointments::day_sheet(clinic, session, date, *doctor_id)?;
+            Ok(Pdf {
+                file_name: format!("day-list-{}-{}.pdf", sheet.date, file_part(&sheet.doctor_name)),
+                bytes: layout::day_list(&settings, &sheet),
+                holds_a_key: false,
+                actor,
+                audit: ("day_list", "doctor", format!("{doctor_id}@{}", sheet.date)),
+            })
+        }
+        Printout::AppointmentCard(id) => {
+            let card = appointments::card(clinic, session, *id)?;
+            let actor = clinic.authorize(session, Action::AppointmentRead, Some(card.visit.patient.id))?;
+            Ok(Pdf {
+                file_name: format!("appointment-{}-{}.pdf", card.visit.date, card.visit.patient.mrn),
+                bytes: layout::appointment_card(&settings, &card),
+                holds_a_key: false,
+                actor,
+                audit: ("appointment_card", "appointment", id.to_string()),
+            })
+        }
     }
+}
+
+/// A name made safe for a file name: letters and digits, the rest as dashes.
+fn file_part(name: &str) -> String {
+    let dashed: String = name.chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect();
+    dashed.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-").to_lowercase()
 }
 
 /// The recovery-key sheet. Holding the clinic's current recovery key is the permission: it already opens the
@@ -172,7 +210,7 @@ pub fn save(clinic: &Clinic, pdf: &Pdf, path: &Path) -> Result<PathBuf, Error> {
     if path.extension().and_then(|e| e.to_str()).map(|e| e.eq_ignore_ascii_case("pdf")) != Some(true) {
         return Err(Error::invalid("path", "Save the file with a .pdf name."));
     }
-    write_private(path, &pdf.bytes)?;
+    crate::files::write_private(path, &pdf.bytes)?;
     pdf.record(clinic, "save")?;
     Ok(path.to_owned())
 }
@@ -183,21 +221,4 @@ impl Pdf {
         let (what, entity, id) = &self.audit;
         clinic.audit(&self.actor, &format!("pdf.{verb}.{what}"), (entity, id), crate::audit::table::Outcome::Ok)
     }
-}
-
-/// Writes a file only its owner can read: printouts hold patient data or the recovery key.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(crate::error::io("write", path))?;
-    if let Err(e) = file.write_all(bytes).and_then(|()| file.sync_all()) {
-        // A half-written printout (a full disk) is not left behind to be mistaken for the whole.
-        drop(file);
-        let _ = std::fs::remove_file(path);
-        return Err(crate::error::io("write", path)(e).into());
-    }
-    Ok(())
 }

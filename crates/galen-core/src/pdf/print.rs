@@ -2,7 +2,8 @@
 //! print dialog the user then uses), else a plain message saying where the PDF was saved. A copy written for the
 //! viewer lives in the printouts folder only until the session locks or ends (`Vault::remove_printouts`).
 
-use super::{write_private, Pdf};
+use super::Pdf;
+use crate::files::write_private;
 use crate::clinic::Clinic;
 use crate::error::Error;
 use std::io::Write;

@@ -6,6 +6,7 @@ use crate::support::*;
 use galen_core::appointments::{self, Booking, BookingWarning, DoctorDays, Hours, Repeat, Scope, Status, Weekday};
 use galen_core::audit::{self, Query};
 use galen_core::clock::FakeClock;
+use galen_core::pdf::{self, Printout};
 use galen_core::{Clinic, Error, Role, Session};
 use std::sync::Arc;
 use time::macros::datetime;
@@ -387,4 +388,67 @@ fn reminders_for_tomorrow_list_each_booked_visit_with_a_phone_as_csv() {
         ]
     );
     assert!(audit_actions(&b).iter().any(|a| a.0 == "appointment.reminders_export" && a.1 == "2026-10-13"));
+}
+
+#[test]
+fn the_day_list_and_the_appointment_card_print_what_each_role_may_see() {
+    let b = book_clinic();
+    let mut clinical = visit(&b, "2026-10-13", "11:00");
+    clinical.reason = "Suspected melanoma".into();
+    clinical.reason_clinical = true;
+    appointments::book(&b.clinic, &b.front, &clinical, None, false).expect("booked");
+    let other = register(&b.clinic, &b.front, &patient("João", "Pires")).expect("registered");
+    let weekly = Repeat { every_weeks: 1, until: String::new(), times: Some(3) };
+    let series = appointments::book(
+        &b.clinic,
+        &b.front,
+        &Booking { patient_id: other, ..visit(&b, "2026-10-13", "09:30") },
+        Some(&weekly),
+        false,
+    )
+    .expect("a weekly series");
+    let gone = appointments::book(&b.clinic, &b.front, &visit(&b, "2026-10-13", "15:00"), None, false).expect("b");
+    appointments::cancel(&b.clinic, &b.front, gone[0].id, "Rebooked", Scope::One).expect("cancel");
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let day = Printout::DayList { date: "2026-10-13".into(), doctor_id: b.doctor_id };
+    let print = |session: &Session, what: &Printout, name: &str| {
+        let rendered = pdf::render(&b.clinic, session, what).expect("renders");
+        crate::printing::text_of(&crate::printing::keep(&b.clinic, &rendered, dir.path(), name))
+    };
+    let front = print(&b.front, &day, "front.pdf");
+    for expected in ["Day list", "drrui (doctor)", "Tuesday 13 October 2026", "2 visits", "09:30", "João Pires", "11:00"]
+    {
+        assert!(front.contains(expected), "{expected:?} on the day list: {front}");
+    }
+    assert!(front.find("09:30") < front.find("11:00"), "by time: {front}");
+    assert!(front.contains("(clinical)") && !front.contains("melanoma"), "a receptionist's copy hides it: {front}");
+    assert!(!front.contains("15:00"), "a cancelled visit is not on the list: {front}");
+    let doctor = print(&b.doctor, &day, "doctor.pdf");
+    assert!(doctor.contains("Suspected melanoma"), "the doctor's copy has the clinical reason: {doctor}");
+
+    let card = print(&b.front, &Printout::AppointmentCard(series[0].id), "card.pdf");
+    for expected in ["Appointment card", "Tuesday 13 October 2026", "09:30", "(20 minutes)", "drrui (doctor)", "Your next visits", "Tue 20 Oct 2026", "Tue 27 Oct 2026"] {
+        assert!(card.contains(expected), "{expected:?} on the card: {card}");
+    }
+    assert!(!card.contains("Blood pressure"), "a card leaves the clinic: never the reason: {card}");
+
+    // Only the book's readers print them; a cancelled visit has no card; a day list needs a doctor.
+    let (nobody, admin) = (Printout::AppointmentCard(gone[0].id), &b.admin);
+    assert!(matches!(pdf::render(&b.clinic, &b.front, &nobody), Err(Error::Invalid(_))));
+    assert!(matches!(pdf::render(&b.clinic, admin, &day), Err(Error::Denied { .. })));
+    let not_a_doctor = Printout::DayList { date: "2026-10-13".into(), doctor_id: b.front.user_id() };
+    assert!(matches!(pdf::render(&b.clinic, &b.front, &not_a_doctor), Err(Error::Invalid(_))));
+    let bad_day = Printout::DayList { date: "13/10/2026".into(), doctor_id: b.doctor_id };
+    assert!(matches!(pdf::render(&b.clinic, &b.front, &bad_day), Err(Error::Invalid(_))));
+
+    let admin = b.clinic.login(ADMIN, PASSWORD).expect("admin signs in");
+    let rows = audit::list(&b.clinic, &admin, &Query { before_id: None, limit: 1000, only_break_glass: false })
+        .expect("audit rows");
+    let saved: Vec<(&str, &str)> =
+        rows.iter().filter(|e| e.action.starts_with("pdf.save.")).map(|e| (e.action.as_str(), e.entity_id.as_str())).collect();
+    let day_key = format!("{}@2026-10-13", b.doctor_id);
+    let card_key = series[0].id.to_string();
+    assert!(saved.contains(&("pdf.save.day_list", day_key.as_str())), "{saved:?}");
+    assert!(saved.contains(&("pdf.save.appointment_card", card_key.as_str())), "{saved:?}");
 }

@@ -17,7 +17,7 @@ fn run(program: &str, args: &[&std::ffi::OsStr]) -> String {
 }
 
 /// The text of a PDF with line breaks folded to spaces, so wrapped sentences compare whole.
-fn text_of(pdf: &Path) -> String {
+pub(crate) fn text_of(pdf: &Path) -> String {
     run("pdftotext", &["-enc".as_ref(), "UTF-8".as_ref(), pdf.as_os_str(), "-".as_ref()])
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -50,7 +50,7 @@ fn save(clinic: &Clinic, session: &Session, what: &Printout, dir: &Path, name: &
     keep(clinic, &rendered, dir, name)
 }
 
-fn keep(clinic: &Clinic, rendered: &pdf::Pdf, dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn keep(clinic: &Clinic, rendered: &pdf::Pdf, dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     pdf::save(clinic, rendered, &path).expect("the printout is saved");
     // To look at them: GALEN_KEEP_PRINTOUTS=/some/dir cargo test -p galen-core --test it printing
