@@ -45,6 +45,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             admin::staff_clear_lock,
             admin::audit_list,
             admin::audit_verify,
+            admin::audit_actions,
+            admin::admin_attention,
             backups::backup_create,
             backups::backup_restore,
             backups::backup_status,
@@ -82,6 +84,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             documents::document_void,
             documents::document_correct,
             documents::formulary_search,
+            documents::received_recent,
             documents::received_list,
             documents::received_get,
             keys::doctor_keys,
@@ -400,6 +403,10 @@ mod tests {
         }
         for b in ["edited", "deleted", "deleted_one", "inserted", "reordered"] {
             keys.push(format!("audit.break.{b}"));
+        }
+        keys.extend(galen_core::audit::actions::ACTIONS.iter().map(|(code, _)| format!("audit.action.{code}")));
+        for c in galen_core::attention::Certificate::NAMES {
+            keys.extend([format!("home.cert.{c}"), format!("home.cert_what.{c}")]);
         }
         let missing: Vec<&String> = keys.iter().filter(|k| !en.contains_key(*k)).collect();
         assert!(missing.is_empty(), "en.json lacks {missing:?}");

@@ -812,6 +812,12 @@ async fn appointments_flow(d: &Driver) {
     let visits = d.client.find_all(fantoccini::Locator::Css("li.visit")).await.expect("visits");
     assert_eq!(visits.len(), 2, "the day shows both visits");
     d.screenshot("43-appointments-day").await;
+    // The doctor's day list on paper (no printer here: Galen says where the PDF waits), both visits on it.
+    let print = d.find("[data-testid^=day-list-][data-testid$=-print]").await;
+    let testid = print.attr("data-testid").await.expect("attr").expect("testid");
+    let list = d.print_without_printer(testid.trim_end_matches("-print")).await;
+    let text = crate::harness::pdf_text(&list);
+    assert!(text.contains("Day list") && text.contains("2 visits") && text.contains("Jürgen Müller"), "{text}");
     d.click("[data-view=week]").await;
     d.wait_for_text("free", Duration::from_secs(10)).await;
     d.screenshot("44-appointments-week").await;

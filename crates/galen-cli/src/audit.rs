@@ -14,6 +14,21 @@ pub enum AuditCommand {
         /// Only actions taken under emergency access, with the reasons given.
         #[arg(long)]
         break_glass: bool,
+        /// Only rows about this patient's record (MRN): the record, its documents and its appointments.
+        #[arg(long, value_name = "MRN")]
+        patient: Option<String>,
+        /// Only this account's rows (username).
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
+        /// Only this action, or every action under it (e.g. `patient` or `patient.view`).
+        #[arg(long)]
+        action: Option<String>,
+        /// From this day (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Up to this day, inclusive (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
     },
     /// Check the hash chain and name the first row that was edited, deleted, inserted or reordered.
     Verify,
@@ -22,23 +37,32 @@ pub enum AuditCommand {
 pub fn run(ctx: &mut Ctx, command: AuditCommand) -> Result<()> {
     let (clinic, session) = ctx.signed_in()?;
     match command {
-        AuditCommand::Show { limit, break_glass } => {
-            let query = audit::Query { before_id: None, limit, only_break_glass: break_glass };
+        AuditCommand::Show { limit, break_glass, patient, user, action, from, until } => {
+            let query = audit::Query {
+                before_id: None,
+                limit,
+                only_break_glass: break_glass,
+                mrn: patient,
+                username: user,
+                action,
+                from,
+                until,
+            };
             let rows = audit::list(&clinic, &session, &query)?;
             println!(
-                "{:>6}  {:<25} {:<16} {:<13} {:<22} {:<20} OUTCOME",
+                "{:>6}  {:<19} {:<16} {:<13} {:<38} {:<20} OUTCOME",
                 "ROW", "TIME", "USER", "ROLE", "ACTION", "ENTITY"
             );
             for e in rows {
                 let flag = if e.break_glass { " [BREAK-GLASS]" } else { "" };
                 let entity = format!("{} {}", e.entity_type, e.entity_id);
                 println!(
-                    "{:>6}  {:<19} {:<16} {:<13} {:<22} {:<20} {}{flag}",
+                    "{:>6}  {:<19} {:<16} {:<13} {:<38} {:<20} {}{flag}",
                     e.id,
                     e.at.get(..19).unwrap_or(&e.at),
                     e.username,
                     e.role,
-                    e.action,
+                    audit::describe(&e.action),
                     entity,
                     e.outcome
                 );

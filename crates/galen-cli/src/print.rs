@@ -1,5 +1,5 @@
-//! `galen print`: a signed document, a patient's ID card and labels, a doctor's day list, an appointment card, or
-//! the recovery-key sheet, down the system's print path (CUPS `lp`, else the PDF viewer), or saved with `--out`.
+//! `galen print`: a signed document, a patient's ID card and labels, a doctor's day list, an appointment card, a
+//! patient's access report, or the recovery-key sheet, down the system's print path (CUPS `lp`, else the PDF viewer), or saved with `--out`.
 
 use crate::session::Ctx;
 use anyhow::{bail, Result};
@@ -11,8 +11,8 @@ use galen_core::{appointments, patients, RecoveryKey};
 pub struct PrintArgs {
     /// The signed document's id.
     #[arg(
-        required_unless_present_any = ["card", "recovery_sheet", "day_list", "appointment"],
-        conflicts_with_all = ["card", "recovery_sheet", "day_list", "appointment"]
+        required_unless_present_any = ["card", "recovery_sheet", "day_list", "appointment", "access_report"],
+        conflicts_with_all = ["card", "recovery_sheet", "day_list", "appointment", "access_report"]
     )]
     pub id: Option<i64>,
     /// Print this patient's ID card and labels instead.
@@ -25,8 +25,11 @@ pub struct PrintArgs {
     #[arg(long, value_name = "USERNAME", requires = "day_list")]
     pub doctor: Option<String>,
     /// Print the appointment card for this appointment id.
-    #[arg(long, value_name = "ID", conflicts_with = "recovery_sheet")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["recovery_sheet", "access_report"])]
     pub appointment: Option<i64>,
+    /// Print who accessed this patient's record, from the audit trail (admins).
+    #[arg(long, value_name = "MRN", conflicts_with_all = ["recovery_sheet", "card", "day_list"])]
+    pub access_report: Option<String>,
     /// Print the recovery-key sheet instead (the key is asked for and must be the current one; no sign-in).
     #[arg(long)]
     pub recovery_sheet: bool,
@@ -36,7 +39,7 @@ pub struct PrintArgs {
 }
 
 pub fn run(ctx: &mut Ctx, args: PrintArgs) -> Result<()> {
-    let PrintArgs { id, card, day_list, doctor, appointment, recovery_sheet, out } = args;
+    let PrintArgs { id, card, day_list, doctor, appointment, access_report, recovery_sheet, out } = args;
     let clinic = ctx.clinic()?;
     let pdf = if recovery_sheet {
         // Knowing the current recovery key is the permission (see pdf::recovery_sheet).
@@ -52,8 +55,13 @@ pub fn run(ctx: &mut Ctx, args: PrintArgs) -> Result<()> {
             Printout::DayList { date, doctor_id: crate::appointments::doctor_id(&clinic, &session, &doctor)? }
         } else if let Some(id) = appointment {
             Printout::AppointmentCard(id)
+        } else if let Some(mrn) = access_report {
+            Printout::AccessReport(mrn)
         } else {
-            bail!("say what to print: a document id, --card MRN, --day-list DATE --doctor USERNAME, --appointment ID or --recovery-sheet")
+            bail!(
+                "say what to print: a document id, --card MRN, --day-list DATE --doctor USERNAME, --appointment ID, \
+                 --access-report MRN or --recovery-sheet"
+            )
         };
         pdf::render(&clinic, &session, &what)?
     };

@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod appointments;
+pub mod attention;
 pub mod audit;
 pub mod backup;
 pub mod breakglass;

@@ -1,8 +1,9 @@
-//! The admin screens: staff accounts, the audit log, settings.
+//! The admin screens: staff accounts, the audit log, settings, and what needs an admin's attention.
 
 use crate::commands::printing::shown;
 use crate::error::ApiError;
 use crate::state::AppState;
+use galen_core::attention::{self, Certificate};
 use galen_core::settings::{self, PaperSize};
 use galen_core::{audit, staff, Role};
 use serde::{Deserialize, Serialize};
@@ -256,21 +257,115 @@ pub async fn staff_clear_lock(state: State<'_, AppState>, username: String) -> R
     state.with_session(|c, s| staff::clear_throttle(c, s, &username))
 }
 
+/// The audit screen's filters; blank ones are ignored.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditFilterDto {
+    pub mrn: Option<String>,
+    pub username: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+    pub break_glass: bool,
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn audit_list(
     state: State<'_, AppState>,
     before_id: Option<i64>,
     limit: u32,
+    filter: AuditFilterDto,
 ) -> Result<Vec<AuditEntryDto>, ApiError> {
-    let query = audit::Query { before_id, limit, only_break_glass: false };
+    let AuditFilterDto { mrn, username, action, from, until, break_glass } = filter;
+    let query = audit::Query { before_id, limit, only_break_glass: break_glass, mrn, username, action, from, until };
     state.with_session(|c, s| Ok(audit::list(c, s, &query)?.into_iter().map(Into::into).collect()))
+}
+
+/// Every action code the audit trail records, for the screen's action filter (the UI names each).
+#[tauri::command]
+#[specta::specta]
+pub async fn audit_actions() -> Result<Vec<String>, ApiError> {
+    Ok(audit::ACTIONS.iter().map(|(code, _)| (*code).to_owned()).collect())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn audit_verify(state: State<'_, AppState>) -> Result<AuditVerifyDto, ApiError> {
     state.with_session(|c, s| Ok(audit::verify(c, s)?.into()))
+}
+
+/// What needs an admin's attention, for their home page (beside the backup warnings).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AttentionDto {
+    /// Sync, when paired.
+    pub sync: Option<SyncHealthDto>,
+    /// The newest audit-chain check.
+    pub audit_check: Option<AuditCheckDto>,
+    pub locked_out: Vec<LockedOutDto>,
+    pub certificates: Vec<ExpiringDto>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncHealthDto {
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub open_conflicts: i64,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditCheckDto {
+    pub at: String,
+    pub by: String,
+    pub intact: bool,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct LockedOutDto {
+    pub username: String,
+    pub display_name: String,
+    pub seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiringDto {
+    pub certificate: Certificate,
+    pub expires: String,
+    pub days_left: i64,
+}
+
+impl From<attention::Attention> for AttentionDto {
+    fn from(a: attention::Attention) -> Self {
+        AttentionDto {
+            sync: a.sync.map(|s| SyncHealthDto {
+                last_success: s.last_success,
+                last_error: s.last_error,
+                open_conflicts: s.open_conflicts,
+            }),
+            audit_check: a.audit_check.map(|c| AuditCheckDto { at: c.at, by: c.by, intact: c.intact }),
+            locked_out: a
+                .locked_out
+                .into_iter()
+                .map(|l| LockedOutDto { username: l.username, display_name: l.display_name, seconds: l.seconds })
+                .collect(),
+            certificates: a
+                .certificates
+                .into_iter()
+                .map(|e| ExpiringDto { certificate: e.certificate, expires: e.expires, days_left: e.days_left })
+                .collect(),
+        }
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn admin_attention(state: State<'_, AppState>) -> Result<AttentionDto, ApiError> {
+    state.with_session(|c, s| Ok(attention::attention(c, s)?.into()))
 }
 
 #[tauri::command]

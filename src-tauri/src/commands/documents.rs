@@ -436,6 +436,29 @@ pub async fn received_list(state: State<'_, AppState>, patient_id: i64) -> Resul
     })
 }
 
+/// A received document on a clinician's home, with the chart it is filed in.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceivedItemDto {
+    pub patient_id: i64,
+    pub document: ReceivedDocumentDto,
+}
+
+/// Documents received from other sites lately (two weeks, the newest 20), for a clinician's home.
+#[tauri::command]
+#[specta::specta]
+pub async fn received_recent(state: State<'_, AppState>) -> Result<Vec<ReceivedItemDto>, ApiError> {
+    state.with_session(|c, s| {
+        Ok(sync::recently_received(c, s)?
+            .iter()
+            .map(|(patient_id, d)| ReceivedItemDto {
+                patient_id: *patient_id,
+                document: ReceivedDocumentDto::summary(d),
+            })
+            .collect())
+    })
+}
+
 /// One received document, its doctor's signature checked afresh.
 #[tauri::command]
 #[specta::specta]

@@ -1,5 +1,6 @@
-//! Printouts: a signed document, a patient's ID card and labels, a doctor's day list, an appointment card, or the
-//! recovery sheet, saved as PDF where the user chose in the native dialog, or sent down the system print path (galen-core decides which).
+//! Printouts: a signed document, a patient's ID card and labels, a doctor's day list, an appointment card, a
+//! patient's access report, or the recovery sheet, saved as PDF where the user chose in the native dialog, or
+//! sent down the system print path (galen-core decides which).
 
 use crate::dialogs::{self, Ask};
 use crate::error::ApiError;
@@ -29,6 +30,9 @@ pub enum PrintoutDto {
         #[serde(rename = "appointmentId")]
         appointment_id: i64,
     },
+    AccessReport {
+        mrn: String,
+    },
     RecoverySheet {
         #[serde(rename = "recoveryKey")]
         recovery_key: String,
@@ -43,6 +47,7 @@ impl std::fmt::Debug for PrintoutDto {
             PrintoutDto::PatientCard { patient_id } => write!(f, "PatientCard({patient_id})"),
             PrintoutDto::DayList { date, doctor_id } => write!(f, "DayList({date:?}, {doctor_id})"),
             PrintoutDto::AppointmentCard { appointment_id } => write!(f, "AppointmentCard({appointment_id})"),
+            PrintoutDto::AccessReport { mrn } => write!(f, "AccessReport({mrn:?})"),
             PrintoutDto::RecoverySheet { .. } => f.write_str("RecoverySheet(..)"),
         }
     }
@@ -85,6 +90,7 @@ fn render(state: &AppState, what: PrintoutDto) -> Result<Pdf, ApiError> {
         PrintoutDto::PatientCard { patient_id } => Printout::PatientCard(patient_id),
         PrintoutDto::DayList { date, doctor_id } => Printout::DayList { date, doctor_id },
         PrintoutDto::AppointmentCard { appointment_id } => Printout::AppointmentCard(appointment_id),
+        PrintoutDto::AccessReport { mrn } => Printout::AccessReport(mrn),
         // Knowing the current recovery key is the permission, so this works right after setup.
         PrintoutDto::RecoverySheet { recovery_key } => {
             return state.with_clinic(|c| pdf::recovery_sheet(c, &RecoveryKey::parse(&recovery_key)?));

@@ -26,8 +26,11 @@ export const commands = {
 	/**  `password` is the signed-in admin's own, needed when resetting an admin. */
 	staffResetPassword: (username: string, password: string | null) => typedError<PasswordResetDto, ApiError>(__TAURI_INVOKE("staff_reset_password", { username, password })),
 	staffClearLock: (username: string) => typedError<null, ApiError>(__TAURI_INVOKE("staff_clear_lock", { username })),
-	auditList: (beforeId: number | null, limit: number) => typedError<AuditEntryDto[], ApiError>(__TAURI_INVOKE("audit_list", { beforeId, limit })),
+	auditList: (beforeId: number | null, limit: number, filter: AuditFilterDto) => typedError<AuditEntryDto[], ApiError>(__TAURI_INVOKE("audit_list", { beforeId, limit, filter })),
 	auditVerify: () => typedError<AuditVerifyDto, ApiError>(__TAURI_INVOKE("audit_verify")),
+	/**  Every action code the audit trail records, for the screen's action filter (the UI names each). */
+	auditActions: () => typedError<string[], ApiError>(__TAURI_INVOKE("audit_actions")),
+	adminAttention: () => typedError<AttentionDto, ApiError>(__TAURI_INVOKE("admin_attention")),
 	/**
 	 *  Asks where to save a backup (the dialog titled `title`) and writes it there: its size, or nothing when the
 	 *  person cancelled (admins; checked before the dialog opens).
@@ -105,6 +108,8 @@ export const commands = {
 	documentCorrect: (id: number) => typedError<DocumentDto, ApiError>(__TAURI_INVOKE("document_correct", { id })),
 	/**  Medicines from the bundled formulary whose name starts with `prefix` (for autocomplete). */
 	formularySearch: (prefix: string) => typedError<MedicineDto[], ApiError>(__TAURI_INVOKE("formulary_search", { prefix })),
+	/**  Documents received from other sites lately (two weeks, the newest 20), for a clinician's home. */
+	receivedRecent: () => typedError<ReceivedItemDto[], ApiError>(__TAURI_INVOKE("received_recent")),
 	/**  The documents other sites shared about this patient (through the partner), newest first. */
 	receivedList: (patientId: number) => typedError<ReceivedDocumentDto[], ApiError>(__TAURI_INVOKE("received_list", { patientId })),
 	/**  One received document, its doctor's signature checked afresh. */
@@ -317,6 +322,22 @@ export type AppointmentDto = {
 	startedAt: string | null,
 };
 
+/**  What needs an admin's attention, for their home page (beside the backup warnings). */
+export type AttentionDto = {
+	/**  Sync, when paired. */
+	sync: SyncHealthDto | null,
+	/**  The newest audit-chain check. */
+	auditCheck: AuditCheckDto | null,
+	lockedOut: LockedOutDto[],
+	certificates: ExpiringDto[],
+};
+
+export type AuditCheckDto = {
+	at: string,
+	by: string,
+	intact: boolean,
+};
+
 export type AuditEntryDto = {
 	id: number,
 	at: string,
@@ -326,6 +347,16 @@ export type AuditEntryDto = {
 	entityType: string,
 	entityId: string,
 	outcome: string,
+	breakGlass: boolean,
+};
+
+/**  The audit screen's filters; blank ones are ignored. */
+export type AuditFilterDto = {
+	mrn: string | null,
+	username: string | null,
+	action: string | null,
+	from: string | null,
+	until: string | null,
 	breakGlass: boolean,
 };
 
@@ -484,6 +515,15 @@ present: number } |
 /**  The anchored row. */
 row: number };
 
+/**  A certificate the clinic depends on. */
+export type Certificate = 
+/**  The site CA, which partners trust. */
+"site_ca" | 
+/**  The client certificate this clinic shows the partner. */
+"client" | 
+/**  The partner's CA, which this clinic trusts. */
+"partner";
+
 export type ClinicalForm = {
 	bloodType: string,
 	allergies: AllergyDto[],
@@ -629,6 +669,12 @@ export type DrillDto = {
 /**  "For N days/weeks/months". */
 export type DurationPeriod = "days" | "weeks" | "months";
 
+export type ExpiringDto = {
+	certificate: Certificate,
+	expires: string,
+	daysLeft: number,
+};
+
 export type FieldMessage = {
 	field: string,
 	message: string,
@@ -685,6 +731,12 @@ export type KeyStatusDto = { kind: "active" } | { kind: "replaced"; at: string }
 
 /**  The interface languages with message catalogs. */
 export type Language = "en" | "pt" | "es";
+
+export type LockedOutDto = {
+	username: string,
+	displayName: string,
+	seconds: number,
+};
 
 /**  The manner of death (after GNU Health). */
 export type Manner = "natural" | "suicide" | "homicide" | "undetermined" | "pending_investigation";
@@ -804,7 +856,7 @@ export type PrintedDto =
 { route: "notPrinted" };
 
 /**  What to print or save as PDF. */
-export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patientId: number } | { kind: "recovery_sheet"; recoveryKey: string };
+export type PrintoutDto = { kind: "document"; id: number } | { kind: "patient_card"; patientId: number } | { kind: "day_list"; date: string; doctorId: number } | { kind: "appointment_card"; appointmentId: number } | { kind: "access_report"; mrn: string } | { kind: "recovery_sheet"; recoveryKey: string };
 
 /**
  *  Why a signed document does not verify. The front ends word it (the CLI through `Display`, the app in the
@@ -863,6 +915,12 @@ export type ReceivedDocumentDto = {
 	filedUnderOther: string | null,
 	/**  Absent in lists, and for a document this version of Galen cannot read. */
 	body: BodyDto | null,
+};
+
+/**  A received document on a clinician's home, with the chart it is filed in. */
+export type ReceivedItemDto = {
+	patientId: number,
+	document: ReceivedDocumentDto,
 };
 
 export type RecentDto = {
@@ -1042,6 +1100,12 @@ export type Stage =
 
 /**  Where an appointment stands in the day. */
 export type Status = "booked" | "arrived" | "in_progress" | "done" | "cancelled" | "no_show";
+
+export type SyncHealthDto = {
+	lastSuccess: string | null,
+	lastError: string | null,
+	openConflicts: number,
+};
 
 export type SyncReportDto = {
 	queued: number,

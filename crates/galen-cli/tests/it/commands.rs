@@ -462,6 +462,23 @@ fn the_appointment_book_from_the_cli() {
     assert!(written.starts_with("date,time,doctor,patient,phone\r\n"), "{written}");
     assert!(written.contains(&format!("{today},22:00,Dr Rui Costa,Maria Costa,912 345 678")), "{written}");
 
+    // On paper: the doctor's day list and the card for the series' first visit, read back with pdftotext.
+    let text = |pdf: &std::path::Path| {
+        let out = std::process::Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext runs");
+        String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let list = dir.path().join("day.pdf");
+    ok(rita(&["print", "--day-list", "today", "--doctor", "rui", "--out", list.to_str().expect("utf-8")]));
+    let printed = text(&list);
+    assert!(printed.contains("Day list") && printed.contains("Dr Rui Costa") && printed.contains("22:00"), "{printed}");
+    assert!(!printed.contains("Patient called"), "a cancelled visit is left out: {printed}");
+    let card = dir.path().join("card.pdf");
+    ok(rita(&["print", "--appointment", "3", "--out", card.to_str().expect("utf-8")]));
+    let printed = text(&card);
+    assert!(printed.contains("Your appointment") && printed.contains("Your next visits"), "{printed}");
+    let unknown = fails(rita(&["print", "--day-list", "today", "--doctor", "nobody", "--out", "x.pdf"]));
+    assert!(unknown.contains("not an active doctor's username"), "{unknown}");
+
     // Garbage and refusals, each said plainly, never a panic.
     let bad = fails(rita(&["appt", "add", &mrn, "--doctor", "rui", "--date", "2026-13-45", "--time", "9"]));
     assert!(bad.contains("date: Give the day as YYYY-MM-DD") && bad.contains("time: Give the time as HH:MM"), "{bad}");

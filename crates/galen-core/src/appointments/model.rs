@@ -256,4 +256,3 @@ pub struct Card {
 
 /// The most later visits a card lists.
 pub const CARD_NEXT: usize = 8;
-

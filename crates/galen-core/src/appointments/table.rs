@@ -157,3 +157,12 @@ pub(crate) fn set_status(tx: &Connection, id: i64, status: Status, cancel_reason
     )?;
     Ok(())
 }
+
+/// The appointments of these patients, by id.
+pub(crate) fn ids_of_patients(conn: &Connection, patient_ids: &[i64]) -> StoreResult<Vec<i64>> {
+    let ids = serde_json::to_string(patient_ids).unwrap_or_else(|_| "[]".into());
+    let mut stmt =
+        conn.prepare("SELECT id FROM appointments WHERE patient_id IN (SELECT value FROM json_each(?1)) ORDER BY id")?;
+    let rows = stmt.query_map([ids], |r| r.get(0))?.collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(rows)
+}

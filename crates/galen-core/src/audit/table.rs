@@ -149,6 +149,7 @@ fn append(
     entity: (&str, &str),
     outcome: Outcome,
 ) -> Result<(), Error> {
+    debug_assert!(super::actions::listed(action), "audit action {action:?} is not in audit::actions::ACTIONS");
     let prev_hash = head(conn)?.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
     let mut e = Entry {
         id: 0,
@@ -428,7 +429,7 @@ pub(crate) fn check_anchor(
     }))
 }
 
-/// Which rows to list.
+/// Which rows to list: every filter given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     /// Rows with ids below this (for paging backwards); `None` starts from the newest.
@@ -437,15 +438,44 @@ pub struct Query {
     pub limit: u32,
     /// Only rows written under emergency access.
     pub only_break_glass: bool,
+    /// Only rows about one patient's record, by MRN: the record, records merged into it, its documents (and
+    /// those received from other sites) and its appointments.
+    pub mrn: Option<String>,
+    /// Only this account's rows (username).
+    pub username: Option<String>,
+    /// Only this action, or every action under it (`patient` takes `patient.view`, `patient.update`…).
+    pub action: Option<String>,
+    /// From this day (`YYYY-MM-DD`, UTC, as rows are stamped), inclusive.
+    pub from: Option<String>,
+    /// Up to this day (`YYYY-MM-DD`, UTC), inclusive.
+    pub until: Option<String>,
 }
 
-/// The newest rows first, as `q` selects them.
-pub(crate) fn page(conn: &Connection, q: &Query) -> StoreResult<Vec<Entry>> {
-    let mut stmt =
-        conn.prepare(&format!("{SELECT} WHERE id < ?1 AND (?2 = 0 OR break_glass = 1) ORDER BY id DESC LIMIT ?3"))?;
+/// The newest rows first, as `q` selects them; `about`, when given, keeps only rows about these entities
+/// (`(entity_type, entity_id)`: what `q.mrn` resolved to).
+pub(crate) fn page(conn: &Connection, q: &Query, about: Option<&[(&str, String)]>) -> StoreResult<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!(
+        "{SELECT} WHERE id < ?1 AND (?2 = 0 OR break_glass = 1)
+           AND (?4 IS NULL OR username = ?4)
+           AND (?5 IS NULL OR action = ?5 OR substr(action, 1, length(?5) + 1) = ?5 || '.')
+           AND (?6 IS NULL OR at >= ?6)
+           AND (?7 IS NULL OR at < ?7)
+           AND (?8 IS NULL OR (entity_type, entity_id) IN
+                (SELECT value ->> '$[0]', value ->> '$[1]' FROM json_each(?8)))
+         ORDER BY id DESC LIMIT ?3"
+    ))?;
     let rows = stmt
         .query_map(
-            rusqlite::params![q.before_id.unwrap_or(i64::MAX), q.only_break_glass, q.limit.clamp(1, 1000)],
+            rusqlite::params![
+                q.before_id.unwrap_or(i64::MAX),
+                q.only_break_glass,
+                q.limit.clamp(1, 1000),
+                q.username,
+                q.action,
+                q.from,
+                q.until,
+                about.map(|keys| serde_json::to_string(keys).unwrap_or_else(|_| "[]".into()))
+            ],
             read_entry,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -483,6 +513,21 @@ pub(crate) fn last(conn: &Connection, action: &str, entity: (&str, &str)) -> Sto
              ORDER BY id DESC LIMIT 1",
             (action, entity.0, entity.1),
             |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// The newest check of the chain (`audit.verify`): who, when (RFC 3339), and whether it was intact. Looked for
+/// among the newest 50,000 rows only, so a log never checked costs the home page the same however long it grows;
+/// a check older than that counts as none.
+pub(crate) fn last_check(conn: &Connection) -> StoreResult<Option<(String, String, bool)>> {
+    Ok(conn
+        .query_row(
+            "SELECT username, at, outcome FROM audit_log
+              WHERE id > (SELECT coalesce(max(id), 0) - 50000 FROM audit_log) AND action = 'audit.verify'
+              ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)? == "ok")),
         )
         .optional()?)
 }

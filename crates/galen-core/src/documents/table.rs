@@ -273,3 +273,12 @@ pub(crate) fn signed_of(conn: &Connection, patient_ids: &[i64]) -> StoreResult<V
 pub(crate) fn count(conn: &Connection) -> StoreResult<i64> {
     Ok(conn.query_row("SELECT count(*) FROM documents", [], |r| r.get(0))?)
 }
+
+/// The documents written for these patients, as (id, uuid).
+pub(crate) fn of_patients(conn: &Connection, patient_ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+    let ids = serde_json::to_string(patient_ids).unwrap_or_else(|_| "[]".into());
+    let mut stmt = conn
+        .prepare("SELECT id, uuid FROM documents WHERE patient_id IN (SELECT value FROM json_each(?1)) ORDER BY id")?;
+    let rows = stmt.query_map([ids], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -275,6 +275,17 @@ pub(crate) fn mrns(conn: &Connection, id: i64) -> StoreResult<Vec<String>> {
     Ok(mrns)
 }
 
+/// Every record read in a chart: its own and those merged into it, as (id, uuid).
+pub(crate) fn records_in_chart(conn: &Connection, id: i64) -> StoreResult<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare(
+        "WITH RECURSIVE chart(id) AS (
+             SELECT ?1 UNION SELECT p.id FROM patients p JOIN chart ON p.merged_into = chart.id)
+         SELECT id, uuid FROM patients WHERE id IN chart ORDER BY id",
+    )?;
+    let records = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(records)
+}
+
 /// The uuids other sites know a chart by: the patient's own and those of every record merged into it.
 pub(crate) fn uuids_in_chart(conn: &Connection, id: i64) -> Result<Vec<String>, Error> {
     require(conn, id)?;
@@ -387,6 +398,20 @@ pub(crate) fn consented_uuids(conn: &Connection) -> StoreResult<Vec<(i64, String
 /// The local id of the patient with this uuid, if any.
 pub(crate) fn id_by_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<i64>> {
     Ok(conn.query_row("SELECT id FROM patients WHERE uuid = ?1", [uuid], |r| r.get(0)).optional()?)
+}
+
+/// The chart a record with this uuid is read in: its own, or the one it was merged into.
+pub(crate) fn chart_of_uuid(conn: &Connection, uuid: &str) -> StoreResult<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "WITH RECURSIVE up(id, next) AS (
+                 SELECT id, merged_into FROM patients WHERE uuid = ?1
+                 UNION SELECT p.id, p.merged_into FROM patients p JOIN up ON p.id = up.next)
+             SELECT id FROM up WHERE next IS NULL",
+            [uuid],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 /// The record with this uuid as it is here now, if any.

@@ -4,6 +4,7 @@
 
 use super::page::{wrap, Face, Running, Writer, MM};
 use crate::appointments::{Card, DaySheet, Status};
+use crate::audit::Entry;
 use crate::documents::qr::Printed;
 use crate::documents::wording::words;
 pub use crate::documents::wording::{rx_details, rx_line, timestamp};
@@ -471,6 +472,53 @@ fn cell(w: &mut Writer, x: f32, top: f32, width: f32, lines: &[(Face, f32, f32, 
     y
 }
 
+/// One table cell: its lines as (face, size, grey, text).
+type Cell = Vec<(Face, f32, f32, String)>;
+/// One table row.
+type Row = Vec<Cell>;
+
+/// A table that flows over pages: `columns` are (heading, width), a width of 0 taking what the others leave; the
+/// heading repeats on each page, and a row never splits across two.
+fn table(w: &mut Writer, columns: &[(&str, f32)], rows: &[Row]) {
+    let widths: Vec<f32> = {
+        let rest = w.content_width() - columns.iter().map(|c| c.1).sum::<f32>();
+        columns.iter().map(|c| if c.1 > 0.0 { c.1 } else { rest }).collect()
+    };
+    let xs: Vec<f32> = widths.iter().scan(w.left(), |x, width| Some(std::mem::replace(x, *x + width))).collect();
+    let pad = 2.0 * MM;
+    let heading = |w: &mut Writer| {
+        let top = w.y;
+        for (i, (label, _)) in columns.iter().enumerate() {
+            cell(w, xs[i], top, widths[i] - pad, &[(Face::Bold, 8.5, 0.35, label)]);
+        }
+        w.y = top + 8.5 * 1.35;
+        w.rule(0.5);
+    };
+    heading(w);
+    for row in rows {
+        let lines: Vec<Vec<(Face, f32, f32, &str)>> =
+            row.iter().map(|c| c.iter().map(|(f, size, grey, t)| (*f, *size, *grey, t.as_str())).collect()).collect();
+        let height = lines
+            .iter()
+            .zip(&widths)
+            .map(|(l, width)| {
+                l.iter().map(|&(f, size, _, t)| wrap(f, size, t, width - pad).len() as f32 * size * 1.35).sum()
+            })
+            .fold(0.0_f32, f32::max);
+        let before = w.y;
+        w.ensure(height + 10.0);
+        if w.y < before {
+            heading(w);
+        }
+        let top = w.y;
+        let bottom = lines.iter().enumerate().map(|(i, l)| cell(w, xs[i], top, widths[i] - pad, l)).fold(top, f32::max);
+        w.y = bottom + 2.0;
+        let (x, width) = (w.left(), w.content_width());
+        w.fill(x, w.y, width, 0.3, 0.75);
+        w.y += 5.0;
+    }
+}
+
 /// One doctor's day on paper: their visits by time as a table (time, patient, phone, reason, where the visit
 /// stands), to carry through the day and write on. A reason the viewer may not read prints as "(clinical)".
 pub fn day_list(settings: &Settings, sheet: &DaySheet) -> Vec<u8> {
@@ -500,65 +548,29 @@ pub fn day_list(settings: &Settings, sheet: &DaySheet) -> Vec<u8> {
         w.paragraph(Face::Regular, 10.5, "No visits are booked with this doctor on this day.", 0.0);
         return w.finish();
     }
-    // Time, patient, phone, reason, standing: the reason takes what the others leave.
-    let widths = {
-        let fixed = [17.0 * MM, 58.0 * MM, 30.0 * MM, 0.0, 24.0 * MM];
-        let reason = w.content_width() - fixed.iter().sum::<f32>();
-        [fixed[0], fixed[1], fixed[2], reason, fixed[4]]
-    };
-    let xs: Vec<f32> = widths.iter().scan(w.left(), |x, width| Some(std::mem::replace(x, *x + width))).collect();
-    let pad = 2.0 * MM;
-    let heading = |w: &mut Writer| {
-        let top = w.y;
-        for (i, label) in ["Time", "Patient", "Phone", "Reason", "Standing"].into_iter().enumerate() {
-            cell(w, xs[i], top, widths[i] - pad, &[(Face::Bold, 8.5, 0.35, label)]);
-        }
-        w.y = top + 8.5 * 1.35;
-        w.rule(0.5);
-    };
-    heading(&mut w);
-    for v in &sheet.visits {
-        let p = &v.patient;
-        let name = format!("{} {}", p.given_names, p.family_name);
-        let born = if p.date_of_birth.is_empty() { String::new() } else { format!(" · born {}", p.date_of_birth) };
-        let who = format!("{}{born}", p.mrn);
-        let until = format!("to {}", v.end_time);
-        let phones = p.phones.join("\n");
-        let (reason, reason_grey) = match &v.reason {
-            Some(r) => (r.as_str(), 0.0),
-            None => ("(clinical)", 0.45),
-        };
-        let cells: [Vec<(Face, f32, f32, &str)>; 5] = [
-            vec![(Face::Bold, 10.0, 0.0, v.time.as_str()), (Face::Regular, 8.0, 0.4, until.as_str())],
-            vec![(Face::Bold, 9.5, 0.0, name.as_str()), (Face::Regular, 8.0, 0.4, who.as_str())],
-            phones.lines().map(|l| (Face::Regular, 9.0, 0.0, l)).collect(),
-            vec![(Face::Regular, 9.0, reason_grey, reason)],
-            vec![(Face::Regular, 9.0, 0.0, standing_words(v.status))],
-        ];
-        // Measure the row before drawing it, so a row never splits across pages.
-        let height = cells
-            .iter()
-            .zip(widths)
-            .map(|(lines, width)| {
-                lines.iter().map(|&(f, size, _, t)| wrap(f, size, t, width - pad).len() as f32 * size * 1.35).sum()
-            })
-            .fold(0.0_f32, f32::max);
-        let before = w.y;
-        w.ensure(height + 10.0);
-        if w.y < before {
-            heading(&mut w);
-        }
-        let top = w.y;
-        let bottom = cells
-            .iter()
-            .enumerate()
-            .map(|(i, lines)| cell(&mut w, xs[i], top, widths[i] - pad, lines))
-            .fold(top, f32::max);
-        w.y = bottom + 2.0;
-        let (x, width) = (w.left(), w.content_width());
-        w.fill(x, w.y, width, 0.3, 0.75);
-        w.y += 5.0;
-    }
+    let rows: Vec<Row> = sheet
+        .visits
+        .iter()
+        .map(|v| {
+            let p = &v.patient;
+            let born = if p.date_of_birth.is_empty() { String::new() } else { format!(" · born {}", p.date_of_birth) };
+            let (reason, grey) = v.reason.as_ref().map_or(("(clinical)".to_owned(), 0.45), |r| (r.clone(), 0.0));
+            vec![
+                vec![(Face::Bold, 10.0, 0.0, v.time.clone()), (Face::Regular, 8.0, 0.4, format!("to {}", v.end_time))],
+                vec![
+                    (Face::Bold, 9.5, 0.0, format!("{} {}", p.given_names, p.family_name)),
+                    (Face::Regular, 8.0, 0.4, format!("{}{born}", p.mrn)),
+                ],
+                p.phones.iter().map(|l| (Face::Regular, 9.0, 0.0, l.clone())).collect(),
+                vec![(Face::Regular, 9.0, grey, reason)],
+                vec![(Face::Regular, 9.0, 0.0, standing_words(v.status).to_owned())],
+            ]
+        })
+        .collect();
+    // The reason takes what the other columns leave.
+    let columns =
+        [("Time", 17.0 * MM), ("Patient", 58.0 * MM), ("Phone", 30.0 * MM), ("Reason", 0.0), ("Standing", 24.0 * MM)];
+    table(&mut w, &columns, &rows);
     w.finish()
 }
 
@@ -636,3 +648,75 @@ fn short_day(date: &str) -> String {
     date.parse::<jiff::civil::Date>().map_or_else(|_| date.to_owned(), |d| d.strftime("%a %-d %b %Y").to_string())
 }
 
+/// Who accessed a patient's record, from the audit trail, oldest first: when, who, what, and how it went; rows
+/// under emergency access are marked. `cut` says older rows were left out.
+pub fn access_report(settings: &Settings, p: &PatientSnapshot, rows: &[Entry], cut: bool, printed: &str) -> Vec<u8> {
+    let name = format!("{} {}", p.given_names, p.family_name);
+    let running = Running {
+        header: format!("{} — Access report for {name} (continued)", settings.site_name),
+        footer: format!("Access report · {name} · MRN {} · printed {printed}", p.mrn),
+    };
+    let seed = format!("access-report {} {printed}", p.mrn);
+    let mut w = Writer::new(&format!("Access report — {name}"), settings.paper_size, running, seed.as_bytes());
+    letterhead(&mut w, &settings.site_name, &Look::from(settings));
+    w.gap(4.0);
+    w.line(Face::Bold, 17.0, "Who accessed this record", 0.0);
+    w.gap(2.0);
+    patient_block(&mut w, p);
+    w.field("Printed", printed);
+    let span = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => format!("{} to {}", timestamp(&first.at), timestamp(&last.at)),
+        _ => "No rows".to_owned(),
+    };
+    w.field("Covers", &span);
+    w.paragraph(
+        Face::Regular,
+        9.0,
+        &format!(
+            "Every time someone opened, changed, printed or exported this record, its documents or its appointments, \
+             as the clinic's tamper-evident audit trail recorded it.{}",
+            if cut {
+                format!(" Only the newest {} rows are listed.", crate::audit::ACCESS_REPORT_ROWS)
+            } else {
+                String::new()
+            }
+        ),
+        0.0,
+    );
+    w.rule(0.5);
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|e| {
+            let who = if e.role.is_empty() { e.username.clone() } else { format!("{} ({})", e.username, e.role) };
+            let about = match e.entity_type.as_str() {
+                "document" | "appointment" => format!("{} {}", e.entity_type, e.entity_id),
+                _ => String::new(),
+            };
+            let mut what = vec![(Face::Regular, 9.0, 0.0, crate::audit::describe(&e.action).to_owned())];
+            if !about.is_empty() {
+                what.push((Face::Regular, 8.0, 0.4, about));
+            }
+            if e.break_glass {
+                what.push((Face::Bold, 8.5, 0.0, "Under emergency access".to_owned()));
+            }
+            vec![
+                vec![(Face::Regular, 9.0, 0.0, timestamp(&e.at).trim_end_matches(" UTC").to_owned())],
+                vec![(Face::Regular, 9.0, 0.0, who)],
+                what,
+                vec![(Face::Regular, 9.0, 0.0, outcome_words(&e.outcome).to_owned())],
+            ]
+        })
+        .collect();
+    table(&mut w, &[("When (UTC)", 34.0 * MM), ("Who", 44.0 * MM), ("What", 0.0), ("Outcome", 20.0 * MM)], &rows);
+    w.finish()
+}
+
+/// An audit row's outcome in words.
+fn outcome_words(outcome: &str) -> &str {
+    match outcome {
+        "ok" => "Done",
+        "failed" => "Failed",
+        "denied" => "Refused",
+        other => other,
+    }
+}

@@ -51,6 +51,8 @@ pub enum Printout {
     },
     /// An appointment card for the patient, by appointment id.
     AppointmentCard(i64),
+    /// Who accessed a patient's record, from the audit trail, by MRN (admins).
+    AccessReport(String),
 }
 
 /// A rendered printout.
@@ -103,12 +105,7 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
         Printout::PatientCard(id) => {
             let p = patients::get(clinic, session, *id)?;
             let actor = clinic.authorize(session, Action::PatientReadDemographics, Some(p.id))?;
-            let snapshot = documents::PatientSnapshot {
-                mrn: p.mrn.clone(),
-                given_names: p.demographics.given_names.clone(),
-                family_name: p.demographics.family_name.clone(),
-                date_of_birth: p.demographics.date_of_birth.clone(),
-            };
+            let snapshot = snapshot(&p);
             Ok(Pdf {
                 file_name: format!("id-card-{}.pdf", p.mrn),
                 bytes: layout::patient_card(&settings, &settings.site_name, &snapshot),
@@ -139,6 +136,30 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
                 audit: ("appointment_card", "appointment", id.to_string()),
             })
         }
+        Printout::AccessReport(mrn) => {
+            let actor = clinic.authorize(session, Action::AuditRead, None)?;
+            let (rows, cut) = crate::audit::about_patient(clinic, session, mrn)?;
+            let p = patients::find_by_mrn(clinic, session, mrn)?;
+            let snapshot = snapshot(&p);
+            let printed = layout::timestamp(&clinic.now_rfc3339());
+            Ok(Pdf {
+                file_name: format!("access-report-{}.pdf", p.mrn),
+                bytes: layout::access_report(&settings, &snapshot, &rows, cut, &printed),
+                holds_a_key: false,
+                actor,
+                audit: ("access_report", "patient", p.id.to_string()),
+            })
+        }
+    }
+}
+
+/// The patient as a printout names them.
+fn snapshot(p: &patients::Patient) -> documents::PatientSnapshot {
+    documents::PatientSnapshot {
+        mrn: p.mrn.clone(),
+        given_names: p.demographics.given_names.clone(),
+        family_name: p.demographics.family_name.clone(),
+        date_of_birth: p.demographics.date_of_birth.clone(),
     }
 }
 

@@ -3,9 +3,9 @@
 //! viewer lives in the printouts folder only until the session locks or ends (`Vault::remove_printouts`).
 
 use super::Pdf;
-use crate::files::write_private;
 use crate::clinic::Clinic;
 use crate::error::Error;
+use crate::files::write_private;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

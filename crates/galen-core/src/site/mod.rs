@@ -38,6 +38,11 @@ impl SiteIdentity {
     pub fn certificate_expires(&self) -> Option<time::OffsetDateTime> {
         certs::expires_at(&self.client_certificate)
     }
+
+    /// When the site CA expires: after that, partners stop trusting this clinic until it pairs again.
+    pub fn ca_expires(&self) -> Option<time::OffsetDateTime> {
+        certs::expires_at(&self.ca_certificate)
+    }
 }
 
 fn certificate(e: impl std::fmt::Display) -> Error {

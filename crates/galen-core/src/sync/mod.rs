@@ -32,6 +32,8 @@ pub(crate) mod table;
 
 pub use conflicts::{conflicts, patient_conflicts, resolve, Conflict, Resolution};
 pub use partner::{pair, paired, preview, status, Partner, Status};
-pub use received::{received_document, received_documents, received_for_patient, ReceivedDocument};
+pub use received::{
+    received_document, received_documents, received_for_patient, recently_received, ReceivedDocument, RECENTLY_RECEIVED,
+};
 pub use run::{permit, run, Db, Permit, Report, Trigger, PULL_PAGES_PER_RUN};
 pub use schedule::{background_wait, BACKGROUND_EVERY};

@@ -23,12 +23,15 @@ pub struct Partner {
     pub fingerprint: String,
     /// When it was paired.
     pub paired_at: String,
+    /// When its CA certificate expires: after that, this clinic no longer trusts it.
+    pub certificate_expires: Option<time::OffsetDateTime>,
 }
 
 impl From<PartnerRow> for Partner {
     fn from(p: PartnerRow) -> Partner {
         Partner {
             fingerprint: fingerprint_of(&p.openpgp_key).unwrap_or_default(),
+            certificate_expires: galen_proto::certs::expires_at(&p.ca_cert),
             name: p.name,
             url: p.url,
             safety_number: p.safety_number,

@@ -32,8 +32,13 @@ pub struct ReceivedDocument {
     pub filed_under_other: Option<String>,
 }
 
-fn read(conn: &rusqlite::Connection, patient_uuids: Option<&[String]>) -> Result<Vec<ReceivedDocument>, Error> {
-    table::received(conn, patient_uuids)?
+/// Received documents, each checked: of some patients' records (or all), and only the newest `(since, n)`.
+fn read(
+    conn: &rusqlite::Connection,
+    patient_uuids: Option<&[String]>,
+    newest: Option<(&str, usize)>,
+) -> Result<Vec<ReceivedDocument>, Error> {
+    table::received(conn, patient_uuids, newest)?
         .into_iter()
         .map(|(document, origin, received_at)| {
             let contents = check(&document);
@@ -89,7 +94,27 @@ fn other_patient(conn: &rusqlite::Connection, patient_uuid: &str, signed: &Signe
 /// Documents received from other sites, newest first (admins, who manage sync).
 pub fn received_documents(clinic: &Clinic, session: &Session) -> Result<Vec<ReceivedDocument>, Error> {
     clinic.authorize(session, Action::SyncManage, None)?;
-    read(clinic.store().conn(), None)
+    read(clinic.store().conn(), None, None)
+}
+
+/// How far back a clinician's home lists received documents, and how many at most.
+pub const RECENTLY_RECEIVED: (time::Duration, usize) = (time::Duration::days(14), 20);
+
+/// Documents received from other sites in the last two weeks (the newest 20), each with the chart it is filed
+/// in, for a clinician's home: only those whose patient the viewer may read.
+pub fn recently_received(clinic: &Clinic, session: &Session) -> Result<Vec<(i64, ReceivedDocument)>, Error> {
+    clinic.authorize(session, Action::DocumentRead, None)?;
+    let conn = clinic.store().conn();
+    let (within, most) = RECENTLY_RECEIVED;
+    let since = crate::clock::rfc3339(clinic.now() - within);
+    let mut out = Vec::new();
+    for doc in read(conn, None, Some((&since, most)))? {
+        let Some(chart) = crate::patients::table::chart_of_uuid(conn, &doc.document.patient_uuid)? else { continue };
+        if clinic.permits(session, Action::DocumentRead, Some(chart))?.is_some() {
+            out.push((chart, doc));
+        }
+    }
+    Ok(out)
 }
 
 /// One patient's documents received from other sites, newest first, for the chart (whoever may read that
@@ -101,7 +126,7 @@ pub fn received_for_patient(
 ) -> Result<Vec<ReceivedDocument>, Error> {
     clinic.authorize(session, Action::DocumentRead, Some(patient_id))?;
     let uuids = crate::patients::table::uuids_in_chart(clinic.store().conn(), patient_id)?;
-    read(clinic.store().conn(), Some(&uuids))
+    read(clinic.store().conn(), Some(&uuids), None)
 }
 
 /// Opens one received document of a patient, as `documents::open` opens a local one: checked and audited.
@@ -113,7 +138,7 @@ pub fn received_document(
 ) -> Result<ReceivedDocument, Error> {
     let actor = clinic.authorize(session, Action::DocumentRead, Some(patient_id))?;
     let uuids = crate::patients::table::uuids_in_chart(clinic.store().conn(), patient_id)?;
-    let doc = read(clinic.store().conn(), Some(&uuids))?
+    let doc = read(clinic.store().conn(), Some(&uuids), None)?
         .into_iter()
         .find(|d| d.document.uuid == uuid)
         .ok_or(Error::NotFound(Missing::ReceivedDocument))?;

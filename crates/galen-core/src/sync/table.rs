@@ -355,17 +355,29 @@ pub(crate) fn insert_received(tx: &Connection, doc: &SharedDocument, origin: &st
 pub(crate) fn received(
     conn: &Connection,
     patient_uuids: Option<&[String]>,
+    newest: Option<(&str, usize)>,
 ) -> StoreResult<Vec<(SharedDocument, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT uuid, kind, patient_uuid, canonical, signature, signer_key, origin, received_at
            FROM received_documents
-          WHERE ?1 IS NULL OR patient_uuid IN (SELECT value FROM json_each(?1))
-          ORDER BY received_at DESC, uuid",
+          WHERE (?1 IS NULL OR patient_uuid IN (SELECT value FROM json_each(?1))) AND (?2 IS NULL OR received_at >= ?2)
+          ORDER BY received_at DESC, uuid LIMIT ?3",
     )?;
     let uuids = patient_uuids.map(|u| serde_json::to_string(u).unwrap_or_else(|_| "[]".into()));
+    let (since, limit) = newest.map_or((None, -1), |(since, n)| (Some(since), i64::try_from(n).unwrap_or(i64::MAX)));
     let rows = stmt
-        .query_map([uuids], |r| Ok((shared_document(r)?, r.get(6)?, r.get(7)?)))?
+        .query_map((uuids, since, limit), |r| Ok((shared_document(r)?, r.get(6)?, r.get(7)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The uuids of documents other sites sent about these patients (by their uuids).
+pub(crate) fn received_uuids_of(conn: &Connection, patient_uuids: &[String]) -> StoreResult<Vec<String>> {
+    let uuids = serde_json::to_string(patient_uuids).unwrap_or_else(|_| "[]".into());
+    let mut stmt = conn.prepare(
+        "SELECT uuid FROM received_documents WHERE patient_uuid IN (SELECT value FROM json_each(?1)) ORDER BY uuid",
+    )?;
+    let rows = stmt.query_map([uuids], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(rows)
 }
 

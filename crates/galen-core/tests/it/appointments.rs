@@ -52,8 +52,7 @@ fn visit(b: &Book, date: &str, time: &str) -> Booking {
 
 fn audit_actions(b: &Book) -> Vec<(String, String, String)> {
     let admin = b.clinic.login(ADMIN, PASSWORD).expect("admin signs in");
-    let rows = audit::list(&b.clinic, &admin, &Query { before_id: None, limit: 1000, only_break_glass: false })
-        .expect("audit rows");
+    let rows = audit::list(&b.clinic, &admin, &Query { limit: 1000, ..Query::default() }).expect("audit rows");
     rows.into_iter()
         .filter(|e| e.action.starts_with("appointment."))
         .map(|e| (e.action, e.entity_id, e.username))
@@ -417,7 +416,8 @@ fn the_day_list_and_the_appointment_card_print_what_each_role_may_see() {
         crate::printing::text_of(&crate::printing::keep(&b.clinic, &rendered, dir.path(), name))
     };
     let front = print(&b.front, &day, "front.pdf");
-    for expected in ["Day list", "drrui (doctor)", "Tuesday 13 October 2026", "2 visits", "09:30", "João Pires", "11:00"]
+    for expected in
+        ["Day list", "drrui (doctor)", "Tuesday 13 October 2026", "2 visits", "09:30", "João Pires", "11:00"]
     {
         assert!(front.contains(expected), "{expected:?} on the day list: {front}");
     }
@@ -428,7 +428,16 @@ fn the_day_list_and_the_appointment_card_print_what_each_role_may_see() {
     assert!(doctor.contains("Suspected melanoma"), "the doctor's copy has the clinical reason: {doctor}");
 
     let card = print(&b.front, &Printout::AppointmentCard(series[0].id), "card.pdf");
-    for expected in ["Appointment card", "Tuesday 13 October 2026", "09:30", "(20 minutes)", "drrui (doctor)", "Your next visits", "Tue 20 Oct 2026", "Tue 27 Oct 2026"] {
+    for expected in [
+        "Appointment card",
+        "Tuesday 13 October 2026",
+        "09:30",
+        "(20 minutes)",
+        "drrui (doctor)",
+        "Your next visits",
+        "Tue 20 Oct 2026",
+        "Tue 27 Oct 2026",
+    ] {
         assert!(card.contains(expected), "{expected:?} on the card: {card}");
     }
     assert!(!card.contains("Blood pressure"), "a card leaves the clinic: never the reason: {card}");
@@ -443,10 +452,12 @@ fn the_day_list_and_the_appointment_card_print_what_each_role_may_see() {
     assert!(matches!(pdf::render(&b.clinic, &b.front, &bad_day), Err(Error::Invalid(_))));
 
     let admin = b.clinic.login(ADMIN, PASSWORD).expect("admin signs in");
-    let rows = audit::list(&b.clinic, &admin, &Query { before_id: None, limit: 1000, only_break_glass: false })
-        .expect("audit rows");
-    let saved: Vec<(&str, &str)> =
-        rows.iter().filter(|e| e.action.starts_with("pdf.save.")).map(|e| (e.action.as_str(), e.entity_id.as_str())).collect();
+    let rows = audit::list(&b.clinic, &admin, &Query { limit: 1000, ..Query::default() }).expect("audit rows");
+    let saved: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|e| e.action.starts_with("pdf.save."))
+        .map(|e| (e.action.as_str(), e.entity_id.as_str()))
+        .collect();
     let day_key = format!("{}@2026-10-13", b.doctor_id);
     let card_key = series[0].id.to_string();
     assert!(saved.contains(&("pdf.save.day_list", day_key.as_str())), "{saved:?}");

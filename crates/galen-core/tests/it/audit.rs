@@ -106,3 +106,95 @@ fn failed_sign_ins_name_the_account_even_when_disabled() {
     let failed: Vec<&str> = rows.iter().filter(|r| r.action == "login.fail").map(|r| r.username.as_str()).collect();
     assert_eq!(failed, ["(unknown)", "rui", "rui"], "newest first");
 }
+
+/// The rows listed under `q`, as (action, entity type, username), newest first.
+fn listed(clinic: &galen_core::Clinic, admin: &galen_core::Session, q: audit::Query) -> Vec<(String, String, String)> {
+    let q = audit::Query { limit: 1000, ..q };
+    audit::list(clinic, admin, &q).expect("list").into_iter().map(|e| (e.action, e.entity_type, e.username)).collect()
+}
+
+#[test]
+fn the_log_filters_by_patient_user_action_and_day_and_prints_who_accessed_a_record() {
+    use crate::documents::{doctor, rx, DOC_PW};
+    use galen_core::documents;
+    use galen_core::pdf::{self, Printout};
+    let (_fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let desk = staff_session(&clinic, &admin, "rita", Role::Receptionist);
+    let ana = register(&clinic, &desk, &patient("Ana", "Lima")).expect("register");
+    let bo = register(&clinic, &desk, &patient("Bo", "Reis")).expect("register");
+    patients::get(&clinic, &doc, ana).expect("the doctor opens Ana");
+    patients::get(&clinic, &doc, bo).expect("and Bo");
+    let draft = documents::create_draft(&clinic, &doc, ana, rx(&clinic)).expect("draft");
+    documents::sign(&clinic, &doc, draft.id, DOC_PW, true).expect("sign");
+    let mrn = patients::get(&clinic, &admin, ana).expect("admin sees demographics").mrn;
+
+    // Ana's record: her registration, views, the draft and its signature; nothing about Bo.
+    let about_ana = listed(&clinic, &admin, audit::Query { mrn: Some(mrn.to_lowercase()), ..Default::default() });
+    let actions: Vec<&str> = about_ana.iter().map(|r| r.0.as_str()).collect();
+    for expected in ["patient.create", "patient.view", "document.create", "document.sign"] {
+        assert!(actions.contains(&expected), "{expected} about Ana: {about_ana:?}");
+    }
+    assert!(about_ana.iter().all(|r| r.1 == "patient" || r.1 == "document"), "{about_ana:?}");
+    let views = |rows: &[(String, String, String)]| rows.iter().filter(|r| r.0 == "patient.view").count();
+    assert_eq!(
+        views(&about_ana),
+        3,
+        "the desk's (registering), the doctor's and the admin's views of Ana, not Bo's: {about_ana:?}"
+    );
+
+    // A user, an action or a whole area, a day range: each narrows; together they all hold.
+    let by_rita = listed(&clinic, &admin, audit::Query { username: Some(" RITA ".into()), ..Default::default() });
+    assert!(!by_rita.is_empty() && by_rita.iter().all(|r| r.2 == "rita"), "{by_rita:?}");
+    let documents_only =
+        listed(&clinic, &admin, audit::Query { action: Some("document".into()), ..Default::default() });
+    assert_eq!(documents_only.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["document.sign", "document.create"]);
+    let today = clinic.now().date().to_string();
+    let ana_views_today = audit::Query {
+        mrn: Some(mrn.clone()),
+        username: Some("rui".into()),
+        action: Some("patient.view".into()),
+        from: Some(today.clone()),
+        until: Some(today.clone()),
+        ..Default::default()
+    };
+    assert_eq!(listed(&clinic, &admin, ana_views_today).len(), 1);
+    let tomorrow = (clinic.now().date() + time::Duration::days(1)).to_string();
+    assert!(listed(&clinic, &admin, audit::Query { from: Some(tomorrow.clone()), ..Default::default() }).is_empty());
+
+    // Bad filters are field errors, each named.
+    let bad = audit::Query {
+        mrn: Some("NOPE-1".into()),
+        from: Some("1 May".into()),
+        until: Some("2020-01-01".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let Err(galen_core::Error::Invalid(fields)) = audit::list(&clinic, &admin, &bad) else { panic!("field errors") };
+    let named: Vec<&str> = fields.0.iter().map(|f| f.field.as_str()).collect();
+    assert!(named.contains(&"mrn") && named.contains(&"from"), "{fields:?}");
+    let backwards = audit::Query { from: Some(tomorrow), until: Some(today), limit: 10, ..Default::default() };
+    assert!(matches!(audit::list(&clinic, &admin, &backwards), Err(galen_core::Error::Invalid(_))));
+
+    // On paper, for the patient who asks: who opened and signed what, in words; only admins print it.
+    let dir = tempfile::tempdir().expect("tmp");
+    let report = pdf::render(&clinic, &admin, &Printout::AccessReport(mrn.clone())).expect("renders");
+    let text = crate::printing::text_of(&crate::printing::keep(&clinic, &report, dir.path(), "access.pdf"));
+    for expected in [
+        "Who accessed this record",
+        "Ana Lima",
+        mrn.as_str(),
+        "Registered a patient",
+        "Opened a patient's record",
+        "Signed a document",
+        "rui (doctor)",
+        "rita (receptionist)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in the report: {text}");
+    }
+    assert!(!text.contains("Bo Reis"), "{text}");
+    assert!(matches!(pdf::render(&clinic, &doc, &Printout::AccessReport(mrn)), Err(galen_core::Error::Denied { .. })));
+    let saved =
+        listed(&clinic, &admin, audit::Query { action: Some("pdf.save.access_report".into()), ..Default::default() });
+    assert_eq!(saved.len(), 1, "{saved:?}");
+}

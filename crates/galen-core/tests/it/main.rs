@@ -4,6 +4,7 @@
 mod anchor;
 mod appointments;
 mod architecture;
+mod attention;
 mod audit;
 mod backup;
 mod crash;

@@ -98,6 +98,12 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
     let Some(Body::Prescription(p)) = signed.body() else { panic!("{signed:?}") };
     assert_eq!(p.lines[0].medicament, "Amoxicillin 500 mg capsule");
     sync::received_document(&mar.clinic, &mar.doctor, copy.id, &rx.uuid).expect("opens");
+    // It is on the doctor's home too, filed under Müller's chart here; not on the front desk's.
+    let recent = sync::recently_received(&mar.clinic, &mar.doctor).expect("recent");
+    assert_eq!(
+        recent.iter().map(|(chart, d)| (*chart, d.document.uuid.as_str())).collect::<Vec<_>>(),
+        [(copy.id, rx.uuid.as_str())]
+    );
     let log = audit::list(&mar.clinic, &mar.admin, &audit::Query { limit: 5, ..Default::default() }).expect("log");
     assert!(log.iter().any(|e| e.action == "document.view_received" && e.entity_id == rx.uuid), "{log:?}");
     let other = mar.register("Ana", "Sousa", false);
@@ -137,6 +143,9 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
 
     let conflicts = sync::conflicts(&mar.clinic, &mar.admin).expect("conflicts");
     assert_eq!(conflicts.len(), 1);
+    let attention = galen_core::attention::attention(&mar.clinic, &mar.admin).expect("attention");
+    let health = attention.sync.expect("paired");
+    assert!(health.open_conflicts == 1 && health.last_success.is_some() && health.last_error.is_none(), "{health:?}");
     assert_eq!(conflicts[0].local.address, "Rua do Mar 1, Faro");
     assert_eq!(conflicts[0].incoming.phones, vec!["+351 912 345 678".to_owned()]);
     let desk = {
@@ -154,6 +163,8 @@ fn two_clinics_share_consented_patients_and_signed_documents_and_keep_both_sides
         sync::resolve(&mar.clinic, &desk, conflicts[0].id, Resolution::TakeIncoming).expect_err("admins only");
     assert!(matches!(refused, Error::Denied { action: Action::SyncManage, .. }), "{refused:?}");
     let refused = sync::received_for_patient(&mar.clinic, &desk, copy.id).expect_err("no documents for the desk");
+    assert!(matches!(refused, Error::Denied { action: Action::DocumentRead, .. }), "{refused:?}");
+    let refused = sync::recently_received(&mar.clinic, &desk).expect_err("nor on the desk's home");
     assert!(matches!(refused, Error::Denied { action: Action::DocumentRead, .. }), "{refused:?}");
     sync::resolve(&mar.clinic, &mar.admin, conflicts[0].id, Resolution::TakeIncoming).expect("resolve");
     let sol_conflict = sync::conflicts(&sol.clinic, &sol.admin).expect("conflicts")[0].id;
