@@ -315,6 +315,36 @@ async fn partner_sync_flow(d: &Driver) {
     d.screenshot("09g-sync-partner-down").await;
 }
 
+/// The admin narrows the log: a wrong day is a field error; one action; then one patient's record (by the MRN
+/// read off her chart), whose access report prints.
+async fn audit_filters_flow(d: &Driver) {
+    d.fill("#audit-from", "1 May").await;
+    d.click("[data-testid=audit-filters] button[type=submit]").await;
+    d.wait_for_text("Give the day as YYYY-MM-DD.", Duration::from_secs(10)).await;
+    d.fill("#audit-from", "").await;
+    d.find("#audit-action").await.select_by_value("audit.verify").await.expect("choose an action");
+    d.click("[data-testid=audit-filters] button[type=submit]").await;
+    d.wait_for_text("Checked the audit trail", Duration::from_secs(10)).await;
+    let rows = d.client.find_all(fantoccini::Locator::Css("table.audit tbody tr")).await.expect("rows");
+    for row in rows {
+        let text = row.text().await.expect("row");
+        assert!(text.contains("Checked the audit trail") && !text.contains("audit.verify"), "{text}");
+    }
+    d.screenshot("10b-audit-one-action").await;
+    open_first_result(d, "duarte", "DUARTE").await;
+    let mrn = d.find("[data-testid=chart-mrn]").await.text().await.expect("mrn");
+    d.click("[data-nav=audit]").await;
+    d.fill("#audit-mrn", mrn.trim()).await;
+    d.click("[data-testid=audit-filters] button[type=submit]").await;
+    d.wait_for_text("Opened a patient's record", Duration::from_secs(10)).await;
+    d.screenshot("10c-audit-one-patient").await;
+    d.axe("audit (filtered)").await;
+    let report = d.print_without_printer("access-report").await;
+    let text = crate::harness::pdf_text(&report);
+    assert!(text.contains("Who accessed this record") && text.contains("Duarte"), "{text}");
+    assert!(text.contains("Opened a patient's record") && text.contains("ana (admin)"), "{text}");
+}
+
 /// The doctor finds, in Inês's chart, the prescription Mar's doctor signed (it came through the partner during
 /// the sync flow), opens it, and sees its signature verified and its lines; there is nothing to print or void.
 async fn received_document_flow(d: &Driver) {
@@ -929,6 +959,8 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     // A new clinic has no scheduled backups: the admin's home and the header say so.
     d.find("[data-testid=home-backup-warnings] [data-code=not_scheduled]").await;
     d.find("[data-testid=backup-attention]").await;
+    let attention = d.find("[data-testid=home-attention]").await.text().await.expect("attention");
+    assert!(attention.contains("The audit trail has not been checked recently."), "{attention}");
     d.screenshot("05-home-admin").await;
     d.axe("home (admin)").await;
     d.click("[data-nav=users]").await;
@@ -1035,6 +1067,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.wait_for_text("The audit trail is intact", Duration::from_secs(10)).await;
     d.screenshot("10-audit").await;
     d.axe("audit").await;
+    audit_filters_flow(&d).await;
     d.click_button("Sign out").await;
 
     // Five wrong passwords for one account: the throttling message.
@@ -1049,6 +1082,11 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     // The admin lifts the lock from the Users screen rather than making the doctor wait.
     sign_in(&d, "ana", ADMIN_PASSWORD).await;
     d.wait_for_text("Welcome, Ana Lima", Duration::from_secs(10)).await;
+    let locked = d.find("[data-testid=home-attention] [data-item=locked-out]").await.text().await.expect("locked");
+    assert!(locked.contains("Dr Rui Costa (rui) cannot sign in"), "the admin's home names the lockout: {locked}");
+    let checked = d.find("[data-testid=home-attention] [data-item=audit]").await.text().await.expect("audit");
+    assert!(checked.contains("The audit trail was checked") && checked.contains("intact"), "{checked}");
+    d.screenshot("11a-home-admin-lockout").await;
     d.click("[data-nav=users]").await;
     d.click("tr[data-username=rui] .row-actions button:last-child").await;
     d.wait_for_text("Sign-in lock cleared for Dr Rui Costa.", Duration::from_secs(10)).await;

@@ -17,9 +17,9 @@ pub enum AuditCommand {
         /// Only rows about this patient's record (MRN): the record, its documents and its appointments.
         #[arg(long, value_name = "MRN")]
         patient: Option<String>,
-        /// Only this account's rows (username).
+        /// Only rows of this account (username; `--user` is who signs in).
         #[arg(long, value_name = "USERNAME")]
-        user: Option<String>,
+        by: Option<String>,
         /// Only this action, or every action under it (e.g. `patient` or `patient.view`).
         #[arg(long)]
         action: Option<String>,
@@ -37,32 +37,32 @@ pub enum AuditCommand {
 pub fn run(ctx: &mut Ctx, command: AuditCommand) -> Result<()> {
     let (clinic, session) = ctx.signed_in()?;
     match command {
-        AuditCommand::Show { limit, break_glass, patient, user, action, from, until } => {
+        AuditCommand::Show { limit, break_glass, patient, by, action, from, until } => {
             let query = audit::Query {
                 before_id: None,
                 limit,
                 only_break_glass: break_glass,
                 mrn: patient,
-                username: user,
+                username: by,
                 action,
                 from,
                 until,
             };
             let rows = audit::list(&clinic, &session, &query)?;
             println!(
-                "{:>6}  {:<19} {:<16} {:<13} {:<38} {:<20} OUTCOME",
+                "{:>6}  {:<25} {:<16} {:<13} {:<22} {:<20} OUTCOME",
                 "ROW", "TIME", "USER", "ROLE", "ACTION", "ENTITY"
             );
             for e in rows {
                 let flag = if e.break_glass { " [BREAK-GLASS]" } else { "" };
                 let entity = format!("{} {}", e.entity_type, e.entity_id);
                 println!(
-                    "{:>6}  {:<19} {:<16} {:<13} {:<38} {:<20} {}{flag}",
+                    "{:>6}  {:<19} {:<16} {:<13} {:<22} {:<20} {}{flag}",
                     e.id,
                     e.at.get(..19).unwrap_or(&e.at),
                     e.username,
                     e.role,
-                    audit::describe(&e.action),
+                    e.action,
                     entity,
                     e.outcome
                 );

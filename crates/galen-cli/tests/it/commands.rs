@@ -479,6 +479,19 @@ fn the_appointment_book_from_the_cli() {
     let unknown = fails(rita(&["print", "--day-list", "today", "--doctor", "nobody", "--out", "x.pdf"]));
     assert!(unknown.contains("not an active doctor's username"), "{unknown}");
 
+    // The admin reads Maria's record in the log, and prints who accessed it.
+    let about = ok(as_admin(&data, &["audit", "show", "--patient", &mrn, "--limit", "1000"], ""));
+    assert!(about.contains("patient.create") && about.contains("appointment.check_in"), "{about}");
+    assert!(!about.contains("staff.create"), "only rows about her record: {about}");
+    let checkins = ok(as_admin(&data, &["audit", "show", "--action", "appointment.check_in", "--by", "rita"], ""));
+    assert_eq!(checkins.matches("appointment.check_in").count(), 1, "{checkins}");
+    let bad = fails(as_admin(&data, &["audit", "show", "--from", "yesterday"], ""));
+    assert!(bad.contains("from: Give the day as YYYY-MM-DD."), "{bad}");
+    let report = dir.path().join("access.pdf");
+    ok(as_admin(&data, &["print", "--access-report", &mrn, "--out", report.to_str().expect("utf-8")], ""));
+    let printed = text(&report);
+    assert!(printed.contains("Who accessed this record") && printed.contains("Checked a patient in"), "{printed}");
+
     // Garbage and refusals, each said plainly, never a panic.
     let bad = fails(rita(&["appt", "add", &mrn, "--doctor", "rui", "--date", "2026-13-45", "--time", "9"]));
     assert!(bad.contains("date: Give the day as YYYY-MM-DD") && bad.contains("time: Give the time as HH:MM"), "{bad}");
