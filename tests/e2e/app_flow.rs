@@ -504,7 +504,29 @@ async fn languages_flow(d: &Driver, printed: &Printed) {
         d.find("[data-testid=verify-result]").await.click().await.expect("scroll to it");
         d.screenshot(&format!("27d-verify-{shot}")).await;
         d.axe(&format!("verify ({language})")).await;
+        if language == "pt" {
+            front_desk_in_portuguese(d).await;
+        }
     }
+}
+
+/// The homes and the appointment book in Portuguese: the admin's, then the front desk's day and the book.
+async fn front_desk_in_portuguese(d: &Driver) {
+    d.click("[data-nav=home]").await;
+    d.wait_for_text("Requer atenção", Duration::from_secs(10)).await;
+    d.screenshot("05c-home-admin-pt").await;
+    d.click_button("Sair").await;
+    sign_in(d, "rita", RECEPTION_PASSWORD).await;
+    d.wait_for_text("Bem-vindo, Rita Reis", Duration::from_secs(10)).await;
+    d.screenshot("46b-home-receptionist-pt").await;
+    d.axe("home (receptionist, pt)").await;
+    d.click("[data-nav=appointments]").await;
+    d.wait_for_text("Imprimir lista do dia", Duration::from_secs(10)).await;
+    d.screenshot("43b-appointments-day-pt").await;
+    d.axe("appointment book (pt)").await;
+    d.click_button("Sair").await;
+    sign_in(d, "ana", ADMIN_PASSWORD).await;
+    d.wait_for_text("Bem-vind", Duration::from_secs(10)).await;
 }
 
 /// Another clinic on this machine, driven through galen-core: it pairs with the same partner.
