@@ -907,6 +907,14 @@ async fn appointments_flow(d: &Driver) {
     assert!(waiting.contains("MÜLLER"), "{waiting}");
     d.screenshot("47-home-doctor-queue").await;
     d.axe("home (doctor)").await;
+    // What other sites sent lately is on the doctor's home too, and opens verified.
+    let received = d.find("[data-testid=home-received]").await.text().await.expect("received");
+    assert!(received.contains("Prescription") && received.contains("Clínica Mar"), "{received}");
+    assert!(received.contains("signer not vouched for"), "the impostor's copy is marked here too: {received}");
+    d.click("[data-testid=home-received] li[data-vouched=true] button").await;
+    d.find("[data-testid=verification]").await;
+    d.click("[data-nav=home]").await;
+    d.find(&queue).await;
     d.click(&format!("{queue} [data-action=start]")).await;
     d.wait_for_text("With the doctor", Duration::from_secs(10)).await;
     d.click(&format!("{queue} .row-actions button")).await; // Open chart
@@ -929,6 +937,15 @@ async fn appointments_flow(d: &Driver) {
     d.click(&format!("{queue} [data-action=finish]")).await;
     d.wait_for_text("Nobody is waiting.", Duration::from_secs(10)).await;
     d.screenshot("48-home-doctor-visit-done").await;
+
+    // A nurse's home: the day's queue and visits, recent patients.
+    d.click_button("Sign out").await;
+    sign_in(d, "mallory", "nurse station night shift").await;
+    d.wait_for_text("Today's queue and recent patients.", Duration::from_secs(10)).await;
+    d.find("[data-testid=home-today]").await;
+    d.find("[data-testid=home-recent]").await;
+    d.screenshot("49-home-nurse").await;
+    d.axe("home (nurse)").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
