@@ -118,7 +118,7 @@ pub fn attention(clinic: &Clinic, session: &Session) -> Result<Attention, Error>
     }
     let audit_check = audit::last_check(conn)?.map(|(by, at, intact)| AuditCheck { at, by, intact });
     Ok(Attention {
-        sync: status.partner.is_some().then(|| SyncHealth {
+        sync: status.partner.is_some().then_some(SyncHealth {
             last_success: status.last_success,
             last_error: status.last_error,
             open_conflicts: status.open_conflicts,
