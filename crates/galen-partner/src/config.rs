@@ -38,6 +38,10 @@ pub struct Config {
     /// Days refused envelopes are kept in the `rejections` table for the operator to look into.
     #[serde(default = "default_keep_rejections_days")]
     pub keep_rejections_days: u32,
+    /// A loopback address and port where `GET /metrics` answers in Prometheus text (plain HTTP), e.g.
+    /// "127.0.0.1:9464"; none by default.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn default_keep_rejections_days() -> u32 {
@@ -74,6 +78,12 @@ impl Config {
             return Err(ConfigError::Invalid { path: path.to_owned(), reason });
         }
         let invalid = |reason: &str| ConfigError::Invalid { path: path.to_owned(), reason: reason.into() };
+        if config.metrics_listen.is_some_and(|at| !at.ip().is_loopback()) {
+            return Err(invalid(
+                "metrics_listen must be a loopback address (127.0.0.1 or [::1]): the metrics are plain HTTP for this \
+                 machine's monitoring; let a local agent (Prometheus, node exporter) forward them",
+            ));
+        }
         match (&config.database_key, &config.database_key_credential) {
             (Some(_), Some(_)) => return Err(invalid("set database_key or database_key_credential, not both")),
             (None, Some(name)) if !is_file_name(name) => {

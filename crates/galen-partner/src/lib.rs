@@ -16,6 +16,8 @@
 //!   cut at its end learns it.
 //! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
 //! - At most [`PARALLEL_BATCHES`] batches are opened or sealed at once; further requests wait their turn.
+//! - Every answer is counted and timed for the operator (`metrics.rs`), served by [`metrics_app`] on a loopback
+//!   port of its own.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -32,12 +34,13 @@
 pub mod config;
 pub mod files;
 pub mod key;
+pub mod metrics;
 pub mod rate;
 pub mod store;
 pub mod tls;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -84,7 +87,25 @@ pub fn app(partner: Arc<store::Partner>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(partner.clone(), count))
         .with_state(Shared { partner, batches: Arc::new(Semaphore::new(PARALLEL_BATCHES)) })
+}
+
+/// The operator's side, plain HTTP for a loopback port (`metrics_listen`): `GET /metrics` in Prometheus text.
+pub fn metrics_app(partner: Arc<store::Partner>) -> Router {
+    async fn render(State(partner): State<Arc<store::Partner>>) -> Response {
+        ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], partner.metrics().render()).into_response()
+    }
+    Router::new().route("/metrics", get(render)).fallback(not_found).with_state(partner)
+}
+
+/// Counts and times every answer by the route it matched (`unmatched` for none, so the labels stay few).
+async fn count(State(partner): State<Arc<store::Partner>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    partner.metrics().request(&route, response.status().as_u16(), started.elapsed());
+    response
 }
 
 /// Runs CPU-bound batch work (opening or sealing envelopes) off the async threads once one of the

@@ -281,7 +281,20 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
         let at = listener.local_addr()?;
         println!("galen-partner listening on https://{at} (client certificates required)");
         tracing::info!(%at, sites = partner.sites().len(), "serving");
-        tls::serve(listener, tls, galen_partner::app(Arc::new(partner))).await?;
+        let partner = Arc::new(partner);
+        if let Some(metrics) = config.metrics_listen {
+            let listener = tokio::net::TcpListener::bind(metrics)
+                .await
+                .with_context(|| format!("cannot listen on {metrics} for the metrics"))?;
+            tracing::info!(%metrics, "metrics at http://{metrics}/metrics");
+            let app = galen_partner::metrics_app(partner.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
+        tls::serve(listener, tls, galen_partner::app(partner)).await?;
         Ok(())
     })
 }

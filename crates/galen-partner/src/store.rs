@@ -3,6 +3,7 @@
 
 use crate::files;
 use crate::key::DbKey;
+use crate::metrics::Metrics;
 use crate::rate::{Limiter, RateLimit};
 use galen_proto::anchor::{Anchor, AnchorError};
 use galen_proto::envelope::{self, content_hash, par_map, Kind, Meta, OwnKey, PeerKey, Plaintext, Rejection};
@@ -151,6 +152,8 @@ pub struct Partner {
     limiter: Limiter,
     /// How long refusals are kept for the operator to look into.
     keep_rejections: time::Duration,
+    /// What the operator watches.
+    metrics: Metrics,
 }
 
 /// Refusals are kept this long unless the configuration says otherwise (`keep_rejections_days`).
@@ -465,7 +468,13 @@ impl Partner {
         let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let sites = sites(&conn)?;
         let limiter = Limiter::new(RateLimit::DEFAULT);
-        Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter, keep_rejections: KEEP_REJECTIONS })
+        let keep_rejections = KEEP_REJECTIONS;
+        Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter, keep_rejections, metrics: Metrics::default() })
+    }
+
+    /// The counters the operator reads (`metrics_listen`).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The same partner keeping refusals this long (the default is [`KEEP_REJECTIONS`]).
@@ -558,6 +567,13 @@ impl Partner {
         }
         forget_old(&tx, now, self.keep_rejections)?;
         tx.commit()?;
+        for r in &results {
+            match (&r.status, &r.reason) {
+                (PushStatus::Stored, _) => self.metrics.stored(1),
+                (PushStatus::Rejected, Some(code)) => self.metrics.rejected(code),
+                _ => {}
+            }
+        }
         Ok(results)
     }
 
@@ -624,6 +640,7 @@ impl Partner {
                 "INSERT INTO rejections (at, site_id, reason, detail) VALUES (?1, ?2, ?3, ?4)",
                 (&at, site.id, refused.code(), format!("audit anchor: {refused}")),
             )?;
+            self.metrics.rejected(refused.code());
             return Ok(Err(refused));
         }
         let mut conn = self.db();

@@ -9,7 +9,6 @@ use galen_partner::tls;
 use galen_proto::envelope::{self, Kind, Meta, OwnKey, Plaintext, MAX_ENVELOPE_BYTES};
 use galen_proto::pairing::{fingerprint_of, PairingFile};
 use galen_proto::wire::{encode_envelope, PullResponse, Pulled, PushRequest, PushResponse, PushStatus};
-use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -73,27 +72,6 @@ fn bomb(sender: &HandMade, recipient_public_key: &str, algorithm: &str, size: u6
     sealed
 }
 
-fn write(dir: &Path, name: &str, text: &[u8]) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write");
-    path.display().to_string()
-}
-
-/// `curl` with `site`'s client certificate, trusting `partner`'s CA: what it received.
-fn curl(site: &HandMade, partner: &PairingFile, args: &[&str]) -> String {
-    let dir = tempfile::tempdir().expect("tmp");
-    let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "900"])
-        .args(["--cacert", &write(dir.path(), "ca.pem", partner.ca_certificate.as_bytes())])
-        .args(["--cert", &write(dir.path(), "site.pem", site.issued.leaf_cert.as_bytes())])
-        .args(["--key", &write(dir.path(), "site.key", site.issued.leaf_key.as_bytes())])
-        .args(args)
-        .output()
-        .expect("curl runs");
-    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// A paired clinic turned hostile pushes envelopes that are small on the wire and expand, compressed by stock
 /// GnuPG, to 1 GiB (bzip2) and 128 MiB (zlib, zip). The real partner refuses each as `compressed` without
 /// expanding it: its peak memory barely moves, and it serves on.
@@ -110,7 +88,7 @@ fn a_paired_site_s_compression_bombs_are_refused_unopened_and_the_partner_s_memo
         .collect();
     let body = serde_json::to_vec(&PushRequest { envelopes: bombs }).expect("json");
     let dir = tempfile::tempdir().expect("tmp");
-    let body = format!("@{}", write(dir.path(), "push.json", &body));
+    let body = format!("@{}", write_file(dir.path(), "push.json", &body));
 
     let pid = server.pid().to_string();
     let peak_before = memory(&pid, "VmHWM");

@@ -8,6 +8,7 @@ mod hostile;
 mod killed;
 mod links;
 mod load;
+mod metrics;
 mod mtls;
 mod openapi;
 mod received;

@@ -496,3 +496,25 @@ fn relay(client: TcpStream, server: TcpStream, cut: Cut) {
         let _ = c_out.shutdown(Shutdown::Write);
     });
 }
+
+/// Writes `text` to `dir/name`; its path.
+pub fn write_file(dir: &Path, name: &str, text: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+/// `curl` with `site`'s client certificate, trusting `partner`'s CA: what it received.
+pub fn curl(site: &HandMade, partner: &PairingFile, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "900"])
+        .args(["--cacert", &write_file(dir.path(), "ca.pem", partner.ca_certificate.as_bytes())])
+        .args(["--cert", &write_file(dir.path(), "site.pem", site.issued.leaf_cert.as_bytes())])
+        .args(["--key", &write_file(dir.path(), "site.key", site.issued.leaf_key.as_bytes())])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
