@@ -177,9 +177,9 @@ async fn partner_sync_flow(d: &Driver) {
         galen_core::sync::pair(&other.clinic, &other.admin, &text, &url, &number).expect("they pair");
     }
     let partner = std::sync::Arc::new(store::Partner::load(conn, true).expect("load"));
-    let tls =
-        galen_partner::tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), cas.as_bytes())
-            .expect("tls");
+    let clients = galen_partner::tls::ClientCas::new(cas.as_bytes()).expect("the paired CAs");
+    let tls = galen_partner::tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), &clients)
+        .expect("tls");
     let server = tokio::spawn(galen_partner::tls::serve(listener, tls, galen_partner::app(partner.clone())));
 
     d.click("[data-testid=import-partner]").await;

@@ -15,6 +15,7 @@
 //!   kept, never lowered, and handed back at each sync (`POST /api/v1/audit-anchor`), so a clinic whose log was
 //!   cut at its end learns it.
 //! - Each paired site has a request budget (`rate.rs`); past it, HTTP 429.
+//! - A running server follows `galen-partner pair` and `unpair` ([`follow_pairings`]): no restart.
 //! - At most [`PARALLEL_BATCHES`] batches are opened or sealed at once; further requests wait their turn.
 //! - Every answer is counted and timed for the operator (`metrics.rs`), served by [`metrics_app`] on a loopback
 //!   port of its own.
@@ -25,7 +26,8 @@
 //! let key = DbKey::read(std::path::Path::new("/var/lib/galen-partner/partner.db.key"))?;
 //! let conn = store::open_db(std::path::Path::new("/var/lib/galen-partner/partner.db"), &key)?;
 //! let partner = std::sync::Arc::new(store::Partner::load(conn, false)?);
-//! let tls = tls::server_config(b"server chain PEM", b"server key PEM", b"paired clinics' CAs PEM")?;
+//! let clients = tls::ClientCas::new(partner.client_cas().as_bytes())?;
+//! let tls = tls::server_config(b"server chain PEM", b"server key PEM", &clients)?;
 //! let listener = std::net::TcpListener::bind("0.0.0.0:8443")?;
 //! tls::serve(listener, tls, app(partner)).await?;
 //! # Ok(()) }
@@ -108,6 +110,26 @@ async fn count(State(partner): State<Arc<store::Partner>>, request: Request, nex
     response
 }
 
+/// How often a running server reads the paired sites again (`galen-partner pair` and `unpair` are other processes).
+pub const RELOAD_SITES_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Follows pairings while the server runs: every [`RELOAD_SITES_EVERY`], the paired sites are read again and,
+/// when they changed, the TLS layer trusts exactly their CAs from the next handshake on. A clinic paired is let in
+/// and one unpaired is refused in the handshake, without a restart.
+pub async fn follow_pairings(partner: Arc<store::Partner>, clients: tls::ClientCas) {
+    let mut every = tokio::time::interval(RELOAD_SITES_EVERY);
+    loop {
+        every.tick().await;
+        let reloaded = partner.reload();
+        match reloaded.map(|changed| changed.then(|| clients.replace(partner.client_cas().as_bytes()))) {
+            Ok(None) => {}
+            Ok(Some(Ok(()))) => tracing::info!(sites = partner.sites().len(), "paired clinics changed: now trusted"),
+            Ok(Some(Err(e))) => tracing::error!(error = %e, "a paired clinic's CA could not be read; the others stay"),
+            Err(e) => tracing::error!(error = %e, "the paired clinics could not be read again"),
+        }
+    }
+}
+
 /// Runs CPU-bound batch work (opening or sealing envelopes) off the async threads once one of the
 /// [`PARALLEL_BATCHES`] slots is free; a flood of requests waits here rather than opening everything at once.
 async fn batch<T: Send + 'static>(batches: &Semaphore, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
@@ -153,7 +175,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
 /// that is no paired site is left to the route, which refuses it.
 async fn limit_rate(State(partner): State<Arc<store::Partner>>, request: Request, next: Next) -> Response {
     let site = request.extensions().get::<tls::Peer>().and_then(|peer| partner.site_for(&peer.certificate));
-    if let Some(Err(wait)) = site.map(|site| partner.admit(site)) {
+    if let Some(Err(wait)) = site.map(|site| partner.admit(&site)) {
         let seconds = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
         let mut response = error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -193,10 +215,10 @@ impl IntoResponse for Stranger {
     }
 }
 
-/// The index of the paired site behind the connection.
-fn caller(partner: &store::Partner, peer: Option<Extension<tls::Peer>>) -> Result<usize, Stranger> {
+/// The paired site behind the connection.
+fn caller(partner: &store::Partner, peer: Option<Extension<tls::Peer>>) -> Result<store::Site, Stranger> {
     let Some(Extension(peer)) = peer else { return Err(Stranger::NoCertificate) };
-    partner.sites().iter().position(|s| s.issued(&peer.certificate)).ok_or(Stranger::UnknownSite)
+    partner.site_for(&peer.certificate).ok_or(Stranger::UnknownSite)
 }
 
 async fn push(
@@ -214,13 +236,13 @@ async fn push(
         Err(_) => return error(StatusCode::BAD_REQUEST, "malformed", "The body is not a push request."),
     };
     let site = match caller(&partner, peer) {
-        Ok(i) => i,
+        Ok(site) => site,
         Err(stranger) => return stranger.into_response(),
     };
     if request.envelopes.len() > MAX_BATCH {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_many", "Send at most 500 envelopes at a time.");
     }
-    let work = batch(&batches, move || partner.receive(&partner.sites()[site], &request.envelopes));
+    let work = batch(&batches, move || partner.receive(&site, &request.envelopes));
     match work.await {
         Ok(Ok(results)) => Json(PushResponse { results }).into_response(),
         Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),
@@ -244,11 +266,11 @@ async fn keep_anchor(
         Err(_) => return error(StatusCode::BAD_REQUEST, "malformed", "The body is not an audit anchor."),
     };
     let site = match caller(&partner, peer) {
-        Ok(i) => i,
+        Ok(site) => site,
         Err(stranger) => return stranger.into_response(),
     };
     // One signature check: quick enough for the async threads, like the rate limiter.
-    match partner.keep_anchor(&partner.sites()[site], &anchor) {
+    match partner.keep_anchor(&site, &anchor) {
         Ok(Ok((stored, kept))) => Json(AnchorResponse { stored, kept }).into_response(),
         Ok(Err(e @ AnchorError::Malformed(_))) => error(StatusCode::BAD_REQUEST, e.code(), &e.to_string()),
         Ok(Err(e @ AnchorError::WrongSigner)) => error(StatusCode::FORBIDDEN, e.code(), &e.to_string()),
@@ -270,14 +292,14 @@ async fn pull(
     query: Result<Query<PullQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let site = match caller(&partner, peer) {
-        Ok(i) => i,
+        Ok(site) => site,
         Err(stranger) => return stranger.into_response(),
     };
     let Ok(Query(q)) = query else {
         return error(StatusCode::BAD_REQUEST, "malformed", "Use ?after=SEQUENCE&limit=N.");
     };
     let limit = q.limit.unwrap_or(MAX_BATCH).clamp(1, MAX_BATCH);
-    let work = batch(&batches, move || partner.pull(&partner.sites()[site], q.after, limit));
+    let work = batch(&batches, move || partner.pull(&site, q.after, limit));
     match work.await {
         Ok(Ok((envelopes, more))) => Json(PullResponse { envelopes, more }).into_response(),
         Ok(Err(store::StoreError::NotPaired)) => Stranger::Unpaired.into_response(),

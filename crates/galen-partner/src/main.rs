@@ -123,11 +123,12 @@ fn main() -> Result<()> {
             // The row's unpaired_at (shown by `sites`) is the lasting record; this line is for the journal.
             tracing::info!(site = unpaired.id, "unpaired");
             println!(
-                "Unpaired {} (id {}): the running server refuses its requests from now on.",
-                unpaired.name, unpaired.id
+                "Unpaired {} (id {}): the running server refuses its requests from now on, and its certificate in \
+                 the TLS handshake within {} s (no restart needed).",
+                unpaired.name,
+                unpaired.id,
+                galen_partner::RELOAD_SITES_EVERY.as_secs()
             );
-            println!("Restart the server so its certificate is refused in the TLS handshake too:");
-            println!("  systemctl restart galen-partner");
             Ok(())
         }
     }
@@ -234,8 +235,11 @@ fn pair(config: &Config, file: &Path, safety_number: Option<String>) -> Result<(
     };
     let conn = open(config)?;
     store::pair(&conn, &pairing, &confirmed)?;
-    println!("Paired with {}. Restart the server so it trusts the clinic's certificate:", pairing.site);
-    println!("  systemctl restart galen-partner");
+    println!(
+        "Paired with {}. A running server trusts the clinic's certificate within {} s (no restart needed).",
+        pairing.site,
+        galen_partner::RELOAD_SITES_EVERY.as_secs()
+    );
     Ok(())
 }
 
@@ -244,14 +248,14 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
     let partner = store::Partner::load(conn, config.relay)?
         .with_rate_limit(config.rate_limit())
         .with_rejections_kept_for(config.keep_rejections());
-    let cas: String = partner.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n");
     if partner.sites().is_empty() {
         bail!(
             "no clinic is paired yet: pair one with `galen-partner pair CLINIC.galen-pairing`, then start the server"
         );
     }
     let pems = config.read_pems()?;
-    let tls = tls::server_config(&pems.certificate, &pems.private_key, cas.as_bytes())?;
+    let clients = tls::ClientCas::new(partner.client_cas().as_bytes())?;
+    let tls = tls::server_config(&pems.certificate, &pems.private_key, &clients)?;
     let certificate = String::from_utf8_lossy(&pems.certificate);
     let due =
         certs::expires_at(&certificate).is_none_or(|at| at - time::OffsetDateTime::now_utc() < certs::RENEW_WITHIN);
@@ -294,6 +298,7 @@ fn serve(path: &Path, config: &Config, check: bool) -> Result<()> {
                 }
             });
         }
+        tokio::spawn(galen_partner::follow_pairings(partner.clone(), clients));
         tls::serve(listener, tls, galen_partner::app(partner)).await?;
         Ok(())
     })

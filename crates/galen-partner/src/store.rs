@@ -15,7 +15,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use time::OffsetDateTime;
 
 const SCHEMA: &str = "
@@ -113,6 +113,7 @@ impl StoreError {
 }
 
 /// A paired clinic.
+#[derive(Clone)]
 pub struct Site {
     pub id: i64,
     pub name: String,
@@ -144,7 +145,8 @@ fn now_rfc3339() -> String {
 pub struct Partner {
     conn: Mutex<Connection>,
     key: OwnKey,
-    sites: Vec<Site>,
+    /// The sites paired now: read again by [`Partner::reload`] while the server runs.
+    sites: RwLock<Arc<[Site]>>,
     /// Relay each site's records to the other paired sites (an office with two laptops); off for a hospital that
     /// only collects.
     relay: bool,
@@ -161,7 +163,7 @@ pub const KEEP_REJECTIONS: time::Duration = time::Duration::days(90);
 
 impl std::fmt::Debug for Partner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Partner").field("sites", &self.sites).field("relay", &self.relay).finish_non_exhaustive()
+        f.debug_struct("Partner").field("sites", &self.sites()).field("relay", &self.relay).finish_non_exhaustive()
     }
 }
 
@@ -466,7 +468,7 @@ impl Partner {
     pub fn load(conn: Connection, relay: bool) -> Result<Partner, StoreError> {
         let (_, _, tsk) = identity(&conn)?.ok_or_else(not_initialised)?;
         let key = OwnKey::from_armored(&tsk).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let sites = sites(&conn)?;
+        let sites = RwLock::new(sites(&conn)?.into());
         let limiter = Limiter::new(RateLimit::DEFAULT);
         let keep_rejections = KEEP_REJECTIONS;
         Ok(Partner { conn: Mutex::new(conn), key, sites, relay, limiter, keep_rejections, metrics: Metrics::default() })
@@ -499,13 +501,31 @@ impl Partner {
         self.limiter.admit(site.id)
     }
 
-    pub fn sites(&self) -> &[Site] {
-        &self.sites
+    /// The sites paired now.
+    pub fn sites(&self) -> Arc<[Site]> {
+        self.sites.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The paired site whose CA issued this client certificate.
-    pub fn site_for(&self, certificate: &[u8]) -> Option<&Site> {
-        self.sites.iter().find(|s| s.issued(certificate))
+    pub fn site_for(&self, certificate: &[u8]) -> Option<Site> {
+        self.sites().iter().find(|s| s.issued(certificate)).cloned()
+    }
+
+    /// Reads the paired sites again (`galen-partner pair` and `unpair` run in other processes); whether they
+    /// changed. The server calls it every few seconds, then trusts the new set of CAs.
+    pub fn reload(&self) -> Result<bool, StoreError> {
+        let now = sites(&self.db())?;
+        let ids = |list: &[Site]| list.iter().map(|s| s.id).collect::<Vec<_>>();
+        if ids(&now) == ids(&self.sites()) {
+            return Ok(false);
+        }
+        *self.sites.write().unwrap_or_else(|e| e.into_inner()) = now.into();
+        Ok(true)
+    }
+
+    /// The paired sites' CA certificates (PEM), for the TLS layer's [`crate::tls::ClientCas`].
+    pub fn client_cas(&self) -> String {
+        self.sites().iter().map(|s| s.ca_cert.as_str()).collect::<Vec<_>>().join("\n")
     }
 
     /// Refuses a site unpaired since the server started (`galen-partner unpair` runs in another process).
@@ -530,7 +550,7 @@ impl Partner {
     pub fn receive(&self, site: &Site, envelopes: &[String]) -> Result<Vec<PushResult>, StoreError> {
         self.check_paired(&self.db(), site)?;
         let now = OffsetDateTime::now_utc();
-        let candidates: Vec<PeerKey> = self.sites.iter().map(|s| s.key.clone()).collect();
+        let candidates: Vec<PeerKey> = self.sites().iter().map(|s| s.key.clone()).collect();
         // The crypto runs before the database lock is taken.
         let opened: Vec<Result<Plaintext, Rejection>> = par_map(envelopes, |b64| {
             let bytes = decode_envelope(b64).ok_or_else(|| Rejection::Malformed("not base64".into()))?;

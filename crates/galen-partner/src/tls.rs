@@ -1,18 +1,22 @@
-//! TLS with client certificates required. The server trusts exactly the CAs in its client-CA file (each paired
-//! clinic's site CA); a connection without a certificate, with one from another CA, or with an expired one fails
-//! in the handshake, before any HTTP. The verified certificate's SHA-256 reaches handlers as [`Peer`].
+//! TLS with client certificates required. The server trusts exactly the paired clinics' site CAs ([`ClientCas`],
+//! which the running server replaces when a clinic is paired or unpaired); a connection without a certificate,
+//! with one from another CA, or with an expired one fails in the handshake, before any HTTP. The verified
+//! certificate's SHA-256 reaches handlers as [`Peer`].
 
 use axum::middleware::AddExtension;
 use axum::{Extension, Router};
 use axum_server::accept::Accept;
 use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use futures_util::future::BoxFuture;
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::UnixTime;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 use tower::Layer;
@@ -37,24 +41,101 @@ fn certificates(pem: &[u8], what: &'static str) -> Result<Vec<CertificateDer<'st
     Ok(certs)
 }
 
-/// The server's rustls configuration: its certificate chain and key, and the CAs whose client certificates it
-/// accepts. Client authentication is mandatory.
-pub fn server_config(chain_pem: &[u8], key_pem: &[u8], client_ca_pem: &[u8]) -> Result<Arc<ServerConfig>, TlsError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+/// The CAs whose client certificates the server accepts, replaceable while it runs: each handshake asks the set
+/// current then, so a clinic paired a moment ago is let in and one unpaired is refused, without a restart. With
+/// no CA at all, every client is refused.
+#[derive(Debug, Clone)]
+pub struct ClientCas(Arc<RwLock<Option<Arc<dyn ClientCertVerifier>>>>);
+
+fn verifier(client_ca_pem: &[u8]) -> Result<Option<Arc<dyn ClientCertVerifier>>, TlsError> {
+    if client_ca_pem.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
     let mut roots = RootCertStore::empty();
     for ca in certificates(client_ca_pem, "paired clinics' CA certificates")? {
         roots.add(ca).map_err(|e| TlsError::Rustls(e.to_string()))?;
     }
     // No `allow_unauthenticated()`: a client without a certificate is refused.
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
+    Ok(Some(verifier))
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+impl ClientCas {
+    /// Trusting the CAs in this PEM (none, for an empty one).
+    pub fn new(client_ca_pem: &[u8]) -> Result<ClientCas, TlsError> {
+        Ok(ClientCas(Arc::new(RwLock::new(verifier(client_ca_pem)?))))
+    }
+
+    /// Trusts these CAs from the next handshake on; a bad PEM changes nothing.
+    pub fn replace(&self, client_ca_pem: &[u8]) -> Result<(), TlsError> {
+        let next = verifier(client_ca_pem)?;
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(())
+    }
+
+    fn current(&self) -> Result<Arc<dyn ClientCertVerifier>, rustls::Error> {
+        let current = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
+        current.ok_or_else(|| rustls::Error::General("no clinic is paired with this partner".into()))
+    }
+}
+
+impl ClientCertVerifier for ClientCas {
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    // No hints: a Galen clinic has one certificate and sends it anyway.
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.current()?.verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.current()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.current()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The server's rustls configuration: its certificate chain and key, and the CAs whose client certificates it
+/// accepts. Client authentication is mandatory.
+pub fn server_config(chain_pem: &[u8], key_pem: &[u8], clients: &ClientCas) -> Result<Arc<ServerConfig>, TlsError> {
     let key = PrivateKeyDer::from_pem_slice(key_pem)
         .map_err(|e| TlsError::Pem { what: "private key", reason: e.to_string() })?;
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(Arc::new(clients.clone()))
         .with_single_cert(certificates(chain_pem, "certificate file")?, key)
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];

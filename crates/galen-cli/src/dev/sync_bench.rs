@@ -51,8 +51,8 @@ pub fn run(records: u64) -> Result<()> {
     // The benchmark measures throughput, so no site's request budget may slow it.
     let unlimited = RateLimit { burst: u32::MAX, per_second: f64::from(u32::MAX) };
     let partner = Arc::new(store::Partner::load(conn, true)?.with_rate_limit(unlimited));
-    let client_cas = format!("{}{}", clinic_file.ca_certificate, reader_file.ca_certificate);
-    let tls = tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), client_cas.as_bytes())?;
+    let clients = tls::ClientCas::new(partner.client_cas().as_bytes())?;
+    let tls = tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), &clients)?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
     let runtime = tokio::runtime::Runtime::new()?;

@@ -182,9 +182,8 @@ fn partner(dir: &Path, clinic_file: &Path) -> Partner {
     let file = dir.join("partner.galen-pairing");
     std::fs::write(&file, serde_json::to_string(&theirs).expect("json")).expect("write");
     let app = galen_partner::app(std::sync::Arc::new(store::Partner::load(conn, true).expect("load")));
-    let tls =
-        tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), clinic.ca_certificate.as_bytes())
-            .expect("tls");
+    let clients = tls::ClientCas::new(clinic.ca_certificate.as_bytes()).expect("the clinic's CA");
+    let tls = tls::server_config(issued.leaf_cert.as_bytes(), issued.leaf_key.as_bytes(), &clients).expect("tls");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

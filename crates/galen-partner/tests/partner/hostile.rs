@@ -168,12 +168,9 @@ fn serve_presenting(
     app: axum::Router,
 ) -> tokio::runtime::Runtime {
     let clinic_file = site::pairing_file(&clinic.clinic, &clinic.admin).expect("the clinic's pairing file");
-    let config = tls::server_config(
-        server.issued.leaf_cert.as_bytes(),
-        server.issued.leaf_key.as_bytes(),
-        clinic_file.ca_certificate.as_bytes(),
-    )
-    .expect("tls");
+    let clients = tls::ClientCas::new(clinic_file.ca_certificate.as_bytes()).expect("the clinic's CA");
+    let config = tls::server_config(server.issued.leaf_cert.as_bytes(), server.issued.leaf_key.as_bytes(), &clients)
+        .expect("tls");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("https://127.0.0.1:{}", listener.local_addr().expect("addr").port());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -66,8 +66,8 @@ fn only_a_client_certificate_from_the_trusted_ca_gets_in() {
     let (foreign_cert, foreign_key) = leaf(&foreign_ca, "Intruder", 30);
     let (expired_cert, expired_key) = leaf(&site_ca, "Clínica Sol (old)", -1);
 
-    let config = tls::server_config(server_cert.as_bytes(), server_key.as_bytes(), site_ca.pem.as_bytes())
-        .expect("server config");
+    let clients = tls::ClientCas::new(site_ca.pem.as_bytes()).expect("the site CA");
+    let config = tls::server_config(server_cert.as_bytes(), server_key.as_bytes(), &clients).expect("server config");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -70,7 +70,7 @@ impl Network {
             payload,
         };
         let sealed = envelope::seal(&self.lab, &self.partner_key, &plain).expect("seal");
-        let site = self.serving.partner.sites().iter().find(|s| s.name == "Lab").expect("the lab");
+        let site = &self.serving.partner.sites().iter().find(|s| s.name == "Lab").cloned().expect("the lab");
         let status =
             &self.serving.partner.receive(site, &[galen_proto::wire::encode_envelope(&sealed)]).expect("push")[0];
         assert_eq!(status.status, PushStatus::Stored, "{status:?}");

@@ -66,9 +66,9 @@ impl PartnerDir {
     /// Serves on 127.0.0.1:0 in its own runtime until the returned guard drops.
     pub fn serve(&self, relay: bool) -> Serving {
         let partner = Arc::new(store::Partner::load(self.open(), relay).expect("load"));
-        let cas: String = partner.sites().iter().map(|s| s.ca_cert.clone()).collect::<Vec<_>>().join("\n");
+        let clients = tls::ClientCas::new(partner.client_cas().as_bytes()).expect("the paired CAs");
         let config =
-            tls::server_config(self.server_cert.as_bytes(), self.server_key.as_bytes(), cas.as_bytes()).expect("tls");
+            tls::server_config(self.server_cert.as_bytes(), self.server_key.as_bytes(), &clients).expect("tls");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let runtime = tokio::runtime::Runtime::new().expect("runtime");

@@ -331,7 +331,7 @@ fn an_envelope_whose_contents_cannot_be_applied_is_logged_and_skipped() {
         payload: serde_json::json!({ "given_names": "nobody" }),
     };
     let sealed = galen_proto::wire::encode_envelope(&envelope::seal(&lab, &partner_key, &plain).expect("seal"));
-    let site = serving.partner.sites().iter().find(|s| s.name == "Lab").expect("the lab");
+    let site = &serving.partner.sites().iter().find(|s| s.name == "Lab").cloned().expect("the lab");
     assert_eq!(serving.partner.receive(site, &[sealed]).expect("receive")[0].status, PushStatus::Stored);
     let muller = sol.register("Hans", "Müller", true);
     sol.sync();
