@@ -75,12 +75,14 @@ fn main() -> Result<()> {
     // One line per event on standard error, without time or colour: journald (or any service manager) adds both.
     let filter = tracing_subscriber::EnvFilter::try_from_env("GALEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .with_ansi(false)
-        .init();
+    // One line per event on stderr for journald (which stamps the time); `GALEN_LOG_FORMAT=json` makes each line a
+    // JSON object, for a log shipper.
+    let lines = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
+    if std::env::var("GALEN_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        lines.json().with_current_span(false).init();
+    } else {
+        lines.without_time().init();
+    }
     let cli = Cli::parse();
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {

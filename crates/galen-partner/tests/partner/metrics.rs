@@ -1,5 +1,6 @@
-//! The operator's metrics on the real server: requests by route and status, a refusal by its reason and the
-//! records a clinic's sync stored, served in Prometheus text on their own loopback port only.
+//! What an operator watches on the real server: metrics (requests by route and status, a refusal by its reason
+//! and the records a clinic's sync stored, in Prometheus text on their own loopback port only), and the log as
+//! JSON lines for a log shipper.
 
 use crate::support::*;
 use galen_proto::pairing::PairingFile;
@@ -72,4 +73,34 @@ fn metrics_count_requests_refusals_and_stored_records_on_a_loopback_port_only() 
     assert_eq!(String::from_utf8_lossy(&api.stdout), "404");
     let over_https = curl(&site, &partner_file, &[&format!("{}/metrics", partner.url())]);
     assert!(over_https.contains("not_found"), "{over_https}");
+}
+
+/// With `GALEN_LOG_FORMAT=json` each line the server logs is a JSON object (level, message and fields); without,
+/// plain text as before.
+#[test]
+fn the_log_is_json_lines_when_asked() {
+    use std::io::{BufRead, BufReader};
+    let partner = BinaryPartner::init("Hospital Central");
+    let clinic = new_clinic("Clínica Sol");
+    partner.pair(&clinic);
+    let mut child = partner
+        .command()
+        .env("GALEN_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let serving = lines
+        .by_ref()
+        .map(|l| l.expect("a line"))
+        .find(|l| l.contains("serving"))
+        .expect("the server logs that it serves");
+    let _ = child.kill();
+    let _ = child.wait();
+    let line: serde_json::Value = serde_json::from_str(&serving).unwrap_or_else(|e| panic!("{e}: {serving}"));
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert_eq!(line["fields"]["message"], "serving", "{line}");
+    assert_eq!(line["fields"]["sites"], 1, "{line}");
+    assert!(line["timestamp"].is_string(), "{line}");
 }
