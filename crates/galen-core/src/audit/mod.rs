@@ -81,20 +81,17 @@ pub const ACCESS_REPORT_ROWS: usize = 10_000;
 pub fn about_patient(clinic: &Clinic, session: &Session, mrn: &str) -> Result<(Vec<Entry>, bool), Error> {
     let mut q = Query { mrn: Some(mrn.to_owned()), limit: 1000, ..Query::default() };
     let mut rows: Vec<Entry> = Vec::new();
+    // Pages until the log has no more, or one row past the most kept (so `cut` knows older ones were left out).
     loop {
         let page = list(clinic, session, &q)?;
         let last = page.len() < q.limit as usize;
         rows.extend(page);
-        if last || rows.len() >= ACCESS_REPORT_ROWS {
+        if last || rows.len() > ACCESS_REPORT_ROWS {
             break;
         }
         q.before_id = rows.last().map(|e| e.id);
     }
-    let cut = rows.len() > ACCESS_REPORT_ROWS
-        || (rows.len() == ACCESS_REPORT_ROWS && {
-            let older = Query { before_id: rows.last().map(|e| e.id), limit: 1, ..q };
-            !list(clinic, session, &older)?.is_empty()
-        });
+    let cut = rows.len() > ACCESS_REPORT_ROWS;
     rows.truncate(ACCESS_REPORT_ROWS);
     rows.reverse();
     Ok((rows, cut))
@@ -140,7 +137,7 @@ fn checked(conn: &rusqlite::Connection, q: &Query) -> Result<(Query, Option<i64>
         username: given(&q.username).map(|u| crate::staff::table::normalize_username(&u)),
         action: given(&q.action),
         from: from.map(|d| d.to_string()),
-        until: until.map(|d| d.next_day().map_or_else(|| "9999-12-31T99".to_owned(), |n| n.to_string())),
+        until: until.and_then(|d| d.next_day()).map(|d| d.to_string()),
         ..q.clone()
     };
     Ok((exact, patient))
