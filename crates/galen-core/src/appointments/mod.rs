@@ -13,7 +13,7 @@ pub(crate) mod table;
 
 pub use model::*;
 
-use crate::audit::table::{self as audit, Outcome};
+use crate::audit::table::{self as audit, Actor, Outcome};
 use crate::clinic::Clinic;
 use crate::error::{Error, FieldErrors};
 use crate::patients::model::Summary;
@@ -299,8 +299,7 @@ pub fn change(
     confirmed: bool,
 ) -> Result<Vec<Appointment>, Error> {
     let conn = clinic.store().conn();
-    let row = table::require(conn, id)?;
-    let actor = clinic.authorize(session, Action::AppointmentBook, Some(row.patient_id))?;
+    let (row, actor) = row_for(clinic, session, id, Action::AppointmentBook)?;
     require_status(&row, &[Status::Booked], "changed")?;
     let hours = hours::load_conn(conn)?;
     let b = Booking { patient_id: row.patient_id, ..b.clone() };
@@ -384,8 +383,7 @@ fn describe(status: Status) -> &'static str {
 /// Cancels a visit not yet started (with `Scope::All`, also every later one of its series), with a reason.
 pub fn cancel(clinic: &Clinic, session: &Session, id: i64, reason: &str, scope: Scope) -> Result<(), Error> {
     let conn = clinic.store().conn();
-    let row = table::require(conn, id)?;
-    let actor = clinic.authorize(session, Action::AppointmentBook, Some(row.patient_id))?;
+    let (row, actor) = row_for(clinic, session, id, Action::AppointmentBook)?;
     require_status(&row, &[Status::Booked, Status::Arrived], "cancelled")?;
     let reason = text::clean(reason);
     text::check_required("cancel_reason", &reason, REASON_MAX).map_err(Error::Invalid)?;
@@ -420,11 +418,19 @@ pub fn finish(clinic: &Clinic, session: &Session, id: i64) -> Result<Appointment
     transition(clinic, session, id, Status::Done)
 }
 
+/// The appointment an action is taken on, once the role may take it at all: a caller who may not is refused
+/// before the lookup, so the answer never tells whether an appointment exists.
+fn row_for(clinic: &Clinic, session: &Session, id: i64, action: Action) -> Result<(Row, Actor), Error> {
+    clinic.authorize(session, action, None)?;
+    let row = table::require(clinic.store().conn(), id)?;
+    let actor = clinic.authorize(session, action, Some(row.patient_id))?;
+    Ok((row, actor))
+}
+
 /// Moves an appointment along its day: booked → arrived → in progress → done, or booked → no-show. Each step
 /// checks who may take it, from which status, and on which day.
 fn transition(clinic: &Clinic, session: &Session, id: i64, to: Status) -> Result<Appointment, Error> {
     let conn = clinic.store().conn();
-    let row = table::require(conn, id)?;
     let (action, from, doing, code): (_, &[Status], _, _) = match to {
         Status::Arrived => (Action::AppointmentBook, &[Status::Booked], "checked in", "appointment.check_in"),
         Status::NoShow => (Action::AppointmentBook, &[Status::Booked], "marked as a no-show", "appointment.no_show"),
@@ -432,7 +438,7 @@ fn transition(clinic: &Clinic, session: &Session, id: i64, to: Status) -> Result
         Status::Done => (Action::VisitManage, &[Status::InProgress], "finished", "appointment.finish"),
         Status::Booked | Status::Cancelled => return Err(Error::invalid("status", "Not a step of the day.")),
     };
-    let actor = clinic.authorize(session, action, Some(row.patient_id))?;
+    let (row, actor) = row_for(clinic, session, id, action)?;
     require_status(&row, from, doing)?;
     let now_local = hours::load_conn(conn)?.now(clinic);
     let starts = parse_stamp(&row.starts).unwrap_or(now_local);

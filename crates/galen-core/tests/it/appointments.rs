@@ -339,6 +339,11 @@ fn who_may_see_book_and_run_the_day_and_who_reads_a_clinical_reason() {
     assert!(denied(appointments::cancel(&b.clinic, &nurse, booked.id, "no reason", Scope::One)));
     assert!(denied(appointments::calendar(&b.clinic, &b.admin, "2026-10-13", 1, None)));
     assert!(denied(appointments::book(&b.clinic, &b.admin, &visit(&b, "2026-10-14", "10:00"), None, false)));
+    // A role that may not is refused before the lookup: whether an appointment exists is not its business.
+    assert!(denied(appointments::cancel(&b.clinic, &b.admin, 999_999, "probing", Scope::One)));
+    assert!(denied(appointments::check_in(&b.clinic, &nurse, 999_999)));
+    assert!(denied(appointments::start(&b.clinic, &b.front, 999_999)));
+    assert!(matches!(appointments::check_in(&b.clinic, &b.front, 999_999), Err(Error::NotFound(_))));
     // Only an admin sets the hours.
     assert!(denied(appointments::hours::update(&b.clinic, &b.front, &Hours::default())));
     match appointments::hours::update(
