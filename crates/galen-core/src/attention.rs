@@ -35,6 +35,8 @@ pub struct SyncHealth {
     pub last_success: Option<String>,
     /// Why the last run failed, if it did.
     pub last_error: Option<String>,
+    /// Its code, for a screen to word.
+    pub last_error_code: Option<String>,
     /// Conflicts waiting for a person.
     pub open_conflicts: i64,
 }
@@ -121,6 +123,7 @@ pub fn attention(clinic: &Clinic, session: &Session) -> Result<Attention, Error>
         sync: status.partner.is_some().then_some(SyncHealth {
             last_success: status.last_success,
             last_error: status.last_error,
+            last_error_code: status.last_error_code,
             open_conflicts: status.open_conflicts,
         }),
         audit_check,

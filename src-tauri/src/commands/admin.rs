@@ -312,6 +312,7 @@ pub struct AttentionDto {
 pub struct SyncHealthDto {
     pub last_success: Option<String>,
     pub last_error: Option<String>,
+    pub last_error_code: Option<String>,
     pub open_conflicts: i64,
 }
 
@@ -345,6 +346,7 @@ impl From<attention::Attention> for AttentionDto {
             sync: a.sync.map(|s| SyncHealthDto {
                 last_success: s.last_success,
                 last_error: s.last_error,
+                last_error_code: s.last_error_code,
                 open_conflicts: s.open_conflicts,
             }),
             audit_check: a.audit_check.map(|c| AuditCheckDto { at: c.at, by: c.by, intact: c.intact }),

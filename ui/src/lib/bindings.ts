@@ -1104,6 +1104,7 @@ export type Status = "booked" | "arrived" | "in_progress" | "done" | "cancelled"
 export type SyncHealthDto = {
 	lastSuccess: string | null,
 	lastError: string | null,
+	lastErrorCode: string | null,
 	openConflicts: number,
 };
 
@@ -1122,6 +1123,7 @@ export type SyncStatusDto = {
 	lastAttempt: string | null,
 	lastSuccess: string | null,
 	lastError: string | null,
+	lastErrorCode: string | null,
 	pending: number,
 	openConflicts: number,
 	receivedDocuments: number,

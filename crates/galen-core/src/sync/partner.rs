@@ -51,6 +51,8 @@ pub struct Status {
     pub last_success: Option<String>,
     /// Why the last run failed, if it did.
     pub last_error: Option<String>,
+    /// Its code (`partner_unreachable`, `partner_certificate`, `partner_busy`, `sync`…), for a screen to word.
+    pub last_error_code: Option<String>,
     /// Records queued and not yet accepted by the partner.
     pub pending: i64,
     /// Conflicts waiting for a person.
@@ -129,6 +131,11 @@ pub fn status(clinic: &Clinic, session: &Session) -> Result<Status, Error> {
         partner: table::partner(conn)?.map(Partner::from),
         last_attempt: state.last_attempt,
         last_success: state.last_success,
+        last_error_code: state
+            .last_error
+            .as_ref()
+            .and(crate::settings::table::get(conn, super::run::LAST_ERROR_CODE)?)
+            .filter(|c| !c.is_empty()),
         last_error: state.last_error,
         pending: table::pending(conn)?,
         open_conflicts: table::open_conflict_count(conn)?,

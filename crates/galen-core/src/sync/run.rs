@@ -112,6 +112,9 @@ pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
                 }
                 Err(e) => table::run_failed(tx, &e.to_string())?,
             };
+            // The code beside the text, so a screen can say it in its reader's language.
+            let code = result.as_ref().err().map_or("", Error::code);
+            crate::settings::table::put(tx, LAST_ERROR_CODE, code)?;
             Ok(())
         })?;
         clinic.anchor_audit_log();
@@ -119,6 +122,9 @@ pub fn run(db: &impl Db, _trigger: Trigger) -> Result<Report, Error> {
     })?;
     result
 }
+
+/// The settings key holding the last run's error code (`Error::code`; empty after a success).
+pub(crate) const LAST_ERROR_CODE: &str = "sync.last_error_code";
 
 fn exchange(db: &impl Db, ctx: &Context) -> Result<Report, Error> {
     let mut report = Report { queued: db.with(|c| outbox::collect(c, &ctx.me.fingerprint()))?, ..Report::default() };

@@ -274,6 +274,8 @@ fn clinics_are_paired_and_unpaired_while_the_server_runs_without_a_restart() {
         None
     });
     assert!(refused.contains("could not be reached"), "refused in the TLS handshake: {refused}");
+    let status = sol.status();
+    assert_eq!(status.last_error_code.as_deref(), Some("partner_unreachable"), "its code, for screens to word");
     mar.register("Ana", "Sousa", true);
     let report = mar.sync();
     assert_eq!((report.pushed, report.pulled), (1, 0), "Mar syncs on; Sol's records are no longer passed on");
@@ -284,6 +286,7 @@ fn clinics_are_paired_and_unpaired_while_the_server_runs_without_a_restart() {
     partner.pair(&sol);
     let report = within_seconds(|| sync_now(&sol).ok());
     assert_eq!(report.pushed, 1, "paired again, Sol sends what was refused meanwhile");
+    assert_eq!((sol.status().last_error, sol.status().last_error_code), (None, None), "a success clears both");
 }
 
 /// Every file of the database (the main file and SQLite's -wal, -shm, -journal), whole.

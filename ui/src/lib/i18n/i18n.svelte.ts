@@ -24,6 +24,13 @@ export function t(key: string, params: Record<string, string | number> = {}): st
   return text.replace(/\{(\w+)\}/g, (_, name) => String(params[name] ?? `{${name}}`));
 }
 
+/** The last sync's failure as a status shows it later: by its code where we have words (a busy partner's wait is
+ * over by then), else Galen's own text. */
+export function syncFailure(code: string | null, message: string): string {
+  if (code === "partner_busy") return t("sync.busy_last");
+  return code ? errorMessage({ code, message }) : message;
+}
+
 /** A translated message for an error from Rust: by its code where we have one, else its own text. */
 export function errorMessage(e: { code: string; message: string; retryAfterSecs?: number | null }): string {
   const key = `error.${e.code}`;
