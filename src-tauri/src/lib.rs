@@ -405,6 +405,34 @@ mod tests {
             keys.push(format!("audit.break.{b}"));
         }
         keys.extend(galen_core::audit::actions::ACTIONS.iter().map(|(code, _)| format!("audit.action.{code}")));
+        // Every way sync fails has its own code and words (the status shows the last one later).
+        use galen_core::error::SyncFailure;
+        let failures = [
+            SyncFailure::Unreachable { url: String::new(), cause: String::new() },
+            SyncFailure::NotThePartner { url: String::new(), cause: String::new() },
+            SyncFailure::Refused { status: String::new(), message: String::new() },
+            SyncFailure::BadAnswer(String::new()),
+            SyncFailure::RepeatedPage { after: 0, seq: 0 },
+            SyncFailure::AnswerTooLarge,
+            SyncFailure::Busy { retry_after_secs: 0 },
+            SyncFailure::Keys(String::new()),
+            SyncFailure::ClinicClosed,
+            SyncFailure::Contents(String::new()),
+        ];
+        // A new way to fail stops this from compiling until it is listed above.
+        let _every_one_listed = |f: &SyncFailure| match f {
+            SyncFailure::Unreachable { .. }
+            | SyncFailure::NotThePartner { .. }
+            | SyncFailure::Refused { .. }
+            | SyncFailure::BadAnswer(_)
+            | SyncFailure::RepeatedPage { .. }
+            | SyncFailure::AnswerTooLarge
+            | SyncFailure::Busy { .. }
+            | SyncFailure::Keys(_)
+            | SyncFailure::ClinicClosed
+            | SyncFailure::Contents(_) => (),
+        };
+        keys.extend(failures.into_iter().map(|f| format!("error.{}", galen_core::Error::Sync(f).code())));
         for c in galen_core::attention::Certificate::NAMES {
             keys.extend([format!("home.cert.{c}"), format!("home.cert_what.{c}")]);
         }

@@ -515,7 +515,13 @@ impl Error {
             Error::Sync(SyncFailure::Busy { .. }) => "partner_busy",
             Error::Sync(SyncFailure::NotThePartner { .. }) => "partner_certificate",
             Error::Sync(SyncFailure::Unreachable { .. }) => "partner_unreachable",
-            Error::Sync(_) => "sync",
+            Error::Sync(SyncFailure::Refused { .. }) => "partner_refused",
+            Error::Sync(SyncFailure::BadAnswer(_)) => "partner_bad_answer",
+            Error::Sync(SyncFailure::RepeatedPage { .. }) => "partner_repeated_page",
+            Error::Sync(SyncFailure::AnswerTooLarge) => "partner_answer_too_large",
+            Error::Sync(SyncFailure::Keys(_)) => "sync_keys",
+            Error::Sync(SyncFailure::ClinicClosed) => "sync_interrupted",
+            Error::Sync(SyncFailure::Contents(_)) => "sync_contents",
             Error::Printout(_) => "printout",
         }
     }

@@ -225,11 +225,15 @@ fn a_partner_that_repeats_a_page_stops_the_run_with_a_clear_error() {
     let Some((result, clinic)) = sync_within(clinic, Duration::from_secs(60)) else {
         panic!("the run never stopped: {} pulls of the same page served", served.load(Ordering::SeqCst));
     };
-    let error = result.expect_err("the run fails").to_string();
+    let error = result.expect_err("the run fails");
+    assert_eq!(error.code(), "partner_repeated_page", "its own code, for the screens to word: {error}");
+    let error = error.to_string();
     assert!(error.contains("repeated a page"), "says what the partner did: {error}");
     assert_eq!(served.load(Ordering::SeqCst), 2, "the first page, then its repeat");
     assert_eq!(refusals(&clinic), 1, "one refusal audited, not one per repeat");
-    let status = clinic.status().last_error.expect("the status shows the error");
+    let status = clinic.status();
+    assert_eq!(status.last_error_code.as_deref(), Some("partner_repeated_page"), "{status:?}");
+    let status = status.last_error.expect("the status shows the error");
     assert!(status.contains("repeated a page"), "{status}");
 }
 
