@@ -72,11 +72,10 @@ enum Command {
 }
 
 fn main() -> Result<()> {
-    // One line per event on standard error, without time or colour: journald (or any service manager) adds both.
     let filter = tracing_subscriber::EnvFilter::try_from_env("GALEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // One line per event on stderr for journald (which stamps the time); `GALEN_LOG_FORMAT=json` makes each line a
-    // JSON object, for a log shipper.
+    // One line per event on stderr, without colour, and without time for journald (which stamps it);
+    // `GALEN_LOG_FORMAT=json` makes each line a JSON object, for a log shipper.
     let lines = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
     if std::env::var("GALEN_LOG_FORMAT").is_ok_and(|f| f == "json") {
         lines.json().with_current_span(false).init();

@@ -24,15 +24,15 @@ pub struct Metrics {
     latency_micros: AtomicU64,
 }
 
-fn add<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K, n: u64) {
+fn count_one<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
     // Counting cannot leave a map half-changed, so a poisoned lock is still a good one.
-    *map.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += n;
+    *map.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
 }
 
 impl Metrics {
     /// One request answered.
     pub fn request(&self, route: &str, status: u16, took: Duration) {
-        add(&self.requests, (route.to_owned(), status), 1);
+        count_one(&self.requests, (route.to_owned(), status));
         let seconds = took.as_secs_f64();
         let bucket = LATENCY_BUCKETS.iter().position(|&le| seconds <= le).unwrap_or(LATENCY_BUCKETS.len());
         self.latency[bucket].fetch_add(1, Ordering::Relaxed);
@@ -41,7 +41,7 @@ impl Metrics {
 
     /// Something refused, by its code.
     pub fn rejected(&self, code: &str) {
-        add(&self.rejections, code.to_owned(), 1);
+        count_one(&self.rejections, code.to_owned());
     }
 
     /// Envelopes newly stored.

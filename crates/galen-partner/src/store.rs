@@ -515,8 +515,9 @@ impl Partner {
     /// changed. The server calls it every few seconds, then trusts the new set of CAs.
     pub fn reload(&self) -> Result<bool, StoreError> {
         let now = sites(&self.db())?;
-        let ids = |list: &[Site]| list.iter().map(|s| s.id).collect::<Vec<_>>();
-        if ids(&now) == ids(&self.sites()) {
+        // The safety number covers the site's CA and key, so a site paired again from a new file counts as changed.
+        let paired = |list: &[Site]| list.iter().map(|s| (s.id, s.safety_number.clone())).collect::<Vec<_>>();
+        if paired(&now) == paired(&self.sites()) {
             return Ok(false);
         }
         *self.sites.write().unwrap_or_else(|e| e.into_inner()) = now.into();

@@ -289,13 +289,7 @@ pub(crate) fn records_in_chart(conn: &Connection, id: i64) -> StoreResult<Vec<(i
 /// The uuids other sites know a chart by: the patient's own and those of every record merged into it.
 pub(crate) fn uuids_in_chart(conn: &Connection, id: i64) -> Result<Vec<String>, Error> {
     require(conn, id)?;
-    let mut stmt = conn.prepare(
-        "WITH RECURSIVE chart(id) AS (
-             SELECT ?1 UNION SELECT p.id FROM patients p JOIN chart ON p.merged_into = chart.id)
-         SELECT uuid FROM patients WHERE id IN chart ORDER BY id",
-    )?;
-    let uuids = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(uuids)
+    Ok(records_in_chart(conn, id)?.into_iter().map(|(_, uuid)| uuid).collect())
 }
 
 /// Merges `merged` into `kept`: the merged row stays, marked, its MRN and phones now lead to `kept`, and a national

@@ -460,10 +460,11 @@ fn standing_words(status: Status) -> &'static str {
 }
 
 /// Lines of text in a box `width` wide whose top is `top`; returns where they end.
-fn cell(w: &mut Writer, x: f32, top: f32, width: f32, lines: &[(Face, f32, f32, &str)]) -> f32 {
+fn cell<S: AsRef<str>>(w: &mut Writer, x: f32, top: f32, width: f32, lines: &[(Face, f32, f32, S)]) -> f32 {
     let mut y = top;
-    for &(face, size, grey, text) in lines {
-        for l in wrap(face, size, text, width) {
+    for (face, size, grey, text) in lines {
+        let (face, size, grey) = (*face, *size, *grey);
+        for l in wrap(face, size, text.as_ref(), width) {
             y += size;
             w.text_at(x, y, face, size, &l, grey);
             y += size * 0.35;
@@ -496,13 +497,11 @@ fn table(w: &mut Writer, columns: &[(&str, f32)], rows: &[Row]) {
     };
     heading(w);
     for row in rows {
-        let lines: Vec<Vec<(Face, f32, f32, &str)>> =
-            row.iter().map(|c| c.iter().map(|(f, size, grey, t)| (*f, *size, *grey, t.as_str())).collect()).collect();
-        let height = lines
+        let height = row
             .iter()
             .zip(&widths)
-            .map(|(l, width)| {
-                l.iter().map(|&(f, size, _, t)| wrap(f, size, t, width - pad).len() as f32 * size * 1.35).sum()
+            .map(|(c, width)| {
+                c.iter().map(|(f, size, _, t)| wrap(*f, *size, t, width - pad).len() as f32 * size * 1.35).sum()
             })
             .fold(0.0_f32, f32::max);
         let before = w.y;
@@ -511,7 +510,7 @@ fn table(w: &mut Writer, columns: &[(&str, f32)], rows: &[Row]) {
             heading(w);
         }
         let top = w.y;
-        let bottom = lines.iter().enumerate().map(|(i, l)| cell(w, xs[i], top, widths[i] - pad, l)).fold(top, f32::max);
+        let bottom = row.iter().enumerate().map(|(i, c)| cell(w, xs[i], top, widths[i] - pad, c)).fold(top, f32::max);
         w.y = bottom + 2.0;
         let (x, width) = (w.left(), w.content_width());
         w.fill(x, w.y, width, 0.3, 0.75);

@@ -51,7 +51,7 @@ pub struct Status {
     pub last_success: Option<String>,
     /// Why the last run failed, if it did.
     pub last_error: Option<String>,
-    /// Its code (`partner_unreachable`, `partner_certificate`, `partner_busy`, `sync`…), for a screen to word.
+    /// Its code (`Error::code`: `partner_unreachable`, `partner_certificate`, `partner_busy`…), for a screen to word.
     pub last_error_code: Option<String>,
     /// Records queued and not yet accepted by the partner.
     pub pending: i64,
