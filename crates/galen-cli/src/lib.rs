@@ -20,6 +20,7 @@ mod backup;
 #[cfg(feature = "dev")]
 mod dev;
 mod documents;
+mod fhir;
 mod keys;
 mod patients;
 mod print;
@@ -100,6 +101,12 @@ pub enum Command {
     /// Signed documents: show with verification, export for offline checking.
     #[command(subcommand)]
     Document(documents::DocumentCommand),
+    /// Export patients' records as HL7 FHIR R4.
+    #[command(subcommand)]
+    Export(fhir::ExportCommand),
+    /// Import patients from HL7 FHIR R4 files.
+    #[command(subcommand)]
+    Import(fhir::ImportCommand),
     /// Check a Galen PDF, an exported document, or the text of a printed QR, with only the doctor's public key
     /// (no database).
     Verify(verify::VerifyArgs),
@@ -162,6 +169,8 @@ fn dispatch(ctx: &mut Ctx, command: Command) -> Result<()> {
         Command::Rx(command) => documents::rx(ctx, command),
         Command::Cert(command) => documents::cert(ctx, command),
         Command::Document(command) => documents::document(ctx, command),
+        Command::Export(command) => fhir::export(ctx, command),
+        Command::Import(command) => fhir::import(ctx, command),
         Command::Verify(args) => verify::run(args),
         Command::Print(args) => print::run(ctx, args),
         Command::Site(command) => site::run(ctx, command),

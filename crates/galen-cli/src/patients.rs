@@ -113,7 +113,7 @@ fn apply(fields: PatientFields, d: &mut Demographics) -> Result<()> {
     Ok(())
 }
 
-fn line(s: &Summary) -> String {
+pub(crate) fn line(s: &Summary) -> String {
     let dob = if s.dob_estimated { format!("~{}", &s.date_of_birth[..4]) } else { s.date_of_birth.clone() };
     format!(
         "{:<14} {:<40} {:<11} {}",

@@ -44,6 +44,7 @@ mod crypto;
 pub mod dev;
 pub mod documents;
 pub mod error;
+pub mod fhir;
 mod files;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

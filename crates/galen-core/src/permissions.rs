@@ -53,6 +53,10 @@ pub enum Action {
     DocumentPrint,
     /// Export documents.
     DocumentExport,
+    /// Export patients' records as FHIR (an admin's export carries demographics only).
+    RecordExport,
+    /// Import patients from FHIR files (clinical fields only for those who may edit them).
+    RecordImport,
     // Appointments
     /// See the appointment book and the waiting room.
     AppointmentRead,
@@ -79,7 +83,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the table's order.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Action::PatientSearch,
         Action::PatientReadDemographics,
         Action::PatientCreate,
@@ -94,6 +98,8 @@ impl Action {
         Action::DocumentVoid,
         Action::DocumentPrint,
         Action::DocumentExport,
+        Action::RecordExport,
+        Action::RecordImport,
         Action::AppointmentRead,
         Action::AppointmentBook,
         Action::VisitManage,
@@ -123,6 +129,8 @@ impl Action {
             Action::DocumentVoid => "void documents",
             Action::DocumentPrint => "print documents",
             Action::DocumentExport => "export documents",
+            Action::RecordExport => "export patient records (FHIR)",
+            Action::RecordImport => "import patients (FHIR)",
             Action::AppointmentRead => "see the appointment book",
             Action::AppointmentBook => "book appointments and check patients in",
             Action::VisitManage => "start and finish visits",
@@ -172,6 +180,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | PatientSearch
                 | PatientReadDemographics
                 | PatientMerge
+                | RecordExport
+                | RecordImport
         ),
         // Everything clinical, including signing.
         Role::Doctor => matches!(
@@ -190,6 +200,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | DocumentVoid
                 | DocumentPrint
                 | DocumentExport
+                | RecordExport
+                | RecordImport
                 | AppointmentRead
                 | AppointmentBook
                 | VisitManage

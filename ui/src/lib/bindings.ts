@@ -242,6 +242,10 @@ export type Action =
 "document_print" | 
 /**  Export documents. */
 "document_export" | 
+/**  Export patients' records as FHIR (an admin's export carries demographics only). */
+"record_export" | 
+/**  Import patients from FHIR files (clinical fields only for those who may edit them). */
+"record_import" | 
 /**  See the appointment book and the waiting room. */
 "appointment_read" | 
 /**  Book, move and cancel appointments; check patients in; mark no-shows. */

@@ -511,3 +511,45 @@ fn the_appointment_book_from_the_cli() {
     let wrong = fails(as_admin(&data, &["appt", "hours", "--opens", "18:00", "--closes", "08:00"], ""));
     assert!(wrong.contains("closes: Closing must be later than opening"), "{wrong}");
 }
+
+#[test]
+fn fhir_export_and_import_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = clinic(dir.path());
+    let doctor = |data: &Path, args: &[&str]| as_user(data, "rui", DOC_PW, args, "");
+    let add = ["patient", "add", "--given", "Ελένη", "--family", "Παππά", "--dob", "1970-05-06"];
+    let mrn =
+        mrn_of(&ok(doctor(&data, &[&add[..], &["--national-id", "GR998877", "--consent-share", "true"]].concat())));
+    let file = dir.path().join("summary.json");
+    let wrote = ok(doctor(&data, &["export", "fhir", "--patient", &mrn, "--out", file.to_str().expect("path")]));
+    assert!(wrote.contains("signed by this clinic's site key"), "{wrote}");
+    let err = fails(as_user(&data, "rita", DESK_PW, &["export", "fhir", "--patient", &mrn], ""));
+    assert!(err.contains("export patient records"), "a receptionist is refused: {err}");
+    let bulk = dir.path().join("bulk");
+    let listed = ok(doctor(&data, &["export", "fhir", "--all", bulk.to_str().expect("path")]));
+    assert!(listed.contains("Exported 1 patient(s)") && listed.contains("Patient.ndjson"), "{listed}");
+
+    // Into another clinic: the plan first, then the import; the same file again is refused whole.
+    let other = dir.path().join("other");
+    init(&other);
+    ok(add_user(
+        &other,
+        &["--username", "rui", "--name", "Dr Rui Costa", "--role", "doctor", "--licence", "CRM-1"],
+        DOC_PW,
+    ));
+    let path = file.to_str().expect("path");
+    let planned = ok(doctor(&other, &["import", "fhir", path, "--dry-run"]));
+    assert!(
+        planned.contains("Ελένη Παππά") && planned.contains("ready") && planned.contains("nothing was written"),
+        "{planned}"
+    );
+    let done = ok(doctor(&other, &["import", "fhir", path]));
+    assert!(done.contains("Registered 1 patient(s)") && done.contains("ΠΑΠΠΆ Ελένη"), "{done}");
+    let again = as_user(&other, "rui", DOC_PW, &["import", "fhir", path], "");
+    assert!(stdout(&again).contains("already belongs to Ελένη Παππά"), "{}", stdout(&again));
+    assert!(fails(again).contains("nothing was written"));
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "{\"resourceType\": ").expect("write");
+    let err = fails(doctor(&other, &["import", "fhir", garbage.to_str().expect("path")]));
+    assert!(err.contains("not valid JSON"), "{err}");
+}

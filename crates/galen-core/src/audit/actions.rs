@@ -31,6 +31,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("document.view", "Opened a document"),
     ("document.view_received", "Opened a document from another site"),
     ("document.warnings_acknowledged", "Signed despite prescribing warnings"),
+    ("fhir.export", "Exported the record as FHIR"),
+    ("fhir.import", "Imported patients from a FHIR file"),
     ("key.rotate", "Replaced the database key"),
     ("login.fail", "Failed to sign in"),
     ("login.lockout", "Was locked out after wrong passwords"),

@@ -79,11 +79,22 @@ pub const ACCESS_REPORT_ROWS: usize = 10_000;
 /// Every row about one patient's record (as `Query::mrn` selects them), oldest first, for the report a patient
 /// may ask for: at most the newest `ACCESS_REPORT_ROWS`, and whether older ones were left out (admins only).
 pub fn about_patient(clinic: &Clinic, session: &Session, mrn: &str) -> Result<(Vec<Entry>, bool), Error> {
-    let mut q = Query { mrn: Some(mrn.to_owned()), limit: 1000, ..Query::default() };
+    clinic.authorize(session, Action::AuditRead, None)?;
+    let conn = clinic.store().conn();
+    let (_, chart) = checked(conn, &Query { mrn: Some(mrn.to_owned()), ..Query::default() })?;
+    let chart = chart.ok_or_else(|| Error::invalid("mrn", "Give the patient's record number."))?;
+    access_report(conn, chart)
+}
+
+/// The rows of a chart's access report, unchecked: for `about_patient` and for the record a patient takes away
+/// (`fhir`), whose own permission covers it.
+pub(crate) fn access_report(conn: &rusqlite::Connection, chart: i64) -> Result<(Vec<Entry>, bool), Error> {
+    let about = about_patient_record(conn, chart)?;
+    let mut q = Query { limit: 1000, ..Query::default() };
     let mut rows: Vec<Entry> = Vec::new();
     // Pages until the log has no more, or one row past the most kept (so `cut` knows older ones were left out).
     loop {
-        let page = list(clinic, session, &q)?;
+        let page = table::page(conn, &q, Some(&about))?;
         let last = page.len() < q.limit as usize;
         rows.extend(page);
         if last || rows.len() > ACCESS_REPORT_ROWS {

@@ -38,6 +38,29 @@ pub fn register(
     if new.clinical.is_some() {
         clinic.authorize(session, Action::PatientUpdateClinical, None)?;
     }
+    let checked = check_new(clinic, new)?;
+    if !checked.candidates.is_empty() && !override_duplicates {
+        return Err(Error::PossibleDuplicates(checked.candidates));
+    }
+    let now = clinic.now_rfc3339();
+    let id = clinic.store().write(|tx| insert_checked(tx, &checked, &actor, &now))?;
+    tracing::info!(patient_id = id, duplicates_overridden = checked.candidates.len(), "patient registered");
+    get(clinic, session, id)
+}
+
+/// A new patient as the form's rules cleaned it, with the records it may duplicate: ready to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub demographics: Demographics,
+    dob: String,
+    estimated: bool,
+    pub clinical: Clinical,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Checks a new patient as registering does (every field error at once; a national ID on file is refused),
+/// and finds likely duplicates. Writes nothing; the caller has checked the permissions.
+pub(crate) fn check_new(clinic: &Clinic, new: &NewPatient) -> Result<Checked, Error> {
     let today = today(clinic);
     let mut errors = FieldErrors::default();
     let demo = validate::demographics(&new.demographics, today);
@@ -63,25 +86,22 @@ pub fn register(
     let conn = clinic.store().conn();
     national_id_free(conn, &d.national_id, None)?;
     let candidates = duplicates::find(conn, &d, &dob, None)?;
-    if !candidates.is_empty() && !override_duplicates {
-        return Err(Error::PossibleDuplicates(candidates));
+    Ok(Checked { demographics: d, dob, estimated, clinical: clinical.unwrap_or_default(), candidates })
+}
+
+/// Writes a checked patient and its audit rows inside `tx` (a duplicate override is logged); returns its id.
+pub(crate) fn insert_checked(tx: &rusqlite::Connection, p: &Checked, actor: &Actor, now: &str) -> Result<i64, Error> {
+    let code = table::next_mrn(tx)?;
+    let id = table::insert(tx, &code, &p.demographics, &p.dob, p.estimated, &p.clinical, now)?;
+    let entity = ("patient", id.to_string());
+    audit::record(tx, now, actor, "patient.create", (entity.0, &entity.1), Outcome::Ok)?;
+    if p.demographics.consent_share {
+        audit::record(tx, now, actor, "patient.consent_given", (entity.0, &entity.1), Outcome::Ok)?;
     }
-    let now = clinic.now_rfc3339();
-    let c = clinical.unwrap_or_default();
-    let id = clinic.store().write(|tx| {
-        let code = table::next_mrn(tx)?;
-        let id = table::insert(tx, &code, &d, &dob, estimated, &c, &now)?;
-        audit::record(tx, &now, &actor, "patient.create", ("patient", &id.to_string()), Outcome::Ok)?;
-        if d.consent_share {
-            audit::record(tx, &now, &actor, "patient.consent_given", ("patient", &id.to_string()), Outcome::Ok)?;
-        }
-        if !candidates.is_empty() {
-            audit::record(tx, &now, &actor, "patient.duplicate_override", ("patient", &id.to_string()), Outcome::Ok)?;
-        }
-        Ok(id)
-    })?;
-    tracing::info!(patient_id = id, duplicates_overridden = candidates.len(), "patient registered");
-    get(clinic, session, id)
+    if !p.candidates.is_empty() {
+        audit::record(tx, now, actor, "patient.duplicate_override", (entity.0, &entity.1), Outcome::Ok)?;
+    }
+    Ok(id)
 }
 
 fn national_id_free(conn: &rusqlite::Connection, national_id: &str, except: Option<i64>) -> Result<(), Error> {

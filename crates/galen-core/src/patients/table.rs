@@ -381,6 +381,14 @@ pub(crate) fn consented(conn: &Connection) -> StoreResult<Vec<SharedPatient>> {
     Ok(rows)
 }
 
+/// Every chart's id (merged-away records excluded), or only those of patients who consented to sharing.
+pub(crate) fn chart_ids(conn: &Connection, consented_only: bool) -> StoreResult<Vec<i64>> {
+    let mut stmt = conn
+        .prepare("SELECT id FROM patients WHERE merged_into IS NULL AND (?1 = 0 OR consent_share = 1) ORDER BY id")?;
+    let rows = stmt.query_map([consented_only], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// The id and uuid of every patient who consented to sharing (merged-away records excluded).
 pub(crate) fn consented_uuids(conn: &Connection) -> StoreResult<Vec<(i64, String)>> {
     let mut stmt =

@@ -10,6 +10,7 @@ mod backup;
 mod crash;
 mod documents;
 mod faults;
+mod fhir;
 mod fuzz_seeds;
 mod keys;
 mod keytrust;

@@ -6,12 +6,14 @@ use galen_core::backup::{self, RestoreBy};
 use galen_core::documents::{self, Body};
 use galen_core::patients::{self, search, Clinical};
 use galen_core::pdf::{self, Printout};
-use galen_core::{appointments, audit, permissions, settings, staff, sync, Action, Error, Role};
+use galen_core::{appointments, audit, fhir, permissions, settings, staff, sync, Action, Error, Role};
 
 /// What the table says, written out by hand: a change to `permissions::allowed` must change this too.
 fn expected(role: Role, action: Action) -> bool {
     use Action::*;
     let admin = [StaffManage, SettingsManage, BackupCreate, BackupRestore, KeyRotate, AuditRead, SyncManage];
+    // Exports and imports of whole records: an admin's carry demographics only (the fhir tests hold them to it).
+    let records = [RecordExport, RecordImport];
     let front_desk =
         [PatientSearch, PatientReadDemographics, PatientCreate, PatientUpdateDemographics, AppointmentRead];
     let nurse_extra = [PatientReadClinical, DocumentRead, PrescriptionDraft, DocumentPrint];
@@ -27,11 +29,18 @@ fn expected(role: Role, action: Action) -> bool {
     ];
     match role {
         Role::Admin => {
-            admin.contains(&action) || [PatientSearch, PatientReadDemographics, PatientMerge].contains(&action)
+            admin.contains(&action)
+                || records.contains(&action)
+                || [PatientSearch, PatientReadDemographics, PatientMerge].contains(&action)
         }
         Role::Receptionist => front_desk.contains(&action) || action == AppointmentBook,
         Role::Nurse => front_desk.contains(&action) || nurse_extra.contains(&action),
-        Role::Doctor => front_desk.contains(&action) || nurse_extra.contains(&action) || doctor_extra.contains(&action),
+        Role::Doctor => {
+            front_desk.contains(&action)
+                || nurse_extra.contains(&action)
+                || doctor_extra.contains(&action)
+                || records.contains(&action)
+        }
     }
 }
 
@@ -128,6 +137,9 @@ fn every_operation_follows_the_table_for_every_role() {
             ..Default::default()
         };
         let booked = appointments::book(&clinic, &rui, &visit, None, true).expect("a visit to start")[0].id;
+        let mrn = patients::get(&clinic, &rui, pid).expect("the patient").mrn;
+        let fhir_patient =
+            br#"{"resourceType":"Patient","name":[{"family":"Dias","given":["Duarte"]}],"birthDate":"1990-01-01"}"#;
         let mut demographics = patient("Ana", "Albuquerque");
         demographics.demographics.email = "ana@example.org".into();
 
@@ -154,6 +166,8 @@ fn every_operation_follows_the_table_for_every_role() {
             a(Action::DocumentVoid, documents::void(&clinic, &s, to_void, "wrong patient", PASSWORD).map(drop)),
             a(Action::DocumentPrint, pdf::render(&clinic, &s, &Printout::Document(rx_signed)).map(drop)),
             a(Action::DocumentExport, documents::export(&clinic, &s, rx_signed, fx.dir.path()).map(drop)),
+            a(Action::RecordExport, fhir::patient_summary(&clinic, &s, &mrn).map(drop)),
+            a(Action::RecordImport, fhir::plan(&clinic, &s, fhir_patient).map(drop)),
             a(Action::AppointmentRead, appointments::calendar(&clinic, &s, &today, 7, None).map(drop)),
             a(Action::AppointmentBook, appointments::book(&clinic, &s, &visit, None, true).map(drop)),
             a(Action::VisitManage, appointments::start(&clinic, &s, booked).map(drop)),
