@@ -25,6 +25,15 @@ pub enum ExportCommand {
         #[arg(long, requires = "all")]
         every_patient: bool,
     },
+    /// The copy of a record a patient asks for, in a new folder: a readable summary (PDF), the signed FHIR summary,
+    /// who accessed the record (PDF), and every signed document's PDF.
+    Record {
+        /// The patient's record number.
+        #[arg(long, value_name = "MRN")]
+        patient: String,
+        /// The new folder to write it in.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -45,7 +54,17 @@ pub enum ImportCommand {
 
 pub fn export(ctx: &mut Ctx, command: ExportCommand) -> Result<()> {
     let (clinic, session) = ctx.signed_in()?;
-    let ExportCommand::Fhir { patient, out, all, every_patient } = command;
+    let (patient, out, all, every_patient) = match command {
+        ExportCommand::Fhir { patient, out, all, every_patient } => (patient, out, all, every_patient),
+        ExportCommand::Record { patient, dir } => {
+            let id = galen_core::patients::find_by_mrn(&clinic, &session, &patient)?.id;
+            let copy = fhir::record_copy(&clinic, &session, id, &dir)?;
+            println!("Wrote the record copy in {}:", copy.folder.display());
+            copy.files.iter().for_each(|f| println!("  {f}"));
+            warn_left_out(&copy.left_out);
+            return Ok(());
+        }
+    };
     if let Some(dir) = all {
         let mut progress = |done: usize, total: usize| {
             eprint!("\rExporting patients: {done}/{total}");

@@ -528,6 +528,12 @@ fn fhir_export_and_import_through_the_binary() {
     let bulk = dir.path().join("bulk");
     let listed = ok(doctor(&data, &["export", "fhir", "--all", bulk.to_str().expect("path")]));
     assert!(listed.contains("Exported 1 patient(s)") && listed.contains("Patient.ndjson"), "{listed}");
+    let copy = dir.path().join("copy");
+    let wrote = ok(doctor(&data, &["export", "record", "--patient", &mrn, copy.to_str().expect("path")]));
+    assert!(
+        wrote.contains(&format!("record-{mrn}.pdf")) && copy.join(format!("access-report-{mrn}.pdf")).exists(),
+        "{wrote}"
+    );
 
     // Into another clinic: the plan first, then the import; the same file again is refused whole.
     let other = dir.path().join("other");

@@ -69,7 +69,8 @@ struct Chart {
 struct Signed {
     doc: Document,
     parts: SignedParts,
-    pdf: Option<Vec<u8>>,
+    /// Its printout's file name and bytes.
+    pdf: Option<(String, Vec<u8>)>,
     standing: Standing,
     replaces: Option<String>,
 }
@@ -91,7 +92,12 @@ pub fn patient_summary(clinic: &Clinic, session: &Session, mrn: &str) -> Result<
     let code = crate::mrn::parse(mrn).map_err(|m| Error::invalid("mrn", m))?;
     let id = patients::table::by_mrn(conn, &crate::mrn::normalize(&code))?
         .ok_or_else(|| Error::NotFound(Missing::Mrn(code.to_string())))?;
-    let id = patients::table::require(conn, id)?.merged_into.unwrap_or(id);
+    Ok(summarize(clinic, session, id)?.0)
+}
+
+/// The summary of the chart `id` leads to (following a merge), and what was read for it.
+fn summarize(clinic: &Clinic, session: &Session, id: i64) -> Result<(Summary, Chart), Error> {
+    let id = patients::table::require(clinic.store().conn(), id)?.merged_into.unwrap_or(id);
     let actor = clinic.authorize(session, Action::RecordExport, Some(id))?;
     let chart = read_chart(clinic, session, id, true)?;
     let site = Site::of(clinic)?;
@@ -104,7 +110,82 @@ pub fn patient_summary(clinic: &Clinic, session: &Session, mrn: &str) -> Result<
         .store()
         .write(|tx| audit::record(tx, &now, &actor, "fhir.export", ("patient", &id.to_string()), Outcome::Ok))?;
     tracing::info!(patient_id = id, documents = chart.documents.len(), "patient summary exported");
-    Ok(Summary { file_name: format!("patient-summary-{}.json", chart.record.mrn), json, left_out: chart.left_out })
+    let file_name = format!("patient-summary-{}.json", chart.record.mrn);
+    Ok((Summary { file_name, json, left_out: chart.left_out.clone() }, chart))
+}
+
+/// The folder name `record_copy` suggests for a patient, e.g. `record-K7QX2M4`; checks the permission first,
+/// so a front end asks where to save only someone who may.
+pub fn record_copy_name(clinic: &Clinic, session: &Session, patient_id: i64) -> Result<String, Error> {
+    clinic.authorize(session, Action::RecordExport, Some(patient_id))?;
+    Ok(format!("record-{}", patients::table::require(clinic.store().conn(), patient_id)?.mrn))
+}
+
+/// What `record_copy` wrote.
+#[derive(Debug, Clone)]
+pub struct RecordCopy {
+    /// The folder.
+    pub folder: std::path::PathBuf,
+    /// Its files, in the order a reader opens them.
+    pub files: Vec<String>,
+    /// Signed documents that stayed behind because they do not verify.
+    pub left_out: Vec<String>,
+}
+
+/// The copy of a record a patient asks for, in a new folder `dir`: a readable summary (PDF), the signed IPS
+/// (JSON), who accessed the record (PDF), and every signed document's PDF. `dir` must not exist yet, or be
+/// empty, so no earlier copy is mixed in. Audited as `fhir.export`.
+pub fn record_copy(
+    clinic: &Clinic,
+    session: &Session,
+    patient_id: i64,
+    dir: &std::path::Path,
+) -> Result<RecordCopy, Error> {
+    clinic.authorize(session, Action::RecordExport, Some(patient_id))?;
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(Error::invalid("folder", "That folder already holds files: choose a new folder name."));
+    }
+    let (summary, chart) = summarize(clinic, session, patient_id)?;
+    let settings = crate::settings::load(clinic.store())?;
+    let now = clinic.now_rfc3339();
+    let mrn = &chart.record.mrn;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let listed: Vec<crate::pdf::Listed> = chart
+        .documents
+        .iter()
+        .map(|s| crate::pdf::Listed {
+            signed_at: s.doc.signed_at.clone().unwrap_or_default(),
+            title: documents::wording::title(s.doc.body.kind()).to_owned(),
+            signer: s.doc.signer.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
+            standing: match &s.standing {
+                Standing::Current => "Current".to_owned(),
+                Standing::Voided { .. } => "Voided".to_owned(),
+                Standing::Superseded { .. } => "Replaced by a correction".to_owned(),
+            },
+            file: s.pdf.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
+        })
+        .collect();
+    let record = crate::pdf::record_summary(&settings, &chart.record, chart.clinical.as_ref(), &listed, &now);
+    files.push((format!("record-{mrn}.pdf"), record));
+    files.push((summary.file_name.clone(), summary.json));
+    if let Some((rows, cut)) = &chart.access {
+        files.push((
+            format!("access-report-{mrn}.pdf"),
+            crate::pdf::access_report_pages(&settings, &chart.record, rows, *cut, &now),
+        ));
+    }
+    for s in &chart.documents {
+        files.extend(s.pdf.clone());
+    }
+    std::fs::create_dir_all(dir).map_err(crate::error::io("create the folder", dir))?;
+    for (name, bytes) in &files {
+        crate::files::write_private(&dir.join(name), bytes)?;
+    }
+    Ok(RecordCopy {
+        folder: dir.to_owned(),
+        files: files.into_iter().map(|f| f.0).collect(),
+        left_out: summary.left_out,
+    })
 }
 
 /// What a bulk export wrote.
@@ -201,7 +282,8 @@ fn read_chart(clinic: &Clinic, session: &Session, id: i64, for_the_patient: bool
                 (None, None) => Standing::Current,
             };
             let pdf = if printable {
-                Some(crate::pdf::render(clinic, session, &crate::pdf::Printout::Document(doc_id))?.bytes)
+                let printed = crate::pdf::render(clinic, session, &crate::pdf::Printout::Document(doc_id))?;
+                Some((printed.file_name, printed.bytes))
             } else {
                 None
             };
@@ -397,7 +479,7 @@ impl Resources {
                 ..Default::default()
             }),
         };
-        if let Some(pdf) = pdf.as_deref() {
+        if let Some((_, pdf)) = pdf {
             content.push(attachment("application/pdf", pdf, &format!("{title} (signed PDF)")));
         }
         content.push(attachment("application/json", parts.canonical.as_bytes(), "The signed JSON (RFC 8785)"));

@@ -7,5 +7,7 @@ mod export;
 mod import;
 mod model;
 
-pub use export::{bulk, patient_summary, verify_bundle, Bulk, Summary, SIG_FORMAT};
+pub use export::{
+    bulk, patient_summary, record_copy, record_copy_name, verify_bundle, Bulk, RecordCopy, Summary, SIG_FORMAT,
+};
 pub use import::{import, plan, Imported, Plan, Planned, Verdict, MAX_IMPORT_BYTES};

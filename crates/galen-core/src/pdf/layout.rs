@@ -719,3 +719,119 @@ fn outcome_words(outcome: &str) -> &str {
         other => other,
     }
 }
+
+/// One signed document as the record's summary lists it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// When it was signed, RFC 3339.
+    pub signed_at: String,
+    /// Its kind as the paper names it.
+    pub title: String,
+    /// Who signed it.
+    pub signer: String,
+    /// "Current", or why not.
+    pub standing: String,
+    /// The file beside the summary that holds it.
+    pub file: String,
+}
+
+/// The patient's own copy of their record, readable: who they are, their allergies and conditions (or a note that
+/// the exporting account may not see them), and every signed document with the file that holds it.
+pub fn record_summary(
+    settings: &Settings,
+    p: &crate::patients::Patient,
+    clinical: Option<&crate::patients::Clinical>,
+    documents: &[Listed],
+    printed: &str,
+) -> Vec<u8> {
+    let d = &p.demographics;
+    let name = format!("{} {}", d.given_names, d.family_name);
+    let running = Running {
+        header: format!("{} — Record of {name} (continued)", settings.site_name),
+        footer: format!("Record summary · {name} · MRN {} · printed {printed}", p.mrn),
+    };
+    let seed = format!("record-summary {} {printed}", p.mrn);
+    let mut w = Writer::new(&format!("Record summary — {name}"), settings.paper_size, running, seed.as_bytes());
+    letterhead(&mut w, &settings.site_name, &Look::from(settings));
+    w.gap(4.0);
+    w.line(Face::Bold, 17.0, "Your health record", 0.0);
+    w.gap(2.0);
+    let dob = if p.dob_estimated { format!("{} (estimated)", &d.date_of_birth[..4]) } else { d.date_of_birth.clone() };
+    patient_block(
+        &mut w,
+        &PatientSnapshot {
+            mrn: p.mrn.clone(),
+            given_names: d.given_names.clone(),
+            family_name: d.family_name.clone(),
+            date_of_birth: dob,
+        },
+    );
+    let ec = &d.emergency_contact;
+    let contact = [ec.name.as_str(), ec.relation.as_str(), ec.phone.as_str()].into_iter().filter(|s| !s.is_empty());
+    for (label, value) in [
+        ("Sex", words(d.sex.as_str())),
+        ("National ID", d.national_id.clone()),
+        ("Phone", d.phones.join(", ")),
+        ("Email", d.email.clone()),
+        ("Address", d.address.clone()),
+        ("Emergency contact", contact.collect::<Vec<_>>().join(", ")),
+        ("Printed", printed.to_owned()),
+    ] {
+        if !value.is_empty() {
+            w.field(label, &value);
+        }
+    }
+    let withheld = "Not included: the account that made this copy may not read clinical data.";
+    section(&mut w, "Allergies");
+    match clinical {
+        None => w.paragraph(Face::Regular, 10.0, withheld, 0.0),
+        Some(c) if c.allergies.is_empty() => w.paragraph(Face::Regular, 10.0, "None recorded.", 0.0),
+        Some(c) => {
+            for a in &c.allergies {
+                let parts = [a.substance.clone(), words(&a.severity), a.reaction.clone()];
+                let kept: Vec<String> = parts.into_iter().filter(|s| !s.is_empty() && s != "Unknown").collect();
+                w.paragraph(Face::Regular, 10.0, &format!("• {}", kept.join(" — ")), 0.0);
+            }
+        }
+    }
+    section(&mut w, "Conditions");
+    match clinical {
+        None => w.paragraph(Face::Regular, 10.0, withheld, 0.0),
+        Some(c) if c.conditions.is_empty() => w.paragraph(Face::Regular, 10.0, "None recorded.", 0.0),
+        Some(c) => c.conditions.iter().for_each(|x| w.paragraph(Face::Regular, 10.0, &format!("• {x}"), 0.0)),
+    }
+    if let Some(c) = clinical.filter(|c| !c.blood_type.is_empty()) {
+        w.gap(2.0);
+        w.field("Blood type", &c.blood_type);
+    }
+    section(&mut w, "Signed documents");
+    if documents.is_empty() {
+        w.paragraph(Face::Regular, 10.0, if clinical.is_none() { withheld } else { "None." }, 0.0);
+    } else {
+        let rows: Vec<Row> = documents
+            .iter()
+            .map(|l| {
+                vec![
+                    vec![(Face::Regular, 9.0, 0.0, timestamp(&l.signed_at))],
+                    vec![(Face::Regular, 9.0, 0.0, l.title.clone()), (Face::Regular, 8.0, 0.4, l.file.clone())],
+                    vec![(Face::Regular, 9.0, 0.0, l.signer.clone())],
+                    vec![(Face::Regular, 9.0, 0.0, l.standing.clone())],
+                ]
+            })
+            .collect();
+        table(
+            &mut w,
+            &[("Signed", 34.0 * MM), ("Document and file", 0.0), ("By", 40.0 * MM), ("Standing", 28.0 * MM)],
+            &rows,
+        );
+    }
+    w.gap(6.0);
+    w.paragraph(
+        Face::Regular,
+        8.5,
+        "Beside this summary: the same record in HL7 FHIR (the .json file, signed by the clinic), each signed \
+         document as its PDF (each carries its own signature and QR), and who accessed this record.",
+        0.0,
+    );
+    w.finish()
+}

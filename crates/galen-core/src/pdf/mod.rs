@@ -13,7 +13,7 @@ mod page;
 pub mod print;
 mod verify;
 
-pub use layout::{rx_details, rx_line, timestamp, Look, Standing};
+pub use layout::{rx_details, rx_line, timestamp, Listed, Look, Standing};
 pub use verify::{verify_file, FileProblem, FileVerified, Missing, MAX_PDF_BYTES};
 
 /// The page comparison, for the `pdf_container` fuzz target.
@@ -151,6 +151,30 @@ pub fn render(clinic: &Clinic, session: &Session, what: &Printout) -> Result<Pdf
             })
         }
     }
+}
+
+/// The patient's own copy of their record, readable (for the record copy `fhir::record_copy` writes; the caller has
+/// checked the permissions and chosen what the exporting account may see).
+pub(crate) fn record_summary(
+    settings: &Settings,
+    p: &patients::Patient,
+    clinical: Option<&patients::Clinical>,
+    documents: &[Listed],
+    printed: &str,
+) -> Vec<u8> {
+    layout::record_summary(settings, p, clinical, documents, &layout::timestamp(printed))
+}
+
+/// The access report's pages for a chart whose rows the caller read (the record copy; `Printout::AccessReport`
+/// is the admin's door).
+pub(crate) fn access_report_pages(
+    settings: &Settings,
+    p: &patients::Patient,
+    rows: &[crate::audit::Entry],
+    cut: bool,
+    printed: &str,
+) -> Vec<u8> {
+    layout::access_report(settings, &snapshot(p), rows, cut, &layout::timestamp(printed))
 }
 
 /// The patient as a printout names them.

@@ -429,3 +429,65 @@ fn bad_files_are_refused_each_in_its_own_words_and_nothing_is_written() {
     assert!(e.0[0].field.contains("birthDate"), "{e:?}");
     assert_eq!(all_patients(&clinic, &doc).len(), before, "nothing was written");
 }
+
+#[test]
+fn a_record_copy_holds_a_readable_summary_the_ips_the_access_report_and_every_signed_pdf() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let jm = patients::register(&clinic, &doc, &müller(), false).expect("Müller");
+    let three = sign(&clinic, &doc, jm.id, rx(&clinic));
+    let leave = sign(&clinic, &doc, jm.id, all_kinds(&clinic)[2].clone());
+    documents::void(&clinic, &doc, leave.id, "Issued twice", DOC_PW).expect("void");
+    // To look at them: GALEN_KEEP_PRINTOUTS=/some/dir cargo test -p galen-core --test it fhir::a_record_copy
+    let dir = match std::env::var_os("GALEN_KEEP_PRINTOUTS") {
+        Some(keep) => PathBuf::from(keep).join("record-copy"),
+        None => fx.dir.path().join("record-copy"),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(fhir::record_copy_name(&clinic, &doc, jm.id).expect("name"), format!("record-{}", jm.mrn));
+    let copy = fhir::record_copy(&clinic, &doc, jm.id, &dir).expect("copy");
+    let rx_pdf = format!("prescription-{}.pdf", three.uuid);
+    let mut want = vec![
+        format!("record-{}.pdf", jm.mrn),
+        format!("patient-summary-{}.json", jm.mrn),
+        format!("access-report-{}.pdf", jm.mrn),
+    ];
+    want.extend([rx_pdf.clone(), format!("sick-leave-{}.pdf", leave.uuid)]);
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut sorted = want.clone();
+    sorted.sort();
+    assert_eq!((copy.files, on_disk), (want.clone(), sorted));
+
+    let record = crate::printing::text_of(&dir.join(&want[0]));
+    for expected in [
+        "Your health record",
+        "Jürgen Karl Müller",
+        "Penicillin — Severe — Hives",
+        "Type 2 diabetes",
+        "Prescription",
+        "Voided",
+        "Dr Rui Costa",
+        &rx_pdf[..21],
+    ] {
+        assert!(record.contains(expected), "{expected:?} missing from:\n{record}");
+    }
+    let access = crate::printing::text_of(&dir.join(&want[2]));
+    assert!(access.contains("Who accessed this record") && access.contains("Signed a document"), "{access}");
+    assert!(crate::printing::text_of(&dir.join(&rx_pdf)).contains("Amoxicillin"), "the signed prescription itself");
+    validate(&[dir.join(&want[1])]);
+
+    // A folder that already holds files is refused: no copy is mixed into another.
+    let Err(Error::Invalid(e)) = fhir::record_copy(&clinic, &doc, jm.id, &dir) else { panic!("a full folder") };
+    assert_eq!(e.0[0].field, "folder");
+
+    // An admin's copy: who the patient is, no clinical data, no documents.
+    let theirs = fx.dir.path().join("admin-copy");
+    let copy = fhir::record_copy(&clinic, &admin, jm.id, &theirs).expect("admin's copy");
+    assert_eq!(copy.files.len(), 3, "{:?}", copy.files);
+    let record = crate::printing::text_of(&theirs.join(&copy.files[0]));
+    assert!(record.contains("Not included") && !record.contains("Penicillin"), "{record}");
+}
