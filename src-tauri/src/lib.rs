@@ -24,7 +24,9 @@ use state::AppState;
 
 /// Every command the UI may call, for the invoke handler and the TypeScript bindings alike.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{admin, appointments, backups, clinic, documents, keys, patients, printing, session, sync, verify};
+    use commands::{
+        admin, appointments, backups, clinic, documents, keys, patients, printing, records, session, sync, verify,
+    };
     values::export(tauri_specta::Builder::<tauri::Wry>::new())
         .commands(tauri_specta::collect_commands![
             clinic::app_status,
@@ -96,6 +98,10 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             verify::trust_list_forget,
             verify::verify_qr,
             verify::verify_pdf,
+            records::record_copy,
+            records::record_import_preview,
+            records::record_import,
+            records::record_import_cancel,
             printing::printout_save,
             printing::printout_print,
             printing::recovery_key_replace,

@@ -26,6 +26,8 @@ struct Inner {
     pairing_file: Option<String>,
     /// The folder the admin last chose for scheduled backups, for saving the schedule.
     backup_folder: Option<PathBuf>,
+    /// The FHIR file last previewed for import (patient data: forgotten after the import, a cancel or sign-out).
+    import_file: Option<Vec<u8>>,
 }
 
 fn not_open() -> ApiError {
@@ -91,6 +93,20 @@ impl AppState {
         self.lock().backup_folder = None;
     }
 
+    /// Keeps the FHIR file the person chose and saw previewed, for `record_import`.
+    pub fn keep_import_file(&self, bytes: Vec<u8>) {
+        self.lock().import_file = Some(bytes);
+    }
+
+    /// The file kept by `keep_import_file`.
+    pub fn kept_import_file(&self) -> Option<Vec<u8>> {
+        self.lock().import_file.clone()
+    }
+
+    pub fn forget_import_file(&self) {
+        self.lock().import_file = None;
+    }
+
     /// The pairing file kept by `keep_pairing_file`.
     pub fn kept_pairing_file(&self) -> Option<String> {
         self.lock().pairing_file.clone()
@@ -154,6 +170,7 @@ impl AppState {
 
     pub fn logout(&self) -> Result<(), ApiError> {
         let inner = &mut *self.lock();
+        inner.import_file = None;
         if let (Some(clinic), Some(session)) = (inner.clinic.as_ref(), inner.session.take()) {
             clinic.logout(session)?;
         }

@@ -355,6 +355,76 @@ async fn audit_filters_flow(d: &Driver) {
     assert!(text.contains("Opened a patient's record") && text.contains("ana (admin)"), "{text}");
 }
 
+/// The copy of a record a patient asks for: from Müller's chart the doctor names a new folder in the native save
+/// dialog; it holds the readable summary, the signed FHIR summary, the access report and the signed prescription.
+async fn record_copy_flow(d: &Driver) {
+    d.click_button("Back to search").await;
+    open_first_result(d, "mull", "MÜLLER").await;
+    let mrn = d.find("[data-testid=chart-mrn]").await.text().await.expect("mrn");
+    let mrn = mrn.trim();
+    let folders = tempfile::Builder::new().prefix("galen-e2e-copy").tempdir().expect("tmp");
+    let folder = folders.path().join("record-copy");
+    d.click("[data-testid=record-copy]").await;
+    crate::harness::answer_save_dialog("Name a new folder for the record", &folder).await;
+    let said = d.wait_for_text("files in", Duration::from_secs(30)).await;
+    assert!(said.contains(&folder.display().to_string()), "{said}");
+    d.screenshot("24e-record-copy").await;
+    d.axe("chart (record copy saved)").await;
+    let summary = crate::harness::pdf_text(&folder.join(format!("record-{mrn}.pdf")));
+    assert!(summary.contains("Your health record") && summary.contains("Penicillin"), "{summary}");
+    let ips = std::fs::read_to_string(folder.join(format!("patient-summary-{mrn}.json"))).expect("the IPS");
+    assert!(ips.contains("\"resourceType\": \"Bundle\"") && ips.contains("MedicationRequest"), "the signed summary");
+    assert!(folder.join(format!("access-report-{mrn}.pdf")).exists(), "the access report");
+    let signed =
+        crate::harness::files_in(&folder).into_iter().filter(|f| f.to_string_lossy().contains("prescription-"));
+    assert!(signed.count() >= 1, "the signed prescription's PDF");
+}
+
+/// The admin imports patients from a FHIR file chosen in the native open dialog: a file with a refused patient
+/// shows why and imports nothing; a clean one registers its patients.
+async fn import_flow(d: &Driver, dir: &std::path::Path) {
+    let patient = |id: &str, given: &str, family: &str, born: &str| {
+        json!({ "fullUrl": format!("urn:uuid:{id}"), "resource": {
+            "resourceType": "Patient", "id": id, "name": [{ "family": family, "given": [given] }],
+            "gender": "female", "birthDate": born,
+        } })
+    };
+    let bundle =
+        |entries: Vec<serde_json::Value>| json!({ "resourceType": "Bundle", "type": "collection", "entry": entries });
+    let refused = dir.join("refused.json");
+    let ids = ["0b5e6a5e-7c1a-4b9b-9a59-3a4f8f1b2c01", "0b5e6a5e-7c1a-4b9b-9a59-3a4f8f1b2c02"];
+    let file =
+        bundle(vec![patient(ids[0], "Zoë", "Quintal", "1984-04-04"), patient(ids[1], "Olga", "Петрова", "2999-01-01")]);
+    std::fs::write(&refused, file.to_string()).expect("write");
+    d.click("[data-nav=import]").await;
+    d.wait_for_text("Import patients", Duration::from_secs(10)).await;
+    d.click("[data-testid=import-choose]").await;
+    crate::harness::answer_open_dialog("Open a FHIR file", &refused).await;
+    let plan = d.find("[data-testid=import-plan]").await.text().await.expect("plan");
+    assert!(plan.contains("Will be registered") && plan.contains("Refused"), "{plan}");
+    assert!(plan.contains("birthDate: The date of birth is in the future."), "{plan}");
+    let confirm = d.find("[data-testid=import-confirm]").await;
+    assert_eq!(
+        confirm.attr("disabled").await.expect("attr").as_deref(),
+        Some("true"),
+        "nothing imports while one is refused"
+    );
+    d.screenshot("10d-import-refused").await;
+    d.axe("import (a refused patient)").await;
+
+    let clean = dir.join("clean.json");
+    std::fs::write(&clean, bundle(vec![patient(ids[0], "Zoë", "Quintal", "1984-04-04")]).to_string()).expect("write");
+    d.click("[data-testid=import-choose]").await;
+    crate::harness::answer_open_dialog("Open a FHIR file", &clean).await;
+    d.wait_for_text("clean.json", Duration::from_secs(10)).await;
+    d.screenshot("10e-import-plan").await;
+    d.click("[data-testid=import-confirm]").await;
+    let done = d.wait_for_text("Registered 1 patient(s).", Duration::from_secs(10)).await;
+    assert!(done.contains("QUINTAL Zoë"), "{done}");
+    d.screenshot("10f-import-done").await;
+    d.axe("import (done)").await;
+}
+
 /// The doctor finds, in Inês's chart, the prescription Mar's doctor signed (it came through the partner during
 /// the sync flow), opens it, and sees its signature verified and its lines; there is nothing to print or void.
 async fn received_document_flow(d: &Driver) {
@@ -819,6 +889,7 @@ async fn patients_flow(d: &Driver) -> Printed {
     let printed = prescription_flow(d).await;
     hostile_text_flow(d).await;
     received_document_flow(d).await;
+    record_copy_flow(d).await;
     d.click_button("Sign out").await;
 
     // The receptionist still cannot see it.
@@ -1116,6 +1187,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     d.screenshot("10-audit").await;
     d.axe("audit").await;
     audit_filters_flow(&d).await;
+    import_flow(&d, sheets.path()).await;
     d.click_button("Sign out").await;
 
     // Five wrong passwords for one account: the throttling message.
@@ -1194,6 +1266,9 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
         } }),
         ),
         ("backup_run_now", json!({})),
+        ("record_import_preview", json!({ "title": "Open a FHIR file" })),
+        ("record_import", json!({ "force": true })),
+        ("record_copy", json!({ "patientId": 1, "title": "Name a new folder for the record" })),
         ("backup_drill", json!({})),
         ("sync_now", json!({})),
         (

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod keys;
 pub mod patients;
 pub mod printing;
+pub mod records;
 pub mod session;
 pub mod sync;
 pub mod verify;

@@ -139,6 +139,23 @@ export const commands = {
 	 */
 	verifyPdf: (title: string) => typedError<VerifyDto | null, ApiError>(__TAURI_INVOKE("verify_pdf", { title })),
 	/**
+	 *  Asks for a new folder's name (the save dialog titled `title`) and writes the patient's record copy in it, or
+	 *  nothing when the person cancelled. The permission is checked before the dialog opens.
+	 */
+	recordCopy: (patientId: number, title: string) => typedError<RecordCopyDto | null, ApiError>(__TAURI_INVOKE("record_copy", { patientId, title })),
+	/**
+	 *  Asks for a FHIR file (the open dialog titled `title`), keeps it, and says what importing it would do; nothing
+	 *  when the person cancelled. The permission is checked before the dialog opens.
+	 */
+	recordImportPreview: (title: string) => typedError<ImportPlanDto | null, ApiError>(__TAURI_INVOKE("record_import_preview", { title })),
+	/**
+	 *  Imports the file last previewed: every patient in one go, or none (`force` registers likely duplicates, and
+	 *  is logged). The file is forgotten once imported.
+	 */
+	recordImport: (force: boolean) => typedError<PatientSummaryDto[], ApiError>(__TAURI_INVOKE("record_import", { force })),
+	/**  Forgets the file last previewed (the person cancelled). */
+	recordImportCancel: () => typedError<null, ApiError>(__TAURI_INVOKE("record_import_cancel")),
+	/**
 	 *  Asks where to save the PDF (the dialog titled `title`) and writes it there: the path written, or nothing when
 	 *  the person cancelled. Rendering checks the permission before the dialog opens.
 	 */
@@ -709,6 +726,14 @@ export type HoursDto = {
 	timeZone: string,
 };
 
+/**  What importing the chosen file would do. */
+export type ImportPlanDto = {
+	/**  The file's name, to show. */
+	file: string,
+	patients: PlannedDto[],
+	notImported: string[],
+};
+
 /**  How long an underlying condition had lasted. */
 export type IntervalUnit = "minutes" | "hours" | "days" | "weeks" | "months" | "years";
 
@@ -838,6 +863,22 @@ export type PatientSummaryDto = {
 /**  Where a death happened. */
 export type Place = "home" | "work" | "public_place" | "health_center";
 
+/**  One patient of an import file and what would become of them. */
+export type PlannedDto = {
+	source: string,
+	name: string,
+	birthDate: string,
+	allergies: number,
+	conditions: number,
+	clinicalLeftOut: number,
+	/**  `ready`, `duplicate` or `refused`. */
+	outcome: string,
+	/**  The patients already here they may be (`duplicate`). */
+	candidates: PatientSummaryDto[],
+	/**  Why not (`refused`), each field as FHIR names it. */
+	problems: FieldMessage[],
+};
+
 /**  Whether the patient is pregnant, as last recorded. */
 export type PregnancyStatus = "unknown" | "not_pregnant" | "pregnant";
 
@@ -930,6 +971,14 @@ export type ReceivedItemDto = {
 export type RecentDto = {
 	opened: PatientSummaryDto[],
 	registered: PatientSummaryDto[],
+};
+
+/**  The record copy written: its folder and files. */
+export type RecordCopyDto = {
+	folder: string,
+	files: string[],
+	/**  Signed documents left out because they do not verify (their uuids). */
+	leftOut: string[],
 };
 
 /**  An allergy (by substance) or a condition that taking the incoming version removes. */
