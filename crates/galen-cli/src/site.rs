@@ -17,6 +17,9 @@ pub enum SiteCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Print the site key's public part (armored): it certifies this clinic's doctors' keys and signs its FHIR
+    /// exports (clinicians and admins).
+    PublicKey,
 }
 
 pub fn run(ctx: &mut Ctx, command: SiteCommand) -> Result<()> {
@@ -40,6 +43,7 @@ pub fn run(ctx: &mut Ctx, command: SiteCommand) -> Result<()> {
             Some(me) => show(&me),
             None => println!("No site identity yet: `galen site init` creates it."),
         },
+        SiteCommand::PublicKey => print!("{}", site::public_key(clinic, session)?),
         SiteCommand::PairingFile { out } => {
             let file = site::pairing_file(clinic, session)?;
             let json = serde_json::to_string_pretty(&file)?;

@@ -523,6 +523,9 @@ fn fhir_export_and_import_through_the_binary() {
     let file = dir.path().join("summary.json");
     let wrote = ok(doctor(&data, &["export", "fhir", "--patient", &mrn, "--out", file.to_str().expect("path")]));
     assert!(wrote.contains("signed by this clinic's site key"), "{wrote}");
+    let site_key = ok(doctor(&data, &["site", "public-key"]));
+    let bundle = std::fs::read(&file).expect("the summary");
+    galen_core::fhir::verify_bundle(&bundle, &site_key).expect("the printed site key checks the summary");
     let err = fails(as_user(&data, "rita", DESK_PW, &["export", "fhir", "--patient", &mrn], ""));
     assert!(err.contains("export patient records"), "a receptionist is refused: {err}");
     let bulk = dir.path().join("bulk");

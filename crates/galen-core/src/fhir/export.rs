@@ -216,13 +216,13 @@ pub fn bulk(
     let mut files: std::collections::BTreeMap<&'static str, Vec<u8>> = std::collections::BTreeMap::new();
     let mut counts: std::collections::BTreeMap<&'static str, usize> = std::collections::BTreeMap::new();
     let mut left_out = Vec::new();
-    let mut practitioners = std::collections::BTreeSet::new();
+    let mut shared = std::collections::BTreeSet::new();
     for (done, &id) in ids.iter().enumerate() {
         let chart = read_chart(clinic, session, id, false)?;
         left_out.extend(chart.left_out.iter().cloned());
         for (kind, id, value) in Resources::of(&chart, &site, Style::Bulk).all() {
-            // A doctor who signed for many patients is written once.
-            if kind == "Practitioner" && !practitioners.insert(id) {
+            // The clinic, and a doctor who signed for many patients, are written once.
+            if matches!(kind, "Practitioner" | "Organization") && !shared.insert((kind, id)) {
                 continue;
             }
             let file = files.entry(kind).or_default();

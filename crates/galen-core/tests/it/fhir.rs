@@ -359,6 +359,8 @@ fn bulk_export_writes_ndjson_per_resource_type_that_validates_and_imports() {
     assert_eq!((bulk.patients, seen), (1, vec![(1, 1)]), "only the patient who consented");
     let every = fhir::bulk(&clinic, &admin, &dir.join("all"), true, &mut |_, _| {}).expect("every patient");
     assert_eq!(every.patients, 3);
+    let organizations = every.files.iter().find(|(f, _)| f == "Organization.ndjson").map(|(_, n)| *n);
+    assert_eq!(organizations, Some(1), "the clinic once, not once per patient");
     let names: Vec<&str> = bulk.files.iter().map(|(f, _)| f.as_str()).collect();
     assert!(names.contains(&"Patient.ndjson") && names.contains(&"MedicationRequest.ndjson"), "{names:?}");
     validate(&bulk.files.iter().map(|(f, _)| dir.join(f)).collect::<Vec<_>>());
