@@ -73,3 +73,9 @@ pub fn pdf_container(printed: &[u8], reference: &lopdf::Document) {
     // Both ways round: the walk must be as calm when the hostile file is the one it follows.
     let _ = crate::pdf::fuzz_same_pages(reference, &doc);
 }
+
+/// Reads a FHIR file as an import does (a Patient, a Bundle or NDJSON) and maps each Patient to the registration
+/// form, then through the form's checks: whatever the file holds, an answer or a clear refusal, never a panic.
+pub fn fhir_import(bytes: &[u8], today: time::Date) {
+    crate::fhir::fuzz_read(bytes, today);
+}

@@ -11,3 +11,7 @@ pub use export::{
     bulk, patient_summary, record_copy, record_copy_name, verify_bundle, Bulk, RecordCopy, Summary, SIG_FORMAT,
 };
 pub use import::{import, plan, Imported, Plan, Planned, Verdict, MAX_IMPORT_BYTES};
+
+/// For the `fhir_import` fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) use import::fuzz_read;

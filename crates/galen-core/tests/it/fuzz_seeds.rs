@@ -139,4 +139,15 @@ fn writes_the_fuzz_seed_corpora() {
         "patient.json",
         br#"{"uuid":"0190f1a2-7b3c-7def-8a12-3456789abcde","mrn":"SOL-000001-X","given_names":"Ana","family_name":"Albuquerque","sex":"female","date_of_birth":"1980-02-29","dob_estimated":false,"national_id":"123.456.789-09","phones":["+55 11 91234-5678"],"email":"ana@example.org","address":"Rua 1","emergency_contact":{"name":"Rui","phone":"+55 11 99876-5432","relation":"son"},"blood_type":"A+","allergies":[{"substance":"Penicillin","severity":"severe","reaction":"Hives"}],"conditions":["Asthma"],"pregnancy_status":"not_pregnant","pregnancy_as_of":"2024-01-01","notes":"","deceased":false}"#,
     );
+
+    // A FHIR import: the clinic's own bulk export (Patient, Organization, MedicationRequest… as NDJSON), one file.
+    let mut clinical = patient("Ana Sofia", "Albuquerque");
+    clinical.demographics.consent_share = true;
+    clinical.clinical = Some(patients::Clinical { conditions: vec!["Asthma".into()], ..Default::default() });
+    register(&clinic, &doc, &clinical).expect("register a consenting patient");
+    let bulk = fx.dir.path().join("fhir");
+    let written = galen_core::fhir::bulk(&clinic, &doc, &bulk, false, &mut |_, _| {}).expect("bulk export");
+    let ndjson: Vec<u8> =
+        written.files.iter().flat_map(|(f, _)| std::fs::read(bulk.join(f)).expect("ndjson")).collect();
+    seed("fhir_import", "bulk-export.ndjson", &ndjson);
 }
