@@ -55,7 +55,8 @@ pub struct Planned {
     pub clinical_left_out: usize,
     /// What would happen.
     pub outcome: Verdict,
-    new: Option<NewPatient>,
+    /// The patient as registering would write them (none when refused).
+    checked: Option<patients::Checked>,
 }
 
 /// What would become of one patient.
@@ -85,84 +86,91 @@ pub fn plan(clinic: &Clinic, session: &Session, bytes: &[u8]) -> Result<Plan, Er
     let clinical = clinic.permits(session, Action::PatientUpdateClinical, None)?.is_some();
     let read = read(bytes)?;
     let mut plan = Plan { patients: Vec::new(), not_imported: read.not_imported };
+    // The file against itself, as the registry cannot see patients not written yet: the first holder of each
+    // national ID, and of each name with its birth date.
     let mut national_ids: HashMap<String, String> = HashMap::new();
     let mut people: HashMap<(String, String), String> = HashMap::new();
     for found in read.patients {
-        let mut planned = Planned {
-            source: found.source.clone(),
-            name: String::new(),
-            birth_date: String::new(),
-            allergies: 0,
-            conditions: 0,
-            clinical_left_out: 0,
-            outcome: Verdict::Ready,
-            new: None,
-        };
-        let patient = match serde_json::from_value::<Patient>(found.value) {
-            Ok(p) => p,
-            Err(e) => {
-                planned.outcome =
-                    Verdict::Refused(vec![FieldError::new("Patient", format!("It cannot be read: {e}."))]);
-                plan.patients.push(planned);
-                continue;
-            }
-        };
-        let (allergies, conditions) = (&found.allergies, &found.conditions);
-        planned.name = name_of(&patient);
-        planned.birth_date = patient.birth_date.clone();
-        let mut new = match to_new_patient(&patient, clinic.now().date()) {
-            Ok(new) => new,
-            Err(errors) => {
-                planned.outcome = Verdict::Refused(errors);
-                plan.patients.push(planned);
-                continue;
-            }
-        };
-        if !allergies.is_empty() || !conditions.is_empty() {
-            if clinical {
-                new.clinical = Some(Clinical {
-                    allergies: allergies.iter().map(allergy).collect(),
-                    conditions: conditions.iter().filter_map(|c| concept_text(c.code.as_ref())).collect(),
-                    ..Clinical::default()
-                });
-                planned.allergies = allergies.len();
-                planned.conditions = conditions.len();
-            } else {
-                planned.clinical_left_out = allergies.len() + conditions.len();
-            }
-        }
-        planned.outcome = match patients::check_new(clinic, &new) {
-            Ok(checked) if checked.candidates.is_empty() => Verdict::Ready,
-            Ok(checked) => Verdict::LikelyDuplicate(checked.candidates),
-            Err(Error::Invalid(errors)) => Verdict::Refused(errors.0.into_iter().map(fhir_field).collect()),
-            Err(e) => return Err(e),
-        };
-        // The file against itself: the registry cannot see patients not written yet.
-        if planned.outcome == Verdict::Ready {
-            let d = &new.demographics;
-            let id = patients::validate::normalize_national_id(&d.national_id);
+        let mut planned = plan_one(clinic, found, clinical)?;
+        if let Some(d) = planned.checked.as_ref().map(|c| c.demographics.clone()) {
             let person = (format!("{} {}", d.given_names, d.family_name).to_lowercase(), d.date_of_birth.clone());
-            if let Some(first) = (!id.is_empty()).then(|| national_ids.get(&id)).flatten() {
-                planned.outcome = Verdict::Refused(vec![FieldError::new(
-                    "identifier",
-                    format!("This national ID is already given to {first} in this file."),
-                )]);
-            } else if let Some(first) = people.get(&person) {
-                planned.outcome = Verdict::Refused(vec![FieldError::new(
-                    "name",
-                    format!("The same name and date of birth as {first} in this file."),
-                )]);
-            } else {
-                if !id.is_empty() {
-                    national_ids.insert(id, found.source.clone());
+            let earlier = match national_ids.get(&d.national_id).filter(|_| !d.national_id.is_empty()) {
+                Some(first) => {
+                    Some(("identifier (national ID)", format!("This national ID is also {first}'s in this file.")))
                 }
-                people.insert(person, found.source.clone());
+                None => people
+                    .get(&person)
+                    .map(|first| ("name", format!("The same name and birth date as {first} in this file."))),
+            };
+            match earlier {
+                Some((field, message)) => {
+                    planned.outcome = Verdict::Refused(vec![FieldError::new(field, message)]);
+                    planned.checked = None;
+                }
+                None => {
+                    national_ids.insert(d.national_id.clone(), planned.source.clone());
+                    people.insert(person, planned.source.clone());
+                }
             }
         }
-        planned.new = Some(new);
         plan.patients.push(planned);
     }
     Ok(plan)
+}
+
+/// One Patient of the file: read, mapped to the registration form (with its allergies and conditions when the
+/// importer may record them) and checked as registering checks it.
+fn plan_one(clinic: &Clinic, found: Found, clinical: bool) -> Result<Planned, Error> {
+    let mut planned = Planned {
+        source: found.source,
+        name: String::new(),
+        birth_date: String::new(),
+        allergies: 0,
+        conditions: 0,
+        clinical_left_out: 0,
+        outcome: Verdict::Ready,
+        checked: None,
+    };
+    let patient = match serde_json::from_value::<Patient>(found.value) {
+        Ok(p) => p,
+        Err(e) => {
+            planned.outcome = Verdict::Refused(vec![FieldError::new("Patient", format!("It cannot be read: {e}."))]);
+            return Ok(planned);
+        }
+    };
+    planned.name = name_of(&patient);
+    planned.birth_date = patient.birth_date.clone();
+    let mut new = match to_new_patient(&patient, clinic.now().date()) {
+        Ok(new) => new,
+        Err(errors) => {
+            planned.outcome = Verdict::Refused(errors);
+            return Ok(planned);
+        }
+    };
+    let (allergies, conditions) = (&found.allergies, &found.conditions);
+    if clinical && !(allergies.is_empty() && conditions.is_empty()) {
+        new.clinical = Some(Clinical {
+            allergies: allergies.iter().map(allergy).collect(),
+            conditions: conditions.iter().filter_map(|c| concept_text(c.code.as_ref())).collect(),
+            ..Clinical::default()
+        });
+        (planned.allergies, planned.conditions) = (allergies.len(), conditions.len());
+    } else if !clinical {
+        planned.clinical_left_out = allergies.len() + conditions.len();
+    }
+    match patients::check_new(clinic, &new) {
+        Ok(checked) => {
+            if !checked.candidates.is_empty() {
+                planned.outcome = Verdict::LikelyDuplicate(checked.candidates.clone());
+            }
+            planned.checked = Some(checked);
+        }
+        Err(Error::Invalid(errors)) => {
+            planned.outcome = Verdict::Refused(errors.0.into_iter().map(fhir_field).collect())
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(planned)
 }
 
 /// Registers every patient of the file, all in one transaction, or none: any refusal, or a likely duplicate
@@ -188,11 +196,7 @@ pub fn import(clinic: &Clinic, session: &Session, bytes: &[u8], force: bool) -> 
     if plan.patients.is_empty() {
         return Err(Error::invalid("file", "The file holds no Patient to import."));
     }
-    let mut checked = Vec::new();
-    for p in &plan.patients {
-        let Some(new) = &p.new else { continue };
-        checked.push(patients::check_new(clinic, new)?);
-    }
+    let checked: Vec<patients::Checked> = plan.patients.into_iter().filter_map(|p| p.checked).collect();
     let now = clinic.now_rfc3339();
     let ids = clinic.store().write(|tx| {
         let mut ids = Vec::new();
@@ -247,15 +251,17 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
         return Err(file_error(format!("The file is larger than {} MiB.", MAX_IMPORT_BYTES / 1024 / 1024)));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| file_error("The file is not UTF-8 text."))?;
-    let resources: Vec<(String, Value)> = match serde_json::from_str::<Value>(text) {
+    let resources: Vec<(String, Option<String>, Value)> = match serde_json::from_str::<Value>(text) {
         Ok(value) => top_level(value)?,
         Err(whole) => {
             // NDJSON: one resource per line. Only when every line reads; else the whole file's error says where.
             let lines: Vec<(usize, &str)> =
                 text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(n, l)| (n + 1, l)).collect();
-            let parsed: Option<Vec<(String, Value)>> = (lines.len() > 1)
+            let parsed: Option<Vec<(String, Option<String>, Value)>> = (lines.len() > 1)
                 .then(|| {
-                    lines.iter().map(|(n, l)| serde_json::from_str(l).ok().map(|v| (format!("line {n}"), v))).collect()
+                    let read =
+                        |(n, l): &(usize, &str)| serde_json::from_str(l).ok().map(|v| (format!("line {n}"), None, v));
+                    lines.iter().map(read).collect()
                 })
                 .flatten();
             match parsed {
@@ -274,15 +280,10 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
     let mut allergies = Vec::new();
     let mut conditions = Vec::new();
     let mut others: BTreeMap<String, usize> = BTreeMap::new();
-    for (source, value) in resources {
+    for (source, full_url, value) in resources {
         let Some(kind) = value.get("resourceType").and_then(Value::as_str).map(str::to_owned) else {
             return Err(file_error(format!("{source} is not a FHIR resource: it has no resourceType.")));
         };
-        let full_url = value.get("__fullUrl").and_then(Value::as_str).map(str::to_owned);
-        let mut value = value;
-        if let Some(o) = value.as_object_mut() {
-            o.remove("__fullUrl");
-        }
         match kind.as_str() {
             "Patient" => patients.push((source, full_url, value)),
             "AllergyIntolerance" => match serde_json::from_value::<AllergyIntolerance>(value) {
@@ -322,13 +323,14 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
     Ok(Read { patients: found, not_imported })
 }
 
-/// The resources of the file's one top-level value: a Patient, or a Bundle's entries (each keeping its full URL).
-fn top_level(value: Value) -> Result<Vec<(String, Value)>, Error> {
+/// The resources of the file's one top-level value, each as (where, full URL, resource): a Patient, or a
+/// Bundle's entries.
+fn top_level(value: Value) -> Result<Vec<(String, Option<String>, Value)>, Error> {
     let Some(kind) = value.get("resourceType").and_then(Value::as_str) else {
         return Err(file_error("This is JSON, but not a FHIR resource: it has no resourceType."));
     };
     match kind {
-        "Patient" => Ok(vec![("the file".into(), value)]),
+        "Patient" => Ok(vec![("the file".into(), None, value)]),
         "Bundle" => {
             let bundle: Bundle =
                 serde_json::from_value(value).map_err(|e| file_error(format!("The Bundle cannot be read: {e}.")))?;
@@ -343,13 +345,7 @@ fn top_level(value: Value) -> Result<Vec<(String, Value)>, Error> {
                 .entry
                 .into_iter()
                 .enumerate()
-                .filter_map(|(n, e)| {
-                    let mut resource = e.resource?;
-                    if let Some(o) = resource.as_object_mut() {
-                        o.insert("__fullUrl".into(), Value::String(e.full_url));
-                    }
-                    Some((format!("entry {}", n + 1), resource))
-                })
+                .filter_map(|(n, e)| Some((format!("entry {}", n + 1), Some(e.full_url), e.resource?)))
                 .collect())
         }
         other => Err(file_error(format!(
