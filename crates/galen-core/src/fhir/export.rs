@@ -12,11 +12,6 @@ use crate::session::Session;
 use data_encoding::BASE64;
 use uuid::Uuid;
 
-const LOINC: &str = "http://loinc.org";
-const UCUM: &str = "http://unitsofmeasure.org";
-const URI: &str = "urn:ietf:rfc:3986";
-const EMPTY_REASON: &str = "http://terminology.hl7.org/CodeSystem/list-empty-reason";
-const SIGNATURE_TYPE: &str = "urn:iso-astm:E1762-95:2013";
 /// What a signature's bytes are: an armored OpenPGP detached signature, as `gpg --verify` reads it.
 pub const SIG_FORMAT: &str = "application/pgp-signature";
 
@@ -331,6 +326,8 @@ struct Resources {
     organization: Organization,
     allergies: Vec<AllergyIntolerance>,
     conditions: Vec<Condition>,
+    /// The blood group, then the pregnancy status, when recorded.
+    observations: Vec<Observation>,
     medications: Vec<MedicationRequest>,
     documents: Vec<DocumentReference>,
     practitioners: Vec<Practitioner>,
@@ -354,6 +351,7 @@ impl Resources {
             },
             allergies: Vec::new(),
             conditions: Vec::new(),
+            observations: Vec::new(),
             medications: Vec::new(),
             documents: Vec::new(),
             practitioners: Vec::new(),
@@ -364,6 +362,7 @@ impl Resources {
         };
         if let Some(c) = &chart.clinical {
             out.clinical(c, &p.uuid);
+            out.observations(c, &p.uuid);
         }
         for signed in &chart.documents {
             out.document(signed);
@@ -420,6 +419,39 @@ impl Resources {
         }
     }
 
+    fn observations(&mut self, c: &Clinical, patient_uuid: &str) {
+        let observation =
+            |what: &str, code: (&str, &str), category: &str, value: CodeableConcept, when: &str| Observation {
+                resource_type: "Observation".into(),
+                id: derived_id(patient_uuid, what),
+                status: "final".into(),
+                category: vec![CodeableConcept::code(
+                    "http://terminology.hl7.org/CodeSystem/observation-category",
+                    category,
+                    &crate::documents::wording::words(category),
+                )],
+                code: Some(CodeableConcept::code(LOINC, code.0, code.1)),
+                subject: Reference::to(&self.patient_url),
+                effective_date_time: when.to_owned(),
+                value_codeable_concept: Some(value),
+            };
+        // The blood group in words: SNOMED's codes for it are not carried, never guessed.
+        if let Some(group) = CodeableConcept::text(&c.blood_type) {
+            self.observations.push(observation("blood-group", BLOOD_GROUP, "laboratory", group, ""));
+        }
+        let finding = PREGNANCY_FINDINGS.iter().find(|f| f.0 == c.pregnancy_status);
+        if let Some((_, code, display)) = finding.filter(|f| f.0 != "unknown" || !c.pregnancy_as_of.is_empty()) {
+            let value = CodeableConcept::code(SNOMED, code, display);
+            self.observations.push(observation(
+                "pregnancy",
+                PREGNANCY_STATUS,
+                "social-history",
+                value,
+                &c.pregnancy_as_of,
+            ));
+        }
+    }
+
     fn practitioner(&mut self, fingerprint: &str, name: &str, licence: &str) -> String {
         let id = derived_id("", &format!("openpgp4fpr:{fingerprint}"));
         if !self.practitioners.iter().any(|p| p.id == id) {
@@ -430,11 +462,7 @@ impl Resources {
             }];
             if !licence.is_empty() {
                 identifier.push(Identifier {
-                    type_: Some(CodeableConcept::code(
-                        "http://terminology.hl7.org/CodeSystem/v2-0203",
-                        "MD",
-                        "Medical License number",
-                    )),
+                    type_: Some(CodeableConcept::code(V2_0203, "MD", "Medical License number")),
                     value: licence.into(),
                     ..Default::default()
                 });
@@ -663,6 +691,7 @@ impl Resources {
         push("Organization", &self.organization.id, serde_json::to_value(&self.organization));
         self.allergies.iter().for_each(|r| push("AllergyIntolerance", &r.id, serde_json::to_value(r)));
         self.conditions.iter().for_each(|r| push("Condition", &r.id, serde_json::to_value(r)));
+        self.observations.iter().for_each(|r| push("Observation", &r.id, serde_json::to_value(r)));
         self.medications.iter().for_each(|r| push("MedicationRequest", &r.id, serde_json::to_value(r)));
         self.documents.iter().for_each(|r| push("DocumentReference", &r.id, serde_json::to_value(r)));
         self.practitioners.iter().for_each(|r| push("Practitioner", &r.id, serde_json::to_value(r)));
@@ -734,6 +763,36 @@ impl Resources {
                 self.conditions.iter().map(|c| url("Condition", &c.id)).collect(),
             ),
         ];
+        // The optional IPS sections, only when they hold something.
+        for (title, loinc, code) in [
+            ("Results", ("30954-2", "Relevant diagnostic tests/laboratory data Narrative"), BLOOD_GROUP.0),
+            ("History of Pregnancy", ("10162-6", "History of pregnancies Narrative"), PREGNANCY_STATUS.0),
+        ] {
+            let held: Vec<&Observation> =
+                self.observations.iter().filter(|o| o.code.as_ref().is_some_and(|c| c.has(LOINC, code))).collect();
+            if !held.is_empty() {
+                let lines = held
+                    .iter()
+                    .map(|o| {
+                        let name = o.code.as_ref().map(|c| c.coding[0].display.clone()).unwrap_or_default();
+                        let value = o.value_codeable_concept.as_ref().map(|v| {
+                            if v.text.is_empty() {
+                                v.coding.first().map(|c| c.display.clone()).unwrap_or_default()
+                            } else {
+                                v.text.clone()
+                            }
+                        });
+                        format!("{name}: {}", value.unwrap_or_default())
+                    })
+                    .collect();
+                sections.push(section(
+                    title,
+                    Some(loinc),
+                    lines,
+                    held.iter().map(|o| url("Observation", &o.id)).collect(),
+                ));
+            }
+        }
         if !self.documents.is_empty() {
             sections.push(section(
                 "Signed documents",
@@ -815,22 +874,14 @@ fn patient(p: &Record, site: &Site) -> Patient {
     let d = &p.demographics;
     let mut identifier = vec![Identifier {
         use_: "usual".into(),
-        type_: Some(CodeableConcept::code(
-            "http://terminology.hl7.org/CodeSystem/v2-0203",
-            "MR",
-            "Medical record number",
-        )),
+        type_: Some(CodeableConcept::code(V2_0203, "MR", "Medical record number")),
         system: site.mrn_system(),
         value: p.mrn.clone(),
     }];
     if !d.national_id.is_empty() {
         identifier.push(Identifier {
             use_: "official".into(),
-            type_: Some(CodeableConcept::code(
-                "http://terminology.hl7.org/CodeSystem/v2-0203",
-                "NI",
-                "National unique individual identifier",
-            )),
+            type_: Some(CodeableConcept::code(V2_0203, "NI", "National unique individual identifier")),
             value: d.national_id.clone(),
             ..Default::default()
         });

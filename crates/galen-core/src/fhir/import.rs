@@ -3,7 +3,10 @@
 //! duplicate search, a national ID on file refused); a plan shows what would happen, and the import writes all
 //! of it in one transaction or nothing.
 
-use super::model::{AllergyIntolerance, Bundle, CodeableConcept, Condition, HumanName, Patient};
+use super::model::{
+    AllergyIntolerance, Bundle, CodeableConcept, Condition, HumanName, Observation, Patient, BLOOD_GROUP, LOINC,
+    PREGNANCY_FINDINGS, PREGNANCY_STATUS, SNOMED, V2_0203,
+};
 use crate::audit::table::{self as audit, Outcome};
 use crate::clinic::Clinic;
 use crate::error::{Error, FieldError, FieldErrors};
@@ -18,8 +21,6 @@ pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Bundle types that carry resources to take in; the others (a message, a history, a response) are not records.
 const BUNDLE_TYPES: [&str; 5] = ["document", "collection", "transaction", "batch", "searchset"];
-
-const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
 
 /// What importing a file would do, patient by patient.
 #[derive(Debug, Clone, Default)]
@@ -147,16 +148,21 @@ fn plan_one(clinic: &Clinic, found: Found, clinical: bool) -> Result<Planned, Er
             return Ok(planned);
         }
     };
-    let (allergies, conditions) = (&found.allergies, &found.conditions);
-    if clinical && !(allergies.is_empty() && conditions.is_empty()) {
-        new.clinical = Some(Clinical {
+    let (allergies, conditions, observations) = (&found.allergies, &found.conditions, &found.observations);
+    let held = allergies.len() + conditions.len() + observations.len();
+    if clinical && held > 0 {
+        let mut c = Clinical {
             allergies: allergies.iter().map(allergy).collect(),
             conditions: conditions.iter().filter_map(|c| concept_text(c.code.as_ref())).collect(),
             ..Clinical::default()
-        });
+        };
+        for o in observations {
+            observation(o, &mut c);
+        }
+        new.clinical = Some(c);
         (planned.allergies, planned.conditions) = (allergies.len(), conditions.len());
     } else if !clinical {
-        planned.clinical_left_out = allergies.len() + conditions.len();
+        planned.clinical_left_out = held;
     }
     match patients::check_new(clinic, &new) {
         Ok(checked) => {
@@ -233,6 +239,8 @@ struct Found {
     value: Value,
     allergies: Vec<AllergyIntolerance>,
     conditions: Vec<Condition>,
+    /// The blood group and pregnancy status.
+    observations: Vec<Observation>,
 }
 
 /// The file read: patients with their clinical resources, and what is left alone.
@@ -279,6 +287,7 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
     let mut patients: Vec<(String, Option<String>, Value)> = Vec::new();
     let mut allergies = Vec::new();
     let mut conditions = Vec::new();
+    let mut observations = Vec::new();
     let mut others: BTreeMap<String, usize> = BTreeMap::new();
     for (source, full_url, value) in resources {
         let Some(kind) = value.get("resourceType").and_then(Value::as_str).map(str::to_owned) else {
@@ -296,6 +305,21 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
                 Ok(_) => *others.entry("Condition (not active)".into()).or_default() += 1,
                 Err(e) => return Err(file_error(format!("{source} (Condition) cannot be read: {e}."))),
             },
+            "Observation" => match serde_json::from_value::<Observation>(value) {
+                Ok(o)
+                    if [BLOOD_GROUP.0, PREGNANCY_STATUS.0]
+                        .iter()
+                        .any(|c| o.code.as_ref().is_some_and(|k| k.has(LOINC, c))) =>
+                {
+                    observations.push(o)
+                }
+                Ok(_) => {
+                    *others
+                        .entry("Observation (other than the blood group and pregnancy status)".into())
+                        .or_default() += 1
+                }
+                Err(e) => return Err(file_error(format!("{source} (Observation) cannot be read: {e}."))),
+            },
             _ => *others.entry(kind).or_default() += 1,
         }
     }
@@ -312,12 +336,13 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
             value,
             allergies: allergies.iter().filter(|a| is_theirs(a.patient.as_ref())).cloned().collect(),
             conditions: conditions.iter().filter(|c| is_theirs(c.subject.as_ref())).cloned().collect(),
+            observations: observations.iter().filter(|o| is_theirs(o.subject.as_ref())).cloned().collect(),
         });
     }
-    let placed = found.iter().map(|f| f.allergies.len() + f.conditions.len()).sum::<usize>();
-    let orphans = allergies.len() + conditions.len() - placed.min(allergies.len() + conditions.len());
+    let placed = found.iter().map(|f| f.allergies.len() + f.conditions.len() + f.observations.len()).sum::<usize>();
+    let orphans = (allergies.len() + conditions.len() + observations.len()).saturating_sub(placed);
     if orphans > 0 {
-        others.insert("AllergyIntolerance or Condition whose Patient is not in the file".into(), orphans);
+        others.insert("clinical resource(s) whose Patient is not in the file".into(), orphans);
     }
     let not_imported = others.into_iter().map(|(kind, n)| format!("{n} {kind}")).collect();
     Ok(Read { patients: found, not_imported })
@@ -372,6 +397,17 @@ fn concept_text(c: Option<&CodeableConcept>) -> Option<String> {
         c.text.trim().to_owned()
     };
     Some(text)
+}
+
+/// A blood group or pregnancy status Observation into the clinical fields (the form's checks judge the value).
+fn observation(o: &Observation, c: &mut Clinical) {
+    let Some(value) = o.value_codeable_concept.as_ref() else { return };
+    if o.code.as_ref().is_some_and(|k| k.has(LOINC, BLOOD_GROUP.0)) {
+        c.blood_type = concept_text(Some(value)).unwrap_or_default();
+    } else if let Some(found) = PREGNANCY_FINDINGS.iter().find(|f| value.has(SNOMED, f.1)) {
+        c.pregnancy_status = found.0.to_owned();
+        c.pregnancy_as_of = o.effective_date_time.get(..10).unwrap_or_default().to_owned();
+    }
 }
 
 fn allergy(a: &AllergyIntolerance) -> Allergy {

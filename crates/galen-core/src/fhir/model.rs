@@ -4,6 +4,25 @@
 
 use serde::{Deserialize, Serialize};
 
+// The code systems and codes Galen writes and reads (docs/fhir.md lists where each goes).
+pub(super) const LOINC: &str = "http://loinc.org";
+pub(super) const SNOMED: &str = "http://snomed.info/sct";
+pub(super) const UCUM: &str = "http://unitsofmeasure.org";
+pub(super) const URI: &str = "urn:ietf:rfc:3986";
+pub(super) const V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203";
+pub(super) const EMPTY_REASON: &str = "http://terminology.hl7.org/CodeSystem/list-empty-reason";
+pub(super) const SIGNATURE_TYPE: &str = "urn:iso-astm:E1762-95:2013";
+/// LOINC's code for the ABO and Rh blood group, as an Observation's code.
+pub(super) const BLOOD_GROUP: (&str, &str) = ("882-1", "ABO and Rh group [Type] in Blood");
+/// LOINC's code for the pregnancy status, as an Observation's code.
+pub(super) const PREGNANCY_STATUS: (&str, &str) = ("82810-3", "Pregnancy status");
+/// Galen's pregnancy statuses and the SNOMED CT findings IPS uses for them.
+pub(super) const PREGNANCY_FINDINGS: [(&str, &str, &str); 3] = [
+    ("pregnant", "77386006", "Pregnant"),
+    ("not_pregnant", "60001007", "Not pregnant"),
+    ("unknown", "261665006", "Unknown"),
+];
+
 /// Whether an element is empty, so it is left out of the JSON (FHIR forbids empty strings, arrays and objects).
 pub(crate) trait Empty {
     fn is_empty(&self) -> bool;
@@ -209,6 +228,20 @@ element! {
         category: Vec<CodeableConcept>,
         code: Option<CodeableConcept>,
         subject: Option<Reference>,
+    }
+}
+
+element! {
+    /// A fact about the patient with a coded name: here, the blood group and the pregnancy status.
+    pub struct Observation {
+        resource_type: String,
+        id: String,
+        status: String,
+        category: Vec<CodeableConcept>,
+        code: Option<CodeableConcept>,
+        subject: Option<Reference>,
+        effective_date_time: String,
+        value_codeable_concept: Option<CodeableConcept>,
     }
 }
 

@@ -112,7 +112,13 @@ fn others() -> Vec<NewPatient> {
             estimated_age: Some(40),
             ..Default::default()
         },
-        clinical: Some(Clinical { conditions: vec!["Migraine".into()], ..Default::default() }),
+        clinical: Some(Clinical {
+            conditions: vec!["Migraine".into()],
+            blood_type: "O-".into(),
+            pregnancy_status: "pregnant".into(),
+            pregnancy_as_of: "2026-01-15".into(),
+            ..Default::default()
+        }),
     };
     vec![greek, cyrillic]
 }
@@ -134,9 +140,9 @@ fn kept(p: &patients::Patient) -> (String, String, Sex, String, String, Vec<Stri
     )
 }
 
-fn clinical_lists(p: &patients::Patient) -> (Vec<Allergy>, Vec<String>) {
+fn clinical_lists(p: &patients::Patient) -> (Vec<Allergy>, Vec<String>, String, String, String) {
     let c = p.clinical.clone().expect("a doctor sees clinical fields");
-    (c.allergies, c.conditions)
+    (c.allergies, c.conditions, c.blood_type, c.pregnancy_status, c.pregnancy_as_of)
 }
 
 #[test]
@@ -210,6 +216,18 @@ fn a_summary_validates_verifies_with_gpg_and_imports_back_unchanged() {
     assert_eq!(patient["identifier"][1]["type"]["coding"][0]["code"], "NI");
     assert_eq!(patient["deceasedBoolean"], true, "the death certificate marks him deceased");
     assert_eq!(resources(&bundle, "AllergyIntolerance").len(), 2);
+    // Anna's blood group and pregnancy: Observations in IPS's optional Results and History of Pregnancy sections.
+    let anna: Value = serde_json::from_slice(&bundles[2]).expect("json");
+    let codes: Vec<&str> = anna["entry"][0]["resource"]["section"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .filter_map(|s| s["code"]["coding"][0]["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["10160-0", "48765-2", "11450-4", "30954-2", "10162-6"]);
+    let observations = resources(&anna, "Observation");
+    assert_eq!(observations[0]["valueCodeableConcept"]["text"], "O-");
+    assert_eq!(observations[1]["valueCodeableConcept"]["coding"][0]["code"], "77386006");
     assert_eq!(resources(&bundle, "Condition").len(), 2);
 
     // One MedicationRequest per line, grouped per prescription; the voided one cancelled.
