@@ -136,6 +136,8 @@ pub struct SettingsDto {
     pub idle_timeout_minutes: i64,
     /// A `Language`, checked by galen-core.
     pub language: String,
+    /// The language printouts are worded in, a `Language`.
+    pub printout_language: String,
     pub mrn_prefix: String,
 }
 
@@ -149,6 +151,7 @@ impl From<settings::Settings> for SettingsDto {
             paper_size: s.paper_size,
             idle_timeout_minutes: s.idle_timeout_minutes,
             language: s.language,
+            printout_language: s.printout_language,
             mrn_prefix: s.mrn_prefix,
         }
     }
@@ -172,6 +175,7 @@ impl From<SettingsDto> for settings::Settings {
             paper_size: f.paper_size,
             idle_timeout_minutes: f.idle_timeout_minutes,
             language: f.language,
+            printout_language: f.printout_language,
             mrn_prefix: f.mrn_prefix,
         }
     }

@@ -150,12 +150,12 @@ pub fn record_copy(
         .iter()
         .map(|s| crate::pdf::Listed {
             signed_at: s.doc.signed_at.clone().unwrap_or_default(),
-            title: documents::wording::title(s.doc.body.kind()).to_owned(),
+            kind: s.doc.body.kind().to_owned(),
             signer: s.doc.signer.as_ref().map(|x| x.name.clone()).unwrap_or_default(),
             standing: match &s.standing {
-                Standing::Current => "Current".to_owned(),
-                Standing::Voided { .. } => "Voided".to_owned(),
-                Standing::Superseded { .. } => "Replaced by a correction".to_owned(),
+                Standing::Current => "current",
+                Standing::Voided { .. } => "voided",
+                Standing::Superseded { .. } => "superseded",
             },
             file: s.pdf.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
         })
@@ -428,7 +428,7 @@ impl Resources {
                 category: vec![CodeableConcept::code(
                     "http://terminology.hl7.org/CodeSystem/observation-category",
                     category,
-                    &crate::documents::wording::words(category),
+                    &crate::documents::wording::Words::EN.value(category),
                 )],
                 code: Some(CodeableConcept::code(LOINC, code.0, code.1)),
                 subject: Reference::to(&self.patient_url),
@@ -484,7 +484,7 @@ impl Resources {
         let signed_at = doc.signed_at.clone().unwrap_or_default();
         let practitioner = self.practitioner(&signer.fingerprint, &signer.name, &signer.licence);
         let doc_url = self.style.url("DocumentReference", &doc.uuid);
-        let title = documents::wording::title(doc.body.kind());
+        let title = documents::wording::Words::EN.title(doc.body.kind());
         let (status, description) = match standing {
             Standing::Current => ("current", String::new()),
             Standing::Voided { reason } => ("entered-in-error", format!("Voided: {reason}")),
@@ -615,7 +615,7 @@ impl Resources {
             note: Vec::new(),
             supporting_information: Reference::to(doc_url).into_iter().collect(),
             dosage_instruction: vec![Dosage {
-                text: documents::wording::rx_line(l),
+                text: documents::wording::Words::EN.rx_line(l),
                 patient_instruction: l.comment.clone(),
                 timing,
                 as_needed_boolean: Some(l.prn),

@@ -3,7 +3,7 @@
 //! `galen-drawing.json`, so `pdf::verify_file` can draw the pages again from the signed JSON and this record, and
 //! require the printed pages to be exactly those.
 
-use super::layout::{Look, Standing};
+use super::layout::{Look, Standing, Words};
 use crate::settings::{Logo, PaperSize};
 use serde::{Deserialize, Serialize};
 
@@ -29,10 +29,18 @@ pub struct Drawing {
     pub phone: String,
     /// The letterhead's logo, byte for byte.
     pub logo: Option<RecordedLogo>,
+    /// The language the page is worded in (`en`, `pt`, `es`); records made before printouts spoke other
+    /// languages have none, and were English.
+    #[serde(default = "english")]
+    pub language: String,
     /// The banner above the title (current, superseded, voided), as the clinic knew it when it printed.
     pub standing: Standing,
     /// The QR texts printed, in order.
     pub qr: Vec<String>,
+}
+
+fn english() -> String {
+    "en".to_owned()
 }
 
 /// A logo as recorded: its media type and its bytes in base64.
@@ -57,6 +65,7 @@ impl Drawing {
                 .logo
                 .as_ref()
                 .map(|l| RecordedLogo { mime: l.mime.clone(), base64: data_encoding::BASE64.encode(&l.bytes) }),
+            language: look.words.language().to_owned(),
             standing: standing.clone(),
             qr: qr.to_vec(),
         }
@@ -64,6 +73,9 @@ impl Drawing {
 
     /// The paper and letterhead it records, or `None` if they are not ones Galen draws.
     pub fn look(&self) -> Option<Look> {
+        if !crate::documents::wording::LANGUAGES.contains(&self.language.as_str()) {
+            return None;
+        }
         let logo = match &self.logo {
             None => None,
             Some(l) => {
@@ -75,6 +87,7 @@ impl Drawing {
             address: self.address.clone(),
             phone: self.phone.clone(),
             logo,
+            words: Words::of(&self.language),
         })
     }
 

@@ -6,8 +6,7 @@ use super::page::{wrap, Face, Running, Writer, MM};
 use crate::appointments::{Card, DaySheet, Status};
 use crate::audit::Entry;
 use crate::documents::qr::Printed;
-use crate::documents::wording::words;
-pub use crate::documents::wording::{rx_details, rx_line, timestamp};
+pub use crate::documents::wording::{timestamp, Words};
 use crate::documents::{Body, PatientSnapshot, Signed};
 use crate::settings::{Logo, PaperSize, Settings};
 
@@ -23,11 +22,19 @@ pub struct Look {
     pub phone: String,
     /// The clinic's logo.
     pub logo: Option<Logo>,
+    /// The language the paper is worded in.
+    pub words: Words,
 }
 
 impl From<&Settings> for Look {
     fn from(s: &Settings) -> Self {
-        Look { paper_size: s.paper_size, address: s.address.clone(), phone: s.phone.clone(), logo: s.logo.clone() }
+        Look {
+            paper_size: s.paper_size,
+            address: s.address.clone(),
+            phone: s.phone.clone(),
+            logo: s.logo.clone(),
+            words: Words::of(&s.printout_language),
+        }
     }
 }
 
@@ -47,10 +54,6 @@ pub enum Standing {
         /// The void notice's uuid.
         by: String,
     },
-}
-
-pub fn title(body: &Body) -> &'static str {
-    crate::documents::wording::title(body.kind())
 }
 
 /// Groups of four, as OpenPGP tools print fingerprints.
@@ -86,10 +89,11 @@ fn letterhead(w: &mut Writer, name: &str, settings: &Look) {
 }
 
 fn patient_block(w: &mut Writer, p: &PatientSnapshot) {
-    w.field("Patient", &format!("{} {}", p.given_names, p.family_name));
-    w.field("Record number (MRN)", &p.mrn);
+    let t = w.words();
+    w.field(t.say("patient"), &format!("{} {}", p.given_names, p.family_name));
+    w.field(t.say("mrn"), &p.mrn);
     if !p.date_of_birth.is_empty() {
-        w.field("Date of birth", &p.date_of_birth);
+        w.field(t.say("date_of_birth"), &p.date_of_birth);
     }
 }
 
@@ -100,19 +104,20 @@ fn section(w: &mut Writer, heading: &str) {
 }
 
 fn contents(w: &mut Writer, body: &Body, qr: &[Printed]) {
+    let t = w.words();
     match body {
         Body::Prescription(rx) => {
-            w.field("Issued on", &rx.issued_on);
+            w.field(t.say("issued_on"), &rx.issued_on);
             if !rx.pharmacy.is_empty() {
-                w.field("Pharmacy", &rx.pharmacy);
+                w.field(t.say("pharmacy"), &rx.pharmacy);
             }
-            section(w, "Rx");
+            section(w, t.say("rx"));
             for (i, l) in rx.lines.iter().enumerate() {
                 // A prescription split over several QRs: each but the last closes its page, under its lines. The
                 // last line of a part moves to the next page with its QR rather than leave the QR alone there.
                 let ends_part = qr.iter().position(|p| p.lines.is_some_and(|r| r.last as usize == i + 1));
                 let part = ends_part.filter(|&k| k + 1 < qr.len());
-                let (line, details) = (rx_line(l), rx_details(l));
+                let (line, details) = (t.rx_line(l), t.rx_details(l));
                 let width = w.content_width() - 22.0;
                 let height = 3.0
                     + wrap(Face::Bold, 10.5, &line, width).len() as f32 * 10.5 * 1.35
@@ -128,65 +133,59 @@ fn contents(w: &mut Writer, body: &Body, qr: &[Printed]) {
                 }
             }
             if !rx.notes.is_empty() {
-                section(w, "Notes");
+                section(w, t.say("notes"));
                 w.paragraph(Face::Regular, 10.0, &rx.notes, 0.0);
             }
         }
         Body::Birth(b) => {
-            w.field("Date of birth", &b.date_of_birth);
-            w.field("Mother", &b.mother_name);
+            w.field(t.say("date_of_birth"), &b.date_of_birth);
+            w.field(t.say("mother"), &b.mother_name);
             if !b.father_name.is_empty() {
-                w.field("Father", &b.father_name);
+                w.field(t.say("father"), &b.father_name);
             }
-            w.field("Place of birth", &place(&b.institution, &b.subdivision, &b.country));
-            w.field("Certified on", &b.certified_on);
+            w.field(t.say("place_of_birth"), &place(&b.institution, &b.subdivision, &b.country));
+            w.field(t.say("certified_on"), &b.certified_on);
             if !b.observations.is_empty() {
-                w.field("Observations", &b.observations);
+                w.field(t.say("observations"), &b.observations);
             }
         }
         Body::Death(d) => {
-            w.field("Date and time of death", &d.died_at.replace('T', " "));
-            w.field("Immediate cause", &d.immediate_cause);
+            w.field(t.say("died_at"), &d.died_at.replace('T', " "));
+            w.field(t.say("immediate_cause"), &d.immediate_cause);
             for (i, c) in d.underlying_conditions.iter().enumerate() {
-                let label = if i == 0 { "Due to" } else { "" };
-                w.field(label, &format!("{} ({} {})", c.condition, c.interval, c.unit));
+                let label = if i == 0 { t.say("due_to") } else { "" };
+                let unit = t.value(&c.unit).to_lowercase();
+                w.field(label, &format!("{} ({} {unit})", c.condition, c.interval));
             }
-            w.field("Manner of death", &words(&d.manner));
+            w.field(t.say("manner"), &t.value(&d.manner));
             let at = if d.place_details.is_empty() {
-                words(&d.place)
+                t.value(&d.place)
             } else {
-                format!("{} — {}", words(&d.place), d.place_details)
+                format!("{} — {}", t.value(&d.place), d.place_details)
             };
-            w.field("Place of death", &at);
-            w.field("Location", &place(&d.institution, &d.subdivision, &d.country));
-            w.field("Autopsy", if d.autopsy { "Yes" } else { "No" });
+            w.field(t.say("place_of_death"), &at);
+            w.field(t.say("location"), &place(&d.institution, &d.subdivision, &d.country));
+            w.field(t.say("autopsy"), t.say(if d.autopsy { "yes" } else { "no" }));
             if !d.observations.is_empty() {
-                w.field("Observations", &d.observations);
+                w.field(t.say("observations"), &d.observations);
             }
         }
         Body::SickLeave(s) => {
             w.gap(4.0);
-            w.paragraph(
-                Face::Regular,
-                10.5,
-                &format!(
-                    "I certify that I have examined the patient named above, who is unfit for work from {} to {} inclusive.",
-                    s.unfit_from, s.unfit_to
-                ),
-                0.0,
-            );
+            let text = t.fill("sick_leave.text", &[("from", &s.unfit_from), ("to", &s.unfit_to)]);
+            w.paragraph(Face::Regular, 10.5, &text, 0.0);
             w.gap(4.0);
             if !s.restrictions.is_empty() {
-                w.field("Restrictions", &s.restrictions);
+                w.field(t.say("restrictions"), &s.restrictions);
             }
             if s.diagnosis_consent && !s.diagnosis.is_empty() {
-                w.field("Diagnosis", &format!("{} (printed with the patient's consent)", s.diagnosis));
+                w.field(t.say("diagnosis"), &t.fill("diagnosis.consented", &[("diagnosis", &s.diagnosis)]));
             }
         }
         Body::Void(v) => {
             w.gap(4.0);
-            w.paragraph(Face::Bold, 10.5, &format!("Document {} is void and must not be used.", v.voids), 0.0);
-            w.field("Reason", &v.reason);
+            w.paragraph(Face::Bold, 10.5, &t.fill("void.text", &[("uuid", &v.voids)]), 0.0);
+            w.field(t.say("reason"), &v.reason);
         }
     }
 }
@@ -210,9 +209,17 @@ fn qr_width(modules: usize) -> f32 {
 }
 
 /// "QR 2 of 3: lines 7–12 of 14", for a prescription whose lines are split over several QRs.
-fn part_label(p: &Printed, k: usize, count: usize) -> Option<String> {
+fn part_label(t: Words, p: &Printed, k: usize, count: usize) -> Option<String> {
     let r = p.lines.filter(|_| count > 1)?;
-    Some(format!("QR {k} of {count}: lines {}–{} of {}", r.first, r.last, r.total))
+    let n = |v: u32| v.to_string();
+    let args = [
+        ("k", k.to_string()),
+        ("count", count.to_string()),
+        ("first", n(r.first)),
+        ("last", n(r.last)),
+        ("total", n(r.total)),
+    ];
+    Some(t.fill("qr.part", &args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()))
 }
 
 /// Text beside a QR, from the top of the QR down; returns where it ends.
@@ -239,12 +246,9 @@ fn part_block(w: &mut Writer, p: &Printed, k: usize, count: usize) {
     let top = w.y;
     let qr_x = w.right() - size;
     w.qr(qr_x, top, size, &modules);
-    let label = part_label(p, k, count).unwrap_or_default();
-    let how = format!(
-        "This prescription's lines are split over {count} QR codes, one a page, each signed by the doctor. To \
-         check these lines offline, scan this QR and verify its text with the doctor's public key: galen verify \
-         --qr TEXT --key doctor.asc. It lists every field it carries, to compare with this page."
-    );
+    let t = w.words();
+    let label = part_label(t, p, k, count).unwrap_or_default();
+    let how = t.fill("qr.part_how", &[("count", &count.to_string())]);
     let width = qr_x - w.left() - 6.0 * MM;
     let y = beside(w, top, width, &[(Face::Bold, 10.0, 0.0, &label), (Face::Regular, 7.5, 0.35, &how)]);
     w.y = y.max(top + size);
@@ -264,29 +268,22 @@ fn signature_block(w: &mut Writer, s: &Signed, qr: &[Printed]) {
     if modules.0 > 0 {
         w.qr(qr_x, top, size, &modules);
     }
-    let how = if modules.0 > 0 {
-        "To check this document offline, scan the QR code and verify its text with the doctor's public key: \
-         galen verify --qr TEXT --key doctor.asc. It lists every field it carries, to compare with this page. \
-         This PDF also carries the signed JSON, its OpenPGP signature and the doctor's public key: galen verify \
-         FILE.pdf checks that its pages are what was signed."
-    } else {
-        "This document was signed before Galen printed QR codes, so it has none. The PDF carries the signed \
-         JSON, its OpenPGP signature and the doctor's public key as attachments: check it offline with \
-         galen verify FILE.pdf --key doctor.asc."
-    };
+    let t = w.words();
+    let how = t.say(if modules.0 > 0 { "qr.how" } else { "qr.none" });
     let width = qr_x - w.left() - 6.0 * MM;
-    let licence = if s.signer.licence.is_empty() { String::new() } else { format!("Licence {}", s.signer.licence) };
-    let part = last.and_then(|p| part_label(p, qr.len(), qr.len())).unwrap_or_default();
+    let licence =
+        if s.signer.licence.is_empty() { String::new() } else { t.fill("licence", &[("licence", &s.signer.licence)]) };
+    let part = last.and_then(|p| part_label(t, p, qr.len(), qr.len())).unwrap_or_default();
     let mut lines = vec![
-        (Face::Regular, 8.5, 0.4, "Signed electronically by"),
+        (Face::Regular, 8.5, 0.4, t.say("signed_by")),
         (Face::Bold, 11.0, 0.0, s.signer.name.as_str()),
         (Face::Regular, 10.0, 0.0, licence.as_str()),
     ];
-    let signed = format!("Signed {}", timestamp(&s.signed_at));
+    let signed = t.fill("signed_at", &[("when", &timestamp(&s.signed_at))]);
     let fingerprint = grouped(&s.signer.fingerprint);
     lines.extend([
         (Face::Regular, 10.0, 0.0, signed.as_str()),
-        (Face::Regular, 8.5, 0.4, "OpenPGP key fingerprint"),
+        (Face::Regular, 8.5, 0.4, t.say("fingerprint")),
         (Face::Mono, 8.5, 0.0, fingerprint.as_str()),
         (Face::Regular, 4.0, 1.0, ""),
     ]);
@@ -308,27 +305,31 @@ pub fn document(
     qr: &[Printed],
     seed: &[u8],
 ) -> lopdf::Document {
-    let title = title(body);
+    let t = look.words;
+    let title = t.title(body.kind());
     let patient = format!("{} {}", s.patient.given_names, s.patient.family_name);
+    let what = t.fill("document.for", &[("title", title), ("patient", &patient)]);
     let running = Running {
-        header: format!("{} — {title} for {patient} (continued)", s.clinic),
-        footer: format!("{title} {} · {} · MRN {}", s.document, patient, s.patient.mrn),
+        header: t.fill("continued", &[("clinic", &s.clinic), ("what", &what)]),
+        footer: t.fill(
+            "document.footer",
+            &[("title", title), ("uuid", &s.document), ("patient", &patient), ("mrn", &s.patient.mrn)],
+        ),
+        words: t,
     };
     let mut w = Writer::new(&format!("{title} — {patient}"), look.paper_size, running, seed);
     letterhead(&mut w, &s.clinic, look);
     match standing {
         Standing::Current => {}
-        Standing::Superseded { by } => {
-            w.line(Face::Bold, 12.0, &format!("SUPERSEDED — replaced by document {by}"), 0.0);
-        }
-        Standing::Voided { by } => w.line(Face::Bold, 12.0, &format!("VOID — voided by notice {by}"), 0.0),
+        Standing::Superseded { by } => w.line(Face::Bold, 12.0, &t.fill("superseded", &[("by", by)]), 0.0),
+        Standing::Voided { by } => w.line(Face::Bold, 12.0, &t.fill("voided", &[("by", by)]), 0.0),
     }
     w.gap(4.0);
     w.line(Face::Bold, 17.0, title, 0.0);
     w.gap(2.0);
     patient_block(&mut w, &s.patient);
     if let Some(old) = &s.supersedes {
-        w.field("Replaces", &format!("document {old}, which it corrects"));
+        w.field(t.say("replaces"), &t.fill("replaces.what", &[("uuid", old)]));
     }
     w.rule(0.5);
     contents(&mut w, body, qr);
@@ -339,11 +340,13 @@ pub fn document(
 /// A patient ID card (ID-1 size, 85.6 × 54 mm, to cut out) and a row of sample labels with the MRN as
 /// Code 128 and, on the card, a QR of the MRN.
 pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> Vec<u8> {
+    let t = Look::from(settings).words;
     let name = format!("{} {}", p.given_names, p.family_name);
-    let running = Running { header: String::new(), footer: format!("Patient ID card · {name} · MRN {}", p.mrn) };
-    let mut w = Writer::new(&format!("ID card — {name}"), settings.paper_size, running, p.mrn.as_bytes());
-    w.line(Face::Bold, 13.0, "Patient ID card", 0.0);
-    w.line(Face::Regular, 9.0, "Cut along the grey line. Labels below are for forms and specimen tubes.", 0.4);
+    let footer = t.fill("card.footer", &[("name", &name), ("mrn", &p.mrn)]);
+    let running = Running { header: String::new(), footer, words: t };
+    let mut w = Writer::new(&t.fill("card.name", &[("name", &name)]), settings.paper_size, running, p.mrn.as_bytes());
+    w.line(Face::Bold, 13.0, t.say("card.title"), 0.0);
+    w.line(Face::Regular, 9.0, t.say("card.cut"), 0.4);
     w.gap(4.0 * MM);
     let (x, top, cw, ch) = (w.left(), w.y, 85.6 * MM, 54.0 * MM);
     w.frame(x, top, cw, ch);
@@ -353,7 +356,7 @@ pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> V
     for (face, size, grey, text) in [
         (Face::Bold, 8.0, 0.3, clinic.to_owned()),
         (Face::Bold, 11.0, 0.0, name.clone()),
-        (Face::Regular, 8.5, 0.0, format!("Date of birth {}", p.date_of_birth)),
+        (Face::Regular, 8.5, 0.0, t.fill("card.born", &[("date", &p.date_of_birth)])),
         (Face::Mono, 10.0, 0.0, p.mrn.clone()),
     ] {
         for l in wrap(face, size, &text, text_w).into_iter().take(2) {
@@ -382,7 +385,7 @@ pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> V
                 ly + 10.0 * MM,
                 Face::Regular,
                 8.0,
-                &format!("DOB {}   {}", p.date_of_birth, p.mrn),
+                &t.fill("card.label", &[("date", &p.date_of_birth), ("mrn", &p.mrn)]),
                 0.0,
             );
             if let Some(bars) = crate::mrn::barcode_modules(&p.mrn) {
@@ -395,12 +398,15 @@ pub fn patient_card(settings: &Settings, clinic: &str, p: &PatientSnapshot) -> V
 
 /// The recovery-key sheet: the one page that can open the database when every password is lost.
 pub fn recovery_sheet(settings: &Settings, clinic: &str, key: &str, created: &str) -> Vec<u8> {
-    let running = Running { header: String::new(), footer: format!("Galen recovery key · {clinic} · {created}") };
-    let mut w = Writer::new("Galen recovery key", settings.paper_size, running, created.as_bytes());
-    letterhead(&mut w, clinic, &Look::from(settings));
+    let look = Look::from(settings);
+    let t = look.words;
+    let footer = t.fill("recovery.footer", &[("clinic", clinic), ("created", created)]);
+    let running = Running { header: String::new(), footer, words: t };
+    let mut w = Writer::new(t.say("recovery.title"), settings.paper_size, running, created.as_bytes());
+    letterhead(&mut w, clinic, &look);
     w.gap(6.0);
-    w.line(Face::Bold, 18.0, "Recovery key", 0.0);
-    w.paragraph(Face::Regular, 10.0, &format!("For the Galen database of {clinic}, issued {created}."), 0.0);
+    w.line(Face::Bold, 18.0, t.say("recovery.heading"), 0.0);
+    w.paragraph(Face::Regular, 10.0, &t.fill("recovery.for", &[("clinic", clinic), ("created", created)]), 0.0);
     w.gap(8.0 * MM);
     let size = 19.0;
     let width = super::page::text_width(Face::Mono, size, key);
@@ -408,54 +414,26 @@ pub fn recovery_sheet(settings: &Settings, clinic: &str, key: &str, created: &st
     w.fill(w.left(), top, w.content_width(), 20.0 * MM, 0.93);
     w.text_at(x, top + 12.5 * MM, Face::Mono, size, key, 0.0);
     w.y = top + 28.0 * MM;
-    for (heading, text) in [
-        (
-            "What it is",
-            "This key opens the clinic's encrypted database if the computer's keyring is lost (a new laptop, a \
-             reinstalled system) and no administrator password is known. Whoever holds it can read every \
-             patient record.",
-        ),
-        (
-            "Where to keep it",
-            "Lock it away, away from the laptop: a safe, or a sealed envelope with the practice's legal papers. \
-             Do not photograph it, e-mail it or store it on the same computer.",
-        ),
-        (
-            "How to use it",
-            "Start Galen. On the unlock screen choose \"Recovery key\" and type the key; capital letters, spaces \
-             and dashes do not matter, and look-alike characters (0/O, 1/I/L) are forgiven. Galen puts the key \
-             back in the computer's keyring, and everyone signs in as before.",
-        ),
-        (
-            "When it stops working",
-            "Rotating the database key, or printing a new recovery sheet from Administration, replaces this key. \
-             Destroy this sheet when that happens.",
-        ),
-    ] {
-        section(&mut w, heading);
-        w.paragraph(Face::Regular, 10.0, text, 0.0);
+    for part in ["what", "where", "how", "stops"] {
+        section(&mut w, t.say(&format!("recovery.{part}")));
+        w.paragraph(Face::Regular, 10.0, t.say(&format!("recovery.{part}_text")), 0.0);
     }
     w.gap(10.0 * MM);
-    w.field("Kept at", "______________________________________________");
+    w.field(t.say("recovery.kept_at"), "______________________________________________");
     w.gap(4.0);
-    w.field("Checked by, date", "______________________________________________");
+    w.field(t.say("recovery.checked"), "______________________________________________");
     w.finish()
 }
 
-/// A day on paper, e.g. "Tuesday 1 December 2026".
-fn paper_day(date: &str) -> String {
-    date.parse::<jiff::civil::Date>().map_or_else(|_| date.to_owned(), |d| d.strftime("%A %-d %B %Y").to_string())
-}
-
 /// Where a visit stands, in the words of a day list (nothing while it is only booked).
-fn standing_words(status: Status) -> &'static str {
+fn standing_words(t: Words, status: Status) -> &'static str {
     match status {
         Status::Booked => "",
-        Status::Arrived => "Waiting",
-        Status::InProgress => "With the doctor",
-        Status::Done => "Seen",
-        Status::NoShow => "Did not come",
-        Status::Cancelled => "Cancelled",
+        Status::Arrived => t.say("visit.waiting"),
+        Status::InProgress => t.say("visit.in_progress"),
+        Status::Done => t.say("visit.done"),
+        Status::NoShow => t.say("visit.no_show"),
+        Status::Cancelled => t.say("visit.cancelled"),
     }
 }
 
@@ -521,30 +499,34 @@ fn table(w: &mut Writer, columns: &[(&str, f32)], rows: &[Row]) {
 /// One doctor's day on paper: their visits by time as a table (time, patient, phone, reason, where the visit
 /// stands), to carry through the day and write on. A reason the viewer may not read prints as "(clinical)".
 pub fn day_list(settings: &Settings, sheet: &DaySheet) -> Vec<u8> {
-    let day = paper_day(&sheet.date);
+    let look = Look::from(settings);
+    let t = look.words;
+    let day = t.day(&sheet.date);
     let doctor = &sheet.doctor_name;
+    let args = [("doctor", doctor.as_str()), ("day", day.as_str())];
     let running = Running {
-        header: format!("{} — Day list for {doctor}, {day} (continued)", settings.site_name),
-        footer: format!("Day list · {doctor} · {day}"),
+        header: t.fill("continued", &[("clinic", &settings.site_name), ("what", &t.fill("day_list.for", &args))]),
+        footer: t.fill("day_list.footer", &args),
+        words: t,
     };
     let seed = format!("day-list {} {} {}", sheet.doctor_id, sheet.date, sheet.printed_at);
-    let mut w = Writer::new(&format!("Day list — {doctor} — {day}"), settings.paper_size, running, seed.as_bytes());
-    letterhead(&mut w, &settings.site_name, &Look::from(settings));
+    let mut w = Writer::new(&t.fill("day_list.name", &args), settings.paper_size, running, seed.as_bytes());
+    letterhead(&mut w, &settings.site_name, &look);
     w.gap(4.0);
-    w.line(Face::Bold, 17.0, "Day list", 0.0);
+    w.line(Face::Bold, 17.0, t.say("day_list.title"), 0.0);
     w.gap(2.0);
-    w.field("Doctor", doctor);
-    w.field("Day", &day);
+    w.field(t.say("doctor"), doctor);
+    w.field(t.say("day"), &day);
     let count = match sheet.visits.len() {
-        1 => "1 visit".to_owned(),
-        n => format!("{n} visits"),
+        1 => t.say("visits.one").to_owned(),
+        n => t.fill("visits.many", &[("n", &n.to_string())]),
     };
-    w.field("Visits", &count);
-    w.field("Printed", &format!("{} (visits booked later are not on this list)", sheet.printed_at));
+    w.field(t.say("visits"), &count);
+    w.field(t.say("printed"), &t.fill("day_list.printed", &[("at", &sheet.printed_at)]));
     w.rule(0.5);
     if sheet.visits.is_empty() {
         w.gap(6.0);
-        w.paragraph(Face::Regular, 10.5, "No visits are booked with this doctor on this day.", 0.0);
+        w.paragraph(Face::Regular, 10.5, t.say("day_list.none"), 0.0);
         return w.finish();
     }
     let rows: Vec<Row> = sheet
@@ -552,23 +534,34 @@ pub fn day_list(settings: &Settings, sheet: &DaySheet) -> Vec<u8> {
         .iter()
         .map(|v| {
             let p = &v.patient;
-            let born = if p.date_of_birth.is_empty() { String::new() } else { format!(" · born {}", p.date_of_birth) };
-            let (reason, grey) = v.reason.as_ref().map_or(("(clinical)".to_owned(), 0.45), |r| (r.clone(), 0.0));
+            let born = if p.date_of_birth.is_empty() {
+                String::new()
+            } else {
+                t.fill("day_list.born", &[("date", &p.date_of_birth)])
+            };
+            let clinical = t.say("day_list.clinical").to_owned();
+            let (reason, grey) = v.reason.as_ref().map_or((clinical, 0.45), |r| (r.clone(), 0.0));
+            let until = t.fill("day_list.until", &[("time", &v.end_time)]);
             vec![
-                vec![(Face::Bold, 10.0, 0.0, v.time.clone()), (Face::Regular, 8.0, 0.4, format!("to {}", v.end_time))],
+                vec![(Face::Bold, 10.0, 0.0, v.time.clone()), (Face::Regular, 8.0, 0.4, until)],
                 vec![
                     (Face::Bold, 9.5, 0.0, format!("{} {}", p.given_names, p.family_name)),
                     (Face::Regular, 8.0, 0.4, format!("{}{born}", p.mrn)),
                 ],
                 p.phones.iter().map(|l| (Face::Regular, 9.0, 0.0, l.clone())).collect(),
                 vec![(Face::Regular, 9.0, grey, reason)],
-                vec![(Face::Regular, 9.0, 0.0, standing_words(v.status).to_owned())],
+                vec![(Face::Regular, 9.0, 0.0, standing_words(t, v.status).to_owned())],
             ]
         })
         .collect();
     // The reason takes what the other columns leave.
-    let columns =
-        [("Time", 17.0 * MM), ("Patient", 58.0 * MM), ("Phone", 30.0 * MM), ("Reason", 0.0), ("Standing", 24.0 * MM)];
+    let columns = [
+        (t.say("time"), 17.0 * MM),
+        (t.say("patient"), 58.0 * MM),
+        (t.say("phone"), 30.0 * MM),
+        (t.say("reason"), 0.0),
+        (t.say("standing"), 24.0 * MM),
+    ];
     table(&mut w, &columns, &rows);
     w.finish()
 }
@@ -583,42 +576,46 @@ fn contact(settings: &Settings) -> String {
 /// cannot come; for a series, a second card with the next visits. Never the reason: the card leaves the clinic.
 pub fn appointment_card(settings: &Settings, card: &Card) -> Vec<u8> {
     let v = &card.visit;
+    let t = Look::from(settings).words;
     let name = format!("{} {}", v.patient.given_names, v.patient.family_name);
-    let day = paper_day(&v.date);
-    let running = Running { header: String::new(), footer: format!("Appointment card · {name} · {day} {}", v.time) };
+    let day = t.day(&v.date);
+    let footer = t.fill("appointment.footer", &[("name", &name), ("day", &day), ("time", &v.time)]);
+    let running = Running { header: String::new(), footer, words: t };
     let seed = format!("appointment-card {} {} {}", v.id, v.date, v.time);
-    let mut w = Writer::new(&format!("Appointment — {name}"), settings.paper_size, running, seed.as_bytes());
-    w.line(Face::Bold, 13.0, "Appointment card", 0.0);
-    w.line(Face::Regular, 9.0, "Cut along the grey line and give it to the patient.", 0.4);
+    let title = t.fill("appointment.name", &[("name", &name)]);
+    let mut w = Writer::new(&title, settings.paper_size, running, seed.as_bytes());
+    w.line(Face::Bold, 13.0, t.say("appointment.title"), 0.0);
+    w.line(Face::Regular, 9.0, t.say("appointment.cut"), 0.4);
     w.gap(4.0 * MM);
     let (x, cw, ch, pad) = (w.left(), 85.6 * MM, 54.0 * MM, 4.0 * MM);
     let width = cw - 2.0 * pad;
     let top = w.y;
     w.frame(x, top, cw, ch);
-    let at = format!("{}  ({} minutes)", v.time, v.minutes);
-    let with = format!("with {}", v.doctor_name);
-    let patient = format!("For {name} · {}", v.patient.mrn);
+    let at = t.fill("appointment.length", &[("time", &v.time), ("minutes", &v.minutes.to_string())]);
+    let with = t.fill("appointment.with", &[("doctor", &v.doctor_name)]);
+    let patient = t.fill("appointment.for", &[("name", &name), ("mrn", &v.patient.mrn)]);
     let mut y = top + pad;
-    for (face, size, grey, text) in [
-        (Face::Bold, 8.5, 0.3, settings.site_name.as_str()),
-        (Face::Regular, 7.0, 0.4, contact(settings).as_str()),
-        (Face::Regular, 3.0, 1.0, ""),
-        (Face::Regular, 8.0, 0.4, "Your appointment"),
-        (Face::Bold, 11.0, 0.0, day.as_str()),
-        (Face::Bold, 14.0, 0.0, at.as_str()),
-        (Face::Regular, 9.0, 0.0, with.as_str()),
-        (Face::Regular, 8.5, 0.0, patient.as_str()),
+    // Each line with the most rows it may take: the day may need two in Portuguese and Spanish.
+    for (face, size, grey, text, rows) in [
+        (Face::Bold, 8.5, 0.3, settings.site_name.as_str(), 1),
+        (Face::Regular, 7.0, 0.4, contact(settings).as_str(), 1),
+        (Face::Regular, 3.0, 1.0, "", 1),
+        (Face::Regular, 8.0, 0.4, t.say("appointment.yours"), 1),
+        (Face::Bold, 11.0, 0.0, day.as_str(), 2),
+        (Face::Bold, 14.0, 0.0, at.as_str(), 1),
+        (Face::Regular, 9.0, 0.0, with.as_str(), 1),
+        (Face::Regular, 8.5, 0.0, patient.as_str(), 1),
     ] {
-        for l in wrap(face, size, text, width).into_iter().take(1) {
+        for l in wrap(face, size, text, width).into_iter().take(rows) {
             y += size;
             w.text_at(x + pad, y, face, size, &l, grey);
             y += size * 0.35;
         }
     }
     let call = if settings.phone.is_empty() {
-        "If you cannot come, please tell us, so that someone else can have the time.".to_owned()
+        t.say("appointment.tell").to_owned()
     } else {
-        format!("If you cannot come, please call {}, so that someone else can have the time.", settings.phone)
+        t.fill("appointment.call", &[("phone", &settings.phone)])
     };
     let lines = wrap(Face::Regular, 7.0, &call, width);
     let mut y = top + ch - pad - lines.len() as f32 * 7.0 * 1.35 + 7.0;
@@ -629,9 +626,10 @@ pub fn appointment_card(settings: &Settings, card: &Card) -> Vec<u8> {
     w.y = top + ch + 6.0 * MM;
     if !card.next.is_empty() {
         let top = w.y;
-        let mut y = cell(&mut w, x + pad, top + pad, width, &[(Face::Bold, 9.5, 0.0, "Your next visits")]) + 2.0;
+        let heading = [(Face::Bold, 9.5, 0.0, t.say("appointment.next"))];
+        let mut y = cell(&mut w, x + pad, top + pad, width, &heading) + 2.0;
         for n in &card.next {
-            let line = format!("{} · {} · {}", short_day(&n.date), n.time, n.doctor_name);
+            let line = format!("{} · {} · {}", t.short_day(&n.date), n.time, n.doctor_name);
             y = cell(&mut w, x + pad, y, width, &[(Face::Regular, 8.5, 0.0, line.as_str())]);
         }
         // As tall as the visits it lists (at most eight fit a card).
@@ -642,46 +640,37 @@ pub fn appointment_card(settings: &Settings, card: &Card) -> Vec<u8> {
     w.finish()
 }
 
-/// A day in a list of visits, e.g. "Tue 8 Dec 2026".
-fn short_day(date: &str) -> String {
-    date.parse::<jiff::civil::Date>().map_or_else(|_| date.to_owned(), |d| d.strftime("%a %-d %b %Y").to_string())
-}
-
 /// Who accessed a patient's record, from the audit trail, oldest first: when, who, what, and how it went; rows
 /// under emergency access are marked. `cut` says older rows were left out.
 pub fn access_report(settings: &Settings, p: &PatientSnapshot, rows: &[Entry], cut: bool, printed: &str) -> Vec<u8> {
+    let look = Look::from(settings);
+    let t = look.words;
     let name = format!("{} {}", p.given_names, p.family_name);
     let running = Running {
-        header: format!("{} — Access report for {name} (continued)", settings.site_name),
-        footer: format!("Access report · {name} · MRN {} · printed {printed}", p.mrn),
+        header: t
+            .fill("continued", &[("clinic", &settings.site_name), ("what", &t.fill("access.for", &[("name", &name)]))]),
+        footer: t.fill("access.footer", &[("name", &name), ("mrn", &p.mrn), ("printed", printed)]),
+        words: t,
     };
     let seed = format!("access-report {} {printed}", p.mrn);
-    let mut w = Writer::new(&format!("Access report — {name}"), settings.paper_size, running, seed.as_bytes());
-    letterhead(&mut w, &settings.site_name, &Look::from(settings));
+    let title = t.fill("access.name", &[("name", &name)]);
+    let mut w = Writer::new(&title, settings.paper_size, running, seed.as_bytes());
+    letterhead(&mut w, &settings.site_name, &look);
     w.gap(4.0);
-    w.line(Face::Bold, 17.0, "Who accessed this record", 0.0);
+    w.line(Face::Bold, 17.0, t.say("access.title"), 0.0);
     w.gap(2.0);
     patient_block(&mut w, p);
-    w.field("Printed", printed);
+    w.field(t.say("printed"), printed);
     let span = match (rows.first(), rows.last()) {
-        (Some(first), Some(last)) => format!("{} to {}", timestamp(&first.at), timestamp(&last.at)),
-        _ => "No rows".to_owned(),
+        (Some(first), Some(last)) => {
+            t.fill("access.span", &[("from", &timestamp(&first.at)), ("to", &timestamp(&last.at))])
+        }
+        _ => t.say("access.none").to_owned(),
     };
-    w.field("Covers", &span);
-    w.paragraph(
-        Face::Regular,
-        9.0,
-        &format!(
-            "Every time someone opened, changed, printed or exported this record, its documents or its appointments, \
-             as the clinic's tamper-evident audit trail recorded it.{}",
-            if cut {
-                format!(" Only the newest {} rows are listed.", crate::audit::ACCESS_REPORT_ROWS)
-            } else {
-                String::new()
-            }
-        ),
-        0.0,
-    );
+    w.field(t.say("access.covers"), &span);
+    let cut =
+        if cut { t.fill("access.cut", &[("n", &crate::audit::ACCESS_REPORT_ROWS.to_string())]) } else { String::new() };
+    w.paragraph(Face::Regular, 9.0, &format!("{}{cut}", t.say("access.text")), 0.0);
     w.rule(0.5);
     let rows: Vec<Row> = rows
         .iter()
@@ -696,26 +685,30 @@ pub fn access_report(settings: &Settings, p: &PatientSnapshot, rows: &[Entry], c
                 what.push((Face::Regular, 8.0, 0.4, about));
             }
             if e.break_glass {
-                what.push((Face::Bold, 8.5, 0.0, "Under emergency access".to_owned()));
+                what.push((Face::Bold, 8.5, 0.0, t.say("access.emergency").to_owned()));
             }
             vec![
                 vec![(Face::Regular, 9.0, 0.0, timestamp(&e.at).trim_end_matches(" UTC").to_owned())],
                 vec![(Face::Regular, 9.0, 0.0, who)],
                 what,
-                vec![(Face::Regular, 9.0, 0.0, outcome_words(&e.outcome).to_owned())],
+                vec![(Face::Regular, 9.0, 0.0, outcome_words(t, &e.outcome).to_owned())],
             ]
         })
         .collect();
-    table(&mut w, &[("When (UTC)", 34.0 * MM), ("Who", 44.0 * MM), ("What", 0.0), ("Outcome", 20.0 * MM)], &rows);
+    let columns = [
+        (t.say("access.when"), 34.0 * MM),
+        (t.say("access.who"), 44.0 * MM),
+        (t.say("access.what"), 0.0),
+        (t.say("access.outcome"), 20.0 * MM),
+    ];
+    table(&mut w, &columns, &rows);
     w.finish()
 }
 
 /// An audit row's outcome in words.
-fn outcome_words(outcome: &str) -> &str {
+fn outcome_words(t: Words, outcome: &str) -> &str {
     match outcome {
-        "ok" => "Done",
-        "failed" => "Failed",
-        "denied" => "Refused",
+        "ok" | "failed" | "denied" => t.say(&format!("outcome.{outcome}")),
         other => other,
     }
 }
@@ -725,12 +718,12 @@ fn outcome_words(outcome: &str) -> &str {
 pub struct Listed {
     /// When it was signed, RFC 3339.
     pub signed_at: String,
-    /// Its kind as the paper names it.
-    pub title: String,
+    /// Its kind (`prescription`, `sick_leave`…).
+    pub kind: String,
     /// Who signed it.
     pub signer: String,
-    /// "Current", or why not.
-    pub standing: String,
+    /// `current`, `voided` or `superseded`.
+    pub standing: &'static str,
     /// The file beside the summary that holds it.
     pub file: String,
 }
@@ -744,19 +737,25 @@ pub fn record_summary(
     documents: &[Listed],
     printed: &str,
 ) -> Vec<u8> {
+    let look = Look::from(settings);
+    let t = look.words;
     let d = &p.demographics;
     let name = format!("{} {}", d.given_names, d.family_name);
     let running = Running {
-        header: format!("{} — Record of {name} (continued)", settings.site_name),
-        footer: format!("Record summary · {name} · MRN {} · printed {printed}", p.mrn),
+        header: t
+            .fill("continued", &[("clinic", &settings.site_name), ("what", &t.fill("record.of", &[("name", &name)]))]),
+        footer: t.fill("record.footer", &[("name", &name), ("mrn", &p.mrn), ("printed", printed)]),
+        words: t,
     };
     let seed = format!("record-summary {} {printed}", p.mrn);
-    let mut w = Writer::new(&format!("Record summary — {name}"), settings.paper_size, running, seed.as_bytes());
-    letterhead(&mut w, &settings.site_name, &Look::from(settings));
+    let title = t.fill("record.name", &[("name", &name)]);
+    let mut w = Writer::new(&title, settings.paper_size, running, seed.as_bytes());
+    letterhead(&mut w, &settings.site_name, &look);
     w.gap(4.0);
-    w.line(Face::Bold, 17.0, "Your health record", 0.0);
+    w.line(Face::Bold, 17.0, t.say("record.title"), 0.0);
     w.gap(2.0);
-    let dob = if p.dob_estimated { format!("{} (estimated)", &d.date_of_birth[..4]) } else { d.date_of_birth.clone() };
+    let year = d.date_of_birth.get(..4).unwrap_or_default();
+    let dob = if p.dob_estimated { t.fill("record.estimated", &[("year", year)]) } else { d.date_of_birth.clone() };
     patient_block(
         &mut w,
         &PatientSnapshot {
@@ -769,69 +768,123 @@ pub fn record_summary(
     let ec = &d.emergency_contact;
     let contact = [ec.name.as_str(), ec.relation.as_str(), ec.phone.as_str()].into_iter().filter(|s| !s.is_empty());
     for (label, value) in [
-        ("Sex", words(d.sex.as_str())),
-        ("National ID", d.national_id.clone()),
-        ("Phone", d.phones.join(", ")),
-        ("Email", d.email.clone()),
-        ("Address", d.address.clone()),
-        ("Emergency contact", contact.collect::<Vec<_>>().join(", ")),
-        ("Printed", printed.to_owned()),
+        ("sex", t.value(d.sex.as_str())),
+        ("national_id", d.national_id.clone()),
+        ("phone", d.phones.join(", ")),
+        ("email", d.email.clone()),
+        ("address", d.address.clone()),
+        ("emergency_contact", contact.collect::<Vec<_>>().join(", ")),
+        ("printed", printed.to_owned()),
     ] {
         if !value.is_empty() {
-            w.field(label, &value);
+            w.field(t.say(label), &value);
         }
     }
-    let withheld = "Not included: the account that made this copy may not read clinical data.";
-    section(&mut w, "Allergies");
+    let withheld = t.say("record.withheld");
+    let none_recorded = t.say("record.none_recorded");
+    section(&mut w, t.say("allergies"));
     match clinical {
         None => w.paragraph(Face::Regular, 10.0, withheld, 0.0),
-        Some(c) if c.allergies.is_empty() => w.paragraph(Face::Regular, 10.0, "None recorded.", 0.0),
+        Some(c) if c.allergies.is_empty() => w.paragraph(Face::Regular, 10.0, none_recorded, 0.0),
         Some(c) => {
             for a in &c.allergies {
-                let parts = [a.substance.clone(), words(&a.severity), a.reaction.clone()];
-                let kept: Vec<String> = parts.into_iter().filter(|s| !s.is_empty() && s != "Unknown").collect();
+                let severity = if a.severity == "unknown" { String::new() } else { t.value(&a.severity) };
+                let parts = [a.substance.clone(), severity, a.reaction.clone()];
+                let kept: Vec<String> = parts.into_iter().filter(|s| !s.is_empty()).collect();
                 w.paragraph(Face::Regular, 10.0, &format!("• {}", kept.join(" — ")), 0.0);
             }
         }
     }
-    section(&mut w, "Conditions");
+    section(&mut w, t.say("conditions"));
     match clinical {
         None => w.paragraph(Face::Regular, 10.0, withheld, 0.0),
-        Some(c) if c.conditions.is_empty() => w.paragraph(Face::Regular, 10.0, "None recorded.", 0.0),
+        Some(c) if c.conditions.is_empty() => w.paragraph(Face::Regular, 10.0, none_recorded, 0.0),
         Some(c) => c.conditions.iter().for_each(|x| w.paragraph(Face::Regular, 10.0, &format!("• {x}"), 0.0)),
     }
     if let Some(c) = clinical.filter(|c| !c.blood_type.is_empty()) {
         w.gap(2.0);
-        w.field("Blood type", &c.blood_type);
+        w.field(t.say("blood_type"), &c.blood_type);
     }
-    section(&mut w, "Signed documents");
+    section(&mut w, t.say("record.documents"));
     if documents.is_empty() {
-        w.paragraph(Face::Regular, 10.0, if clinical.is_none() { withheld } else { "None." }, 0.0);
+        w.paragraph(Face::Regular, 10.0, if clinical.is_none() { withheld } else { t.say("record.none") }, 0.0);
     } else {
         let rows: Vec<Row> = documents
             .iter()
             .map(|l| {
                 vec![
                     vec![(Face::Regular, 9.0, 0.0, timestamp(&l.signed_at))],
-                    vec![(Face::Regular, 9.0, 0.0, l.title.clone()), (Face::Regular, 8.0, 0.4, l.file.clone())],
+                    vec![
+                        (Face::Regular, 9.0, 0.0, t.title(&l.kind).to_owned()),
+                        (Face::Regular, 8.0, 0.4, l.file.clone()),
+                    ],
                     vec![(Face::Regular, 9.0, 0.0, l.signer.clone())],
-                    vec![(Face::Regular, 9.0, 0.0, l.standing.clone())],
+                    vec![(Face::Regular, 9.0, 0.0, t.say(&format!("standing.{}", l.standing)).to_owned())],
                 ]
             })
             .collect();
-        table(
-            &mut w,
-            &[("Signed", 34.0 * MM), ("Document and file", 0.0), ("By", 40.0 * MM), ("Standing", 28.0 * MM)],
-            &rows,
-        );
+        let columns = [
+            (t.say("record.signed"), 34.0 * MM),
+            (t.say("record.document_file"), 0.0),
+            (t.say("record.by"), 40.0 * MM),
+            (t.say("standing"), 28.0 * MM),
+        ];
+        table(&mut w, &columns, &rows);
     }
     w.gap(6.0);
-    w.paragraph(
-        Face::Regular,
-        8.5,
-        "Beside this summary: the same record in HL7 FHIR (the .json file, signed by the clinic), each signed \
-         document as its PDF (each carries its own signature and QR), and who accessed this record.",
-        0.0,
-    );
+    w.paragraph(Face::Regular, 8.5, t.say("record.beside"), 0.0);
     w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::page::{text_width, FIELD_LABEL_FITS};
+    use super::*;
+
+    /// English field labels fit their column on one line, so adding wrapping for longer languages left English
+    /// pages (and the check of PDFs printed before) as they were.
+    #[test]
+    fn english_field_labels_fit_on_one_line() {
+        let labels = [
+            "patient",
+            "mrn",
+            "date_of_birth",
+            "issued_on",
+            "pharmacy",
+            "mother",
+            "father",
+            "place_of_birth",
+            "certified_on",
+            "observations",
+            "died_at",
+            "immediate_cause",
+            "due_to",
+            "manner",
+            "place_of_death",
+            "location",
+            "autopsy",
+            "restrictions",
+            "diagnosis",
+            "reason",
+            "replaces",
+            "doctor",
+            "day",
+            "visits",
+            "printed",
+            "access.covers",
+            "sex",
+            "national_id",
+            "phone",
+            "email",
+            "address",
+            "emergency_contact",
+            "blood_type",
+            "recovery.kept_at",
+            "recovery.checked",
+        ];
+        for key in labels {
+            let label = Words::EN.say(key);
+            assert!(text_width(Face::Regular, 10.0, label) <= FIELD_LABEL_FITS, "{key}: {label}");
+        }
+    }
 }

@@ -13,7 +13,7 @@ mod page;
 pub mod print;
 mod verify;
 
-pub use layout::{rx_details, rx_line, timestamp, Listed, Look, Standing};
+pub use layout::{timestamp, Listed, Look, Standing, Words};
 pub use verify::{verify_file, FileProblem, FileVerified, Missing, MAX_PDF_BYTES};
 
 /// The page comparison, for the `pdf_container` fuzz target.

@@ -7,6 +7,7 @@
 //! the writer names them itself, from a `seed` its caller chooses (a signed document's hash), and sets the id
 //! from the same seed. `pdf::verify_file` depends on it: it draws a signed document again and compares.
 
+use crate::documents::wording::Words;
 use crate::settings::{Logo, PaperSize};
 use printpdf::{
     Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont, PdfFontHandle, PdfPage,
@@ -125,13 +126,18 @@ pub fn paper_size(paper: PaperSize) -> (f32, f32) {
 }
 
 /// What `Writer` draws on each page other than the first, and in every footer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Running {
     /// Shown at the top of continuation pages, e.g. "Clínica Sol — Prescription for Ana Müller (continued)".
     pub header: String,
     /// Shown at the bottom left of every page, before "Page i of n".
     pub footer: String,
+    /// The language of the page: "Page i of n" and everything the layout prints.
+    pub words: Words,
 }
+
+/// How wide a field's label may be before it wraps (its column is 46 mm).
+pub const FIELD_LABEL_FITS: f32 = 44.0 * MM;
 
 pub struct Writer {
     doc: PdfDocument,
@@ -172,6 +178,11 @@ impl Writer {
 
     pub fn left(&self) -> f32 {
         MARGIN
+    }
+
+    /// The language this page is worded in.
+    pub fn words(&self) -> Words {
+        self.running.words
     }
 
     pub fn right(&self) -> f32 {
@@ -252,10 +263,16 @@ impl Writer {
         const SIZE: f32 = 10.0;
         const LABEL: f32 = 46.0 * MM;
         let lines = wrap(Face::Regular, SIZE, value, self.content_width() - LABEL);
-        self.ensure(SIZE * LEADING * lines.len().min(3) as f32);
+        // A label longer than its column (other languages' are) wraps under itself; English labels all fit on
+        // one line, so their pages draw as they always did.
+        let labels = wrap(Face::Regular, SIZE, label, FIELD_LABEL_FITS);
+        self.ensure(SIZE * LEADING * lines.len().max(labels.len()).min(3) as f32);
         self.y += SIZE;
         let x = self.left();
-        self.text_at(x, self.y, Face::Regular, SIZE, label, 0.4);
+        let top = self.y;
+        for (i, l) in labels.iter().enumerate() {
+            self.text_at(x, top + i as f32 * SIZE * LEADING, Face::Regular, SIZE, l, 0.4);
+        }
         for (i, l) in lines.iter().enumerate() {
             if i > 0 {
                 self.ensure(SIZE * LEADING);
@@ -263,6 +280,7 @@ impl Writer {
             }
             self.text_at(x + LABEL, self.y, Face::Regular, SIZE, l, 0.0);
         }
+        self.y = self.y.max(top + (labels.len().max(1) - 1) as f32 * SIZE * LEADING);
         self.y += SIZE * (LEADING - 1.0);
     }
 
@@ -411,7 +429,7 @@ impl Writer {
             let (left, right) = (self.left(), self.right());
             self.fill(left, y - 10.0, right - left, 0.4, 0.6);
             self.text_at(left, y, Face::Regular, 7.5, &footer, 0.35);
-            let number = format!("Page {} of {total}", i + 1);
+            let number = self.running.words.fill("page", &[("i", &(i + 1).to_string()), ("n", &total.to_string())]);
             let w = text_width(Face::Regular, 7.5, &number);
             self.text_at(right - w, y, Face::Regular, 7.5, &number, 0.35);
             let ops = std::mem::take(&mut self.pages).remove(0);

@@ -41,6 +41,9 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
     if Language::parse(&new.language).is_none() {
         errors.push("language", "Choose English, Português or Español.");
     }
+    if Language::parse(&new.printout_language).is_none() {
+        errors.push("printout_language", "Choose English, Português or Español.");
+    }
     let prefix = new.mrn_prefix.trim().to_uppercase();
     errors.absorb(crate::mrn::check_prefix("mrn_prefix", &prefix));
     errors.into_result()?;
@@ -56,6 +59,7 @@ pub fn update(clinic: &Clinic, session: &Session, new: &Settings) -> Result<(), 
             (table::PAPER_SIZE, new.paper_size.as_str()),
             (table::IDLE_TIMEOUT_SECS, &idle),
             (table::LANGUAGE, &new.language),
+            (table::PRINTOUT_LANGUAGE, &new.printout_language),
             (table::MRN_PREFIX, &prefix),
         ] {
             if table::get(tx, key)?.unwrap_or_default() != value {

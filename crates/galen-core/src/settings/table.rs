@@ -14,6 +14,7 @@ pub(crate) const SITE_LOGO: &str = "site.logo";
 pub(crate) const PAPER_SIZE: &str = "print.paper_size";
 pub(crate) const IDLE_TIMEOUT_SECS: &str = "session.idle_timeout_secs";
 pub(crate) const LANGUAGE: &str = "ui.language";
+pub(crate) const PRINTOUT_LANGUAGE: &str = "print.language";
 pub(crate) const MRN_PREFIX: &str = "mrn.prefix";
 
 /// The idle lock's range, in minutes.
@@ -74,6 +75,8 @@ pub struct Settings {
     pub idle_timeout_minutes: i64,
     /// The interface language (a [`Language`]).
     pub language: String,
+    /// The language printouts are worded in (a [`Language`]); until set, the interface language.
+    pub printout_language: String,
     /// Starts every new MRN, e.g. `SOL` in `SOL-0000042K`. Changing it affects new patients only.
     pub mrn_prefix: String,
 }
@@ -110,6 +113,7 @@ pub fn load(store: &Store) -> Result<Settings> {
     let logo = get(c, SITE_LOGO)?
         .and_then(|encoded| crate::crypto::base64_decode(&encoded))
         .and_then(|bytes| image_mime(&bytes).map(|mime| Logo { mime: mime.to_owned(), bytes }));
+    let language = get(c, LANGUAGE)?.filter(|l| Language::parse(l).is_some()).unwrap_or_else(|| "en".into());
     Ok(Settings {
         site_name: text(SITE_NAME)?,
         address: text(SITE_ADDRESS)?,
@@ -118,7 +122,10 @@ pub fn load(store: &Store) -> Result<Settings> {
         paper_size: get(c, PAPER_SIZE)?.and_then(|p| PaperSize::parse(&p)).unwrap_or_default(),
         idle_timeout_minutes: idle_timeout(store)?
             .map_or(crate::session::DEFAULT_IDLE_TIMEOUT.whole_minutes(), |d| d.whole_minutes()),
-        language: get(c, LANGUAGE)?.filter(|l| Language::parse(l).is_some()).unwrap_or_else(|| "en".into()),
+        printout_language: get(c, PRINTOUT_LANGUAGE)?
+            .filter(|l| Language::parse(l).is_some())
+            .unwrap_or_else(|| language.clone()),
+        language,
         mrn_prefix: mrn_prefix(c)?,
     })
 }

@@ -99,7 +99,7 @@ fn every_document_layout_prints_its_text_and_a_qr_that_verifies() {
             match &body {
                 Body::Prescription(p) => {
                     for line in &p.lines {
-                        let expected = pdf::rx_line(line);
+                        let expected = pdf::Words::EN.rx_line(line);
                         assert!(text.contains(&expected), "{expected:?} in {text}");
                     }
                     assert!(text.contains(
@@ -352,4 +352,138 @@ fn printing_is_checked_audited_and_explains_itself_without_a_printer() {
     let log = audit::list(&clinic, &admin, &audit::Query { limit: 200, ..Default::default() }).expect("audit");
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"pdf.save.document") && actions.contains(&"pdf.print.document"), "{actions:?}");
+}
+
+/// A prescription printed by an earlier Galen (before printouts spoke other languages: its drawing record names
+/// no language) still checks page by page: English pages draw exactly as they always did.
+#[test]
+fn a_pdf_printed_before_printouts_had_languages_still_checks_page_by_page() {
+    let old = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/pdf_verify/prescription.pdf");
+    let bytes = std::fs::read(old).expect("the committed prescription (fuzz seed, 2026-12-01)");
+    let verified = pdf::verify_file(&bytes, None).expect("it still verifies, pages included");
+    assert!(verified.pages >= 1);
+}
+
+/// Every printout in the clinic's printout language: each signed document kind, the ID card, the day list, the
+/// appointment card, the access report and the recovery sheet, in Portuguese and in Spanish, read back by
+/// pdftotext. A Portuguese prescription still checks page by page, and what the doctor typed prints as typed.
+#[test]
+fn printouts_speak_the_clinics_printout_language() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let pid = named_patient(&clinic, &doc, "Ana", "Albuquerque");
+    let mrn = galen_core::patients::get(&clinic, &doc, pid).expect("patient").mrn;
+    let today = galen_core::appointments::today(&clinic).expect("today");
+    let visit = galen_core::appointments::Booking {
+        patient_id: pid,
+        doctor_id: doc.user_id(),
+        date: today.clone(),
+        time: "23:00".into(),
+        minutes: 15,
+        reason: "Control".into(),
+        ..Default::default()
+    };
+    let booked = galen_core::appointments::book(&clinic, &doc, &visit, None, true).expect("book")[0].id;
+    let signed: Vec<_> = all_kinds(&clinic).into_iter().map(|body| sign(&clinic, &doc, pid, body)).collect();
+    let out = fx.dir.path();
+    let expected: [(&str, [&[&str]; 9]); 2] = [
+        (
+            "pt",
+            [
+                &[
+                    "Receita médica",
+                    "Utente",
+                    "N.º de processo",
+                    "Emitida em",
+                    "Qtd. 21",
+                    "a cada 8 horas durante 7 dias",
+                    "Assinado eletronicamente por",
+                    "Cédula profissional CRM-12345",
+                    "Página 1 de 1",
+                ],
+                &["Certificado de nascimento", "Mãe", "Local de nascimento", "Certificado em"],
+                &[
+                    "Certificado de incapacidade temporária",
+                    "Certifico que examinei o utente",
+                    "Lumbago (impresso com o consentimento do utente)",
+                    "Restrições",
+                ],
+                &[
+                    "Certificado de óbito",
+                    "Causa imediata",
+                    "Forma de morte",
+                    "Natural",
+                    "Domicílio",
+                    "Autópsia",
+                    "Não",
+                ],
+                &["Cartão do utente", "Data de nascimento", "DN "],
+                &["Lista do dia", "Médico", "1 consulta", "Hora", "Motivo", "Control"],
+                &["Cartão de consulta", "A sua consulta", "(15 minutos)", "com Dr Rui Costa"],
+                &["Quem acedeu a este processo", "Quando (UTC)", "Resultado", "Feito"],
+                &["Chave de recuperação", "O que é", "Onde a guardar", "Guardada em"],
+            ],
+        ),
+        (
+            "es",
+            [
+                &[
+                    "Receta médica",
+                    "Paciente",
+                    "N.º de historia clínica",
+                    "Emitida el",
+                    "Cant. 21",
+                    "cada 8 horas durante 7 días",
+                    "Firmado electrónicamente por",
+                    "N.º de colegiado CRM-12345",
+                    "Página 1 de 1",
+                ],
+                &["Certificado de nacimiento", "Madre", "Lugar de nacimiento"],
+                &["Certificado de incapacidad temporal", "Certifico que he examinado al paciente", "Restricciones"],
+                &["Certificado de defunción", "Causa inmediata", "Forma de muerte", "Domicilio", "Autopsia"],
+                &["Tarjeta del paciente", "Fecha de nacimiento", "FN "],
+                &["Lista del día", "1 cita", "Teléfono"],
+                &["Tarjeta de cita", "Su cita", "con Dr Rui Costa"],
+                &["Quién accedió a esta historia", "Cuándo (UTC)", "Hecho"],
+                &["Clave de recuperación", "Qué es", "Dónde guardarla"],
+            ],
+        ),
+    ];
+    for (language, want) in expected {
+        let mut s = galen_core::settings::load(clinic.store()).expect("settings");
+        s.printout_language = language.into();
+        galen_core::settings::update(&clinic, &admin, &s).expect("the printout language is a setting");
+        let mut printed: Vec<(String, PathBuf)> = Vec::new();
+        for d in &signed {
+            let name = format!("{language}-{}.pdf", d.body.kind());
+            printed.push((name.clone(), save(&clinic, &doc, &Printout::Document(d.id), out, &name)));
+        }
+        for (what, name) in [
+            (Printout::PatientCard(pid), "card"),
+            (Printout::DayList { date: today.clone(), doctor_id: doc.user_id() }, "day-list"),
+            (Printout::AppointmentCard(booked), "appointment-card"),
+        ] {
+            let name = format!("{language}-{name}.pdf");
+            printed.push((name.clone(), save(&clinic, &doc, &what, out, &name)));
+        }
+        let name = format!("{language}-access-report.pdf");
+        printed.push((name.clone(), save(&clinic, &admin, &Printout::AccessReport(mrn.clone()), out, &name)));
+        let sheet = pdf::recovery_sheet(&clinic, &fx.recovery).expect("sheet");
+        let name = format!("{language}-recovery-sheet.pdf");
+        std::fs::write(out.join(&name), &sheet.bytes).expect("write the sheet");
+        if let Some(keep) = std::env::var_os("GALEN_KEEP_PRINTOUTS") {
+            std::fs::write(Path::new(&keep).join(&name), &sheet.bytes).expect("keep a copy");
+        }
+        printed.push((name.clone(), out.join(&name)));
+        for ((name, path), words) in printed.iter().zip(want) {
+            let text = text_of(path);
+            for w in words {
+                assert!(text.contains(w), "{name} lacks {w:?}:\n{text}");
+            }
+            assert!(!text.contains("Page 1 of"), "{name} is not in English: {text}");
+        }
+        // The Portuguese prescription checks page by page: its drawing record names its language.
+        let bytes = std::fs::read(&printed[0].1).expect("the prescription");
+        pdf::verify_file(&bytes, None).expect("a printout in another language verifies, pages included");
+    }
 }

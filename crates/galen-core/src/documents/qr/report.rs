@@ -3,7 +3,7 @@
 //! compares the paper with the list line by line. `galen verify --qr` prints it; the app's verify screen shows it.
 
 use super::{verify_text, QrContents, QrField, QrProblem};
-use crate::documents::wording::{rx_details, rx_line, timestamp, title, words};
+use crate::documents::wording::{timestamp, Words};
 use serde::Serialize;
 
 /// One field as a verifier shows it.
@@ -66,7 +66,7 @@ pub fn labelled(c: &QrContents) -> Vec<Labelled> {
     c.fields()
         .into_iter()
         .map(|f| match f {
-            QrField::Kind(k) => field("kind", "Document", title(k).to_owned()),
+            QrField::Kind(k) => field("kind", "Document", Words::EN.title(k).to_owned()),
             QrField::Patient(v) => field("patient", "Patient", v.to_owned()),
             QrField::Mrn(v) => field("mrn", "MRN", v.to_owned()),
             QrField::DateOfBirth(v) => field("date_of_birth", "Date of birth", v.to_owned()),
@@ -81,14 +81,14 @@ pub fn labelled(c: &QrContents) -> Vec<Labelled> {
             ),
             QrField::Medicine(n, l) => {
                 let rx = l.as_rx_line();
-                let value = format!("{} · {}", rx_line(&rx), rx_details(&rx));
+                let value = format!("{} · {}", Words::EN.rx_line(&rx), Words::EN.rx_details(&rx));
                 Labelled { number: Some(n), ..field("line", &format!("Line {n}"), value) }
             }
             QrField::Born(v) => field("born", "Date of birth", v.to_owned()),
             QrField::Mother(v) => field("mother", "Mother", v.to_owned()),
             QrField::DiedAt(v) => field("died_at", "Date and time of death", v.replacen('T', " ", 1)),
             QrField::ImmediateCause(v) => field("immediate_cause", "Immediate cause", v.to_owned()),
-            QrField::Manner(v) => field("manner", "Manner of death", words(v)),
+            QrField::Manner(v) => field("manner", "Manner of death", Words::EN.value(v)),
             QrField::UnfitFrom(v) => field("unfit_from", "Unfit for work from", v.to_owned()),
             QrField::UnfitTo(v) => field("unfit_to", "Unfit for work to", v.to_owned()),
             QrField::Diagnosis(v) => field("diagnosis", "Diagnosis", v.to_owned()),
