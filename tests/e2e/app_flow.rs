@@ -1247,7 +1247,7 @@ async fn first_run_setup_staff_throttling_idle_lock_and_keyring_recovery() {
     // A receptionist calling admins' commands through the IPC is refused by galen-core.
     let hijacked_settings = json!({
         "siteName": "Hijacked", "address": "", "phone": "", "logoDataUrl": null, "paperSize": "a4",
-        "idleTimeoutMinutes": 600, "language": "en", "mrnPrefix": "HIJ",
+        "idleTimeoutMinutes": 600, "language": "en", "printoutLanguage": "en", "mrnPrefix": "HIJ",
     });
     assert_eq!(d.invoke("patient_search", json!({ "query": "mu", "page": 0 })).await, "ok", "her own work runs");
     for (command, args) in [

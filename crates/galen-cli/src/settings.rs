@@ -38,6 +38,8 @@ pub enum Key {
     IdleTimeout,
     /// The interface language.
     Language,
+    /// The language printouts are worded in (`en`, `pt`, `es`).
+    PrintoutLanguage,
     /// What new medical record numbers start with.
     MrnPrefix,
 }
@@ -77,6 +79,7 @@ fn apply(s: &mut Settings, key: Key, value: &str) -> Result<()> {
             s.idle_timeout_minutes = minutes;
         }
         Key::Language => s.language = value.to_owned(),
+        Key::PrintoutLanguage => s.printout_language = value.to_owned(),
         Key::MrnPrefix => s.mrn_prefix = value.to_owned(),
     }
     Ok(())
@@ -95,8 +98,9 @@ fn show(s: &Settings) {
         ("paper", s.paper_size.as_str()),
         ("idle-timeout", &format!("{} minutes", s.idle_timeout_minutes)),
         ("language", &s.language),
+        ("printout-language", &s.printout_language),
         ("mrn-prefix", &s.mrn_prefix),
     ] {
-        println!("{key:<13} {value}");
+        println!("{key:<18} {value}");
     }
 }

@@ -1076,6 +1076,8 @@ export type SettingsDto = {
 	idleTimeoutMinutes: number,
 	/**  A `Language`, checked by galen-core. */
 	language: string,
+	/**  The language printouts are worded in, a `Language`. */
+	printoutLanguage: string,
 	mrnPrefix: string,
 };
 

@@ -337,7 +337,9 @@ fn settings_shown_and_changed_from_the_cli() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = clinic(dir.path());
     let shown = ok(galen(&data, &["settings", "show"], ""));
-    for line in ["site-name     Clínica Sol", "paper         a4", "logo          none", "language      en"] {
+    for line in
+        ["site-name          Clínica Sol", "paper              a4", "logo               none", "language           en"]
+    {
         assert!(shown.contains(line), "{line:?} in:\n{shown}");
     }
     let set = |args: &[&str]| {
@@ -346,20 +348,22 @@ fn settings_shown_and_changed_from_the_cli() {
         as_admin(&data, &full, "")
     };
     let changed = ok(set(&["address", "Rua do Sol 1\n1000-001 Lisboa"]));
-    assert!(changed.contains("address       Rua do Sol 1, 1000-001 Lisboa"), "{changed}");
+    assert!(changed.contains("address            Rua do Sol 1, 1000-001 Lisboa"), "{changed}");
     ok(set(&["paper", "letter"]));
     ok(set(&["idle-timeout", "15"]));
     ok(set(&["language", "pt"]));
+    ok(set(&["printout-language", "es"]));
     ok(set(&["mrn-prefix", "lx"]));
     let logo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../galen-core/tests/it/logo.png");
     ok(set(&["logo", logo.to_str().expect("utf-8")]));
     let shown = ok(galen(&data, &["settings", "show"], ""));
     for line in [
-        "paper         letter",
-        "idle-timeout  15 minutes",
-        "language      pt",
-        "mrn-prefix    LX",
-        "logo          image/png (",
+        "paper              letter",
+        "idle-timeout       15 minutes",
+        "language           pt",
+        "printout-language  es",
+        "mrn-prefix         LX",
+        "logo               image/png (",
     ] {
         assert!(shown.contains(line), "{line:?} in:\n{shown}");
     }
@@ -386,11 +390,19 @@ fn settings_shown_and_changed_from_the_cli() {
     assert_eq!(ok(galen(&data, &["settings", "show"], "")), shown, "nothing refused was saved");
 
     ok(set(&["logo", "none"]));
-    assert!(ok(galen(&data, &["settings", "show"], "")).contains("logo          none"));
+    assert!(ok(galen(&data, &["settings", "show"], "")).contains("logo               none"));
     // A row per setting changed (the first save also stores the defaults it had only assumed); refused changes
     // wrote none.
     let audit = ok(as_admin(&data, &["audit", "show", "--limit", "200"], ""));
-    for key in ["site.address", "print.paper_size", "session.idle_timeout_secs", "ui.language", "mrn.prefix"] {
+    let keys = [
+        "site.address",
+        "print.paper_size",
+        "session.idle_timeout_secs",
+        "ui.language",
+        "print.language",
+        "mrn.prefix",
+    ];
+    for key in keys {
         assert!(audit.contains(&format!("settings.update        setting {key}")), "{key} audited:\n{audit}");
     }
     assert_eq!(audit.matches("setting site.logo").count(), 2, "the logo set, then removed:\n{audit}");

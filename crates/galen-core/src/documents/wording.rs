@@ -272,7 +272,8 @@ const CATALOG: &[(&str, [&str; 3])] = &[
     ("title.void", ["Void notice", "Aviso de anulação", "Aviso de anulación"]),
     ("title.document", ["Document", "Documento", "Documento"]),
     ("document.for", ["{title} for {patient}", "{title} de {patient}", "{title} de {patient}"]),
-    ("document.footer", ["{title} {uuid} · {patient} · MRN {mrn}", "{title} {uuid} · {patient} · N.º {mrn}", "{title} {uuid} · {patient} · N.º {mrn}"]),
+    // Portuguese and Spanish titles are longer: their footers leave the title to the page's head.
+    ("document.footer", ["{title} {uuid} · {patient} · MRN {mrn}", "{uuid} · {patient} · N.º {mrn}", "{uuid} · {patient} · N.º {mrn}"]),
     ("patient", ["Patient", "Utente", "Paciente"]),
     ("mrn", ["Record number (MRN)", "N.º de processo", "N.º de historia clínica"]),
     ("date_of_birth", ["Date of birth", "Data de nascimento", "Fecha de nacimiento"]),
@@ -545,7 +546,11 @@ mod tests {
         };
         for (key, texts) in CATALOG {
             for t in &texts[1..] {
-                assert_eq!(names(t), names(texts[0]), "{key}: {t}");
+                let mut english = names(texts[0]);
+                if *key == "document.footer" {
+                    english.retain(|n| n != "title");
+                }
+                assert_eq!(names(t), english, "{key}: {t}");
                 assert!(!t.is_empty(), "{key}");
             }
         }
