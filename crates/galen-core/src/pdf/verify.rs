@@ -139,18 +139,24 @@ pub fn verify_file(pdf: &[u8], key: Option<&str>) -> Result<FileVerified, FilePr
     let signed = documents::check_signed(&json, &String::from_utf8_lossy(&signature), &key_text)
         .map_err(FileProblem::Signature)?;
 
-    let record = find(&|n| n == drawing::NAME).ok_or(FileProblem::NoDrawing)?;
-    let record: Drawing = serde_json::from_slice(&record).map_err(|_| FileProblem::DrawingUnreadable)?;
+    let recorded = find(&|n| n == drawing::NAME).ok_or(FileProblem::NoDrawing)?;
+    let record: Drawing = serde_json::from_slice(&recorded).map_err(|_| FileProblem::DrawingUnreadable)?;
     if record.layout != drawing::LAYOUT {
         return Err(FileProblem::OtherLayout(record.layout));
     }
     let look = record.look().ok_or(FileProblem::DrawingUnreadable)?;
     let printed_qr = qr::check_printed(&signed, &json, &record.qr, &key_text).map_err(FileProblem::Qr)?;
     let body = signed.body().ok_or(FileProblem::UnknownKind)?;
-    let mut redrawn = layout::document(&look, &signed, &body, &record.standing, &printed_qr, &json);
+    let draw = || {
+        let mut redrawn = layout::document(&look, &signed, &body, &record.standing, &printed_qr, &json);
+        let mut bytes = Vec::new();
+        redrawn.save_to(&mut bytes).map(|()| bytes).map_err(|_| FileProblem::UnknownKind)
+    };
+    #[cfg(not(feature = "fuzzing"))]
+    let bytes = draw()?;
+    #[cfg(feature = "fuzzing")]
+    let bytes = fuzzing::redrawn(&[&json, &recorded, key_text.as_bytes()], draw)?;
     // Compare with the redrawn file as read back, as the printed one is: the same writer, the same numbers.
-    let mut bytes = Vec::new();
-    redrawn.save_to(&mut bytes).map_err(|_| FileProblem::UnknownKind)?;
     let redrawn = lopdf::Document::load_mem(&bytes).map_err(|_| FileProblem::UnknownKind)?;
     compare::same_pages(&doc, &redrawn).map_err(|d| match d {
         Difference::PageCount { printed, signed } => FileProblem::PageCount { printed, signed },
@@ -163,4 +169,43 @@ pub fn verify_file(pdf: &[u8], key: Option<&str>) -> Result<FileVerified, FilePr
         trusted_key: key.is_some(),
         fingerprint: signing::fingerprint_of(&key_text).unwrap_or_default(),
     })
+}
+
+/// Drawing is deterministic (the same signed JSON, drawing record and key draw the same bytes; the printing tests
+/// hold it), so under the `fuzzing` feature the redrawn file is remembered for the last inputs: the fuzzer then
+/// spends its time on the hostile file, not on drawing the same document again (7 inputs a second otherwise).
+#[cfg(feature = "fuzzing")]
+mod fuzzing {
+    use super::FileProblem;
+    use sha2::{Digest, Sha256};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    thread_local! {
+        static DRAWN: RefCell<HashMap<[u8; 32], Vec<u8>>> = RefCell::new(HashMap::new());
+    }
+
+    pub(super) fn redrawn(
+        inputs: &[&[u8]],
+        draw: impl FnOnce() -> Result<Vec<u8>, FileProblem>,
+    ) -> Result<Vec<u8>, FileProblem> {
+        let mut hash = Sha256::new();
+        for input in inputs {
+            hash.update((input.len() as u64).to_le_bytes());
+            hash.update(input);
+        }
+        let key: [u8; 32] = hash.finalize().into();
+        if let Some(bytes) = DRAWN.with(|d| d.borrow().get(&key).cloned()) {
+            return Ok(bytes);
+        }
+        let bytes = draw()?;
+        DRAWN.with(|d| {
+            let mut drawn = d.borrow_mut();
+            if drawn.len() >= 16 {
+                drawn.clear();
+            }
+            drawn.insert(key, bytes.clone());
+        });
+        Ok(bytes)
+    }
 }
