@@ -323,21 +323,36 @@ fn read(bytes: &[u8]) -> Result<Read, Error> {
             _ => *others.entry(kind).or_default() += 1,
         }
     }
+    // A clinical resource names its patient by the entry's full URL or as Patient/<id>: grouped by that name
+    // once, so a migration's thousands of patients are not each matched against every resource.
+    fn by_patient<T: Clone>(items: &[T], of: impl Fn(&T) -> Option<&super::model::Reference>) -> HashMap<&str, Vec<T>> {
+        let mut grouped: HashMap<&str, Vec<T>> = HashMap::new();
+        for item in items {
+            if let Some(r) = of(item) {
+                grouped.entry(r.reference.as_str()).or_default().push(item.clone());
+            }
+        }
+        grouped
+    }
+    let (mut allergies_of, mut conditions_of, mut observations_of) = (
+        by_patient(&allergies, |a: &AllergyIntolerance| a.patient.as_ref()),
+        by_patient(&conditions, |c: &Condition| c.subject.as_ref()),
+        by_patient(&observations, |o: &Observation| o.subject.as_ref()),
+    );
     let mut found: Vec<Found> = Vec::new();
     for (source, full_url, value) in patients {
         let id = value.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
-        // A clinical resource names its patient by the entry's full URL or as Patient/<id>.
         let names: Vec<String> =
             full_url.into_iter().chain((!id.is_empty()).then(|| format!("Patient/{id}"))).collect();
-        let is_theirs = |r: Option<&super::model::Reference>| r.is_some_and(|r| names.contains(&r.reference));
         let label = if id.is_empty() { format!("{source} (Patient)") } else { format!("{source} (Patient/{id})") };
-        found.push(Found {
-            source: label,
-            value,
-            allergies: allergies.iter().filter(|a| is_theirs(a.patient.as_ref())).cloned().collect(),
-            conditions: conditions.iter().filter(|c| is_theirs(c.subject.as_ref())).cloned().collect(),
-            observations: observations.iter().filter(|o| is_theirs(o.subject.as_ref())).cloned().collect(),
-        });
+        let mut patient =
+            Found { source: label, value, allergies: Vec::new(), conditions: Vec::new(), observations: Vec::new() };
+        for name in &names {
+            patient.allergies.extend(allergies_of.remove(name.as_str()).unwrap_or_default());
+            patient.conditions.extend(conditions_of.remove(name.as_str()).unwrap_or_default());
+            patient.observations.extend(observations_of.remove(name.as_str()).unwrap_or_default());
+        }
+        found.push(patient);
     }
     let placed = found.iter().map(|f| f.allergies.len() + f.conditions.len() + f.observations.len()).sum::<usize>();
     let orphans = (allergies.len() + conditions.len() + observations.len()).saturating_sub(placed);
