@@ -329,9 +329,16 @@ async fn audit_filters_flow(d: &Driver) {
     for _ in 0..50 {
         rows.clear();
         for row in d.client.find_all(fantoccini::Locator::Css("table.audit tbody tr")).await.expect("rows") {
-            rows.push(row.text().await.expect("row"));
+            // A row replaced while it is read (the filtered page arriving) makes this round unsettled.
+            match row.text().await {
+                Ok(text) => rows.push(text),
+                Err(_) => {
+                    rows.clear();
+                    break;
+                }
+            }
         }
-        if rows.iter().all(|r| r.contains("Checked the audit trail")) {
+        if !rows.is_empty() && rows.iter().all(|r| r.contains("Checked the audit trail")) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

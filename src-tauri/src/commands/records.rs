@@ -81,7 +81,7 @@ pub async fn record_import_preview(
     let Some(path) = dialogs::open_from(&window, Ask { title: &title, filter: FHIR_FILES }).await else {
         return Ok(None);
     };
-    let bytes = read_bounded(&path)?;
+    let bytes = super::verify::read_chosen(&path, fhir::MAX_IMPORT_BYTES)?;
     let plan = state.with_session(|c, s| fhir::plan(c, s, &bytes))?;
     state.keep_import_file(bytes);
     let file = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -138,14 +138,4 @@ pub async fn record_import(state: State<'_, AppState>, force: bool) -> Result<Ve
 pub async fn record_import_cancel(state: State<'_, AppState>) -> Result<(), ApiError> {
     state.forget_import_file();
     Ok(())
-}
-
-/// At most `fhir::MAX_IMPORT_BYTES` of the file: a larger one is refused before it is read whole.
-fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, ApiError> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(fhir::MAX_IMPORT_BYTES as u64 + 1).read_to_end(&mut bytes))
-        .map_err(|e| ApiError::new("unreadable", format!("{}: {e}", path.display())))?;
-    Ok(bytes)
 }
