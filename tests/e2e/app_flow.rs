@@ -602,6 +602,14 @@ async fn front_desk_in_portuguese(d: &Driver) {
     d.click("[data-nav=home]").await;
     d.wait_for_text("Requer atenção", Duration::from_secs(10)).await;
     d.screenshot("05c-home-admin-pt").await;
+    // Printouts in Portuguese too (a setting of its own).
+    let printouts_in = |language: &'static str| async move {
+        d.click("[data-nav=settings]").await;
+        d.find("#set-printout-language").await.select_by_value(language).await.expect("the printout language");
+        d.click_button("Guardar").await;
+        d.wait_for_text("Guardado.", Duration::from_secs(10)).await;
+    };
+    printouts_in("pt").await;
     d.click_button("Sair").await;
     sign_in(d, "rita", RECEPTION_PASSWORD).await;
     d.wait_for_text("Bem-vindo, Rita Reis", Duration::from_secs(10)).await;
@@ -611,9 +619,15 @@ async fn front_desk_in_portuguese(d: &Driver) {
     d.wait_for_text("Imprimir lista do dia", Duration::from_secs(10)).await;
     d.screenshot("43b-appointments-day-pt").await;
     d.axe("appointment book (pt)").await;
+    let print = d.find("[data-testid^=day-list-][data-testid$=-print]").await;
+    let testid = print.attr("data-testid").await.expect("attr").expect("testid");
+    let list = d.print_without_printer_saying(testid.trim_end_matches("-print"), "Não foi encontrada").await;
+    let text = crate::harness::pdf_text(&list);
+    assert!(text.contains("Lista do dia") && text.contains("Médico") && text.contains("Página 1 de"), "{text}");
     d.click_button("Sair").await;
     sign_in(d, "ana", ADMIN_PASSWORD).await;
     d.wait_for_text("Bem-vind", Duration::from_secs(10)).await;
+    printouts_in("en").await;
 }
 
 /// Another clinic on this machine, driven through galen-core: it pairs with the same partner.

@@ -202,8 +202,13 @@ impl Driver {
     /// Clicks the Print button of the `PrintButtons` marked `testid`; on this machine (no CUPS, no PDF viewer)
     /// Galen answers with where it saved the PDF, which this returns.
     pub async fn print_without_printer(&self, testid: &str) -> PathBuf {
+        self.print_without_printer_saying(testid, "No printer or PDF viewer was found").await
+    }
+
+    /// The same, with the screen in another language: `says` is the start of its "no printer" message.
+    pub async fn print_without_printer_saying(&self, testid: &str, says: &str) -> PathBuf {
         self.click(&format!("[data-testid={testid}-print]")).await;
-        saved_pdf_path(&self.wait_for_text("No printer or PDF viewer was found", Duration::from_secs(20)).await)
+        saved_pdf_path(&self.wait_for_text(says, Duration::from_secs(20)).await)
     }
 
     /// The recovery sheet: Print finds no printer and writes nothing, so the person saves it where they choose
@@ -235,10 +240,11 @@ pub fn files_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The path in "… The PDF is saved at PATH; open it …", the print path's answer when there is no printer.
+/// The absolute path of the PDF a "no printer" message names, in any language.
 fn saved_pdf_path(message: &str) -> PathBuf {
-    let after =
-        message.split_once("saved at ").map(|(_, rest)| rest).unwrap_or_else(|| panic!("no path in {message:?}"));
-    PathBuf::from(after.split_once("; open it").map(|(path, _)| path).unwrap_or(after).trim())
+    let start = message.find(" /").map(|i| i + 1).unwrap_or_else(|| panic!("no path in {message:?}"));
+    let end = message[start..].find(".pdf").map(|i| start + i + 4).unwrap_or_else(|| panic!("no PDF in {message:?}"));
+    PathBuf::from(&message[start..end])
 }
 
 /// Answers the native GTK save dialog titled `title` as a user would: types `path` into its name field and
