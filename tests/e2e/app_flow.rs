@@ -587,7 +587,14 @@ async fn languages_flow(d: &Driver, printed: &Printed) {
         d.click("[data-nav=verify]").await;
         d.fill("#verify-qr", &printed.qr).await;
         d.click_button(check).await;
-        d.find("[data-testid=verify-fields]").await;
+        let fields = d.find("[data-testid=verify-fields]").await.text().await.expect("fields");
+        // The values in the reader's language too, as their paper words them.
+        let quantity = match language {
+            "pt" => "Qtd.",
+            "es" => "Cant.",
+            _ => "Qty",
+        };
+        assert!(fields.contains(quantity), "{language}: {fields}");
         d.find("[data-testid=verify-result]").await.click().await.expect("scroll to it");
         d.screenshot(&format!("27d-verify-{shot}")).await;
         d.axe(&format!("verify ({language})")).await;

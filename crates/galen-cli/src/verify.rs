@@ -117,7 +117,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     let outcome: Result<Checked, String> = match (qr.as_deref(), files.as_slice()) {
         (Some(text), _) => {
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let report = documents::qr::report(text, &keys);
+            let report = documents::qr::report(text, &keys, documents::wording::Words::EN);
             report
                 .verdict
                 .map(|v| {

@@ -124,7 +124,7 @@ impl VerifyDto {
 /// Checks QR text (typed, pasted or from a barcode scanner) against the keys of the imported trust lists.
 #[tauri::command]
 #[specta::specta]
-pub async fn verify_qr(state: State<'_, AppState>, text: String) -> Result<VerifyDto, ApiError> {
+pub async fn verify_qr(state: State<'_, AppState>, text: String, language: String) -> Result<VerifyDto, ApiError> {
     let lists = trust_lists::imported(&state.vault);
     let keys: Vec<&str> = lists.iter().flat_map(|c| &c.list.doctors).map(|d| d.key.as_str()).collect();
     if keys.is_empty() {
@@ -133,7 +133,8 @@ pub async fn verify_qr(state: State<'_, AppState>, text: String) -> Result<Verif
             "Import the clinic's trust list first: it holds its doctors' keys.",
         ));
     }
-    let report = qr::report(&text, &keys);
+    // The values in the reader's language, as their paper words them (the screen words the labels).
+    let report = qr::report(&text, &keys, galen_core::documents::wording::Words::of(&language));
     Ok(match report.verdict {
         Err(problem) => VerifyDto::failed(problem.to_string()),
         Ok(v) => VerifyDto {

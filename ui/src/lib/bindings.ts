@@ -132,7 +132,7 @@ export const commands = {
 	/**  Forgets the imported list signed by the site key `fingerprint`. */
 	trustListForget: (fingerprint: string) => typedError<boolean, ApiError>(__TAURI_INVOKE("trust_list_forget", { fingerprint })),
 	/**  Checks QR text (typed, pasted or from a barcode scanner) against the keys of the imported trust lists. */
-	verifyQr: (text: string) => typedError<VerifyDto, ApiError>(__TAURI_INVOKE("verify_qr", { text })),
+	verifyQr: (text: string, language: string) => typedError<VerifyDto, ApiError>(__TAURI_INVOKE("verify_qr", { text, language })),
 	/**
 	 *  Asks for a Galen PDF (the dialog titled `title`) and checks it, its pages included, with the key it carries;
 	 *  the imported trust lists say whether that key is a doctor's. Nothing when the person cancelled.

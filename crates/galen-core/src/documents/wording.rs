@@ -335,6 +335,12 @@ const CATALOG: &[(&str, [&str; 3])] = &[
         "Este documento foi assinado antes de o Galen imprimir códigos QR, por isso não tem nenhum. O PDF contém o JSON assinado, a sua assinatura OpenPGP e a chave pública do médico como anexos: verifique-o sem ligação com galen verify FICHEIRO.pdf --key medico.asc.",
         "Este documento se firmó antes de que Galen imprimiera códigos QR, así que no tiene ninguno. El PDF contiene el JSON firmado, su firma OpenPGP y la clave pública del médico como adjuntos: compruébelo sin conexión con galen verify ARCHIVO.pdf --key medico.asc.",
     ]),
+    ("qr.lines_all", ["{total} of {total} (all in this QR)", "{total} de {total} (todas neste QR)", "{total} de {total} (todas en este QR)"]),
+    ("qr.lines_part", [
+        "{first}–{last} of {total} in this QR (the others are in other QRs)",
+        "{first}–{last} de {total} neste QR (as outras estão noutros QR)",
+        "{first}–{last} de {total} en este QR (las demás están en otros QR)",
+    ]),
     // Prescription lines.
     ("rx.as_needed", ["as needed", "se necessário", "si es necesario"]),
     ("rx.every_one", ["every {unit}", "a cada {unit}", "cada {unit}"]),

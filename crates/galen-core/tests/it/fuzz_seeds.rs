@@ -63,7 +63,10 @@ fn writes_the_fuzz_seed_corpora() {
 
     let texts = documents::open(&clinic, &doc, signed.id).expect("open").qr_texts;
     assert!(texts[0].starts_with("GALEN2:"));
-    assert!(qr::report(&texts[0], &[public.as_str()]).verdict.is_ok(), "the seed QR verifies");
+    assert!(
+        qr::report(&texts[0], &[public.as_str()], galen_core::pdf::Words::EN).verdict.is_ok(),
+        "the seed QR verifies"
+    );
     seed("qr_report", "galen2-one-line", texts[0].as_bytes());
 
     let rendered = pdf::render(&clinic, &doc, &pdf::Printout::Document(signed.id)).expect("render");

@@ -4,6 +4,7 @@
 
 use crate::documents::{doctor, today, DOC_PW};
 use crate::support::*;
+use galen_core::documents::wording::Words;
 use galen_core::documents::{self, qr, Body, RxLine};
 use galen_core::pdf::{self, FileProblem, Printout};
 use galen_core::{Clinic, Session};
@@ -203,7 +204,7 @@ fn a_six_line_prescription_prints_one_qr_that_zbarimg_reads_blurred_and_turned()
     }
 
     let key = documents::doctor_public_key(&clinic, &doc, "rui").expect("public key");
-    let report = qr::report(text, &[key.as_str()]);
+    let report = qr::report(text, &[key.as_str()], Words::EN);
     let verified = report.verdict.expect("the QR verifies with the public key alone");
     assert_eq!(verified.format, 2);
     let mrn = galen_core::patients::get(&clinic, &doc, pid).expect("patient").mrn;
@@ -279,7 +280,7 @@ fn a_qr_with_any_one_character_changed_fails() {
             let k = ALPHABET.iter().position(|&c| c == t[i]).expect("base45");
             t[i] = ALPHABET[(k + shift) % ALPHABET.len()];
             let t = String::from_utf8(t).expect("ascii");
-            let report = qr::report(&t, &[key.as_str()]);
+            let report = qr::report(&t, &[key.as_str()], Words::EN);
             if report.verdict.is_ok() {
                 accepted.push(i);
             }
@@ -288,7 +289,7 @@ fn a_qr_with_any_one_character_changed_fails() {
     }
     assert!(accepted.is_empty(), "positions whose change still verified: {accepted:?} of {}", text.len());
     // A stranger's key, an unknown version and an overlong text fail with their own reasons.
-    let other = galen_core::documents::qr::report(&text, &[]);
+    let other = qr::report(&text, &[], Words::EN);
     assert!(matches!(other.verdict, Err(qr::QrProblem::BadSignature(_))), "{:?}", other.verdict);
     let v3 = text.replacen("GALEN2:", "GALEN3:", 1);
     assert!(matches!(qr::verify(&v3, &key), Err(qr::QrProblem::UnknownFormat(_))));
@@ -523,11 +524,22 @@ fn long_prescriptions_split_over_qrs_that_each_name_their_lines() {
                 let Some(qr::Details::Prescription { range, .. }) = c.details else { unreachable!() };
                 let label = format!("QR {} of {}: lines {}–{} of {}", k + 1, texts.len(), range.first, range.last, n);
                 assert!(text.contains(&label), "{label} on the page");
-                let listed = qr::report(t, &[key.as_str()]);
+                let listed = qr::report(t, &[key.as_str()], Words::EN);
                 let lines = listed.fields.iter().find(|f| f.id == "lines").map(|f| f.value.as_str());
                 let expected =
                     format!("{}–{} of {n} in this QR (the others are in other QRs)", range.first, range.last);
                 assert_eq!(lines, Some(expected.as_str()), "a verifier says which lines this QR carries");
+                // In the reader's language, as their paper words it.
+                let pt = qr::report(t, &[key.as_str()], Words::of("pt"));
+                let worded =
+                    |id: &str| pt.fields.iter().find(|f| f.id == id).map(|f| f.value.clone()).unwrap_or_default();
+                assert_eq!(worded("kind"), "Receita médica");
+                assert!(
+                    worded("lines").ends_with(&format!("de {n} neste QR (as outras estão noutros QR)")),
+                    "{}",
+                    worded("lines")
+                );
+                assert!(worded("line").contains("Qtd."), "{}", worded("line"));
             }
         }
     }
@@ -602,7 +614,7 @@ fn a_format_1_qr_made_with_stock_gpg_is_still_read() {
     let b64 = |b: &[u8]| data_encoding::BASE64URL_NOPAD.encode(b);
     let text = format!("GALEN1:{}.{}", b64(summary.as_bytes()), b64(&std::fs::read(&sig_file).expect("sig")));
 
-    let report = qr::report(&text, &[key.as_str()]);
+    let report = qr::report(&text, &[key.as_str()], Words::EN);
     let verified = report.verdict.as_ref().expect("a format-1 QR still verifies");
     assert_eq!((verified.format, verified.fingerprint.as_str()), (1, fingerprint.as_str()));
     let fields: Vec<(&str, &str)> = report.fields.iter().map(|f| (f.id, f.value.as_str())).collect();

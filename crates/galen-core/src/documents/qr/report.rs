@@ -44,8 +44,9 @@ pub struct QrReport {
     pub fields: Vec<Labelled>,
 }
 
-/// Verifies QR text (either format) against doctors' armored public keys and lists what it carries.
-pub fn report(text: &str, keys: &[&str]) -> QrReport {
+/// Verifies QR text (either format) against doctors' armored public keys and lists what it carries, its values
+/// worded in `words` (the reader's language; labels stay English for front ends that word them by `id`).
+pub fn report(text: &str, keys: &[&str], words: Words) -> QrReport {
     match verify_text(text, keys) {
         Ok(contents) => QrReport {
             verdict: Ok(Verified {
@@ -54,41 +55,42 @@ pub fn report(text: &str, keys: &[&str]) -> QrReport {
                 signed_at: contents.signed_at.clone(),
                 licence: Some(contents.signer.licence.clone()).filter(|_| contents.format >= 2),
             }),
-            fields: labelled(&contents),
+            fields: labelled(&contents, words),
         },
         Err(problem) => QrReport { verdict: Err(problem), fields: Vec::new() },
     }
 }
 
 /// The fields of verified contents, labelled and worded.
-pub fn labelled(c: &QrContents) -> Vec<Labelled> {
+pub fn labelled(c: &QrContents, words: Words) -> Vec<Labelled> {
     let field = |id, label: &str, value: String| Labelled { id, label: label.to_owned(), value, number: None };
     c.fields()
         .into_iter()
         .map(|f| match f {
-            QrField::Kind(k) => field("kind", "Document", Words::EN.title(k).to_owned()),
+            QrField::Kind(k) => field("kind", "Document", words.title(k).to_owned()),
             QrField::Patient(v) => field("patient", "Patient", v.to_owned()),
             QrField::Mrn(v) => field("mrn", "MRN", v.to_owned()),
             QrField::DateOfBirth(v) => field("date_of_birth", "Date of birth", v.to_owned()),
             QrField::IssuedOn(v) => field("issued_on", "Issued on", v.to_owned()),
             QrField::Lines(r) if r.is_whole() => {
-                field("lines", "Lines", format!("{} of {} (all in this QR)", r.total, r.total))
+                field("lines", "Lines", words.fill("qr.lines_all", &[("total", &r.total.to_string())]))
             }
-            QrField::Lines(r) => field(
-                "lines",
-                "Lines",
-                format!("{}–{} of {} in this QR (the others are in other QRs)", r.first, r.last, r.total),
-            ),
+            QrField::Lines(r) => {
+                let n = |v: u32| v.to_string();
+                let args = [("first", n(r.first)), ("last", n(r.last)), ("total", n(r.total))];
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                field("lines", "Lines", words.fill("qr.lines_part", &args))
+            }
             QrField::Medicine(n, l) => {
                 let rx = l.as_rx_line();
-                let value = format!("{} · {}", Words::EN.rx_line(&rx), Words::EN.rx_details(&rx));
+                let value = format!("{} · {}", words.rx_line(&rx), words.rx_details(&rx));
                 Labelled { number: Some(n), ..field("line", &format!("Line {n}"), value) }
             }
             QrField::Born(v) => field("born", "Date of birth", v.to_owned()),
             QrField::Mother(v) => field("mother", "Mother", v.to_owned()),
             QrField::DiedAt(v) => field("died_at", "Date and time of death", v.replacen('T', " ", 1)),
             QrField::ImmediateCause(v) => field("immediate_cause", "Immediate cause", v.to_owned()),
-            QrField::Manner(v) => field("manner", "Manner of death", Words::EN.value(v)),
+            QrField::Manner(v) => field("manner", "Manner of death", words.value(v)),
             QrField::UnfitFrom(v) => field("unfit_from", "Unfit for work from", v.to_owned()),
             QrField::UnfitTo(v) => field("unfit_to", "Unfit for work to", v.to_owned()),
             QrField::Diagnosis(v) => field("diagnosis", "Diagnosis", v.to_owned()),
