@@ -160,8 +160,8 @@ const BACKUP_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(3
 const BACKUP_FIRST_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Makes the scheduled backup when it is due, while the clinic is open. The backup runs on its own connection to
-/// the database, so the person at the keyboard is not kept waiting; its outcome shows on the Backup screen and
-/// the admin's home.
+/// the database (which leaves the printouts a person may be viewing alone), so the person at the keyboard is not
+/// kept waiting; its outcome shows on the Backup screen and the admin's home.
 async fn background_backups(state: AppState) {
     use galen_core::backup::schedule::{self, Trigger};
     let mut wait = BACKUP_FIRST_CHECK;
@@ -173,7 +173,7 @@ async fn background_backups(state: AppState) {
             if !matches!(s.with_clinic(|c| Ok(schedule::due(c, Trigger::Timer)?)), Ok(Some(_))) {
                 return;
             }
-            match galen_core::Clinic::open(s.vault.clone()) {
+            match galen_core::Clinic::open_beside(s.vault.clone()) {
                 // A failure is recorded and audited by galen-core, and shown as a warning.
                 Ok(own) => {
                     let _ = schedule::run_due(&own, Trigger::Timer);

@@ -65,6 +65,13 @@ impl Clinic {
         Ok(Self::new(vault, store))
     }
 
+    /// Another connection to a clinic this process already has open, for background work (scheduled backups,
+    /// checkpoints): unlike `open`, it leaves the printouts folder alone, since the person may be viewing one.
+    pub fn open_beside(vault: Vault) -> Result<Self, StoreError> {
+        let store = vault.open()?;
+        Ok(Self { vault, store, clock: Arc::new(SystemClock) })
+    }
+
     /// The same clinic on another clock (tests move time without sleeping).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;

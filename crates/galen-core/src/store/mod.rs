@@ -228,6 +228,16 @@ impl Store {
         })
     }
 
+    /// Copies what it can of the write-ahead log into the main file without waiting for anyone (a PASSIVE
+    /// checkpoint), and sets SQLite's automatic checkpoint to every `pages` pages (0: never): the commit benchmark
+    /// compares saves with and without it.
+    #[cfg(feature = "dev")]
+    pub(crate) fn checkpoint_then_autocheckpoint(&self, pages: u32) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).map_err(|e| self.explain(e))?;
+        self.conn.pragma_update(None, "wal_autocheckpoint", pages)?;
+        Ok(())
+    }
+
     /// Flushes the write-ahead log into the main file, so the file alone is the whole database.
     pub(crate) fn checkpoint(&self) -> Result<()> {
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.explain(e))?;

@@ -171,3 +171,19 @@ fn a_printer_that_refuses_the_job_hands_the_document_to_the_viewer_with_the_reas
     clinic.logout(doc).expect("sign out");
     assert!(!path.exists(), "the viewer's copy goes at sign-out");
 }
+
+/// The app's background work (a scheduled backup) opens a second connection beside the person's: it leaves the
+/// printout they may be viewing alone, where opening the clinic afresh (after a crash) clears them.
+#[test]
+fn a_connection_opened_beside_the_app_leaves_printouts_being_viewed() {
+    let (fx, clinic, admin) = new_clinic();
+    let doc = doctor(&clinic, &admin);
+    let log = tempfile::tempdir().expect("tmp");
+    let viewed = print_to_viewer(&clinic, &doc, log.path());
+    assert!(viewed.exists());
+    let beside = galen_core::Clinic::open_beside(fx.vault.clone()).expect("a second connection");
+    assert!(viewed.exists(), "the printout being viewed is still there");
+    drop(beside);
+    let _afresh = galen_core::Clinic::open(fx.vault.clone()).expect("open afresh");
+    assert!(!viewed.exists(), "opening afresh clears what a crash left behind");
+}
