@@ -134,6 +134,9 @@ pub fn import(ctx: &mut Ctx, command: ImportCommand) -> Result<()> {
             for s in &done.patients {
                 println!("  {}", crate::patients::line(s));
             }
+            if done.duplicates_forced > 0 {
+                println!("{} of them despite a likely duplicate (--force; logged).", done.duplicates_forced);
+            }
             Ok(())
         }
         Err(Error::PossibleDuplicates(_)) => {

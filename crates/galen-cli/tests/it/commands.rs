@@ -569,6 +569,17 @@ fn fhir_export_and_import_through_the_binary() {
     let again = as_user(&other, "rui", DOC_PW, &["import", "fhir", path], "");
     assert!(stdout(&again).contains("already belongs to Ελένη Παππά"), "{}", stdout(&again));
     assert!(fails(again).contains("nothing was written"));
+    // The same person under no national ID: a likely duplicate, registered only with --force, which says so.
+    let twin = dir.path().join("twin.json");
+    let patient =
+        r#"{"resourceType":"Patient","name":[{"family":"Παππά","given":["Ελένη"]}],"birthDate":"1970-05-06"}"#;
+    std::fs::write(&twin, patient).expect("write");
+    let twin = twin.to_str().expect("path");
+    let refused = as_user(&other, "rui", DOC_PW, &["import", "fhir", twin], "");
+    assert!(stdout(&refused).contains("looks like 1 patient(s) already here"), "{}", stdout(&refused));
+    assert!(fails(refused).contains("--force"));
+    let forced = ok(doctor(&other, &["import", "fhir", twin, "--force"]));
+    assert!(forced.contains("1 of them despite a likely duplicate"), "{forced}");
     let garbage = dir.path().join("garbage.json");
     std::fs::write(&garbage, "{\"resourceType\": ").expect("write");
     let err = fails(doctor(&other, &["import", "fhir", garbage.to_str().expect("path")]));
