@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub const SIG_FORMAT: &str = "application/pgp-signature";
 
 /// A patient's summary, signed by the clinic, ready to be written.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Summary {
     /// A suggested file name, e.g. `patient-summary-K7QX2M4.json`.
     pub file_name: String,
@@ -24,6 +24,16 @@ pub struct Summary {
     pub json: Vec<u8>,
     /// Signed documents that stayed behind because they do not verify (their uuids).
     pub left_out: Vec<String>,
+}
+
+impl std::fmt::Debug for Summary {
+    // The Bundle is a patient's whole record: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Summary")
+            .field("file_name", &self.file_name)
+            .field("json", &self.json.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Summary {
@@ -99,7 +109,7 @@ fn summarize(clinic: &Clinic, session: &Session, id: i64) -> Result<(Summary, Ch
     let now = clinic.now_rfc3339();
     let resources = Resources::of(&chart, &site, Style::Bundle);
     let mut bundle = resources.ips_bundle(&chart, &site, &now);
-    sign(clinic, &actor, &mut bundle)?;
+    sign(clinic, &actor, &mut bundle, &resources.org_url)?;
     let json = serde_json::to_vec_pretty(&bundle).map_err(|e| Error::invalid("fhir", e.to_string()))?;
     clinic
         .store()
@@ -955,20 +965,10 @@ fn escape(s: &str) -> String {
 
 /// Signs the Bundle with the clinic's site key: an OpenPGP detached signature over the RFC 8785 form of the
 /// Bundle without `signature`, carried in `Bundle.signature` (who: the clinic).
-fn sign(clinic: &Clinic, actor: &Actor, bundle: &mut Bundle) -> Result<(), Error> {
-    let tsk = crate::site::ensure_key(clinic, actor)?;
-    let key = galen_proto::envelope::OwnKey::from_armored(&tsk).map_err(|e| Error::invalid("site", e.to_string()))?;
+fn sign(clinic: &Clinic, actor: &Actor, bundle: &mut Bundle, clinic_url: &str) -> Result<(), Error> {
     bundle.signature = None;
     let bytes = serde_jcs::to_vec(bundle).map_err(|e| Error::invalid("fhir", e.to_string()))?;
-    let armored = key.sign_detached(&bytes).map_err(|e| Error::invalid("site", e.to_string()))?;
-    let org = bundle
-        .entry
-        .iter()
-        .find(|e| {
-            e.resource.as_ref().and_then(|r| r.get("resourceType")).and_then(|t| t.as_str()) == Some("Organization")
-        })
-        .map(|e| e.full_url.clone())
-        .unwrap_or_default();
+    let armored = crate::site::sign_detached(clinic, actor, &bytes)?;
     bundle.signature = Some(Signature {
         type_: vec![Coding {
             system: SIGNATURE_TYPE.into(),
@@ -976,7 +976,7 @@ fn sign(clinic: &Clinic, actor: &Actor, bundle: &mut Bundle) -> Result<(), Error
             display: "Source Signature".into(),
         }],
         when: bundle.timestamp.clone(),
-        who: Reference::to(&org),
+        who: Reference::to(clinic_url),
         sig_format: SIG_FORMAT.into(),
         data: BASE64.encode(armored.as_bytes()),
     });

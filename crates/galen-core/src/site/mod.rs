@@ -66,6 +66,13 @@ pub fn init(clinic: &Clinic, session: &Session) -> Result<SiteIdentity, Error> {
     identity_of(clinic)?.ok_or(Error::NotFound(Missing::SiteIdentity))
 }
 
+/// An armored detached signature over `bytes` by the site key (made now if this clinic has none yet): what signs
+/// the clinic's FHIR exports.
+pub(crate) fn sign_detached(clinic: &Clinic, actor: &Actor, bytes: &[u8]) -> Result<String, Error> {
+    let key = OwnKey::from_armored(&ensure_key(clinic, actor)?).map_err(openpgp)?;
+    key.sign_detached(bytes).map_err(openpgp)
+}
+
 /// The site key (armored secret key), made now if this clinic has no site identity yet: it certifies doctors'
 /// keys, so the first doctor key needs it even before anyone sets up sync.
 pub(crate) fn ensure_key(clinic: &Clinic, actor: &Actor) -> Result<String, Error> {
